@@ -1,0 +1,76 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} in output:\n${out}`)), timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (pattern.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+  });
+}
+
+describe('reference server (npm start)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'natter-ref-'));
+  let child: ChildProcess;
+
+  beforeAll(() => {
+    // `npm start` builds first; a test run straight after `npm install` may not have built yet.
+    if (!existsSync(main))
+      execFileSync('npx', ['turbo', 'run', 'build', '--filter=@natter/reference-server...'], {
+        cwd: root,
+        stdio: 'ignore',
+      });
+  }, 180_000);
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves /healthz, prints its URLs, keeps data across restarts and stops cleanly on SIGTERM', async () => {
+    const env = { ...process.env, PORT: '0', NATTER_DATA_DIR: dataDir, NATTER_LOG_LEVEL: 'warn' };
+    child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = await waitForOutput(child, /Health\s+(http:\S+)/);
+    const health = out.match(/Health\s+(http:\S+)/)![1]!;
+    expect(out).toMatch(/WebSocket\s+ws:\/\/127\.0\.0\.1:\d+\/v1\/ws/);
+    const res = await fetch(health);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+    const base = health.replace('/healthz', '');
+    const signup = await fetch(`${base}/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'refuser', password: 'long enough password' }),
+    });
+    expect(signup.status).toBe(201);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    // Same data dir, same token secret: the account and its password survive.
+    child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out2 = await waitForOutput(child, /Health\s+(http:\S+)/);
+    const base2 = out2.match(/Health\s+(http:\S+)/)![1]!.replace('/healthz', '');
+    const login = await fetch(`${base2}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'refuser', password: 'long enough password' }),
+    });
+    expect(login.status).toBe(200);
+    const exited2 = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited2).toBe(0);
+  }, 60_000);
+});

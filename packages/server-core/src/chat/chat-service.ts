@@ -1,0 +1,391 @@
+import {
+  type Channel,
+  type ChannelSummary,
+  ErrorCode,
+  NatterError,
+  newId,
+  newPrefixedId,
+  type ProtocolLimits,
+  type SyncEntry,
+  type SystemEvent,
+  utf8ByteLength,
+} from '@natter/protocol';
+import type {
+  AccountStore,
+  AppendedMessage,
+  ChannelRecord,
+  ChatStore,
+  HistoryPage,
+  WriteTransaction,
+} from '../ports/storage.js';
+import type { Delivery, DeliveryOrigin, DeliverySink } from './delivery.js';
+import { directKeyOf, toChannel } from './to-wire.js';
+
+/** What a `send` carries. */
+export interface SendInput {
+  channelId: string;
+  clientMsgId: string;
+  text: string;
+  mentions?: readonly string[];
+}
+
+/** Result of a send: the sender's sync entry, and whether it was a retry of an earlier send. */
+export interface SendResult {
+  entry: SyncEntry;
+  duplicate: boolean;
+}
+
+/** A history request; at most one anchor. */
+export interface HistoryRequest {
+  before?: number;
+  after?: number;
+  around?: number;
+  limit?: number;
+}
+
+/** A page of a user's sync log. */
+export interface SyncPage {
+  epoch: string;
+  entries: SyncEntry[];
+  head: number;
+  hasMore: boolean;
+}
+
+/** Dependencies of {@link ChatService}. */
+export interface ChatServiceOptions {
+  chat: ChatStore;
+  accounts: AccountStore;
+  limits: ProtocolLimits;
+  sink: DeliverySink;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+const notFound = () => new NatterError(ErrorCode.NOT_FOUND, 'channel not found');
+
+/**
+ * The chat domain: channels, membership, messages, history and sync. Transport-neutral; the WebSocket
+ * session and the HTTP API both call it. Every rule that must hold atomically with a write (membership,
+ * the group limit, idempotency) runs inside the store's transaction.
+ */
+export class ChatService {
+  private readonly now: () => number;
+
+  constructor(private readonly options: ChatServiceOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Appends a text message. A retry with the same `clientMsgId` returns the original entry. */
+  async sendMessage(userId: string, input: SendInput, origin?: DeliveryOrigin): Promise<SendResult> {
+    const { limits, chat } = this.options;
+    if (utf8ByteLength(input.text) > limits.maxMessageBytes) {
+      throw new NatterError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `message text exceeds ${limits.maxMessageBytes} bytes`,
+      );
+    }
+    const outcome = await chat.write(
+      async (tx) => {
+        const earlier = await tx.findByClientMsgId(userId, input.clientMsgId);
+        if (earlier) return { duplicate: true as const, message: earlier.message, pos: earlier.senderPos };
+        await this.requireMember(tx, input.channelId, userId);
+        const members = await tx.listMembers(input.channelId);
+        const memberIds = new Set(members.map((m) => m.userId));
+        // Mentions of non-members are dropped, so a mention cannot probe who exists.
+        const mentions = [...new Set(input.mentions ?? [])].filter((id) => memberIds.has(id));
+        const appended = await tx.appendMessage(
+          {
+            id: newId(this.now()),
+            channelId: input.channelId,
+            senderId: userId,
+            clientMsgId: input.clientMsgId,
+            kind: 'text',
+            text: input.text,
+            mentions,
+            system: null,
+            createdAt: this.now(),
+          },
+          members.map((m) => m.userId),
+        );
+        return { duplicate: false as const, appended };
+      },
+      { channelId: input.channelId },
+    );
+    if (outcome.duplicate) {
+      const entry: SyncEntry = { pos: outcome.pos, kind: 'message', message: outcome.message };
+      origin?.onAck(entry, true);
+      return { entry, duplicate: true };
+    }
+    const senderEntry = this.dispatch(outcome.appended, userId, origin);
+    return { entry: senderEntry, duplicate: false };
+  }
+
+  /** Opens (creating on first use) the direct channel between the caller and `peerId`. */
+  async openDirect(userId: string, peerId: string): Promise<Channel> {
+    if (peerId === userId)
+      throw new NatterError(ErrorCode.BAD_REQUEST, 'cannot open a direct channel with yourself');
+    if (!(await this.options.accounts.getUser(peerId)))
+      throw new NatterError(ErrorCode.NOT_FOUND, 'user not found');
+    const key = directKeyOf(userId, peerId);
+    const existing = await this.options.chat.write(async (tx) => tx.findDirectChannel(key));
+    if (existing) return toChannel(existing, await this.options.chat.listMembers(existing.id));
+    const result = await this.options.chat.write(async (tx) => {
+      const raced = await tx.findDirectChannel(key);
+      if (raced) return { channel: raced, appended: undefined };
+      const channel = await this.insertChannel(tx, 'direct', null, userId, [userId, peerId], key);
+      return channel;
+    });
+    if (result.appended) this.dispatch(result.appended);
+    return toChannel(result.channel, await this.options.chat.listMembers(result.channel.id));
+  }
+
+  /** Creates a group with the caller as admin. At most `maxGroupMembers` members, the caller included. */
+  async createGroup(userId: string, name: string, memberIds: readonly string[]): Promise<Channel> {
+    const members = [userId, ...new Set(memberIds.filter((id) => id !== userId))];
+    this.checkGroupSize(members.length);
+    await this.requireUsers(members.slice(1));
+    const result = await this.options.chat.write((tx) =>
+      this.insertChannel(tx, 'group', name, userId, members, null),
+    );
+    if (result.appended) this.dispatch(result.appended);
+    return toChannel(result.channel, await this.options.chat.listMembers(result.channel.id));
+  }
+
+  /** Adds members to a group; any member may add. Already-present users are ignored. */
+  async addMembers(userId: string, channelId: string, memberIds: readonly string[]): Promise<Channel> {
+    const wanted = [...new Set(memberIds)];
+    await this.requireUsers(wanted);
+    const appended = await this.options.chat.write(async (tx) => {
+      const channel = await this.requireGroupMember(tx, channelId, userId);
+      const members = await tx.listMembers(channelId);
+      const present = new Set(members.map((m) => m.userId));
+      const added = wanted.filter((id) => !present.has(id));
+      if (added.length === 0) return undefined;
+      this.checkGroupSize(members.length + added.length);
+      const event: SystemEvent = { action: 'members_added', actorId: userId, memberIds: added };
+      const nextSeq = channel.lastSeq + 1;
+      for (const id of added) {
+        await tx.upsertMember({
+          channelId,
+          userId: id,
+          role: 'member',
+          joinedAt: this.now(),
+          joinedSeq: nextSeq,
+          readSeq: 0,
+        });
+      }
+      return tx.appendMessage(this.systemMessage(channelId, userId, event), [...present, ...added]);
+    });
+    if (appended) this.dispatch(appended);
+    return this.getChannel(userId, channelId);
+  }
+
+  /** Removes a member from a group (admins only), or leaves it (`memberId === userId`). */
+  async removeMember(userId: string, channelId: string, memberId: string): Promise<void> {
+    const appended = await this.options.chat.write(async (tx) => {
+      await this.requireGroupMember(tx, channelId, userId);
+      const members = await tx.listMembers(channelId);
+      const actor = members.find((m) => m.userId === userId)!;
+      const target = members.find((m) => m.userId === memberId);
+      if (!target) throw new NatterError(ErrorCode.NOT_FOUND, 'member not found');
+      const leaving = memberId === userId;
+      if (!leaving && actor.role !== 'admin')
+        throw new NatterError(ErrorCode.FORBIDDEN, 'only admins remove members');
+      const event: SystemEvent = leaving
+        ? { action: 'member_left', actorId: userId }
+        : { action: 'member_removed', actorId: userId, memberId };
+      // The removed member receives the event too, so all their devices learn they left.
+      const result = await tx.appendMessage(
+        this.systemMessage(channelId, userId, event),
+        members.map((m) => m.userId),
+      );
+      await tx.deleteMember(channelId, memberId);
+      const rest = members.filter((m) => m.userId !== memberId);
+      if (target.role === 'admin' && rest.length > 0 && !rest.some((m) => m.role === 'admin')) {
+        // A group never loses its last admin: the longest-standing member takes over.
+        const heir = [...rest].sort((a, b) => a.joinedSeq - b.joinedSeq || a.joinedAt - b.joinedAt)[0]!;
+        await tx.upsertMember({ ...heir, role: 'admin' });
+      }
+      return result;
+    });
+    this.dispatch(appended);
+  }
+
+  /** Renames a group; any member may. */
+  async renameGroup(userId: string, channelId: string, name: string): Promise<Channel> {
+    const appended = await this.options.chat.write(async (tx) => {
+      await this.requireGroupMember(tx, channelId, userId);
+      const members = await tx.listMembers(channelId);
+      await tx.renameChannel(channelId, name);
+      const event: SystemEvent = { action: 'renamed', actorId: userId, name };
+      return tx.appendMessage(
+        this.systemMessage(channelId, userId, event),
+        members.map((m) => m.userId),
+      );
+    });
+    this.dispatch(appended);
+    return this.getChannel(userId, channelId);
+  }
+
+  /** A channel the caller belongs to; NOT_FOUND otherwise (same answer as for a channel that does not exist). */
+  async getChannel(userId: string, channelId: string): Promise<Channel> {
+    const { chat } = this.options;
+    const [channel, member] = await Promise.all([
+      chat.getChannel(channelId),
+      chat.getMember(channelId, userId),
+    ]);
+    if (!channel || !member) throw notFound();
+    return toChannel(channel, await chat.listMembers(channelId));
+  }
+
+  /** The caller's channels with last message and unread count, newest activity first. */
+  async listChannels(userId: string): Promise<ChannelSummary[]> {
+    const { chat } = this.options;
+    const rows = await chat.listChannelsOf(userId);
+    return Promise.all(
+      rows.map(async ({ channel, member }) => {
+        const [members, lastMessage, unread] = await Promise.all([
+          chat.listMembers(channel.id),
+          channel.lastSeq > 0 ? chat.getMessage(channel.id, channel.lastSeq) : Promise.resolve(undefined),
+          chat.countUnread(channel.id, userId, Math.max(member.readSeq, member.joinedSeq - 1)),
+        ]);
+        return {
+          ...toChannel(channel, members),
+          lastSeq: channel.lastSeq,
+          lastMessage: lastMessage ?? null,
+          readSeq: member.readSeq,
+          unread,
+        };
+      }),
+    );
+  }
+
+  /** A page of a channel's history, limited to what the caller may see (from when they joined). */
+  async history(userId: string, channelId: string, request: HistoryRequest): Promise<HistoryPage> {
+    const { chat, limits } = this.options;
+    const member = await chat.getMember(channelId, userId);
+    if (!member) throw notFound();
+    const limit = Math.min(request.limit ?? 50, limits.maxHistoryPage);
+    return chat.readHistory(channelId, { ...pickAnchor(request), limit, minSeq: member.joinedSeq });
+  }
+
+  /**
+   * Entries of the caller's sync log after `after`. A cursor from another epoch, or ahead of the log,
+   * gets RESYNC_REQUIRED: never a silent partial replay.
+   */
+  async sync(userId: string, epoch: string | undefined, after: number, limit?: number): Promise<SyncPage> {
+    const { chat, limits } = this.options;
+    const current = chat.epoch();
+    if ((epoch !== undefined && epoch !== current) || (epoch === undefined && after !== 0)) {
+      throw new NatterError(ErrorCode.RESYNC_REQUIRED, 'cursor belongs to another log epoch');
+    }
+    const pageSize = Math.min(limit ?? limits.maxSyncPage, limits.maxSyncPage);
+    const head = await chat.syncHead(userId);
+    if (after > head) throw new NatterError(ErrorCode.RESYNC_REQUIRED, 'cursor is ahead of the log');
+    const entries = await chat.readSync(userId, after, pageSize);
+    const last = entries.at(-1)?.pos ?? after;
+    return { epoch: current, entries, head: Math.max(head, last), hasMore: last < head };
+  }
+
+  /** Sends committed entries to live delivery, in commit order, and returns the sender's entry. */
+  private dispatch(appended: AppendedMessage, senderId?: string, origin?: DeliveryOrigin): SyncEntry {
+    let senderEntry: SyncEntry | undefined;
+    const deliveries: Delivery[] = [];
+    for (const { userId, pos } of appended.positions) {
+      const entry: SyncEntry = { pos, kind: 'message', message: appended.message };
+      if (userId === senderId) senderEntry = entry;
+      deliveries.push({ userId, entry });
+    }
+    if (senderEntry && origin) origin.onAck(senderEntry, false);
+    this.options.sink.deliver(deliveries, origin);
+    return senderEntry ?? { pos: 0, kind: 'message', message: appended.message };
+  }
+
+  private async insertChannel(
+    tx: WriteTransaction,
+    kind: 'direct' | 'group',
+    name: string | null,
+    creatorId: string,
+    memberIds: readonly string[],
+    directKey: string | null,
+  ): Promise<{ channel: ChannelRecord; appended: AppendedMessage }> {
+    const now = this.now();
+    const channel = {
+      id: newPrefixedId(kind === 'direct' ? 'd' : 'g', now),
+      kind,
+      name,
+      createdBy: creatorId,
+      createdAt: now,
+      directKey,
+    };
+    await tx.insertChannel(channel);
+    for (const id of memberIds) {
+      const role = kind === 'group' && id === creatorId ? 'admin' : 'member';
+      await tx.upsertMember({
+        channelId: channel.id,
+        userId: id,
+        role,
+        joinedAt: now,
+        joinedSeq: 1,
+        readSeq: 0,
+      });
+    }
+    const event: SystemEvent = { action: 'created', actorId: creatorId, name, memberIds: [...memberIds] };
+    const appended = await tx.appendMessage(this.systemMessage(channel.id, creatorId, event), memberIds);
+    return { channel: { ...channel, lastSeq: appended.message.seq }, appended };
+  }
+
+  private systemMessage(channelId: string, actorId: string, system: SystemEvent) {
+    const now = this.now();
+    return {
+      id: newId(now),
+      channelId,
+      senderId: actorId,
+      clientMsgId: null,
+      kind: 'system' as const,
+      text: '',
+      mentions: [],
+      system,
+      createdAt: now,
+    };
+  }
+
+  private async requireMember(
+    tx: WriteTransaction,
+    channelId: string,
+    userId: string,
+  ): Promise<ChannelRecord> {
+    const [channel, member] = await Promise.all([tx.getChannel(channelId), tx.getMember(channelId, userId)]);
+    if (!channel || !member) throw notFound();
+    return channel;
+  }
+
+  private async requireGroupMember(
+    tx: WriteTransaction,
+    channelId: string,
+    userId: string,
+  ): Promise<ChannelRecord> {
+    const channel = await this.requireMember(tx, channelId, userId);
+    if (channel.kind !== 'group')
+      throw new NatterError(ErrorCode.FORBIDDEN, 'direct channels have fixed members');
+    return channel;
+  }
+
+  private async requireUsers(userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    const found = await this.options.accounts.getUsers(userIds);
+    if (found.length !== new Set(userIds).size) throw new NatterError(ErrorCode.NOT_FOUND, 'user not found');
+  }
+
+  private checkGroupSize(size: number): void {
+    const max = this.options.limits.maxGroupMembers;
+    if (size > max) throw new NatterError(ErrorCode.GROUP_FULL, `a group holds at most ${max} members`);
+  }
+}
+
+function pickAnchor(request: HistoryRequest): { before?: number; after?: number; around?: number } {
+  if (request.before !== undefined) return { before: request.before };
+  if (request.after !== undefined) return { after: request.after };
+  if (request.around !== undefined) return { around: request.around };
+  return {};
+}

@@ -1,0 +1,24 @@
+import type { SyncEntry } from '@natter/protocol';
+
+/** The connection that issued a send, so its ack is sent in commit order with the live entries. */
+export interface DeliveryOrigin {
+  /** Connection id; it receives the ack instead of a `msg` frame for the sender's entry. */
+  connectionId: string;
+  /** Called synchronously, in commit order, with the sender's entry. */
+  onAck(entry: SyncEntry, duplicate: boolean): void;
+}
+
+/** One committed sync entry for one user. */
+export interface Delivery {
+  userId: string;
+  entry: SyncEntry;
+}
+
+/**
+ * Where committed entries go for live delivery: the local connection registry on one node, a broker
+ * when scaled out. Live delivery is a doorbell, never the record: a device that misses it recovers the
+ * entry through sync, because positions are gap-free.
+ */
+export interface DeliverySink {
+  deliver(deliveries: readonly Delivery[], origin?: DeliveryOrigin): void;
+}

@@ -1,0 +1,105 @@
+import { DEFAULT_LIMITS, type ProtocolLimits } from '@natter/protocol';
+import type { Logger } from './observability/logger.js';
+import type { NatterMetrics } from './observability/metrics.js';
+import type { Authenticator } from './ports/authenticator.js';
+import type { StorageAdapter } from './ports/storage.js';
+
+/** Options of the built-in account and token service (signup, login, refresh). */
+export interface TokenOptions {
+  /**
+   * HS256 secret for access tokens, at least 32 bytes. Give the same secret to every node of a cluster.
+   * The reference server reads `NATTER_TOKEN_SECRET` or keeps a generated one in its data directory.
+   */
+  secret: string | Uint8Array;
+  /** Access token lifetime, seconds. @default 900 */
+  accessTtlSeconds?: number;
+  /** Refresh token lifetime, seconds. @default 2592000 (30 days) */
+  refreshTtlSeconds?: number;
+  /** Whether `POST /v1/auth/signup` is open. @default true */
+  allowSignup?: boolean;
+}
+
+/** Options of {@link createNatterServer}. Every limit has a documented default. */
+export interface NatterServerOptions {
+  /** Where users, channels, messages and sync logs live. Opened by `start()` unless already open. */
+  storage: StorageAdapter;
+  /**
+   * natter's own accounts and tokens. Omit when the app brings its own `authenticator`;
+   * then the signup/login/refresh endpoints answer 404.
+   */
+  tokens?: TokenOptions;
+  /** Verifies bearer tokens; defaults to the built-in token service (which requires `tokens`). */
+  authenticator?: Authenticator;
+  /** Protocol limits; unspecified fields take {@link DEFAULT_LIMITS}. */
+  limits?: Partial<ProtocolLimits>;
+  /**
+   * Origins allowed to open WebSockets and call the API from a browser. Requests without an Origin header
+   * (native apps, servers) are allowed. `'*'` allows any origin. Same-origin pages (Origin host equal to
+   * the Host header) are always allowed. @default []
+   */
+  allowedOrigins?: readonly string[] | '*';
+  /** Time allowed for the WebSocket handshake including authentication, ms. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** Bytes a connection may have queued before it counts as a slow consumer and is closed (1008). @default 1048576 */
+  maxBufferedBytes?: number;
+  /** Largest HTTP request body, bytes. @default 65536 */
+  maxBodyBytes?: number;
+  /** Path of the WebSocket endpoint. @default '/v1/ws' */
+  wsPath?: string;
+  /** Public WebSocket URL this node announces through discovery. @default derived from the request's Host */
+  publicWsUrl?: string;
+  /** Region this node runs in, for discovery. @default 'local' */
+  region?: string;
+  logger?: Logger;
+  metrics?: NatterMetrics;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** {@link NatterServerOptions} with defaults applied. */
+export interface ResolvedConfig {
+  limits: ProtocolLimits;
+  allowedOrigins: readonly string[] | '*';
+  handshakeTimeoutMs: number;
+  maxBufferedBytes: number;
+  maxBodyBytes: number;
+  wsPath: string;
+  region: string;
+  now: () => number;
+}
+
+/** Applies defaults and checks option values. */
+export function resolveConfig(options: NatterServerOptions): ResolvedConfig {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isFinite(value) || value <= 0)
+      throw new RangeError(`limits.${key} must be a positive number`);
+  }
+  return {
+    limits,
+    allowedOrigins: options.allowedOrigins ?? [],
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    wsPath: options.wsPath ?? '/v1/ws',
+    region: options.region ?? 'local',
+    now: options.now ?? Date.now,
+  };
+}
+
+/**
+ * Whether a browser Origin may connect. No Origin (non-browser clients) is allowed; otherwise the origin must
+ * be listed or match the request's own host (same-origin pages are always allowed).
+ */
+export function isOriginAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[] | '*',
+): boolean {
+  if (origin === undefined || allowed === '*' || allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}

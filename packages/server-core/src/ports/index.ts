@@ -1,0 +1,4 @@
+/** The ports of server-core: everything it needs from outside, as small typed interfaces. */
+export type * from './authenticator.js';
+export type * from './connection.js';
+export * from './storage.js';

@@ -1,0 +1,209 @@
+import type { ChannelKind, Message, SyncEntry, SystemEvent } from '@natter/protocol';
+
+/**
+ * The storage port. Version 1 of the contract; docs/adapters.md states the guarantees each method gives,
+ * and `@natter/storage-conformance` checks them.
+ *
+ * The chat rules (who may send, the group limit, idempotency) live in the core and run inside
+ * {@link ChatStore.write} against the small {@link WriteTransaction} interface, so every adapter
+ * enforces them identically; an adapter only stores rows and allocates sequences atomically.
+ */
+export const STORAGE_CONTRACT_VERSION = 1;
+
+/** What an adapter declares about itself; the core reads `capabilities` before using optional features. */
+export interface StoreManifest {
+  /** Adapter name, e.g. `sqlite`. */
+  name: string;
+  /** Contract version implemented; must equal {@link STORAGE_CONTRACT_VERSION}. */
+  contractVersion: number;
+  /** Schema version of the adapter's own on-disk layout. */
+  schemaVersion: number;
+  capabilities: {
+    /** `searchMessages` is implemented (full-text search). */
+    search: boolean;
+    /** Several processes may write to the same store at once. */
+    multiProcess: boolean;
+    /** Data survives `close()` and reopening. */
+    persistent: boolean;
+  };
+}
+
+/** A user account row. */
+export interface UserRecord {
+  id: string;
+  /** Unique, lower-case login name. */
+  username: string;
+  displayName: string;
+  /** scrypt hash in PHC-like form; null for users managed by an external authenticator. */
+  passwordHash: string | null;
+  createdAt: number;
+}
+
+/** A channel row. */
+export interface ChannelRecord {
+  id: string;
+  kind: ChannelKind;
+  name: string | null;
+  createdBy: string;
+  createdAt: number;
+  /** Highest `seq` allocated in the channel (0 when empty). */
+  lastSeq: number;
+  /** For direct channels: the sorted pair of user ids, `a|b`; unique. Null for groups. */
+  directKey: string | null;
+}
+
+/** Role of a member in a group. Direct channels have two `member`s. */
+export type MemberRole = 'admin' | 'member';
+
+/** A membership row. */
+export interface MemberRecord {
+  channelId: string;
+  userId: string;
+  role: MemberRole;
+  joinedAt: number;
+  /** Seq of the system message that added the member: the member sees history from here on. */
+  joinedSeq: number;
+  /** Read marker: messages with `seq <= readSeq` count as read. */
+  readSeq: number;
+}
+
+/** A message about to be stored; the store assigns `seq`. */
+export interface NewMessage {
+  id: string;
+  channelId: string;
+  senderId: string;
+  clientMsgId: string | null;
+  kind: 'text' | 'system';
+  text: string;
+  mentions: string[];
+  system: SystemEvent | null;
+  createdAt: number;
+}
+
+/** Result of {@link WriteTransaction.appendMessage}. */
+export interface AppendedMessage {
+  message: Message;
+  /** The sync log position allocated for each recipient, in the order given. */
+  positions: Array<{ userId: string; pos: number }>;
+}
+
+/** A stored refresh token (only its hash is kept). */
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  userId: string;
+  deviceId: string;
+  expiresAt: number;
+}
+
+/** A page request on a channel's history; at most one anchor. */
+export interface HistoryQuery {
+  /** Messages with `seq < before`. */
+  before?: number;
+  /** Messages with `seq > after`. */
+  after?: number;
+  /** Messages around `around` (half before, the anchor and the rest after). */
+  around?: number;
+  limit: number;
+  /** Lowest seq the reader may see (their `joinedSeq`). */
+  minSeq: number;
+}
+
+/** A page of history in ascending `seq`. */
+export interface HistoryPage {
+  messages: Message[];
+  hasMoreBefore: boolean;
+  hasMoreAfter: boolean;
+}
+
+/**
+ * Operations available inside {@link ChatStore.write}. Everything done through one transaction commits
+ * or rolls back as a unit. Reads inside it see the transaction's own writes.
+ */
+export interface WriteTransaction {
+  getChannel(channelId: string): Promise<ChannelRecord | undefined>;
+  getMember(channelId: string, userId: string): Promise<MemberRecord | undefined>;
+  listMembers(channelId: string): Promise<MemberRecord[]>;
+  findDirectChannel(directKey: string): Promise<ChannelRecord | undefined>;
+  /** The message a user sent earlier with this idempotency key, and the sender's sync position for it. */
+  findByClientMsgId(
+    senderId: string,
+    clientMsgId: string,
+  ): Promise<{ message: Message; senderPos: number } | undefined>;
+  insertChannel(channel: Omit<ChannelRecord, 'lastSeq'>): Promise<void>;
+  upsertMember(member: MemberRecord): Promise<void>;
+  deleteMember(channelId: string, userId: string): Promise<void>;
+  renameChannel(channelId: string, name: string): Promise<void>;
+  /** Raises the read marker; never lowers it. Returns the marker after the call. */
+  raiseReadMarker(channelId: string, userId: string, seq: number): Promise<number>;
+  /**
+   * Stores a message with the channel's next `seq` and appends one sync entry to each recipient's log
+   * with that user's next position. Allocation happens under the transaction's lock, so no entry
+   * committed later can carry a smaller seq or position than one already committed.
+   */
+  appendMessage(message: NewMessage, recipientIds: readonly string[]): Promise<AppendedMessage>;
+}
+
+/** Users and refresh tokens. Plain rows; no chat rules. */
+export interface AccountStore {
+  /** @throws NatterError CONFLICT when the username is taken. */
+  createUser(user: UserRecord): Promise<void>;
+  getUser(userId: string): Promise<UserRecord | undefined>;
+  getUsers(userIds: readonly string[]): Promise<UserRecord[]>;
+  findUserByUsername(username: string): Promise<UserRecord | undefined>;
+  /** Users whose username starts with `prefix`, by username. */
+  searchUsers(prefix: string, limit: number): Promise<UserRecord[]>;
+  updateUser(
+    userId: string,
+    patch: { displayName?: string; passwordHash?: string },
+  ): Promise<UserRecord | undefined>;
+  saveRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  /** Deletes and returns the token (one-time use, for rotation); undefined when absent or expired. */
+  takeRefreshToken(tokenHash: string, now: number): Promise<RefreshTokenRecord | undefined>;
+  /** Revokes a user's refresh tokens: of one device, or of all devices. */
+  revokeRefreshTokens(userId: string, deviceId?: string): Promise<void>;
+}
+
+/** Optional facts about a write that let an adapter batch well; never needed for correctness. */
+export interface WriteHint {
+  /** The channel the write appends to: group commit puts rows of one channel next to each other. */
+  channelId?: string;
+}
+
+/** Channel, history and sync-log reads, and the transactional write path. */
+export interface ChatStore {
+  /**
+   * Random id of this log's lifetime, fixed when the store is created. A device cursor from another
+   * epoch cannot be continued.
+   */
+  epoch(): string;
+  /**
+   * Runs `fn` atomically. Adapters may commit several concurrent calls in one transaction (group commit),
+   * but each call is isolated: if `fn` throws, its writes are rolled back and only its promise rejects.
+   * The returned promise settles only after the commit is durable (per the adapter's durability option).
+   */
+  write<T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint): Promise<T>;
+  getChannel(channelId: string): Promise<ChannelRecord | undefined>;
+  getMember(channelId: string, userId: string): Promise<MemberRecord | undefined>;
+  listMembers(channelId: string): Promise<MemberRecord[]>;
+  /** Channels the user is a member of, with their membership, newest activity first. */
+  listChannelsOf(userId: string): Promise<Array<{ channel: ChannelRecord; member: MemberRecord }>>;
+  getMessage(channelId: string, seq: number): Promise<Message | undefined>;
+  /** Count of `text` messages with `seq > afterSeq` not sent by `userId`. */
+  countUnread(channelId: string, userId: string, afterSeq: number): Promise<number>;
+  readHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage>;
+  /** The user's newest sync position (0 when the log is empty). */
+  syncHead(userId: string): Promise<number>;
+  /** Entries of the user's sync log with `pos > after`, ascending, at most `limit`. */
+  readSync(userId: string, after: number, limit: number): Promise<SyncEntry[]>;
+}
+
+/** A complete storage adapter: one object serving both ports, opened before use. */
+export interface StorageAdapter {
+  readonly manifest: StoreManifest;
+  readonly accounts: AccountStore;
+  readonly chat: ChatStore;
+  /** Opens (and migrates) the store. @throws NatterError STORE_VERSION_UNSUPPORTED for a newer schema. */
+  open(): Promise<void>;
+  /** Flushes pending writes and releases resources. */
+  close(): Promise<void>;
+}

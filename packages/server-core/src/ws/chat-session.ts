@@ -1,0 +1,215 @@
+import {
+  type ClientFrame,
+  CloseCode,
+  ErrorCode,
+  type ErrorFrame,
+  isNatterError,
+  PROTOCOL_VERSION,
+  parseClientFrame,
+  type SyncEntry,
+} from '@natter/protocol';
+import type { ChatService } from '../chat/chat-service.js';
+import type { LiveEndpoint, LocalHub } from '../chat/local-hub.js';
+import { TokenBucket } from '../chat/rate-limiter.js';
+import type { ResolvedConfig } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { NatterMetrics } from '../observability/metrics.js';
+import type { Principal } from '../ports/authenticator.js';
+import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
+import type { ChatStore } from '../ports/storage.js';
+
+/** What a session needs from the server. */
+export interface SessionDeps {
+  service: ChatService;
+  chat: ChatStore;
+  hub: LocalHub;
+  config: ResolvedConfig;
+  logger: Logger;
+  metrics: NatterMetrics;
+}
+
+/** Invalid frames tolerated per connection before it is closed with 1008. */
+const MAX_BAD_FRAMES = 20;
+/** Rate-limited sends tolerated in a row before the flood is closed with 1008. */
+const MAX_RATE_LIMIT_STRIKES = 50;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * One authenticated connection speaking the natter protocol: validates frames, calls the chat service,
+ * answers with typed frames, and receives live entries from the hub. Transport-neutral.
+ */
+export class ChatSession implements ConnectionHandler, LiveEndpoint {
+  readonly userId: string;
+  lastSeenAt: number;
+  private readonly sendLimiter: TokenBucket;
+  private badFrames = 0;
+  private rateLimitStrikes = 0;
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  constructor(
+    readonly connectionId: string,
+    readonly deviceId: string,
+    principal: Principal,
+    private readonly connection: ClientConnection,
+    private readonly deps: SessionDeps,
+  ) {
+    this.userId = principal.userId;
+    const { limits, now } = deps.config;
+    this.lastSeenAt = now();
+    this.sendLimiter = new TokenBucket(limits.sendsPerSecond, limits.sendBurst, now);
+    if (principal.expiresAt !== undefined) {
+      const wait = Math.max(0, Math.min(principal.expiresAt - now(), MAX_TIMER_MS));
+      this.expiryTimer = setTimeout(() => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'), wait);
+      this.expiryTimer.unref?.();
+    }
+  }
+
+  /**
+   * Registers for live delivery, then reads the sync head and says hello. Registering first means every
+   * entry committed after `head` is delivered live: the snapshot and the subscription are atomic.
+   */
+  async start(sessionId: string): Promise<void> {
+    this.deps.hub.add(this);
+    this.deps.metrics.connections.inc();
+    try {
+      const head = await this.deps.chat.syncHead(this.userId);
+      this.connection.send({
+        t: 'hello',
+        protocol: PROTOCOL_VERSION,
+        userId: this.userId,
+        deviceId: this.deviceId,
+        sessionId,
+        epoch: this.deps.chat.epoch(),
+        head,
+        limits: this.deps.config.limits,
+        serverTime: this.deps.config.now(),
+      });
+    } catch (err) {
+      this.deps.logger.error({ err, userId: this.userId }, 'session start failed');
+      this.close(CloseCode.TRY_AGAIN_LATER, 'storage unavailable');
+    }
+  }
+
+  onFrame(raw: unknown): void {
+    if (this.closed) return;
+    this.lastSeenAt = this.deps.config.now();
+    const parsed = parseClientFrame(raw);
+    if (!parsed.ok) {
+      this.sendError({
+        code: parsed.code,
+        message: parsed.message,
+        ...(parsed.rid === undefined ? {} : { rid: parsed.rid }),
+      });
+      if (++this.badFrames > MAX_BAD_FRAMES)
+        this.close(CloseCode.POLICY_VIOLATION, 'too many invalid frames');
+      return;
+    }
+    this.handle(parsed.frame).catch((err: unknown) => this.fail(parsed.frame.rid, err));
+  }
+
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.deps.hub.remove(this);
+    this.deps.metrics.connections.dec();
+  }
+
+  pushEntry(entry: SyncEntry): void {
+    if (this.closed) return;
+    // A consumer that stopped reading must not grow our memory without bound; sync repairs what it misses.
+    if (this.connection.bufferedBytes() > this.deps.config.maxBufferedBytes) {
+      this.close(CloseCode.POLICY_VIOLATION, 'slow consumer');
+      return;
+    }
+    this.deps.metrics.messagesOut.inc();
+    this.connection.send({ t: 'msg', entry });
+  }
+
+  /** Closes the connection (idempotent). */
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.deps.metrics.errors.inc({ code: `close_${code}` });
+    this.connection.close(code, reason);
+    this.onClose();
+  }
+
+  private async handle(frame: ClientFrame): Promise<void> {
+    const { service } = this.deps;
+    switch (frame.t) {
+      case 'send': {
+        const wait = this.sendLimiter.take();
+        if (wait > 0) {
+          this.sendError({
+            rid: frame.rid,
+            code: ErrorCode.RATE_LIMITED,
+            message: 'too many sends',
+            retryAfterMs: wait,
+          });
+          if (++this.rateLimitStrikes > MAX_RATE_LIMIT_STRIKES)
+            this.close(CloseCode.POLICY_VIOLATION, 'send flood');
+          return;
+        }
+        this.rateLimitStrikes = 0;
+        const started = performance.now();
+        const { rid } = frame;
+        await service.sendMessage(
+          this.userId,
+          {
+            channelId: frame.channelId,
+            clientMsgId: frame.clientMsgId,
+            text: frame.text,
+            mentions: frame.mentions ?? [],
+          },
+          {
+            connectionId: this.connectionId,
+            onAck: (entry, duplicate) => {
+              if (!duplicate) this.deps.metrics.messagesIn.inc();
+              if (!this.closed) this.connection.send({ t: 'ack', rid, entry, duplicate });
+            },
+          },
+        );
+        this.deps.metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
+        return;
+      }
+      case 'sync': {
+        const page = await service.sync(this.userId, frame.epoch, frame.after, frame.limit);
+        this.reply({ t: 'sync.page', rid: frame.rid, ...page });
+        return;
+      }
+      case 'history': {
+        const { t: _t, rid, channelId, ...request } = frame;
+        const page = await service.history(this.userId, channelId, request);
+        this.reply({ t: 'history.page', rid, channelId, ...page });
+        return;
+      }
+      case 'ping':
+        this.reply({ t: 'pong', rid: frame.rid, serverTime: this.deps.config.now() });
+        return;
+    }
+  }
+
+  private reply(frame: Parameters<ClientConnection['send']>[0]): void {
+    if (!this.closed) this.connection.send(frame);
+  }
+
+  private fail(rid: number, err: unknown): void {
+    if (isNatterError(err)) {
+      this.sendError({
+        rid,
+        code: err.code,
+        message: err.message,
+        ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+      });
+      return;
+    }
+    this.deps.logger.error({ err, userId: this.userId, rid }, 'request failed');
+    this.sendError({ rid, code: ErrorCode.INTERNAL, message: 'internal error' });
+  }
+
+  private sendError(error: Omit<ErrorFrame, 't'>): void {
+    this.deps.metrics.errors.inc({ code: error.code });
+    this.reply({ t: 'error', ...error });
+  }
+}

@@ -1,0 +1,191 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  CloseCode,
+  type CodecName,
+  ErrorCode,
+  FrameDecodeError,
+  getCodec,
+  HTTP_STATUS,
+  isNatterError,
+} from '@natter/protocol';
+import { type RawData, WebSocketServer } from 'ws';
+import { isOriginAllowed, type ResolvedConfig } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { NatterMetrics } from '../observability/metrics.js';
+import type { Principal } from '../ports/authenticator.js';
+import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
+import { deviceFromRequest, negotiateCodec, tokenFromRequest } from './handshake.js';
+import { WsConnection } from './ws-connection.js';
+
+/** An authenticated connection that the transport hands to the engine. */
+export interface AcceptedConnection {
+  principal: Principal;
+  /** From the token, else from `?device=`, else undefined (the engine picks one). */
+  deviceId: string | undefined;
+  codec: CodecName;
+  connection: ClientConnection;
+}
+
+/** Dependencies of {@link WsTransport}. */
+export interface WsTransportDeps {
+  config: ResolvedConfig;
+  logger: Logger;
+  metrics: NatterMetrics;
+  authenticate(token: string): Promise<Principal>;
+  /** Called once the socket is open; returns the handler that receives its frames. */
+  accept(connection: AcceptedConnection): ConnectionHandler;
+  /** While draining, new upgrades are refused with 503. */
+  isDraining(): boolean;
+}
+
+/**
+ * The `ws` transport adapter: authenticates at the handshake (no socket without a valid token), checks
+ * Origin, negotiates the codec, enforces `maxPayload`, decodes frames and closes with the right code when a
+ * frame cannot be decoded. Attaches to any Node `http.Server`, so it mounts beside Express or Fastify.
+ */
+export class WsTransport {
+  private readonly wss: WebSocketServer;
+
+  constructor(private readonly deps: WsTransportDeps) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.config.limits.maxFrameBytes,
+      // Compression invites decompression bombs and costs CPU per frame; frames here are small.
+      perMessageDeflate: false,
+      clientTracking: true,
+      handleProtocols: (protocols) => negotiateCodec([...protocols].join(','))?.subprotocol ?? false,
+    });
+  }
+
+  /** Handles upgrades on `server` for the configured path; other paths are left to other listeners. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== this.deps.config.wsPath) {
+        if (server.listenerCount('upgrade') === 1)
+          reject(socket, 404, ErrorCode.NOT_FOUND, 'no such endpoint');
+        return;
+      }
+      this.handleUpgrade(req, socket, head);
+    });
+  }
+
+  /** Handles one upgrade request (for servers that route upgrades themselves). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const { config, metrics } = this.deps;
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (this.deps.isDraining()) {
+      reject(socket, 503, ErrorCode.UNAVAILABLE, 'draining');
+      return;
+    }
+    if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
+      metrics.errors.inc({ code: 'origin_refused' });
+      reject(socket, 403, ErrorCode.FORBIDDEN, 'origin not allowed');
+      return;
+    }
+    const negotiated = negotiateCodec(req.headers['sec-websocket-protocol']);
+    if (!negotiated) {
+      reject(socket, 400, ErrorCode.BAD_REQUEST, 'no supported subprotocol');
+      return;
+    }
+    const token = tokenFromRequest(req, url);
+    if (!token) {
+      reject(socket, 401, ErrorCode.UNAUTHORIZED, 'missing token');
+      return;
+    }
+
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(socket, 408, ErrorCode.UNAUTHORIZED, 'handshake timeout');
+    }, config.handshakeTimeoutMs);
+    this.deps
+      .authenticate(token)
+      .then((principal) => {
+        clearTimeout(timer);
+        if (timedOut || socket.destroyed) return;
+        this.wss.handleUpgrade(req, socket, head, (ws) => {
+          const codec = getCodec(negotiated.codec);
+          const connection = new WsConnection(ws, codec);
+          const handler = this.deps.accept({
+            principal,
+            deviceId: principal.deviceId ?? deviceFromRequest(url),
+            codec: negotiated.codec,
+            connection,
+          });
+          ws.on('message', (data: RawData, isBinary: boolean) => {
+            let frame: unknown;
+            try {
+              frame = codec.decode(toBytes(data), isBinary);
+            } catch (err) {
+              const code = err instanceof FrameDecodeError ? err.closeCode : CloseCode.PROTOCOL_ERROR;
+              metrics.errors.inc({ code: `close_${code}` });
+              connection.close(code, err instanceof Error ? err.message : 'undecodable frame');
+              return;
+            }
+            handler.onFrame(frame);
+          });
+          ws.on('close', (code: number) => handler.onClose(code));
+          // `ws` closes the socket itself on protocol errors and oversized frames (1002/1009); log and move on.
+          ws.on('error', (err) => {
+            metrics.errors.inc({ code: 'ws_error' });
+            this.deps.logger.debug({ err }, 'websocket error');
+          });
+        });
+      })
+      .catch((err: unknown) => {
+        clearTimeout(timer);
+        if (timedOut) return;
+        const code = isNatterError(err) ? err.code : ErrorCode.UNAUTHORIZED;
+        metrics.errors.inc({ code });
+        reject(
+          socket,
+          code === ErrorCode.TOKEN_EXPIRED ? 401 : (HTTP_STATUS[code] ?? 401),
+          code,
+          'authentication failed',
+        );
+      });
+  }
+
+  /** Closes every socket with `code`. */
+  closeAll(code: number, reason: string): void {
+    for (const ws of this.wss.clients) ws.close(code, reason);
+  }
+
+  /** Number of open sockets. */
+  get size(): number {
+    return this.wss.clients.size;
+  }
+
+  /** Terminates every socket and stops the WebSocket server. */
+  async close(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+/** Answers an upgrade request with an HTTP error and a JSON body, then closes the socket. */
+function reject(socket: Duplex, status: number, code: string, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  503: 'Service Unavailable',
+};

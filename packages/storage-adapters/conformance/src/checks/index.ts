@@ -1,0 +1,29 @@
+import type { ConformanceCheck } from '../harness.js';
+import { accountChecks } from './accounts.js';
+import { appendChecks } from './append.js';
+import { channelChecks } from './channels.js';
+import { concurrencyChecks } from './concurrency.js';
+import { durabilityChecks } from './durability.js';
+import { historyChecks } from './history.js';
+import { lifecycleChecks } from './lifecycle.js';
+import { rollbackChecks } from './rollback.js';
+import { syncChecks } from './sync.js';
+
+/**
+ * Every check of the storage contract, by name. `runStorageConformance` registers all of them;
+ * pass one to `runCheck` to run it on its own.
+ */
+export const storageChecks = {
+  ...lifecycleChecks,
+  ...accountChecks,
+  ...channelChecks,
+  ...appendChecks,
+  ...rollbackChecks,
+  ...concurrencyChecks,
+  ...historyChecks,
+  ...syncChecks,
+  ...durabilityChecks,
+} satisfies Record<string, ConformanceCheck>;
+
+/** Name of a check in {@link storageChecks}. */
+export type StorageCheckName = keyof typeof storageChecks;

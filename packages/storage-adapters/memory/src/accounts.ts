@@ -1,0 +1,94 @@
+import {
+  type AccountStore,
+  ErrorCode,
+  NatterError,
+  type RefreshTokenRecord,
+  type UserRecord,
+} from '@natter/server-core';
+import { copyOptional, copyRecord } from './copy.js';
+import type { MemoryState } from './state.js';
+
+/** The memory adapter's {@link AccountStore}. Each method is one synchronous step, hence atomic. */
+export class MemoryAccountStore implements AccountStore {
+  constructor(
+    private readonly state: MemoryState,
+    private readonly assertOpen: () => void,
+  ) {}
+
+  async createUser(user: UserRecord): Promise<void> {
+    this.assertOpen();
+    if (this.state.usernames.has(user.username)) {
+      throw new NatterError(ErrorCode.CONFLICT, 'username is taken');
+    }
+    if (this.state.users.has(user.id)) throw new NatterError(ErrorCode.CONFLICT, 'user id is taken');
+    this.state.users.set(user.id, copyRecord(user));
+    this.state.usernames.set(user.username, user.id);
+  }
+
+  async getUser(userId: string): Promise<UserRecord | undefined> {
+    this.assertOpen();
+    return copyOptional(this.state.users.get(userId));
+  }
+
+  async getUsers(userIds: readonly string[]): Promise<UserRecord[]> {
+    this.assertOpen();
+    const found: UserRecord[] = [];
+    for (const id of new Set(userIds)) {
+      const user = this.state.users.get(id);
+      if (user) found.push(copyRecord(user));
+    }
+    return found;
+  }
+
+  async findUserByUsername(username: string): Promise<UserRecord | undefined> {
+    this.assertOpen();
+    const id = this.state.usernames.get(username);
+    return copyOptional(id === undefined ? undefined : this.state.users.get(id));
+  }
+
+  async searchUsers(prefix: string, limit: number): Promise<UserRecord[]> {
+    this.assertOpen();
+    return [...this.state.usernames.keys()]
+      .filter((username) => username.startsWith(prefix))
+      .sort()
+      .slice(0, Math.max(0, limit))
+      .map((username) => copyRecord(this.state.users.get(this.state.usernames.get(username)!)!));
+  }
+
+  async updateUser(
+    userId: string,
+    patch: { displayName?: string; passwordHash?: string },
+  ): Promise<UserRecord | undefined> {
+    this.assertOpen();
+    const user = this.state.users.get(userId);
+    if (!user) return undefined;
+    const updated: UserRecord = {
+      ...user,
+      displayName: patch.displayName ?? user.displayName,
+      passwordHash: patch.passwordHash ?? user.passwordHash,
+    };
+    this.state.users.set(userId, updated);
+    return copyRecord(updated);
+  }
+
+  async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    this.assertOpen();
+    this.state.refreshTokens.set(token.tokenHash, copyRecord(token));
+  }
+
+  async takeRefreshToken(tokenHash: string, now: number): Promise<RefreshTokenRecord | undefined> {
+    this.assertOpen();
+    const token = this.state.refreshTokens.get(tokenHash);
+    this.state.refreshTokens.delete(tokenHash);
+    return token && token.expiresAt > now ? token : undefined;
+  }
+
+  async revokeRefreshTokens(userId: string, deviceId?: string): Promise<void> {
+    this.assertOpen();
+    for (const [hash, token] of this.state.refreshTokens) {
+      if (token.userId === userId && (deviceId === undefined || token.deviceId === deviceId)) {
+        this.state.refreshTokens.delete(hash);
+      }
+    }
+  }
+}

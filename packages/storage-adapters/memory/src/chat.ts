@@ -1,0 +1,109 @@
+import type { Message, SyncEntry } from '@natter/protocol';
+import type {
+  ChannelRecord,
+  ChatStore,
+  HistoryPage,
+  HistoryQuery,
+  MemberRecord,
+  WriteHint,
+  WriteTransaction,
+} from '@natter/server-core';
+import { copyMessage, copyOptional, copyRecord } from './copy.js';
+import { pageRange } from './history.js';
+import type { MemoryState } from './state.js';
+import { toChannelRecord } from './write-transaction.js';
+
+/** How the chat store reaches the rest of the adapter. */
+export interface MemoryChatDeps {
+  state: MemoryState;
+  epoch: () => string;
+  write: <T>(fn: (tx: WriteTransaction) => Promise<T>) => Promise<T>;
+  assertOpen: () => void;
+}
+
+/** The memory adapter's {@link ChatStore}: reads from the committed state, writes through `deps.write`. */
+export class MemoryChatStore implements ChatStore {
+  constructor(private readonly deps: MemoryChatDeps) {}
+
+  epoch(): string {
+    return this.deps.epoch();
+  }
+
+  write<T>(fn: (tx: WriteTransaction) => Promise<T>, _hint?: WriteHint): Promise<T> {
+    return this.deps.write(fn);
+  }
+
+  async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
+    this.deps.assertOpen();
+    const row = this.deps.state.channels.get(channelId);
+    return row && toChannelRecord(row);
+  }
+
+  async getMember(channelId: string, userId: string): Promise<MemberRecord | undefined> {
+    this.deps.assertOpen();
+    return copyOptional(this.deps.state.members.get(channelId)?.get(userId));
+  }
+
+  async listMembers(channelId: string): Promise<MemberRecord[]> {
+    this.deps.assertOpen();
+    return [...(this.deps.state.members.get(channelId)?.values() ?? [])].map(copyRecord);
+  }
+
+  async listChannelsOf(userId: string): Promise<Array<{ channel: ChannelRecord; member: MemberRecord }>> {
+    this.deps.assertOpen();
+    const { state } = this.deps;
+    const rows = [...(state.channelsOfUser.get(userId) ?? [])].map((id) => state.channels.get(id)!);
+    rows.sort(
+      (a, b) => b.lastActivityAt - a.lastActivityAt || b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1),
+    );
+    return rows.map((row) => ({
+      channel: toChannelRecord(row),
+      member: copyRecord(state.members.get(row.id)!.get(userId)!),
+    }));
+  }
+
+  async getMessage(channelId: string, seq: number): Promise<Message | undefined> {
+    this.deps.assertOpen();
+    const message = seq >= 1 ? this.deps.state.messages.get(channelId)?.[seq - 1] : undefined;
+    return message && copyMessage(message);
+  }
+
+  async countUnread(channelId: string, userId: string, afterSeq: number): Promise<number> {
+    this.deps.assertOpen();
+    const messages = this.deps.state.messages.get(channelId) ?? [];
+    let count = 0;
+    for (let i = Math.max(0, Math.floor(afterSeq)); i < messages.length; i++) {
+      const message = messages[i]!;
+      if (message.kind === 'text' && message.senderId !== userId) count++;
+    }
+    return count;
+  }
+
+  async readHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
+    this.deps.assertOpen();
+    const messages = this.deps.state.messages.get(channelId) ?? [];
+    const range = pageRange(messages.length, query);
+    return {
+      messages: range.from <= range.to ? messages.slice(range.from - 1, range.to).map(copyMessage) : [],
+      hasMoreBefore: range.hasMoreBefore,
+      hasMoreAfter: range.hasMoreAfter,
+    };
+  }
+
+  async syncHead(userId: string): Promise<number> {
+    this.deps.assertOpen();
+    return this.deps.state.syncLogs.get(userId)?.length ?? 0;
+  }
+
+  async readSync(userId: string, after: number, limit: number): Promise<SyncEntry[]> {
+    this.deps.assertOpen();
+    const { state } = this.deps;
+    const log = state.syncLogs.get(userId) ?? [];
+    const start = Math.max(0, Math.floor(after));
+    return log.slice(start, start + Math.max(0, limit)).map((ref, i) => ({
+      pos: start + i + 1,
+      kind: 'message' as const,
+      message: copyMessage(state.messages.get(ref.channelId)![ref.seq - 1]!),
+    }));
+  }
+}

@@ -1,0 +1,77 @@
+import type { AccountStore, RefreshTokenRecord, UserRecord } from '@natter/server-core';
+import { conflictOnDuplicate } from './constraint.js';
+import { toToken, toUser } from './rows.js';
+import type { ReadStatements, WriteStatements } from './statements.js';
+
+/** How the account store reaches the connections. */
+export interface SqliteAccountDeps {
+  /** Statements of the read-only connection. */
+  reads: () => ReadStatements;
+  /** Runs `fn` with the write statements inside the writer loop (queued like any write). */
+  write: <T>(fn: (writes: WriteStatements) => T) => Promise<T>;
+}
+
+/**
+ * The SQLite adapter's {@link AccountStore}. Account writes go through the same writer loop as chat
+ * writes: the write connection may be inside a batch, and a statement run beside the loop would
+ * join (and could be rolled back with) someone else's savepoint.
+ */
+export class SqliteAccountStore implements AccountStore {
+  constructor(private readonly deps: SqliteAccountDeps) {}
+
+  async createUser(user: UserRecord): Promise<void> {
+    await this.deps.write((w) =>
+      conflictOnDuplicate('username is taken', () =>
+        w.insertUser.run(user.id, user.username, user.displayName, user.passwordHash, user.createdAt),
+      ),
+    );
+  }
+
+  async getUser(userId: string): Promise<UserRecord | undefined> {
+    const row = this.deps.reads().userById.get(userId);
+    return row && toUser(row);
+  }
+
+  async getUsers(userIds: readonly string[]): Promise<UserRecord[]> {
+    if (userIds.length === 0) return [];
+    return this.deps.reads().usersByIds.all(JSON.stringify(userIds)).map(toUser);
+  }
+
+  async findUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const row = this.deps.reads().userByUsername.get(username);
+    return row && toUser(row);
+  }
+
+  async searchUsers(prefix: string, limit: number): Promise<UserRecord[]> {
+    const rows = this.deps.reads().usersFrom.all(prefix, Math.max(0, Math.floor(limit)));
+    const matching = rows.findIndex((row) => !row.username.startsWith(prefix));
+    return (matching === -1 ? rows : rows.slice(0, matching)).map(toUser);
+  }
+
+  async updateUser(
+    userId: string,
+    patch: { displayName?: string; passwordHash?: string },
+  ): Promise<UserRecord | undefined> {
+    const row = await this.deps.write((w) =>
+      w.updateUser.get(patch.displayName ?? null, patch.passwordHash ?? null, userId),
+    );
+    return row && toUser(row);
+  }
+
+  async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    await this.deps.write((w) =>
+      w.saveToken.run(token.tokenHash, token.userId, token.deviceId, token.expiresAt),
+    );
+  }
+
+  async takeRefreshToken(tokenHash: string, now: number): Promise<RefreshTokenRecord | undefined> {
+    const row = await this.deps.write((w) => w.takeToken.get(tokenHash));
+    return row && row.expires_at > now ? toToken(row) : undefined;
+  }
+
+  async revokeRefreshTokens(userId: string, deviceId?: string): Promise<void> {
+    await this.deps.write((w) =>
+      deviceId === undefined ? w.revokeUserTokens.run(userId) : w.revokeDeviceTokens.run(userId, deviceId),
+    );
+  }
+}

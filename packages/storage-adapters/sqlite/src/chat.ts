@@ -1,0 +1,125 @@
+import type { Message, SyncEntry } from '@natter/protocol';
+import type {
+  ChannelRecord,
+  ChatStore,
+  HistoryPage,
+  HistoryQuery,
+  MemberRecord,
+  WriteHint,
+  WriteTransaction,
+} from '@natter/server-core';
+import { type MessageRow, toChannel, toChannelWithMember, toMember, toMessage, toSyncEntry } from './rows.js';
+import { MAX_POSITION, type ReadStatements } from './statements.js';
+
+/** How the chat store reaches the rest of the adapter. */
+export interface SqliteChatDeps {
+  /** Statements of the read-only connection. */
+  reads: () => ReadStatements;
+  epoch: () => string;
+  write: <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint) => Promise<T>;
+}
+
+/**
+ * The SQLite adapter's {@link ChatStore}. Reads use the read-only connection: in WAL mode it sees the
+ * last commit, never a batch in progress. Each read runs synchronously, so a read made of several
+ * statements sees one state (commits happen on the same thread, between reads).
+ */
+export class SqliteChatStore implements ChatStore {
+  constructor(private readonly deps: SqliteChatDeps) {}
+
+  epoch(): string {
+    return this.deps.epoch();
+  }
+
+  write<T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint): Promise<T> {
+    return this.deps.write(fn, hint);
+  }
+
+  async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
+    const row = this.deps.reads().channel.get(channelId);
+    return row && toChannel(row);
+  }
+
+  async getMember(channelId: string, userId: string): Promise<MemberRecord | undefined> {
+    const row = this.deps.reads().member.get(channelId, userId);
+    return row && toMember(row);
+  }
+
+  async listMembers(channelId: string): Promise<MemberRecord[]> {
+    return this.deps.reads().members.all(channelId).map(toMember);
+  }
+
+  async listChannelsOf(userId: string): Promise<Array<{ channel: ChannelRecord; member: MemberRecord }>> {
+    return this.deps
+      .reads()
+      .channelsOf.all(userId)
+      .map((row) => toChannelWithMember(row, userId));
+  }
+
+  async getMessage(channelId: string, seq: number): Promise<Message | undefined> {
+    const row = this.deps.reads().message.get(channelId, seq);
+    return row && toMessage(row);
+  }
+
+  async countUnread(channelId: string, userId: string, afterSeq: number): Promise<number> {
+    return this.deps.reads().countUnread.get(channelId, afterSeq, userId)!.n;
+  }
+
+  async readHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
+    return readHistoryPage(this.deps.reads(), channelId, query);
+  }
+
+  async syncHead(userId: string): Promise<number> {
+    return this.deps.reads().syncHead.get(userId)?.head ?? 0;
+  }
+
+  async readSync(userId: string, after: number, limit: number): Promise<SyncEntry[]> {
+    return this.deps
+      .reads()
+      .syncAfter.all(userId, after, Math.max(0, Math.floor(limit)))
+      .map(toSyncEntry);
+  }
+}
+
+/**
+ * One history page. The page is the `limit` visible messages (seq >= minSeq) closest to the anchor;
+ * `around` takes up to `floor(limit / 2)` before the anchor and the rest from the anchor on, and
+ * fills a short side from the other. The flags say whether visible messages lie before the page's
+ * first and after its last message (for an empty page: on either side of the anchor).
+ */
+export function readHistoryPage(reads: ReadStatements, channelId: string, query: HistoryQuery): HistoryPage {
+  const lo = Math.max(1, Math.floor(query.minSeq));
+  const limit = Math.max(0, Math.floor(query.limit));
+  const ascending = (from: number, to: number, n: number) =>
+    reads.rangeAscending.all(channelId, Math.max(lo, from), to, n);
+  const descending = (from: number, to: number, n: number) =>
+    reads.rangeDescending.all(channelId, Math.max(lo, from), to, n).reverse();
+
+  let rows: MessageRow[];
+  let split: number; // for an empty page: visible seqs below `split` lie before it
+  if (query.before !== undefined) {
+    rows = descending(lo, query.before - 1, limit);
+    split = query.before;
+  } else if (query.after !== undefined) {
+    rows = ascending(query.after + 1, MAX_POSITION, limit);
+    split = query.after + 1;
+  } else if (query.around !== undefined) {
+    const older = descending(lo, query.around - 1, limit);
+    const newer = ascending(query.around, MAX_POSITION, limit);
+    const newerCount = Math.min(newer.length, limit - Math.min(older.length, Math.floor(limit / 2)));
+    const olderCount = Math.min(older.length, limit - newerCount);
+    rows = [...older.slice(older.length - olderCount), ...newer.slice(0, newerCount)];
+    split = query.around;
+  } else {
+    rows = descending(lo, MAX_POSITION, limit);
+    split = MAX_POSITION;
+  }
+
+  const first = rows[0]?.seq ?? split;
+  const last = rows.at(-1)?.seq ?? split - 1;
+  return {
+    messages: rows.map(toMessage),
+    hasMoreBefore: first > lo && reads.anyInRange.get(channelId, lo, first - 1)!.found === 1,
+    hasMoreAfter: reads.anyInRange.get(channelId, Math.max(lo, last + 1), MAX_POSITION)!.found === 1,
+  };
+}

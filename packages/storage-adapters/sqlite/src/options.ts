@@ -1,0 +1,50 @@
+/** Options of {@link createSqliteStorage}. */
+export interface SqliteStorageOptions {
+  /** Path of the database file; its parent directory is created when missing. */
+  path: string;
+  /**
+   * SQLite `synchronous` setting. `full` syncs the WAL on every commit, so an acknowledged write
+   * survives a power loss; `normal` may lose the last commits on power loss (never on a process
+   * crash) in exchange for throughput.
+   * @default 'full'
+   */
+  synchronous?: 'full' | 'normal';
+  /**
+   * Most `write()` calls committed in one transaction (group commit).
+   * @default 256
+   */
+  maxBatchSize?: number;
+  /**
+   * How long a connection waits for a lock held by another connection before failing, in ms.
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+/** {@link SqliteStorageOptions} with every default applied. */
+export type ResolvedSqliteOptions = Required<SqliteStorageOptions>;
+
+/** Applies the defaults and validates the numbers. */
+export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteOptions {
+  const resolved: ResolvedSqliteOptions = {
+    path: options.path,
+    synchronous: options.synchronous ?? 'full',
+    maxBatchSize: options.maxBatchSize ?? 256,
+    busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+  };
+  if (typeof resolved.path !== 'string' || resolved.path === '' || resolved.path === ':memory:') {
+    throw new TypeError(
+      'createSqliteStorage: `path` must name a file (use @natter/storage-memory for memory)',
+    );
+  }
+  if (resolved.synchronous !== 'full' && resolved.synchronous !== 'normal') {
+    throw new TypeError("createSqliteStorage: `synchronous` must be 'full' or 'normal'");
+  }
+  if (!Number.isInteger(resolved.maxBatchSize) || resolved.maxBatchSize < 1) {
+    throw new TypeError('createSqliteStorage: `maxBatchSize` must be a positive integer');
+  }
+  if (!Number.isInteger(resolved.busyTimeoutMs) || resolved.busyTimeoutMs < 0) {
+    throw new TypeError('createSqliteStorage: `busyTimeoutMs` must be a non-negative integer');
+  }
+  return resolved;
+}

@@ -1,0 +1,159 @@
+import type Database from 'better-sqlite3';
+import type { ChannelMemberRow, ChannelRow, MemberRow, MessageRow, TokenRow, UserRow } from './rows.js';
+
+type Db = Database.Database;
+
+/**
+ * The part of a better-sqlite3 prepared statement the adapter uses: parameters `P`, rows `R`.
+ * Declared here (not taken from @types/better-sqlite3, whose namespace cannot be named in
+ * declaration files) so the statement bundles' types can be emitted.
+ */
+export interface Statement<P extends unknown[], R = unknown> {
+  run(...params: P): Database.RunResult;
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+}
+
+/** `db.prepare` typed with the named {@link Statement} alias (so declaration files can refer to it). */
+const preparer =
+  (db: Db) =>
+  <P extends unknown[], R = unknown>(sql: string): Statement<P, R> =>
+    db.prepare<P, R>(sql);
+
+const USER_COLUMNS = 'id, username, display_name, password_hash, created_at';
+const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
+const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq';
+const MESSAGE_COLUMNS =
+  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at';
+/** Largest seq or pos, as an open upper bound of a range. */
+export const MAX_POSITION = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The reads, prepared once per connection. The read-only connection serves reads outside `write()`;
+ * the write connection has its own copy, so reads inside a write see the write's own changes.
+ */
+export function prepareReads(db: Db) {
+  const prepare = preparer(db);
+  return {
+    epoch: prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'"),
+    userById: prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
+    usersByIds: prepare<[string], UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE id IN (SELECT value FROM json_each(?))`,
+    ),
+    userByUsername: prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`),
+    // Usernames with a prefix form one contiguous run from the prefix on (binary collation), so the
+    // caller keeps the leading rows that match; no LIKE, so `%` and `_` stay literal.
+    usersFrom: prepare<[string, number], UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE username >= ? ORDER BY username LIMIT ?`,
+    ),
+    channel: prepare<[string], ChannelRow>(`SELECT ${CHANNEL_COLUMNS} FROM channels WHERE id = ?`),
+    directChannel: prepare<[string], ChannelRow>(
+      `SELECT ${CHANNEL_COLUMNS} FROM channels WHERE direct_key = ?`,
+    ),
+    member: prepare<[string, string], MemberRow>(
+      `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND user_id = ?`,
+    ),
+    members: prepare<[string], MemberRow>(
+      `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? ORDER BY user_id`,
+    ),
+    channelsOf: prepare<[string], ChannelMemberRow>(
+      `SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.direct_key,
+              m.role AS m_role, m.joined_at AS m_joined_at, m.joined_seq AS m_joined_seq, m.read_seq AS m_read_seq
+         FROM members m JOIN channels c ON c.id = m.channel_id
+        WHERE m.user_id = ?
+        ORDER BY c.last_activity_at DESC, c.created_at DESC, c.id`,
+    ),
+    message: prepare<[string, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND seq = ?`,
+    ),
+    /** Messages with `from <= seq <= to`, ascending, at most `limit`. */
+    rangeAscending: prepare<[string, number, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
+    ),
+    /** Messages with `from <= seq <= to`, descending, at most `limit`. */
+    rangeDescending: prepare<[string, number, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND seq >= ? AND seq <= ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    anyInRange: prepare<[string, number, number], { found: 0 | 1 }>(
+      'SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq >= ? AND seq <= ?) AS found',
+    ),
+    countUnread: prepare<[string, number, string], { n: number }>(
+      `SELECT count(*) AS n FROM messages WHERE channel_id = ? AND seq > ? AND kind = 'text' AND sender_id <> ?`,
+    ),
+    syncHead: prepare<[string], { head: number }>('SELECT head FROM sync_heads WHERE user_id = ?'),
+    syncAfter: prepare<[string, number, number], MessageRow & { pos: number }>(
+      `SELECT s.pos, m.channel_id, m.seq, m.id, m.sender_id, m.client_msg_id, m.kind, m.text, m.mentions,
+              m.system, m.created_at
+         FROM sync_log s JOIN messages m ON m.channel_id = s.channel_id AND m.seq = s.seq
+        WHERE s.user_id = ? AND s.pos > ?
+        ORDER BY s.pos LIMIT ?`,
+    ),
+    clientMsg: prepare<[string, string], MessageRow & { sender_pos: number }>(
+      `SELECT c.sender_pos, m.channel_id, m.seq, m.id, m.sender_id, m.client_msg_id, m.kind, m.text, m.mentions,
+              m.system, m.created_at
+         FROM client_msgs c JOIN messages m ON m.channel_id = c.channel_id AND m.seq = c.seq
+        WHERE c.sender_id = ? AND c.client_msg_id = ?`,
+    ),
+  };
+}
+
+/** Read statements of one connection. */
+export type ReadStatements = ReturnType<typeof prepareReads>;
+
+/** The writes, prepared once on the write connection; only the writer loop runs them. */
+export function prepareWrites(db: Db) {
+  const prepare = preparer(db);
+  return {
+    insertUser: prepare<[string, string, string, string | null, number]>(
+      `INSERT INTO users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
+    ),
+    updateUser: prepare<[string | null, string | null, string], UserRow>(
+      `UPDATE users SET display_name = coalesce(?, display_name), password_hash = coalesce(?, password_hash)
+        WHERE id = ? RETURNING ${USER_COLUMNS}`,
+    ),
+    saveToken: prepare<[string, string, string, number]>(
+      'INSERT OR REPLACE INTO refresh_tokens (token_hash, user_id, device_id, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    takeToken: prepare<[string], TokenRow>(
+      'DELETE FROM refresh_tokens WHERE token_hash = ? RETURNING token_hash, user_id, device_id, expires_at',
+    ),
+    revokeUserTokens: prepare<[string]>('DELETE FROM refresh_tokens WHERE user_id = ?'),
+    revokeDeviceTokens: prepare<[string, string]>(
+      'DELETE FROM refresh_tokens WHERE user_id = ? AND device_id = ?',
+    ),
+    insertChannel: prepare<[string, string, string | null, string, number, string | null, number]>(
+      `INSERT INTO channels (id, kind, name, created_by, created_at, direct_key, last_activity_at, last_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
+    ),
+    renameChannel: prepare<[string, string]>('UPDATE channels SET name = ? WHERE id = ?'),
+    upsertMember: prepare<[string, string, string, number, number, number]>(
+      `INSERT INTO members (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (channel_id, user_id) DO UPDATE SET
+         role = excluded.role, joined_at = excluded.joined_at,
+         joined_seq = excluded.joined_seq, read_seq = excluded.read_seq`,
+    ),
+    deleteMember: prepare<[string, string]>('DELETE FROM members WHERE channel_id = ? AND user_id = ?'),
+    raiseReadMarker: prepare<[number, string, string], { read_seq: number }>(
+      'UPDATE members SET read_seq = max(read_seq, ?) WHERE channel_id = ? AND user_id = ? RETURNING read_seq',
+    ),
+    nextSeq: prepare<[number, string], { last_seq: number }>(
+      'UPDATE channels SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq',
+    ),
+    nextPos: prepare<[string], { head: number }>(
+      `INSERT INTO sync_heads (user_id, head) VALUES (?, 1)
+       ON CONFLICT (user_id) DO UPDATE SET head = head + 1 RETURNING head`,
+    ),
+    insertMessage: prepare<
+      [string, number, string, string, string | null, string, string, string, string | null, number]
+    >(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertSyncEntry: prepare<[string, number, string, number]>(
+      'INSERT INTO sync_log (user_id, pos, channel_id, seq) VALUES (?, ?, ?, ?)',
+    ),
+    insertClientMsg: prepare<[string, string, string, number, number]>(
+      'INSERT INTO client_msgs (sender_id, client_msg_id, channel_id, seq, sender_pos) VALUES (?, ?, ?, ?, ?)',
+    ),
+  };
+}
+
+/** Write statements of the write connection. */
+export type WriteStatements = ReturnType<typeof prepareWrites>;

@@ -1,0 +1,200 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ErrorCode, type NewMessage, type StorageAdapter, type WriteTransaction } from '@natter/server-core';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteStorage } from '../src/index.js';
+
+let dir: string;
+let file: string;
+let storage: StorageAdapter;
+
+const message = (id: string, overrides: Partial<NewMessage> = {}): NewMessage => ({
+  id,
+  channelId: 'c1',
+  senderId: 'u_a',
+  clientMsgId: null,
+  kind: 'text',
+  text: `text ${id}`,
+  mentions: [],
+  system: null,
+  createdAt: 1_000,
+  ...overrides,
+});
+
+async function createChannel(adapter: StorageAdapter): Promise<void> {
+  await adapter.chat.write(async (tx) => {
+    await tx.insertChannel({
+      id: 'c1',
+      kind: 'group',
+      name: 'one',
+      createdBy: 'u_a',
+      createdAt: 1,
+      directKey: null,
+    });
+    await tx.upsertMember({
+      channelId: 'c1',
+      userId: 'u_a',
+      role: 'admin',
+      joinedAt: 1,
+      joinedSeq: 1,
+      readSeq: 0,
+    });
+  });
+}
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'natter-sqlite-'));
+  file = path.join(dir, 'nested', 'deeper', 'natter.db');
+  storage = createSqliteStorage({ path: file });
+  await storage.open();
+  await createChannel(storage);
+});
+
+afterEach(async () => {
+  await storage.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('createSqliteStorage', () => {
+  it('creates the parent directory and a WAL-mode database', () => {
+    expect(fs.existsSync(file)).toBe(true);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('declares a persistent, single-process store of the current schema', () => {
+    expect(storage.manifest).toMatchObject({
+      name: 'sqlite',
+      capabilities: { persistent: true, multiProcess: false, search: false },
+    });
+  });
+
+  it('rejects invalid options', () => {
+    expect(() => createSqliteStorage({ path: '' })).toThrow(TypeError);
+    expect(() => createSqliteStorage({ path: ':memory:' })).toThrow(TypeError);
+    expect(() => createSqliteStorage({ path: file, maxBatchSize: 0 })).toThrow(TypeError);
+    expect(() => createSqliteStorage({ path: file, synchronous: 'off' as 'full' })).toThrow(TypeError);
+  });
+
+  it('keeps its epoch across reopen, and a new store gets another one', async () => {
+    const epoch = storage.chat.epoch();
+    await storage.close();
+    storage = createSqliteStorage({ path: file });
+    await storage.open();
+    expect(storage.chat.epoch()).toBe(epoch);
+    const other = createSqliteStorage({ path: path.join(dir, 'other.db') });
+    await other.open();
+    expect(other.chat.epoch()).not.toBe(epoch);
+    await other.close();
+  });
+
+  it('works with synchronous: normal', async () => {
+    await storage.close();
+    storage = createSqliteStorage({ path: file, synchronous: 'normal', maxBatchSize: 4 });
+    await storage.open();
+    const seqs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        storage.chat.write((tx) => tx.appendMessage(message(`m${i}`), ['u_a']), { channelId: 'c1' }),
+      ),
+    );
+    expect(seqs.map((a) => a.message.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
+
+describe('the read connection', () => {
+  it('does not see a batch in progress, neither does any other connection', async () => {
+    const outside = new Database(file, { readonly: true });
+    const seen: unknown[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const pending = storage.chat.write(async (tx) => {
+      await tx.appendMessage(message('m1'), ['u_a']);
+      // Inside the batch the write connection sees its own row...
+      seen.push((await tx.getChannel('c1'))?.lastSeq);
+      // ...while the adapter's reads and an unrelated connection see the last commit.
+      seen.push((await storage.chat.getChannel('c1'))?.lastSeq);
+      seen.push(await storage.chat.getMessage('c1', 1));
+      seen.push(outside.prepare('SELECT count(*) AS n FROM messages').get());
+      await held;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await storage.chat.syncHead('u_a')).toBe(0);
+    release();
+    await pending;
+    expect(seen).toEqual([1, 0, undefined, { n: 0 }]);
+    expect(await storage.chat.syncHead('u_a')).toBe(1);
+    expect(outside.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 1 });
+    outside.close();
+  });
+});
+
+describe('writes', () => {
+  it('leave nothing of an appendMessage that failed, even when the write goes on', async () => {
+    await storage.chat.write((tx) => tx.appendMessage(message('m1', { clientMsgId: 'k' }), ['u_a']));
+    const result = await storage.chat.write(async (tx) => {
+      const duplicate = await tx.appendMessage(message('m2', { clientMsgId: 'k' }), ['u_a']).catch((e) => e);
+      const missing = await tx.appendMessage(message('m3', { channelId: 'c_none' }), ['u_a']).catch((e) => e);
+      const ok = await tx.appendMessage(message('m4'), ['u_a']);
+      return {
+        duplicate: duplicate.code,
+        missing: missing.code,
+        seq: ok.message.seq,
+        pos: ok.positions[0]?.pos,
+      };
+    });
+    expect(result).toEqual({ duplicate: ErrorCode.CONFLICT, missing: ErrorCode.NOT_FOUND, seq: 2, pos: 2 });
+    expect((await storage.chat.readSync('u_a', 0, 10)).map((e) => e.message.id)).toEqual(['m1', 'm4']);
+  });
+
+  it('refuse a transaction used after its write settled', async () => {
+    let leaked!: WriteTransaction;
+    await storage.chat.write(async (tx) => {
+      leaked = tx;
+    });
+    await expect(leaked.getChannel('c1')).rejects.toThrow(/after its write\(\) settled/);
+    await expect(leaked.appendMessage(message('m1'), ['u_a'])).rejects.toThrow();
+  });
+
+  it('map a taken channel id or direct key to CONFLICT', async () => {
+    const direct = {
+      id: 'c_d',
+      kind: 'direct' as const,
+      name: null,
+      createdBy: 'u_a',
+      createdAt: 1,
+      directKey: 'u_a|u_b',
+    };
+    await storage.chat.write((tx) => tx.insertChannel(direct));
+    await expect(storage.chat.write((tx) => tx.insertChannel(direct))).rejects.toMatchObject({
+      code: ErrorCode.CONFLICT,
+    });
+    await expect(
+      storage.chat.write((tx) => tx.insertChannel({ ...direct, id: 'c_d2' })),
+    ).rejects.toMatchObject({
+      code: ErrorCode.CONFLICT,
+    });
+  });
+
+  it('are refused with UNAVAILABLE after close, and close waits for queued ones', async () => {
+    const queued = Array.from({ length: 5 }, (_, i) =>
+      storage.chat.write((tx) => tx.appendMessage(message(`m${i}`), ['u_a']), { channelId: 'c1' }),
+    );
+    const closed = storage.close();
+    await expect(storage.chat.write(async () => 1)).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+    await expect(
+      storage.accounts.saveRefreshToken({ tokenHash: 'h', userId: 'u', deviceId: 'd', expiresAt: 1 }),
+    ).rejects.toMatchObject({
+      code: ErrorCode.UNAVAILABLE,
+    });
+    await closed;
+    expect((await Promise.all(queued)).map((a) => a.message.seq)).toEqual([1, 2, 3, 4, 5]);
+    await expect(storage.chat.getChannel('c1')).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+    await storage.open();
+    expect((await storage.chat.getChannel('c1'))?.lastSeq).toBe(5);
+  });
+});

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { type BatchConnection, orderBatch, WriteQueue } from '../src/write-queue.js';
+
+/** A fake connection that records the transaction control it receives. */
+function recordingConnection(failOn?: keyof BatchConnection) {
+  const log: string[] = [];
+  const step = (name: keyof BatchConnection) => () => {
+    log.push(name);
+    if (name === failOn) throw new Error(`${name} failed`);
+  };
+  const connection: BatchConnection = {
+    begin: step('begin'),
+    savepoint: step('savepoint'),
+    release: step('release'),
+    rollbackToSavepoint: step('rollbackToSavepoint'),
+    commit: step('commit'),
+    rollbackAll: step('rollbackAll'),
+  };
+  return { connection, log };
+}
+
+describe('orderBatch', () => {
+  const call = (name: string, channelId?: string) => ({ name, channelId });
+
+  it('puts calls of one channel next to each other, keeping their call order', () => {
+    const batch = [call('a1', 'a'), call('b1', 'b'), call('a2', 'a'), call('c1', 'c'), call('b2', 'b')];
+    expect(orderBatch(batch).map((c) => c.name)).toEqual(['a1', 'a2', 'b1', 'b2', 'c1']);
+  });
+
+  it('never moves a call across a call without a channel', () => {
+    const batch = [
+      call('a1', 'a'),
+      call('b1', 'b'),
+      call('x'),
+      call('a2', 'a'),
+      call('b2', 'b'),
+      call('a3', 'a'),
+    ];
+    expect(orderBatch(batch).map((c) => c.name)).toEqual(['a1', 'b1', 'x', 'a2', 'a3', 'b2']);
+  });
+});
+
+describe('WriteQueue', () => {
+  it('commits calls made in the same tick in one transaction, one savepoint each', async () => {
+    const { connection, log } = recordingConnection();
+    const queue = new WriteQueue(connection, 256);
+    const results = await Promise.all([1, 2, 3].map((n) => queue.enqueue(async () => n * 10, 'c')));
+    expect(results).toEqual([10, 20, 30]);
+    expect(log).toEqual(['begin', ...Array(3).fill(['savepoint', 'release']).flat(), 'commit']);
+  });
+
+  it('settles a call only after the COMMIT of its batch', async () => {
+    const { connection, log } = recordingConnection();
+    const queue = new WriteQueue(connection, 256);
+    const seenAtSettle: string[][] = [];
+    await Promise.all(
+      [1, 2].map((n) => queue.enqueue(async () => n).then(() => void seenAtSettle.push([...log]))),
+    );
+    for (const seen of seenAtSettle) expect(seen.at(-1)).toBe('commit');
+  });
+
+  it('bounds a batch by maxBatchSize', async () => {
+    const { connection, log } = recordingConnection();
+    const queue = new WriteQueue(connection, 2);
+    await Promise.all([1, 2, 3, 4, 5].map((n) => queue.enqueue(async () => n)));
+    expect(log.filter((s) => s === 'begin')).toHaveLength(3);
+    expect(log.filter((s) => s === 'commit')).toHaveLength(3);
+  });
+
+  it('rolls back a throwing call to its savepoint and rejects only that call', async () => {
+    const { connection, log } = recordingConnection();
+    const queue = new WriteQueue(connection, 256);
+    const failure = new Error('boom');
+    const results = await Promise.allSettled([
+      queue.enqueue(async () => 'first'),
+      queue.enqueue(async () => {
+        throw failure;
+      }),
+      queue.enqueue(async () => 'third'),
+    ]);
+    expect(results).toEqual([
+      { status: 'fulfilled', value: 'first' },
+      { status: 'rejected', reason: failure },
+      { status: 'fulfilled', value: 'third' },
+    ]);
+    expect(log).toEqual([
+      'begin',
+      'savepoint',
+      'release',
+      'savepoint',
+      'rollbackToSavepoint',
+      'savepoint',
+      'release',
+      'commit',
+    ]);
+  });
+
+  it('rejects every call of a batch whose COMMIT fails, each failed call with its own error', async () => {
+    const { connection, log } = recordingConnection('commit');
+    const queue = new WriteQueue(connection, 256);
+    const own = new Error('own');
+    const results = await Promise.allSettled([
+      queue.enqueue(async () => 1),
+      queue.enqueue(async () => {
+        throw own;
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ message: 'commit failed' });
+    expect((results[1] as PromiseRejectedResult).reason).toBe(own);
+    expect(log.at(-1)).toBe('rollbackAll');
+  });
+
+  it('rejects the whole batch when BEGIN fails, and keeps serving later calls', async () => {
+    let failBegin = true;
+    const { connection } = recordingConnection();
+    const begin = connection.begin;
+    connection.begin = () => {
+      if (failBegin) throw new Error('SQLITE_BUSY');
+      begin();
+    };
+    const queue = new WriteQueue(connection, 256);
+    await expect(queue.enqueue(async () => 1)).rejects.toThrow('SQLITE_BUSY');
+    failBegin = false;
+    await expect(queue.enqueue(async () => 2)).resolves.toBe(2);
+  });
+
+  it('runs calls queued during a batch in the next batch, in call order', async () => {
+    const { connection, log } = recordingConnection();
+    const queue = new WriteQueue(connection, 256);
+    const order: string[] = [];
+    let later: Promise<unknown> | undefined;
+    await queue.enqueue(async () => {
+      order.push('first');
+      later = queue.enqueue(async () => void order.push('second'));
+    });
+    await later;
+    expect(order).toEqual(['first', 'second']);
+    expect(log.filter((s) => s === 'commit')).toHaveLength(2);
+  });
+
+  it('idle() resolves once everything queued has settled', async () => {
+    const { connection } = recordingConnection();
+    const queue = new WriteQueue(connection, 1);
+    let done = 0;
+    for (let i = 0; i < 5; i++) void queue.enqueue(async () => void done++);
+    await queue.idle();
+    expect(done).toBe(5);
+  });
+});
