@@ -89,6 +89,10 @@ describe('crash safety', () => {
   afterAll(() => {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(bundleDir, { recursive: true, force: true });
+    // Remove the cache directories too when nothing else lives there.
+    for (const emptied of [path.dirname(bundleDir), path.join(packageDir, 'node_modules')]) {
+      if (fs.existsSync(emptied) && fs.readdirSync(emptied).length === 0) fs.rmdirSync(emptied);
+    }
   });
 
   it('keeps every acknowledged write and gap-free sequences after SIGKILL mid-stream', async () => {
