@@ -79,6 +79,12 @@ export class RawClient {
     this.socket.send(data);
   }
 
+  /** Resolves with the first matching frame received so far, or else the next one to arrive. */
+  seen(match: (f: ServerFrame) => boolean, timeoutMs = 10_000): Promise<ServerFrame> {
+    const past = this.frames.find(match);
+    return past ? Promise.resolve(past) : this.waitFor(match, timeoutMs);
+  }
+
   /** Resolves with the next frame (from now on) that matches. */
   waitFor(match: (f: ServerFrame) => boolean, timeoutMs = 10_000): Promise<ServerFrame> {
     return new Promise((resolve, reject) => {
@@ -107,6 +113,15 @@ export class RawClient {
       await new Promise((r) => setTimeout(r, 10));
     }
     return this.entries();
+  }
+
+  /** Pings every `intervalMs` until the socket closes, as a real client's heartbeat does. */
+  heartbeat(intervalMs: number): void {
+    const timer = setInterval(() => {
+      if (this.socket.readyState === WebSocket.OPEN) void this.request({ t: 'ping' }).catch(() => {});
+    }, intervalMs);
+    timer.unref?.();
+    void this.closed.then(() => clearInterval(timer));
   }
 
   close(): void {

@@ -54,12 +54,62 @@ export const HistoryFrameSchema = v.pipe(
 /** `ping`: heartbeat; answered with `pong`. */
 export const PingFrameSchema = v.object({ t: v.literal('ping'), rid: RequestId });
 
+/** `typing`: the user is typing in a channel (or stopped, with `active: false`). Answered only on error. */
+export const TypingFrameSchema = v.object({
+  t: v.literal('typing'),
+  rid: RequestId,
+  channelId: IdSchema,
+  active: v.optional(v.boolean()),
+});
+
+/** `read`: raises the caller's read marker in a channel to `seq`; answered with `read.ok`. */
+export const ReadFrameSchema = v.object({
+  t: v.literal('read'),
+  rid: RequestId,
+  channelId: IdSchema,
+  seq: Uint,
+});
+
+/** `received`: the device has stored messages up to `seq` (delivery receipt). Answered only on error. */
+export const ReceivedFrameSchema = v.object({
+  t: v.literal('received'),
+  rid: RequestId,
+  channelId: IdSchema,
+  seq: Uint,
+});
+
+/** `presence.get`: presence of some users, or of a channel's members; answered with `presence.list`. */
+export const PresenceGetFrameSchema = v.pipe(
+  v.object({
+    t: v.literal('presence.get'),
+    rid: RequestId,
+    userIds: v.optional(v.pipe(v.array(IdSchema), v.maxLength(200))),
+    channelId: v.optional(IdSchema),
+  }),
+  v.check(
+    (f) => (f.userIds === undefined) !== (f.channelId === undefined),
+    'exactly one of userIds, channelId',
+  ),
+);
+
+/** `status`: sets the caller's chosen status; answered with `status.ok`. */
+export const StatusFrameSchema = v.object({
+  t: v.literal('status'),
+  rid: RequestId,
+  status: v.picklist(['online', 'away', 'invisible']),
+});
+
 /** Schemas of every client frame, by `t`. */
 export const CLIENT_FRAME_SCHEMAS = {
   send: SendFrameSchema,
   sync: SyncFrameSchema,
   history: HistoryFrameSchema,
   ping: PingFrameSchema,
+  typing: TypingFrameSchema,
+  read: ReadFrameSchema,
+  received: ReceivedFrameSchema,
+  'presence.get': PresenceGetFrameSchema,
+  status: StatusFrameSchema,
 } as const;
 
 /** The type tag of a client frame. */
@@ -69,8 +119,22 @@ export type SendFrame = v.InferOutput<typeof SendFrameSchema>;
 export type SyncFrame = v.InferOutput<typeof SyncFrameSchema>;
 export type HistoryFrame = v.InferOutput<typeof HistoryFrameSchema>;
 export type PingFrame = v.InferOutput<typeof PingFrameSchema>;
+export type TypingFrame = v.InferOutput<typeof TypingFrameSchema>;
+export type ReadFrame = v.InferOutput<typeof ReadFrameSchema>;
+export type ReceivedFrame = v.InferOutput<typeof ReceivedFrameSchema>;
+export type PresenceGetFrame = v.InferOutput<typeof PresenceGetFrameSchema>;
+export type StatusFrame = v.InferOutput<typeof StatusFrameSchema>;
 /** Any frame a client may send. */
-export type ClientFrame = SendFrame | SyncFrame | HistoryFrame | PingFrame;
+export type ClientFrame =
+  | SendFrame
+  | SyncFrame
+  | HistoryFrame
+  | PingFrame
+  | TypingFrame
+  | ReadFrame
+  | ReceivedFrame
+  | PresenceGetFrame
+  | StatusFrame;
 
 /** First frame on every connection, sent by the server right after the handshake. */
 export interface HelloFrame {
@@ -141,6 +205,66 @@ export interface ErrorFrame {
   retryAfterMs?: number;
 }
 
+/** A user's presence as another user may see it. */
+export interface PresenceInfo {
+  userId: string;
+  /** `offline` for users with no live device, and for invisible users. */
+  status: 'online' | 'away' | 'offline';
+  /** Last time the user was seen active, ms since the epoch; null if never. */
+  lastActiveAt: number | null;
+}
+
+/** Pushed when the presence of a user who shares a small channel with the receiver changes. */
+export interface PresenceFrame {
+  t: 'presence';
+  user: PresenceInfo;
+}
+
+/** Answer to `presence.get`: only users who share a channel with the caller are listed. */
+export interface PresenceListFrame {
+  t: 'presence.list';
+  rid: number;
+  users: PresenceInfo[];
+}
+
+/** Answer to `status`. */
+export interface StatusOkFrame {
+  t: 'status.ok';
+  rid: number;
+  status: 'online' | 'away' | 'invisible';
+}
+
+/** Pushed to the other members' connections while someone types; expires by itself after `expiresInMs`. */
+export interface TypingEventFrame {
+  t: 'typing';
+  channelId: string;
+  userId: string;
+  /** False when the user stopped typing. */
+  active: boolean;
+  expiresInMs: number;
+}
+
+/** Answer to `read`: the marker after the call and the channel's unread count for the caller. */
+export interface ReadOkFrame {
+  t: 'read.ok';
+  rid: number;
+  channelId: string;
+  readSeq: number;
+  unread: number;
+}
+
+/**
+ * Pushed when a member's read or delivery marker rises: to the member's own devices (so unread counts
+ * agree everywhere) and to the other members (receipts).
+ */
+export interface ReceiptFrame {
+  t: 'receipt';
+  channelId: string;
+  userId: string;
+  readSeq: number;
+  deliveredSeq: number;
+}
+
 /** Any frame a server may send. */
 export type ServerFrame =
   | HelloFrame
@@ -149,6 +273,12 @@ export type ServerFrame =
   | SyncPageFrame
   | HistoryPageFrame
   | PongFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | PresenceFrame
+  | PresenceListFrame
+  | StatusOkFrame
+  | TypingEventFrame
+  | ReadOkFrame
+  | ReceiptFrame;
 
 export { DEFAULT_LIMITS };

@@ -2,7 +2,11 @@ import { DEFAULT_LIMITS, type ProtocolLimits } from '@natter/protocol';
 import type { Logger } from './observability/logger.js';
 import type { NatterMetrics } from './observability/metrics.js';
 import type { Authenticator } from './ports/authenticator.js';
+import type { Broker, NodeRegistry } from './ports/broker.js';
+import type { PresenceStore } from './ports/presence.js';
+import type { PushGatewayFactory } from './ports/push.js';
 import type { StorageAdapter } from './ports/storage.js';
+import type { PresenceOptions } from './presence/presence-service.js';
 
 /** Options of the built-in account and token service (signup, login, refresh). */
 export interface TokenOptions {
@@ -17,6 +21,20 @@ export interface TokenOptions {
   refreshTtlSeconds?: number;
   /** Whether `POST /v1/auth/signup` is open. @default true */
   allowSignup?: boolean;
+}
+
+/** Options for running several chat nodes. */
+export interface ClusterOptions {
+  broker: Broker;
+  registry?: NodeRegistry;
+  /** Unique id of this node. @default a random id */
+  nodeId?: string;
+  /** Connections this node is sized for, announced to discovery. @default 10000 */
+  capacity?: number;
+  /** How long a registry entry lives without renewal, ms; renewed every third of it. @default 6000 */
+  registryTtlMs?: number;
+  /** Spread of client disconnects when draining, ms: clients leave at random times within it. @default 3000 */
+  drainWindowMs?: number;
 }
 
 /** Options of {@link createNatterServer}. Every limit has a documented default. */
@@ -50,6 +68,15 @@ export interface NatterServerOptions {
   publicWsUrl?: string;
   /** Region this node runs in, for discovery. @default 'local' */
   region?: string;
+  /** Presence timings and fanout threshold; `store` defaults to the in-process store. */
+  presence?: PresenceOptions & { store?: PresenceStore };
+  /**
+   * Scale-out: with a broker, live traffic reaches users connected to other nodes; with a registry, the node
+   * registers itself for discovery and `GET /v1/discovery` recommends the best live node.
+   */
+  cluster?: ClusterOptions;
+  /** Push notifications for offline users, e.g. `createPushGateway(...)` from `@natter/push`. */
+  push?: PushGatewayFactory;
   logger?: Logger;
   metrics?: NatterMetrics;
   /** @default Date.now */

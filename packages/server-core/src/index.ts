@@ -14,6 +14,8 @@ export {
 } from './chat/chat-service.js';
 export type { Delivery, DeliveryOrigin, DeliverySink } from './chat/delivery.js';
 export { type LiveEndpoint, LocalHub } from './chat/local-hub.js';
+export { ClusterSink, userTopic } from './cluster/cluster-sink.js';
+export { recommendNode } from './cluster/recommend.js';
 export {
   isOriginAllowed,
   type NatterServerOptions,
@@ -26,6 +28,13 @@ export { type FetchHandler, type NodeListenerOptions, toNodeListener } from './h
 export { createLogger, type Logger, silentLogger } from './observability/logger.js';
 export { createMetrics, type NatterMetrics } from './observability/metrics.js';
 export * from './ports/index.js';
+export { MemoryPresenceStore } from './presence/memory-presence-store.js';
+export {
+  type EphemeralSink,
+  type PresenceEndpoint,
+  type PresenceOptions,
+  PresenceService,
+} from './presence/presence-service.js';
 export { createNatterServer, type NatterServer } from './server.js';
 export { ChatSession, type SessionDeps } from './ws/chat-session.js';
 export { type AcceptedConnection, WsTransport, type WsTransportDeps } from './ws/ws-transport.js';

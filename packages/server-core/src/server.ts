@@ -3,19 +3,29 @@ import type { AddressInfo } from 'node:net';
 import { CloseCode, newPrefixedId } from '@natter/protocol';
 import { TokenService } from './auth/token-service.js';
 import { ChatService } from './chat/chat-service.js';
+import type { DeliverySink } from './chat/delivery.js';
 import { LocalHub } from './chat/local-hub.js';
+import { ClusterSink } from './cluster/cluster-sink.js';
+import { recommendNode } from './cluster/recommend.js';
 import { type NatterServerOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { createHttpApi } from './http/api.js';
 import { toNodeListener } from './http/node-adapter.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type NatterMetrics } from './observability/metrics.js';
-import type { Authenticator } from './ports/authenticator.js';
+import type { Authenticator, Principal } from './ports/authenticator.js';
+import type { NodeInfo } from './ports/broker.js';
+import type { ClientConnection, ConnectionHandler } from './ports/connection.js';
+import type { StorageAdapter } from './ports/storage.js';
+import { MemoryPresenceStore } from './presence/memory-presence-store.js';
+import type { EphemeralSink } from './presence/presence-service.js';
+import { PresenceService } from './presence/presence-service.js';
 import { ChatSession } from './ws/chat-session.js';
 import { WsTransport } from './ws/ws-transport.js';
 
 /** A running natter node: HTTP API, WebSocket chat, metrics and health, over one storage adapter. */
 export interface NatterServer {
   readonly service: ChatService;
+  readonly presence: PresenceService;
   readonly hub: LocalHub;
   readonly metrics: NatterMetrics;
   readonly logger: Logger;
@@ -26,6 +36,13 @@ export interface NatterServer {
   fetch(request: Request): Promise<Response>;
   /** Node `request` listener for the same routes; mount it in an existing server or framework. */
   readonly requestListener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The storage adapter the node runs on. */
+  readonly storage: StorageAdapter;
+  /**
+   * Opens a protocol session over any transport: the transport-agnostic entry point. The `ws` adapter uses
+   * it after authenticating; other transports (and the simulation harness) call it directly.
+   */
+  accept(principal: Principal, deviceId: string | undefined, connection: ClientConnection): ConnectionHandler;
   /** Adds the WebSocket endpoint to an existing Node HTTP server. */
   attach(server: Server): void;
   /** Opens storage and starts the heartbeat sweeper. Called by `listen`. Idempotent. */
@@ -34,8 +51,13 @@ export interface NatterServer {
   listen(port: number, host?: string): Promise<{ server: Server; port: number; url: string }>;
   /** Closes the sessions of one user (of one device, if given), e.g. after logout. */
   closeSessions(userId: string, deviceId: string | undefined, code: number, reason: string): void;
-  /** Refuses new sockets and asks connected clients to reconnect (to another node) with 1001. */
-  drain(): void;
+  /** This node's id (for discovery and cross-node routing). */
+  readonly nodeId: string;
+  /**
+   * Graceful drain: refuses new sockets, deregisters from discovery, and closes every client with 1001 at a
+   * random moment within `cluster.drainWindowMs`, so they reconnect elsewhere without a stampede.
+   */
+  drain(): Promise<void>;
   /** Closes sockets, the HTTP server it started, and the storage. */
   close(): Promise<void>;
 }
@@ -52,13 +74,38 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
   const logger = options.logger ?? createLogger();
   const metrics = options.metrics ?? createMetrics();
   const { storage } = options;
-  const hub = new LocalHub();
+  const hub = new LocalHub<ChatSession>();
+  const nodeId = options.cluster?.nodeId ?? newPrefixedId('node');
+  const cluster = options.cluster
+    ? new ClusterSink(nodeId, hub, options.cluster.broker, logger, metrics)
+    : undefined;
+  const live: DeliverySink & EphemeralSink = cluster ?? hub;
   const service = new ChatService({
     chat: storage.chat,
     accounts: storage.accounts,
     limits: config.limits,
-    sink: hub,
+    sink: {
+      deliver(deliveries, origin) {
+        live.deliver(deliveries, origin);
+        push?.onDeliveries(deliveries);
+      },
+    },
+    ephemeral: live,
     now: config.now,
+  });
+  const presence = new PresenceService(
+    options.presence?.store ?? new MemoryPresenceStore(),
+    storage.chat,
+    live,
+    logger,
+    config.now,
+    options.presence,
+  );
+  const push = options.push?.({
+    isOnline: (userId) => presence.isOnline(userId),
+    chat: storage.chat,
+    logger,
+    metrics,
   });
   const tokens = options.tokens ? new TokenService(options.tokens, storage.accounts, config.now) : undefined;
   const authenticator: Authenticator | undefined = options.authenticator ?? tokens;
@@ -67,12 +114,36 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
   let draining = false;
   let started: Promise<void> | undefined;
   let sweeper: ReturnType<typeof setInterval> | undefined;
+  let registryTimer: ReturnType<typeof setInterval> | undefined;
+  let announcedWsUrl = options.publicWsUrl;
   const httpServers: Server[] = [];
+  const registry = options.cluster?.registry;
+  const registryTtlMs = options.cluster?.registryTtlMs ?? 6_000;
+
+  const nodeInfo = (): NodeInfo | undefined =>
+    announcedWsUrl === undefined
+      ? undefined
+      : {
+          id: nodeId,
+          wsUrl: announcedWsUrl,
+          region: config.region,
+          capacity: options.cluster?.capacity ?? 10_000,
+          load: transport.size,
+        };
+  const announce = async () => {
+    const info = nodeInfo();
+    if (!registry || !info || draining) return;
+    try {
+      await registry.heartbeat(info, registryTtlMs);
+    } catch (err) {
+      metrics.errors.inc({ code: 'registry_heartbeat_failed' });
+      logger.warn({ err }, 'registry heartbeat failed');
+    }
+  };
 
   const closeSessions = (userId: string, deviceId: string | undefined, code: number, reason: string) => {
     for (const endpoint of [...hub.endpointsOf(userId)]) {
-      if (deviceId === undefined || endpoint.deviceId === deviceId)
-        (endpoint as ChatSession).close(code, reason);
+      if (deviceId === undefined || endpoint.deviceId === deviceId) endpoint.close(code, reason);
     }
   };
 
@@ -82,21 +153,38 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
     metrics,
     authenticate: (token) => authenticator.authenticate(token),
     isDraining: () => draining,
-    accept: ({ principal, deviceId, connection }) => {
-      const session = new ChatSession(
-        newPrefixedId('conn'),
-        deviceId ?? newPrefixedId('dev'),
-        principal,
-        connection,
-        { service, chat: storage.chat, hub, config, logger, metrics },
-      );
-      void session.start(session.connectionId);
-      return session;
-    },
+    accept: ({ principal, deviceId, connection }) => accept(principal, deviceId, connection),
   });
+
+  function accept(
+    principal: Principal,
+    deviceId: string | undefined,
+    connection: ClientConnection,
+  ): ChatSession {
+    const session = new ChatSession(
+      newPrefixedId('conn'),
+      deviceId ?? newPrefixedId('dev'),
+      principal,
+      connection,
+      {
+        service,
+        presence,
+        chat: storage.chat,
+        hub,
+        config,
+        logger,
+        metrics,
+        ...(cluster ? { routing: cluster } : {}),
+      },
+    );
+    void session.start(session.connectionId);
+    return session;
+  }
 
   const api = createHttpApi({
     service,
+    presence,
+    ...(push ? { push } : {}),
     accounts: storage.accounts,
     authenticator,
     ...(tokens ? { tokens } : {}),
@@ -104,11 +192,25 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
     config,
     logger,
     metrics,
-    discovery: async (request) => ({
-      wsUrl: options.publicWsUrl ?? wsUrlFor(request, config.wsPath),
-      region: config.region,
-    }),
-    onLogout: (userId, deviceId) => closeSessions(userId, deviceId, CloseCode.SESSION_REVOKED, 'logged out'),
+    discovery: async (request) => {
+      if (registry) {
+        const wanted = new URL(request.url).searchParams.get('region') ?? undefined;
+        const best = recommendNode(await registry.list(), wanted);
+        if (best) return { wsUrl: best.wsUrl, region: best.region };
+      }
+      return { wsUrl: options.publicWsUrl ?? wsUrlFor(request, config.wsPath), region: config.region };
+    },
+    onLogout: (userId, deviceId) => {
+      const keys = [...hub.endpointsOf(userId)]
+        .filter((e) => deviceId === undefined || e.deviceId === deviceId)
+        .map((e) => e.connectionId);
+      closeSessions(userId, deviceId, CloseCode.SESSION_REVOKED, 'logged out');
+      void presence.loggedOut(userId, keys);
+      // A logged-out device must not keep receiving notifications.
+      push
+        ?.removeSubscriptions(userId, deviceId)
+        .catch((err: unknown) => logger.warn({ err }, 'push unsubscribe failed'));
+    },
   });
 
   const fetchHandler = async (request: Request): Promise<Response> => {
@@ -129,16 +231,29 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
     logger,
   });
 
-  const sweepHeartbeats = () => {
-    const deadline = config.now() - config.limits.heartbeatTimeoutMs;
-    for (const endpoint of [...hub.all()]) {
-      const session = endpoint as ChatSession;
-      if (session.lastSeenAt < deadline) session.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const deadline = config.now() - config.limits.heartbeatTimeoutMs;
+      for (const session of [...hub.all()]) {
+        if (session.lastSeenAt < deadline) session.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+      }
+      await presence.sweep(hub.all());
+    } catch (err) {
+      logger.warn({ err }, 'sweep failed');
+    } finally {
+      sweeping = false;
     }
   };
 
   const server: NatterServer = {
+    nodeId,
+    storage,
+    accept,
     service,
+    presence,
     hub,
     metrics,
     logger,
@@ -150,9 +265,15 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
     start() {
       started ??= (async () => {
         await storage.open();
-        const every = Math.max(250, Math.min(5_000, Math.floor(config.limits.heartbeatTimeoutMs / 4)));
-        sweeper = setInterval(sweepHeartbeats, every);
+        await push?.start();
+        const shortest = Math.min(config.limits.heartbeatTimeoutMs, presence.graceMs);
+        const every = Math.max(100, Math.min(5_000, Math.floor(shortest / 4)));
+        sweeper = setInterval(() => void sweep(), every);
         sweeper.unref?.();
+        if (registry) {
+          registryTimer = setInterval(() => void announce(), Math.max(200, Math.floor(registryTtlMs / 3)));
+          registryTimer.unref?.();
+        }
       })();
       return started;
     },
@@ -167,19 +288,39 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
       });
       const actual = (httpServer.address() as AddressInfo).port;
       const shownHost = host.includes(':') ? `[${host}]` : host;
-      return { server: httpServer, port: actual, url: `http://${shownHost}:${actual}` };
+      const url = `http://${shownHost}:${actual}`;
+      announcedWsUrl ??= `${url.replace(/^http/, 'ws')}${config.wsPath}`;
+      await announce();
+      return { server: httpServer, port: actual, url };
     },
     closeSessions,
-    drain() {
+    async drain() {
+      if (draining) return;
       draining = true;
-      for (const endpoint of [...hub.all()])
-        (endpoint as ChatSession).close(CloseCode.GOING_AWAY, 'draining');
+      if (registryTimer) clearInterval(registryTimer);
+      await registry?.deregister(nodeId).catch((err: unknown) => logger.warn({ err }, 'deregister failed'));
+      // Clients leave at random moments across the window, so they do not stampede the other nodes.
+      const windowMs = options.cluster?.drainWindowMs ?? 3_000;
+      await Promise.all(
+        [...hub.all()].map(
+          (session) =>
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(() => {
+                session.close(CloseCode.GOING_AWAY, 'draining');
+                resolve();
+              }, Math.random() * windowMs);
+              timer.unref?.();
+            }),
+        ),
+      );
     },
     async close() {
       draining = true;
       if (sweeper) clearInterval(sweeper);
-      for (const endpoint of [...hub.all()])
-        (endpoint as ChatSession).close(CloseCode.GOING_AWAY, 'server closing');
+      if (registryTimer) clearInterval(registryTimer);
+      await registry?.deregister(nodeId).catch(() => {});
+      await cluster?.close();
+      for (const endpoint of [...hub.all()]) endpoint.close(CloseCode.GOING_AWAY, 'server closing');
       await transport.close();
       await Promise.all(
         httpServers.map(
@@ -190,6 +331,7 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
             }),
         ),
       );
+      await push?.stop();
       if (started) await storage.close();
     },
   };

@@ -6,6 +6,8 @@ import { createHttpApi, type HttpApi } from '../src/http/api.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import type { Authenticator } from '../src/ports/authenticator.js';
+import { MemoryPresenceStore } from '../src/presence/memory-presence-store.js';
+import { PresenceService } from '../src/presence/presence-service.js';
 
 /** Shared setup of the HTTP API tests: memory storage, a controllable clock, and a JSON client. */
 
@@ -61,8 +63,16 @@ export async function createHarness(options: HarnessOptions = {}) {
     : new TokenService({ secret: SECRET }, storage.accounts, now);
   const metrics = createMetrics({ defaults: false });
   const logouts: Array<{ userId: string; deviceId: string | undefined }> = [];
+  const presence = new PresenceService(
+    new MemoryPresenceStore(),
+    storage.chat,
+    { sendToUsers() {} },
+    silentLogger(),
+    now,
+  );
   const api: HttpApi = createHttpApi({
     service,
+    presence,
     accounts: storage.accounts,
     authenticator: options.authenticator ?? tokens!,
     ...(tokens ? { tokens } : {}),

@@ -2,6 +2,7 @@ import {
   type Channel,
   type ChannelSummary,
   ErrorCode,
+  type Message,
   NatterError,
   newId,
   newPrefixedId,
@@ -18,6 +19,7 @@ import type {
   HistoryPage,
   WriteTransaction,
 } from '../ports/storage.js';
+import type { EphemeralSink } from '../presence/presence-service.js';
 import type { Delivery, DeliveryOrigin, DeliverySink } from './delivery.js';
 import { directKeyOf, toChannel } from './to-wire.js';
 
@@ -57,6 +59,8 @@ export interface ChatServiceOptions {
   accounts: AccountStore;
   limits: ProtocolLimits;
   sink: DeliverySink;
+  /** Where receipts go (ephemeral frames to members' connections). */
+  ephemeral?: EphemeralSink;
   /** @default Date.now */
   now?: () => number;
 }
@@ -172,6 +176,7 @@ export class ChatService {
           joinedAt: this.now(),
           joinedSeq: nextSeq,
           readSeq: 0,
+          deliveredSeq: 0,
         });
       }
       return tx.appendMessage(this.systemMessage(channelId, userId, event), [...present, ...added]);
@@ -225,6 +230,91 @@ export class ChatService {
     });
     this.dispatch(appended);
     return this.getChannel(userId, channelId);
+  }
+
+  /**
+   * Raises the caller's read marker (never lowers it; clamped to the channel's last seq) and tells the
+   * caller's other devices and the other members. Returns the marker and the remaining unread count.
+   */
+  async markRead(
+    userId: string,
+    channelId: string,
+    seq: number,
+  ): Promise<{ readSeq: number; unread: number }> {
+    const { chat } = this.options;
+    const result = await this.raiseMarkers(userId, channelId, seq, true);
+    return { readSeq: result.readSeq, unread: await chat.countUnread(channelId, userId, result.readSeq) };
+  }
+
+  /** Raises the caller's delivery marker: a device of theirs has stored the channel up to `seq`. */
+  async markDelivered(userId: string, channelId: string, seq: number): Promise<void> {
+    await this.raiseMarkers(userId, channelId, seq, false);
+  }
+
+  /** Ids of a channel's members, for a member; NOT_FOUND otherwise. */
+  async memberIdsFor(userId: string, channelId: string): Promise<string[]> {
+    const { chat } = this.options;
+    const members = await chat.listMembers(channelId);
+    if (!members.some((m) => m.userId === userId)) throw notFound();
+    return members.map((m) => m.userId);
+  }
+
+  private async raiseMarkers(userId: string, channelId: string, seq: number, read: boolean) {
+    const result = await this.options.chat.write(async (tx) => {
+      const channel = await this.requireMember(tx, channelId, userId);
+      const before = (await tx.getMember(channelId, userId))!;
+      const upTo = Math.min(seq, channel.lastSeq);
+      // Whatever was read was delivered: reading raises both markers.
+      const deliveredSeq = await tx.raiseDeliveredMarker(channelId, userId, upTo);
+      const readSeq = read ? await tx.raiseReadMarker(channelId, userId, upTo) : before.readSeq;
+      const memberIds = (await tx.listMembers(channelId)).map((m) => m.userId);
+      const raised = readSeq > before.readSeq || deliveredSeq > before.deliveredSeq;
+      return { readSeq, deliveredSeq, raised, memberIds };
+    });
+    if (result.raised) {
+      // Own devices learn the new marker (unread badges agree everywhere); others see the receipt.
+      this.options.ephemeral?.sendToUsers(result.memberIds, {
+        t: 'receipt',
+        channelId,
+        userId,
+        readSeq: result.readSeq,
+        deliveredSeq: result.deliveredSeq,
+      });
+    }
+    return result;
+  }
+
+  /** Messages that @-mention the caller, newest first; `beforeId` pages. */
+  async mentions(
+    userId: string,
+    request: { limit?: number; beforeId?: string; channelId?: string },
+  ): Promise<Message[]> {
+    const limit = Math.min(request.limit ?? 50, this.options.limits.maxHistoryPage);
+    return this.options.chat.mentionsOf({ userId, limit, ...optional(request) });
+  }
+
+  /** Full-text search over the caller's channels, newest first. NOT_FOUND when the store cannot search. */
+  async search(
+    userId: string,
+    text: string,
+    request: { limit?: number; beforeId?: string; channelId?: string },
+  ): Promise<Message[]> {
+    const { chat, limits } = this.options;
+    if (!chat.searchMessages)
+      throw new NatterError(ErrorCode.NOT_FOUND, 'search is not available on this store');
+    const limit = Math.min(request.limit ?? 50, limits.maxHistoryPage);
+    return chat.searchMessages({ userId, text, limit, ...optional(request) });
+  }
+
+  /** Members of a channel the caller belongs to, with their markers (for "read by N"). */
+  async receipts(
+    userId: string,
+    channelId: string,
+  ): Promise<Array<{ userId: string; readSeq: number; deliveredSeq: number }>> {
+    const { chat } = this.options;
+    const members = await chat.listMembers(channelId);
+    if (!members.some((m) => m.userId === userId)) throw notFound();
+    return members.map((m) => ({ userId: m.userId, readSeq: m.readSeq, deliveredSeq: m.deliveredSeq }));
   }
 
   /** A channel the caller belongs to; NOT_FOUND otherwise (same answer as for a channel that does not exist). */
@@ -328,6 +418,7 @@ export class ChatService {
         joinedAt: now,
         joinedSeq: 1,
         readSeq: 0,
+        deliveredSeq: 0,
       });
     }
     const event: SystemEvent = { action: 'created', actorId: creatorId, name, memberIds: [...memberIds] };
@@ -381,6 +472,16 @@ export class ChatService {
     const max = this.options.limits.maxGroupMembers;
     if (size > max) throw new NatterError(ErrorCode.GROUP_FULL, `a group holds at most ${max} members`);
   }
+}
+
+function optional(request: { beforeId?: string; channelId?: string }): {
+  beforeId?: string;
+  channelId?: string;
+} {
+  return {
+    ...(request.beforeId !== undefined ? { beforeId: request.beforeId } : {}),
+    ...(request.channelId !== undefined ? { channelId: request.channelId } : {}),
+  };
 }
 
 function pickAnchor(request: HistoryRequest): { before?: number; after?: number; around?: number } {

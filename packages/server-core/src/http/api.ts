@@ -8,8 +8,10 @@ import { errorResponse, type HeadersLike, HttpError } from './responses.js';
 import { type RequestContext, Router } from './router.js';
 import { authRoutes } from './routes/auth.js';
 import { channelRoutes } from './routes/channels.js';
+import { discoverMessageRoutes } from './routes/discover-messages.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { groupRoutes } from './routes/groups.js';
+import { pushRoutes } from './routes/push.js';
 import { userRoutes } from './routes/users.js';
 
 export type { HttpApiDeps } from './deps.js';
@@ -38,7 +40,13 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
   const router = new Router().add(...discoveryRoutes(deps));
   // Without the built-in token service the auth routes do not exist, so they answer 404 like any unknown path.
   if (deps.tokens) router.add(...authRoutes(deps, deps.tokens, throttle));
-  router.add(...userRoutes(deps), ...channelRoutes(deps), ...groupRoutes(deps));
+  router.add(
+    ...userRoutes(deps),
+    ...channelRoutes(deps),
+    ...groupRoutes(deps),
+    ...discoverMessageRoutes(deps),
+    ...pushRoutes(deps),
+  );
 
   async function authenticate(request: Request): Promise<Principal> {
     const match = BEARER.exec(request.headers.get('authorization') ?? '');

@@ -4,12 +4,18 @@ import type { ResolvedConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import type { Authenticator } from '../ports/authenticator.js';
+import type { PushGateway } from '../ports/push.js';
 import type { AccountStore } from '../ports/storage.js';
+import type { PresenceService } from '../presence/presence-service.js';
 
 /** What the HTTP API is built from; the server assembly supplies it. */
 export interface HttpApiDeps {
   /** The chat domain; channel and group routes are thin wrappers over it. */
   service: ChatService;
+  /** Push notifications; without it the `/v1/push/*` and mute routes answer 404. */
+  push?: PushGateway;
+  /** Presence queries (`GET /v1/presence`). */
+  presence: PresenceService;
   accounts: AccountStore;
   /** Verifies bearer tokens on every authenticated route. */
   authenticator: Authenticator;

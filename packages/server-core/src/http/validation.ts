@@ -62,6 +62,31 @@ export const UpdateProfileSchema = v.object({ displayName: NameSchema });
 /** `POST /v1/channels/direct`. */
 export const OpenDirectSchema = v.object({ userId: IdSchema });
 
+/** `POST /v1/channels/:id/read`. */
+export const MarkReadSchema = v.object({
+  seq: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
+});
+
+/** `POST /v1/push/subscriptions`: a Web Push subscription or an app device token for the webhook. */
+export const PushSubscriptionSchema = v.variant('kind', [
+  v.object({
+    kind: v.literal('webpush'),
+    endpoint: v.pipe(v.string(), v.url(), v.maxLength(2048), v.startsWith('https://')),
+    keys: v.object({
+      p256dh: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{20,200}={0,2}$/)),
+      auth: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{10,100}={0,2}$/)),
+    }),
+  }),
+  v.object({
+    kind: v.literal('webhook'),
+    token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
+    platform: v.optional(v.pipe(v.string(), v.maxLength(32))),
+  }),
+]);
+
+/** `PUT /v1/channels/:id/mute`. */
+export const MuteSchema = v.object({ muted: v.boolean() });
+
 /** `POST /v1/groups`. */
 export const CreateGroupSchema = v.object({ name: NameSchema, memberIds: IdListSchema });
 

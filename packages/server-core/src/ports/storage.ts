@@ -8,7 +8,7 @@ import type { ChannelKind, Message, SyncEntry, SystemEvent } from '@natter/proto
  * {@link ChatStore.write} against the small {@link WriteTransaction} interface, so every adapter
  * enforces them identically; an adapter only stores rows and allocates sequences atomically.
  */
-export const STORAGE_CONTRACT_VERSION = 1;
+export const STORAGE_CONTRACT_VERSION = 2;
 
 /** What an adapter declares about itself; the core reads `capabilities` before using optional features. */
 export interface StoreManifest {
@@ -65,6 +65,8 @@ export interface MemberRecord {
   joinedSeq: number;
   /** Read marker: messages with `seq <= readSeq` count as read. */
   readSeq: number;
+  /** Delivery marker: a device of the member has stored every message with `seq <= deliveredSeq`. */
+  deliveredSeq: number;
 }
 
 /** A message about to be stored; the store assigns `seq`. */
@@ -108,6 +110,17 @@ export interface HistoryQuery {
   minSeq: number;
 }
 
+/** A page request over messages visible to one user, newest first. */
+export interface MessageQuery {
+  /** The reader: only channels they are a member of now, from their `joinedSeq` on, are searched. */
+  userId: string;
+  limit: number;
+  /** Only messages whose id sorts before this one (paging: pass the last id of the previous page). */
+  beforeId?: string;
+  /** Only this channel (the reader must still be a member). */
+  channelId?: string;
+}
+
 /** A page of history in ascending `seq`. */
 export interface HistoryPage {
   messages: Message[];
@@ -133,8 +146,10 @@ export interface WriteTransaction {
   upsertMember(member: MemberRecord): Promise<void>;
   deleteMember(channelId: string, userId: string): Promise<void>;
   renameChannel(channelId: string, name: string): Promise<void>;
-  /** Raises the read marker; never lowers it. Returns the marker after the call. */
+  /** Raises the read marker; never lowers it. Returns the marker after the call (0 for a non-member). */
   raiseReadMarker(channelId: string, userId: string, seq: number): Promise<number>;
+  /** Raises the delivery marker; never lowers it. Returns the marker after the call (0 for a non-member). */
+  raiseDeliveredMarker(channelId: string, userId: string, seq: number): Promise<number>;
   /**
    * Stores a message with the channel's next `seq` and appends one sync entry to each recipient's log
    * with that user's next position. Allocation happens under the transaction's lock, so no entry
@@ -191,6 +206,17 @@ export interface ChatStore {
   /** Count of `text` messages with `seq > afterSeq` not sent by `userId`. */
   countUnread(channelId: string, userId: string, afterSeq: number): Promise<number>;
   readHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage>;
+  /**
+   * Text messages that @-mention `query.userId`, newest first, limited to what the reader may see.
+   * Every adapter implements it (an index of mentions written by `appendMessage`).
+   */
+  mentionsOf(query: MessageQuery): Promise<Message[]>;
+  /**
+   * Full-text search over text messages visible to the reader, newest first. Only when
+   * `manifest.capabilities.search` is true. `text` is user input: adapters must treat it as words to match,
+   * never as query syntax that can fail.
+   */
+  searchMessages?(query: MessageQuery & { text: string }): Promise<Message[]>;
   /** The user's newest sync position (0 when the log is empty). */
   syncHead(userId: string): Promise<number>;
   /** Entries of the user's sync log with `pos > after`, ascending, at most `limit`. */

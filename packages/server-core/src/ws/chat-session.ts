@@ -6,6 +6,7 @@ import {
   isNatterError,
   PROTOCOL_VERSION,
   parseClientFrame,
+  type ServerFrame,
   type SyncEntry,
 } from '@natter/protocol';
 import type { ChatService } from '../chat/chat-service.js';
@@ -17,15 +18,19 @@ import type { NatterMetrics } from '../observability/metrics.js';
 import type { Principal } from '../ports/authenticator.js';
 import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
 import type { ChatStore } from '../ports/storage.js';
+import type { PresenceService } from '../presence/presence-service.js';
 
 /** What a session needs from the server. */
 export interface SessionDeps {
   service: ChatService;
+  presence: PresenceService;
   chat: ChatStore;
   hub: LocalHub;
   config: ResolvedConfig;
   logger: Logger;
   metrics: NatterMetrics;
+  /** Cross-node routing: subscribe to the user's traffic before the snapshot, unsubscribe after the last close. */
+  routing?: { follow(userId: string): Promise<void>; unfollow(userId: string): void };
 }
 
 /** Invalid frames tolerated per connection before it is closed with 1008. */
@@ -33,6 +38,8 @@ const MAX_BAD_FRAMES = 20;
 /** Rate-limited sends tolerated in a row before the flood is closed with 1008. */
 const MAX_RATE_LIMIT_STRIKES = 50;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a typing indicator lasts unless renewed, ms. */
+export const TYPING_TTL_MS = 5_000;
 
 /**
  * One authenticated connection speaking the natter protocol: validates frames, calls the chat service,
@@ -42,6 +49,8 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
   readonly userId: string;
   lastSeenAt: number;
   private readonly sendLimiter: TokenBucket;
+  // Typing is ephemeral chatter: two per second is plenty for a live indicator.
+  private readonly typingLimiter: TokenBucket;
   private badFrames = 0;
   private rateLimitStrikes = 0;
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -58,6 +67,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
     const { limits, now } = deps.config;
     this.lastSeenAt = now();
     this.sendLimiter = new TokenBucket(limits.sendsPerSecond, limits.sendBurst, now);
+    this.typingLimiter = new TokenBucket(2, 4, now);
     if (principal.expiresAt !== undefined) {
       const wait = Math.max(0, Math.min(principal.expiresAt - now(), MAX_TIMER_MS));
       this.expiryTimer = setTimeout(() => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'), wait);
@@ -73,6 +83,8 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
     this.deps.hub.add(this);
     this.deps.metrics.connections.inc();
     try {
+      await this.deps.routing?.follow(this.userId);
+      await this.deps.presence.connected(this);
       const head = await this.deps.chat.syncHead(this.userId);
       this.connection.send({
         t: 'hello',
@@ -113,6 +125,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
     this.closed = true;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.deps.hub.remove(this);
+    this.deps.routing?.unfollow(this.userId);
     this.deps.metrics.connections.dec();
   }
 
@@ -125,6 +138,13 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
     }
     this.deps.metrics.messagesOut.inc();
     this.connection.send({ t: 'msg', entry });
+  }
+
+  pushFrame(frame: ServerFrame): void {
+    if (this.closed) return;
+    // Ephemeral frames are the first thing to shed for a consumer that is falling behind.
+    if (this.connection.bufferedBytes() > this.deps.config.maxBufferedBytes / 2) return;
+    this.connection.send(frame);
   }
 
   /** Closes the connection (idempotent). */
@@ -187,10 +207,46 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
       case 'ping':
         this.reply({ t: 'pong', rid: frame.rid, serverTime: this.deps.config.now() });
         return;
+      case 'typing': {
+        if (this.typingLimiter.take() > 0) return; // dropped silently: a missed typing blip harms no one
+        const memberIds = await service.memberIdsFor(this.userId, frame.channelId);
+        const active = frame.active ?? true;
+        this.deps.hub.sendToUsers(
+          memberIds.filter((id) => id !== this.userId),
+          {
+            t: 'typing',
+            channelId: frame.channelId,
+            userId: this.userId,
+            active,
+            expiresInMs: active ? TYPING_TTL_MS : 0,
+          },
+        );
+        return;
+      }
+      case 'read': {
+        const result = await service.markRead(this.userId, frame.channelId, frame.seq);
+        this.reply({ t: 'read.ok', rid: frame.rid, channelId: frame.channelId, ...result });
+        return;
+      }
+      case 'received':
+        await service.markDelivered(this.userId, frame.channelId, frame.seq);
+        return;
+      case 'presence.get': {
+        const users = await this.deps.presence.query(this.userId, {
+          ...(frame.userIds ? { userIds: frame.userIds } : {}),
+          ...(frame.channelId ? { channelId: frame.channelId } : {}),
+        });
+        this.reply({ t: 'presence.list', rid: frame.rid, users });
+        return;
+      }
+      case 'status':
+        await this.deps.presence.setStatus(this.userId, frame.status);
+        this.reply({ t: 'status.ok', rid: frame.rid, status: frame.status });
+        return;
     }
   }
 
-  private reply(frame: Parameters<ClientConnection['send']>[0]): void {
+  private reply(frame: ServerFrame): void {
     if (!this.closed) this.connection.send(frame);
   }
 

@@ -2,7 +2,7 @@ import { ErrorCode, NatterError } from '@natter/protocol';
 import type { HttpApiDeps } from '../deps.js';
 import { json } from '../responses.js';
 import type { Route } from '../router.js';
-import { idParam, intParam, OpenDirectSchema, readJson, validate } from '../validation.js';
+import { idParam, intParam, MarkReadSchema, OpenDirectSchema, readJson, validate } from '../validation.js';
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
@@ -61,6 +61,25 @@ export function channelRoutes(deps: HttpApiDeps): Route[] {
           hasMoreBefore: page.hasMoreBefore,
           hasMoreAfter: page.hasMoreAfter,
         });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/channels/:id/receipts',
+      auth: true,
+      async handle(ctx, principal) {
+        const channelId = idParam(ctx.params, 'id', 'channel');
+        return json(200, { receipts: await service.receipts(principal.userId, channelId) });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/channels/:id/read',
+      auth: true,
+      async handle(ctx, principal) {
+        const channelId = idParam(ctx.params, 'id', 'channel');
+        const input = validate(MarkReadSchema, await readJson(ctx.request, config.maxBodyBytes));
+        return json(200, await service.markRead(principal.userId, channelId, input.seq));
       },
     },
   ];

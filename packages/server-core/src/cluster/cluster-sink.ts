@@ -1,0 +1,109 @@
+import { msgpackCodec, type ServerFrame } from '@natter/protocol';
+import type { Delivery, DeliveryOrigin, DeliverySink } from '../chat/delivery.js';
+import type { LocalHub } from '../chat/local-hub.js';
+import type { Logger } from '../observability/logger.js';
+import type { NatterMetrics } from '../observability/metrics.js';
+import type { Broker } from '../ports/broker.js';
+import type { EphemeralSink } from '../presence/presence-service.js';
+
+/** What travels on a user's topic. */
+type Envelope =
+  | { o: string; k: 'd'; d: Delivery }
+  | { o: string; k: 'f'; u: string; f: ServerFrame; x?: string };
+
+/** Topic of one user's live traffic. */
+export const userTopic = (userId: string) => `natter.u.${userId}`;
+
+/**
+ * Live delivery across chat nodes. Local connections are served at once; every user's traffic is also
+ * published on the user's topic, and each node subscribes to the topics of the users connected to it.
+ * The broker is a doorbell: the sync log stays the record, so a dropped publish costs a gap fill, never a
+ * message.
+ */
+export class ClusterSink implements DeliverySink, EphemeralSink {
+  private readonly subscriptions = new Map<string, Promise<() => Promise<void>>>();
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly hub: LocalHub,
+    private readonly broker: Broker,
+    private readonly logger: Logger,
+    private readonly metrics: NatterMetrics,
+  ) {
+    broker.onError((err) => {
+      metrics.errors.inc({ code: 'broker_error' });
+      logger.warn({ err }, 'broker error');
+    });
+  }
+
+  /** Starts receiving a user's traffic from other nodes (first local connection of the user). */
+  async follow(userId: string): Promise<void> {
+    let sub = this.subscriptions.get(userId);
+    if (!sub) {
+      sub = this.broker.subscribe(userTopic(userId), (payload) => this.receive(payload));
+      this.subscriptions.set(userId, sub);
+      sub.catch((err: unknown) => {
+        this.subscriptions.delete(userId);
+        this.fail('subscribe', err);
+      });
+    }
+    await sub;
+  }
+
+  /** Stops receiving a user's traffic (their last local connection closed). */
+  unfollow(userId: string): void {
+    const sub = this.subscriptions.get(userId);
+    if (!sub || this.hub.endpointsOf(userId).size > 0) return;
+    this.subscriptions.delete(userId);
+    sub.then((unsubscribe) => unsubscribe()).catch((err: unknown) => this.fail('unsubscribe', err));
+  }
+
+  deliver(deliveries: readonly Delivery[], origin?: DeliveryOrigin): void {
+    this.hub.deliver(deliveries, origin);
+    for (const d of deliveries) this.publish(d.userId, { o: this.nodeId, k: 'd', d });
+  }
+
+  sendToUsers(userIds: Iterable<string>, frame: ServerFrame, exceptConnectionId?: string): void {
+    const users = [...userIds];
+    this.hub.sendToUsers(users, frame, exceptConnectionId);
+    for (const u of users) {
+      this.publish(u, {
+        o: this.nodeId,
+        k: 'f',
+        u,
+        f: frame,
+        ...(exceptConnectionId ? { x: exceptConnectionId } : {}),
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    const subs = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    await Promise.allSettled(subs.map(async (s) => (await s)()));
+  }
+
+  private publish(userId: string, envelope: Envelope): void {
+    this.broker
+      .publish(userTopic(userId), msgpackCodec.encode(envelope) as Uint8Array)
+      .catch((err: unknown) => this.fail('publish', err));
+  }
+
+  private receive(payload: Uint8Array): void {
+    let envelope: Envelope;
+    try {
+      envelope = msgpackCodec.decode(payload, true) as Envelope;
+    } catch (err) {
+      this.fail('decode', err);
+      return;
+    }
+    if (envelope.o === this.nodeId) return; // served locally already
+    if (envelope.k === 'd') this.hub.deliver([envelope.d]);
+    else this.hub.sendToUsers([envelope.u], envelope.f, envelope.x);
+  }
+
+  private fail(what: string, err: unknown): void {
+    this.metrics.errors.inc({ code: `broker_${what}_failed` });
+    this.logger.warn({ err }, `broker ${what} failed`);
+  }
+}
