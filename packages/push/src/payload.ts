@@ -1,0 +1,34 @@
+import { newId } from '@natter/protocol';
+import type { PushPayload } from './notifier.js';
+import type { PendingNotification } from './queue.js';
+
+/** Longest message text put in a payload (with `includeContent`), in characters: Web Push allows ~4 KB. */
+export const MAX_CONTENT_CHARS = 500;
+
+/** The first {@link MAX_CONTENT_CHARS} characters, never splitting a surrogate pair. */
+export function truncateContent(text: string): string {
+  if (text.length <= MAX_CONTENT_CHARS) return text;
+  const chars = Array.from(text);
+  return chars.length <= MAX_CONTENT_CHARS ? text : `${chars.slice(0, MAX_CONTENT_CHARS - 1).join('')}…`;
+}
+
+/** The payload of an owed notification: ids and counts, plus content only when it was stored (opt-in). */
+export function buildPayload(pending: PendingNotification, id: string = newId()): PushPayload {
+  return {
+    type: 'natter.message',
+    id,
+    channelId: pending.channelId,
+    count: pending.count,
+    latestSeq: pending.latestSeq,
+    latestMessageId: pending.latestMessageId,
+    ...(pending.latestText === null
+      ? {}
+      : { latest: { senderId: pending.latestSenderId, text: pending.latestText } }),
+  };
+}
+
+/** Delay before retry number `attempts` (1-based): exponential, capped, half of it random (spreads retries out). */
+export function retryDelay(attempts: number, baseMs: number, maxMs: number): number {
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
+  return cap / 2 + Math.random() * (cap / 2);
+}

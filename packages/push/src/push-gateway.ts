@@ -1,0 +1,167 @@
+import {
+  type Delivery,
+  ErrorCode,
+  NatterError,
+  type PushContext,
+  type PushGateway,
+  type PushSubscriptionInput,
+} from '@natter/server-core';
+import type { Notifier, StoredSubscription } from './notifier.js';
+import { type PushGatewayOptions, resolvePushOptions } from './options.js';
+import { truncateContent } from './payload.js';
+import { type OwedMessage, PushStore } from './queue.js';
+import { WebPushNotifier } from './web-push-notifier.js';
+import { WebhookNotifier } from './webhook-notifier.js';
+import { PushWorker } from './worker.js';
+
+/** How long `stop()` waits for sends in flight before closing the store (they stay queued). */
+const STOP_WAIT_MS = 5_000;
+
+/** The gateway `createPushGateway` builds: the server-core port plus a few operational extras. */
+export interface NatterPushGateway extends PushGateway {
+  /** The user's registered devices (for a "notifications on these devices" settings screen). */
+  listSubscriptions(userId: string): Promise<StoredSubscription[]>;
+  /** Runs one pass over the queue now (after the one in progress, if any). Handy in tests. */
+  flush(): Promise<void>;
+  /** Owed notifications and unsent jobs. */
+  stats(): { pending: number; jobs: number };
+}
+
+/**
+ * Push notifications for users with no online device, as a `push` factory for `createNatterServer`:
+ * ```ts
+ * createNatterServer({ storage, tokens, push: createPushGateway({ dataPath: './data/push.db', webPush: { vapid } }) });
+ * ```
+ * Every committed text message owes its offline recipients a notification; owed notifications are
+ * written to `dataPath` synchronously inside `onDeliveries` (durable from the commit on) and sent by a
+ * background worker: collapsed per channel, skipped for muted channels and online users, retried with
+ * backoff, and sent once even across a crash. See docs/push.md.
+ */
+export function createPushGateway(options: PushGatewayOptions): (context: PushContext) => NatterPushGateway {
+  const resolved = resolvePushOptions(options);
+  return (context) => {
+    const { logger, metrics } = context;
+    const notifiers: Partial<Record<Notifier['kind'], Notifier>> = {};
+    if (options.webPush) notifiers.webpush = new WebPushNotifier(options.webPush, logger);
+    if (options.webhook) notifiers.webhook = new WebhookNotifier(options.webhook, logger, resolved.now);
+    Object.assign(notifiers, options.notifiers);
+
+    let store: PushStore | undefined;
+    let worker: PushWorker | undefined;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    let running: Promise<void> = Promise.resolve();
+    let warnedNotRunning = false;
+
+    const open = (): PushStore => {
+      if (!store) throw new NatterError(ErrorCode.UNAVAILABLE, 'push is not running');
+      return store;
+    };
+
+    /** Passes never overlap: each starts after the previous one ended. */
+    const pass = (): Promise<void> => {
+      running = running.then(async () => {
+        try {
+          await worker?.pass();
+        } catch (err) {
+          metrics.errors.inc({ code: 'push_worker_failed' });
+          logger.warn({ err }, 'push worker pass failed');
+        }
+      });
+      return running;
+    };
+
+    let passQueued = false;
+    const tick = () => {
+      // An interval firing while a slow pass (a hanging push service) runs must not pile passes up.
+      if (passQueued) return;
+      passQueued = true;
+      void pass().finally(() => {
+        passQueued = false;
+      });
+    };
+
+    return {
+      onDeliveries(deliveries: readonly Delivery[]): void {
+        try {
+          if (!store) {
+            if (!warnedNotRunning) logger.warn('push gateway not started: notifications skipped');
+            warnedNotRunning = true;
+            metrics.errors.inc({ code: 'push_not_running' });
+            return;
+          }
+          const owed: OwedMessage[] = [];
+          for (const { userId, entry } of deliveries) {
+            const message = entry.message;
+            if (entry.kind !== 'message' || message.kind !== 'text' || message.senderId === userId) continue;
+            owed.push({
+              userId,
+              channelId: message.channelId,
+              seq: message.seq,
+              messageId: message.id,
+              senderId: message.senderId,
+              text: resolved.includeContent ? truncateContent(message.text) : null,
+            });
+          }
+          if (owed.length > 0) store.enqueue(owed, resolved.now());
+        } catch (err) {
+          // Push is a hint: a failure here must never reach the commit that called us.
+          metrics.errors.inc({ code: 'push_enqueue_failed' });
+          logger.error({ err }, 'push enqueue failed');
+        }
+      },
+
+      async registerSubscription(userId: string, deviceId: string, subscription: PushSubscriptionInput) {
+        const notifier = notifiers[subscription.kind];
+        if (!notifier)
+          throw new NatterError(ErrorCode.BAD_REQUEST, `${subscription.kind} push is not configured`);
+        notifier.validate?.(subscription);
+        open().putSubscription(userId, deviceId, subscription, resolved.now());
+      },
+
+      async removeSubscriptions(userId: string, deviceId?: string) {
+        open().removeSubscriptions(userId, deviceId);
+      },
+
+      async setMuted(userId: string, channelId: string, muted: boolean) {
+        open().setMuted(userId, channelId, muted);
+      },
+
+      vapidPublicKey: () => options.webPush?.vapid.publicKey,
+
+      async listSubscriptions(userId: string) {
+        return open().subscriptionsOf(userId);
+      },
+
+      flush: pass,
+
+      stats: () => open().counts(),
+
+      async start() {
+        if (store) return;
+        store = PushStore.open(resolved.dataPath, { collapseMs: resolved.collapseMs });
+        worker = new PushWorker(store, context, notifiers, resolved);
+        warnedNotRunning = false;
+        timer = setInterval(tick, resolved.workerIntervalMs);
+        timer.unref?.();
+        tick(); // what was owed before a restart goes out now, not one interval later
+      },
+
+      async stop() {
+        if (timer) clearInterval(timer);
+        timer = undefined;
+        const closing = store;
+        store = undefined;
+        let waited: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          running,
+          new Promise<void>((resolve) => {
+            waited = setTimeout(resolve, STOP_WAIT_MS);
+          }),
+        ]);
+        clearTimeout(waited);
+        worker = undefined;
+        closing?.close();
+      },
+    };
+  };
+}

@@ -1,0 +1,143 @@
+import type { PushContext } from '@natter/server-core';
+import type { Notifier, SendOutcome } from './notifier.js';
+import type { ResolvedPushOptions } from './options.js';
+import { buildPayload, retryDelay } from './payload.js';
+import {
+  type JobOutcome,
+  type PendingNotification,
+  type PushJob,
+  type PushStore,
+  subscriptionKey,
+} from './queue.js';
+
+/** Rows taken per pass; the next pass (one interval later) takes the rest. */
+const BATCH = 200;
+/** Owed notifications checked, and sends in flight, at once. */
+const CONCURRENCY = 16;
+const PURGE_EVERY_MS = 60_000;
+
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/**
+ * One pass over the queue: decides which owed notifications to send (offline, not muted, not yet
+ * received by a device, collapse window over), then sends due jobs and records each outcome.
+ */
+export class PushWorker {
+  private lastPurge = 0;
+
+  constructor(
+    private readonly store: PushStore,
+    private readonly context: PushContext,
+    private readonly notifiers: Partial<Record<Notifier['kind'], Notifier>>,
+    private readonly options: ResolvedPushOptions,
+  ) {}
+
+  async pass(): Promise<void> {
+    const { now } = this.options;
+    await eachLimited(this.store.duePending(now(), BATCH), CONCURRENCY, (owed) =>
+      this.guard(() => this.consider(owed), { userId: owed.userId, channelId: owed.channelId }),
+    );
+    await eachLimited(this.store.dueJobs(now(), BATCH), CONCURRENCY, (job) =>
+      this.guard(() => this.deliver(job), { notificationId: job.id, deviceId: job.deviceId }),
+    );
+    if (now() - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now();
+      this.store.purge(now() - this.options.retainFinishedMs, now());
+    }
+  }
+
+  /** One row's failure (the store closing under it, say) must not stop the others; the row stays owed. */
+  private async guard(fn: () => Promise<void>, context: Record<string, string>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.context.metrics.errors.inc({ code: 'push_worker_failed' });
+      this.context.logger.warn({ err, ...context }, 'push worker step failed; it stays queued');
+    }
+  }
+
+  private async consider(owed: PendingNotification): Promise<void> {
+    const { store, context, options } = this;
+    const { userId, channelId, latestSeq } = owed;
+    if (store.isMuted(userId, channelId)) return store.dropPending(userId, channelId, latestSeq);
+    const member = await context.chat.getMember(channelId, userId);
+    // Left the channel, or a device already stored (or the user read) every message: nothing to tell.
+    if (!member || Math.max(member.deliveredSeq, member.readSeq) >= latestSeq) {
+      return store.dropPending(userId, channelId, latestSeq);
+    }
+    if (await context.isOnline(userId)) {
+      // Online may only mean "within presence's grace period after closing the app": wait and see.
+      if (options.now() - owed.firstAt >= options.onlineHoldMs)
+        store.dropPending(userId, channelId, latestSeq);
+      else store.postponePending(userId, channelId, options.now() + options.onlineRecheckMs);
+      return;
+    }
+    const includeContent = options.includeContent;
+    store.promote(userId, channelId, options.now(), (pending) =>
+      buildPayload(includeContent ? pending : { ...pending, latestText: null }),
+    );
+  }
+
+  private async deliver(job: PushJob): Promise<void> {
+    const { store, context, options } = this;
+    const finish = (outcome: JobOutcome, attempts = job.attempts, goneKey?: string) =>
+      store.finishJob(job, outcome, options.now(), attempts, goneKey);
+    const target = store.subscription(job.userId, job.deviceId);
+    if (!target) return void finish('unsubscribed');
+    if (store.isMuted(job.userId, job.channelId)) return void finish('muted');
+    // A retry may come long after the first attempt: by then the user may be back in the app.
+    if (job.attempts > 0 && (await context.isOnline(job.userId))) return void finish('online');
+    const notifier = this.notifiers[target.subscription.kind];
+    if (!notifier) {
+      context.logger.warn({ kind: target.subscription.kind }, 'no notifier for a subscription kind');
+      return void finish('failed');
+    }
+    let outcome: SendOutcome;
+    try {
+      outcome = await notifier.send(target, job.payload);
+    } catch (err) {
+      context.logger.warn({ err, notificationId: job.id }, 'push notifier threw');
+      outcome = 'retry';
+    }
+    const attempts = job.attempts + 1;
+    const log = { notificationId: job.id, userId: job.userId, deviceId: job.deviceId, attempts };
+    switch (outcome) {
+      case 'ok':
+        finish('ok', attempts);
+        return;
+      case 'gone':
+        finish('gone', attempts, subscriptionKey(target.subscription));
+        context.logger.info(log, 'push subscription gone; removed');
+        return;
+      case 'failed':
+        finish('failed', attempts);
+        context.metrics.errors.inc({ code: 'push_failed' });
+        context.logger.warn(log, 'push notification refused; not retried');
+        return;
+      case 'retry': {
+        if (attempts >= (notifier.maxAttempts ?? 5)) {
+          finish('gave_up', attempts);
+          context.metrics.errors.inc({ code: 'push_gave_up' });
+          context.logger.warn(log, 'push notification given up after its last attempt');
+        } else {
+          store.retryJob(
+            job,
+            attempts,
+            options.now() + retryDelay(attempts, options.retryBaseMs, options.retryMaxMs),
+          );
+        }
+        return;
+      }
+    }
+  }
+}

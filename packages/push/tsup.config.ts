@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  // `verify` is the webhook receiver's entry: signature checks only, none of the gateway's dependencies.
+  entry: { index: 'src/index.ts', verify: 'src/verify.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+});
