@@ -11,8 +11,18 @@ export default defineConfig({
       '@natter/server-core': src('./packages/server-core/src/index.ts'),
       '@natter/storage-memory': src('./packages/storage-adapters/memory/src/index.ts'),
       '@natter/storage-sqlite': src('./packages/storage-adapters/sqlite/src/index.ts'),
+      '@natter/storage-level': src('./packages/storage-adapters/level/src/index.ts'),
+      '@natter/storage-postgres': src('./packages/storage-adapters/postgres/src/index.ts'),
       '@natter/storage-conformance': src('./packages/storage-adapters/conformance/src/index.ts'),
+      // Sub-path entries before their package: aliases match by prefix.
+      '@natter/client/level': src('./packages/client-sdk/src/level.ts'),
       '@natter/client': src('./packages/client-sdk/src/index.ts'),
+      '@natter/push/verify': src('./packages/push/src/verify.ts'),
+      '@natter/push': src('./packages/push/src/index.ts'),
+      '@natter/broker-conformance': src('./packages/broker-conformance/src/index.ts'),
+      '@natter/broker-redis': src('./packages/broker-redis/src/index.ts'),
+      '@natter/broker-nats': src('./packages/broker-nats/src/index.ts'),
+      '@natter/registry-zookeeper': src('./packages/registry-zookeeper/src/index.ts'),
     },
   },
   test: {

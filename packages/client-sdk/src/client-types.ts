@@ -1,0 +1,117 @@
+import type { Codec, CodecName, Message, PresenceInfo } from '@natter/protocol';
+import type { Backoff, BackoffOptions } from './backoff.js';
+import type { StateChange, TokenProvider } from './connection.js';
+import type { HistoryPage, Session } from './http.js';
+import type { AckEvent, OutboxEvent } from './outbox.js';
+import type { ReceiptEvent, TypingEvent } from './presence.js';
+import type { ClientStore } from './store.js';
+import type { StorageErrorEvent } from './stores/resilient.js';
+import type { EntrySource, ResyncEvent } from './sync.js';
+import type { FetchLike, WebSocketConstructor } from './transport.js';
+
+/** Options of {@link ChatClient}. */
+export interface ChatClientOptions {
+  /** Server base URL, e.g. `https://chat.example.com` (HTTP API at `/v1/...`). */
+  url: string;
+  /** WebSocket endpoint. @default `url` with ws(s) scheme and path `/v1/ws` */
+  wsUrl?: string;
+  /**
+   * Ask the server where to connect before each connect after a failure: `true` uses `GET {url}/v1/discovery`,
+   * a string is a discovery URL. @default false
+   */
+  discovery?: boolean | string;
+  /** Local storage: cursor, cache, outbox. @default a new MemoryStore (nothing survives a reload) */
+  store?: ClientStore;
+  /** WebSocket constructor. @default the `isomorphic-ws` export (`ws` in Node, the global WebSocket elsewhere) */
+  WebSocket?: WebSocketConstructor;
+  /** @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** Wire codec: a name or a custom {@link Codec}. @default 'msgpack' */
+  codec?: CodecName | Codec;
+  /** This device's id. @default the id kept in the store, else a new one (saved to the store) */
+  deviceId?: string;
+  /** The app's own token source (for apps with their own auth); replaces login(). */
+  getToken?: TokenProvider;
+  /** A session saved from an earlier `session` event, to resume without logging in again. */
+  session?: Session;
+  /** Reconnect delay, or options of the default full-jitter backoff. @default { baseMs: 500, maxMs: 30000 } */
+  backoff?: Backoff | BackoffOptions;
+  /** Ping interval, ms. @default the server's `heartbeatIntervalMs` (20000) */
+  heartbeatIntervalMs?: number;
+  /** A ping without pong for this long marks the connection dead, ms. @default 10000 */
+  pongTimeoutMs?: number;
+  /** Time allowed from socket creation to `hello`, ms. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** Time allowed for a request's answer, ms. @default 15000 */
+  requestTimeoutMs?: number;
+  /** Entries per sync page to ask for (the server caps it). @default the server's maximum */
+  syncPageSize?: number;
+  /** Lease on a pending message while this client sends it, ms. @default 20000 */
+  outboxLeaseMs?: number;
+  /** Report received messages to the server (delivery receipts for the senders). @default true */
+  deliveryReceipts?: boolean;
+  /** Send the token in an `Authorization` header instead of the URL (Node `ws` only). @default false */
+  tokenInHeader?: boolean;
+  /** Clock, ms. @default Date.now */
+  now?: () => number;
+}
+
+/** Payload of the `message` event. */
+export interface MessageEvent {
+  message: Message;
+  /** Position in the user's sync log; each is emitted once, in increasing order. */
+  pos: number;
+  source: EntrySource;
+}
+
+/** Events of {@link ChatClient}, by name. */
+export interface ChatClientEvents {
+  /** The connection changed status. */
+  state: StateChange;
+  /** A message of the sync log (including the user's own, system messages and messages of other devices), in order. */
+  message: MessageEvent;
+  /** The server stored one of this user's pending messages. */
+  ack: AckEvent;
+  /** A pending message changed status. */
+  outbox: OutboxEvent;
+  /** Continuity was lost: cached channels and messages were dropped; reload what the UI shows. */
+  resync: ResyncEvent;
+  /** A problem the client handled (a malformed frame, a throwing listener, a failed background request). */
+  error: Error;
+  /** Local storage failed; the client degraded (see `action`) and keeps working. */
+  'storage-error': StorageErrorEvent;
+  /** The built-in session changed (login, refresh, logout); save it to resume later. `undefined` when it ended. */
+  session: Session | undefined;
+  /** Someone in one of the user's channels is typing (or stopped). */
+  typing: TypingEvent;
+  /** The presence of a user who shares a small channel with the user changed. */
+  presence: PresenceInfo;
+  /** A member's read or delivery marker rose (including the user's own, from another device). */
+  receipt: ReceiptEvent;
+}
+
+/** Counters for monitoring. */
+export interface ClientStats {
+  /** Gaps in live delivery filled by a sync. */
+  gapsFilled: number;
+  /** Gaps detected in live delivery. */
+  gapsDetected: number;
+  /** Times continuity was lost and local state dropped. */
+  resyncs: number;
+  /** Messages of this user waiting or failed in the outbox. */
+  outboxDepth: number;
+  /** Send attempts repeated after retryable failures. */
+  retries: number;
+  /** Sessions opened after the first one. */
+  reconnects: number;
+  /** Entries dropped because their position had already been delivered. */
+  duplicatesDropped: number;
+  /** How local storage is doing: `full`, `no-cache` (cache writes off) or `memory` (nothing persisted). */
+  storage: 'full' | 'no-cache' | 'memory';
+}
+
+/** A history page and where it came from. */
+export interface HistoryResult extends HistoryPage {
+  /** `server`, or `cache` when the server could not be reached. */
+  source: 'server' | 'cache';
+}

@@ -1,0 +1,528 @@
+import {
+  type Channel,
+  type ChannelSummary,
+  ErrorCode,
+  getCodec,
+  type Message,
+  newPrefixedId,
+  type PresenceInfo,
+  type ProtocolLimits,
+  type UserProfile,
+} from '@natter/protocol';
+import WebSocketDefault from 'isomorphic-ws';
+import { Auth } from './auth.js';
+import { createBackoff, delayWithRetryAfter, fullJitterBackoff } from './backoff.js';
+import { ChatCache } from './cache.js';
+import type { ChatClientEvents, ChatClientOptions, ClientStats, HistoryResult } from './client-types.js';
+import { Connection, type ConnectionStatus } from './connection.js';
+import { Emitter } from './emitter.js';
+import { errorCodeOf, toError } from './errors.js';
+import {
+  type HistoryPage,
+  type HistoryQuery,
+  HttpClient,
+  type MemberReceipt,
+  type MessageQuery,
+  type Session,
+} from './http.js';
+import { Outbox, type PendingMessage, type SendHandle } from './outbox.js';
+import { type ChosenStatus, Realtime } from './presence.js';
+import type { CachedChannel, CachedMessagesQuery, SyncCursor } from './store.js';
+import { MemoryStore } from './stores/memory.js';
+import { ResilientStore } from './stores/resilient.js';
+import { SyncEngine } from './sync.js';
+import type { FetchLike, WebSocketConstructor } from './transport.js';
+
+const META_DEVICE = 'deviceId';
+
+/**
+ * The natter client: a thin facade over the connection, sync, outbox, cache and realtime parts.
+ * ```ts
+ * const client = new ChatClient({ url: 'https://chat.example.com' });
+ * client.on('message', ({ message }) => render(message));
+ * await client.login('ada', 'correct horse battery staple');
+ * await client.connect();
+ * const { message, acked } = client.send(channelId, 'hello');
+ * ```
+ */
+export class ChatClient {
+  /** The typed HTTP API client, for endpoints the facade does not wrap. */
+  readonly http: HttpClient;
+  private readonly events: Emitter<ChatClientEvents>;
+  private readonly store: ResilientStore;
+  private readonly cache: ChatCache;
+  private readonly auth: Auth;
+  private readonly connection: Connection;
+  private readonly sync: SyncEngine;
+  private readonly outbox: Outbox;
+  private readonly realtime: Realtime;
+  private readonly ready: Promise<void>;
+  private readonly now: () => number;
+  private device: string | undefined;
+  private user: string | undefined;
+  private opens = 0;
+
+  constructor(options: ChatClientOptions) {
+    const now = options.now ?? Date.now;
+    this.now = now;
+    this.events = new Emitter<ChatClientEvents>((err, event) => {
+      // A throwing listener becomes an 'error' event; a throwing 'error' listener is dropped (no loop).
+      if (event !== 'error') queueMicrotask(() => this.events.emit('error', toError(err)));
+    });
+    const onError = (err: Error) => this.events.emit('error', err);
+    const { httpUrl, wsUrl } = endpoints(options.url, options.wsUrl);
+    this.http = new HttpClient({ baseUrl: httpUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    this.store = new ResilientStore(options.store ?? new MemoryStore(), (e) =>
+      this.events.emit('storage-error', e),
+    );
+    this.cache = new ChatCache(this.store, () => this.user);
+    this.device = options.deviceId;
+    this.user = options.session?.user.id;
+    this.auth = new Auth({
+      http: this.http,
+      ...(options.getToken ? { getToken: options.getToken } : {}),
+      ...(options.session ? { session: options.session } : {}),
+      now,
+      onSession: (session) => {
+        if (session) this.adoptSession(session);
+        this.events.emit('session', session);
+      },
+    });
+    this.http.accessToken = (refresh) => this.auth.token({ refresh });
+
+    const discoveryUrl =
+      options.discovery === true ? `${httpUrl}/v1/discovery` : options.discovery || undefined;
+    this.connection = new Connection({
+      wsUrl,
+      ...(discoveryUrl ? { discover: () => this.discover(discoveryUrl, options.fetch) } : {}),
+      getToken: (request) => this.auth.token(request),
+      deviceId: () => this.device,
+      WebSocket: webSocketConstructor(options.WebSocket),
+      codec: typeof options.codec === 'object' ? options.codec : getCodec(options.codec ?? 'msgpack'),
+      backoff: typeof options.backoff === 'function' ? options.backoff : createBackoff(options.backoff),
+      ...(options.heartbeatIntervalMs !== undefined
+        ? { heartbeatIntervalMs: options.heartbeatIntervalMs }
+        : {}),
+      pongTimeoutMs: options.pongTimeoutMs ?? 10_000,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      tokenInHeader: options.tokenInHeader ?? false,
+      now,
+    });
+    const request = this.connection.request.bind(this.connection);
+    const retryDelay = (attempt: number, retryAfterMs: number | undefined) =>
+      delayWithRetryAfter(fullJitterBackoff(attempt, { baseMs: 250, maxMs: 10_000 }), retryAfterMs);
+    this.sync = new SyncEngine({
+      request,
+      cache: this.cache,
+      deliver: (entries, source) => {
+        for (const entry of entries) {
+          this.outbox.onEntry(entry);
+          this.events.emit('message', { message: entry.message, pos: entry.pos, source });
+        }
+        this.realtime.onDelivered(entries);
+      },
+      onResync: (event) => this.events.emit('resync', event),
+      onError,
+      retryDelay,
+      ...(options.syncPageSize !== undefined ? { pageSize: options.syncPageSize } : {}),
+    });
+    this.outbox = new Outbox({
+      store: this.store,
+      request,
+      isOpen: () => this.connection.status === 'open',
+      userId: () => this.user,
+      limits: () => this.connection.limits,
+      now,
+      retryDelay,
+      leaseMs: options.outboxLeaseMs ?? 20_000,
+      ackTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      onStatus: (event) => this.events.emit('outbox', event),
+      onAck: (event) => this.events.emit('ack', event),
+      onError,
+    });
+    this.realtime = new Realtime({
+      request,
+      notify: (frame) => this.connection.notify(frame),
+      isOpen: () => this.connection.status === 'open',
+      userId: () => this.user,
+      http: this.http,
+      cache: this.cache,
+      deliveryReceipts: options.deliveryReceipts ?? true,
+      onTyping: (event) => this.events.emit('typing', event),
+      onPresence: (user) => this.events.emit('presence', user),
+      onReceipt: (event) => this.events.emit('receipt', event),
+      onError,
+    });
+    this.wire();
+    this.ready = this.load();
+    // A failed load is reported; the client still runs on what it has.
+    this.ready.catch((err: unknown) => onError(toError(err)));
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof ChatClientEvents>(
+    event: K,
+    listener: (payload: ChatClientEvents[K]) => void,
+  ): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Adds a listener that runs once. */
+  once<K extends keyof ChatClientEvents>(
+    event: K,
+    listener: (payload: ChatClientEvents[K]) => void,
+  ): () => void {
+    return this.events.once(event, listener);
+  }
+
+  /** Removes a listener. */
+  off<K extends keyof ChatClientEvents>(event: K, listener: (payload: ChatClientEvents[K]) => void): void {
+    this.events.off(event, listener);
+  }
+
+  /** The connection's status. */
+  get status(): ConnectionStatus {
+    return this.connection.status;
+  }
+
+  /** The signed-in user's id, once known (login, saved session or the server's `hello`). */
+  get userId(): string | undefined {
+    return this.user;
+  }
+
+  /** This device's id, once known. */
+  get deviceId(): string | undefined {
+    return this.device;
+  }
+
+  /** The built-in session, when logged in with `login`/`signup` or resumed with the `session` option. */
+  get session(): Session | undefined {
+    return this.auth.session;
+  }
+
+  /** Limits announced by the server (the protocol defaults before the first connection). */
+  get limits(): ProtocolLimits {
+    return this.connection.limits;
+  }
+
+  /** Logs in with natter's built-in accounts. Call `connect()` afterwards. */
+  async login(username: string, password: string): Promise<UserProfile> {
+    await this.ready;
+    const session = await this.http.login({
+      username,
+      password,
+      ...(this.device ? { deviceId: this.device } : {}),
+    });
+    this.auth.setSession(session);
+    return session.user;
+  }
+
+  /** Creates an account and logs in. */
+  async signup(username: string, password: string, displayName?: string): Promise<UserProfile> {
+    await this.ready;
+    const session = await this.http.signup({
+      username,
+      password,
+      ...(displayName !== undefined ? { displayName } : {}),
+      ...(this.device ? { deviceId: this.device } : {}),
+    });
+    this.auth.setSession(session);
+    return session.user;
+  }
+
+  /** Logs out on the server, closes the client and ends the session. Local data stays. */
+  async logout(allDevices = false): Promise<void> {
+    try {
+      await this.http.logout(allDevices);
+    } finally {
+      await this.close();
+      this.auth.setSession(undefined);
+    }
+  }
+
+  /** Starts connecting (and reconnecting until `close()`); resolves once local data is loaded. */
+  async connect(): Promise<void> {
+    await this.ready;
+    this.connection.connect();
+  }
+
+  /** Resolves when the connection is open and every entry up to the server's head has been emitted. */
+  async whenSynced(): Promise<void> {
+    await this.ready;
+    if (this.connection.status !== 'open') {
+      await new Promise<void>((resolve) => {
+        const off = this.events.on('state', ({ status }) => {
+          if (status !== 'open') return;
+          off();
+          resolve();
+        });
+      });
+    }
+    await this.sync.whenLive();
+  }
+
+  /**
+   * Closes the connection, stops sending and closes the store. Pending messages stay in the store for the
+   * next run; their `acked` promises reject with `NATTER_CLIENT_CLOSED`.
+   */
+  async close(): Promise<void> {
+    this.outbox.stop();
+    this.realtime.close();
+    this.connection.close();
+    await this.ready.catch(() => undefined);
+    await this.sync.idle();
+    await this.outbox.close();
+    await this.store.close();
+  }
+
+  /**
+   * Sends a text message: returns at once with the pending message and a promise that settles on the
+   * server's ack. The message is persisted before it is sent and resent until acknowledged.
+   * @throws NatterError NATTER_BAD_REQUEST or NATTER_MESSAGE_TOO_LARGE for input that can never be sent.
+   */
+  send(channelId: string, text: string, options: { mentions?: readonly string[] } = {}): SendHandle {
+    return this.outbox.send(channelId, text, options.mentions);
+  }
+
+  /** Sends a failed message again. @throws NatterError NATTER_NOT_FOUND when it is not in the outbox. */
+  retry(clientMsgId: string): SendHandle {
+    return this.outbox.retry(clientMsgId);
+  }
+
+  /** Removes a pending or failed message from the outbox; false when it was not there. */
+  discard(clientMsgId: string): Promise<boolean> {
+    return this.outbox.discard(clientMsgId);
+  }
+
+  /** This user's messages waiting or failed in the outbox, in sending order. */
+  pending(): PendingMessage[] {
+    return this.outbox.list();
+  }
+
+  /** The channel list from the server (also refreshes the cache). */
+  async listChannels(): Promise<ChannelSummary[]> {
+    const channels = await this.http.listChannels();
+    await this.cache.replaceChannels(channels);
+    return channels;
+  }
+
+  /** The cached channel list, most recently active first; works offline. */
+  async cachedChannels(): Promise<CachedChannel[]> {
+    await this.ready;
+    return this.cache.listChannels();
+  }
+
+  /** One channel from the server. */
+  async getChannel(channelId: string): Promise<Channel> {
+    return this.remember(await this.http.getChannel(channelId));
+  }
+
+  /** Opens (creating on first use) the direct channel with `userId`. */
+  async openDirect(userId: string): Promise<Channel> {
+    return this.remember(await this.http.openDirect(userId));
+  }
+
+  /** Creates a group with the caller as admin. */
+  async createGroup(name: string, memberIds: readonly string[]): Promise<Channel> {
+    return this.remember(await this.http.createGroup(name, memberIds));
+  }
+
+  /** Renames a group. */
+  async renameGroup(channelId: string, name: string): Promise<Channel> {
+    return this.remember(await this.http.renameGroup(channelId, name));
+  }
+
+  /** Adds members to a group. */
+  async addMembers(channelId: string, userIds: readonly string[]): Promise<Channel> {
+    return this.remember(await this.http.addMembers(channelId, userIds));
+  }
+
+  /** Removes a member from a group (admins only). */
+  removeMember(channelId: string, userId: string): Promise<void> {
+    return this.http.removeMember(channelId, userId);
+  }
+
+  /** Leaves a group. */
+  leaveGroup(channelId: string): Promise<void> {
+    return this.http.leaveGroup(channelId);
+  }
+
+  /**
+   * A page of a channel's history from the server (over the socket when open, else HTTP), added to the cache.
+   * When the server cannot be reached, answers from the cache (`source: 'cache'`).
+   */
+  async history(channelId: string, query: HistoryQuery = {}): Promise<HistoryResult> {
+    let page: HistoryPage;
+    try {
+      page = await this.fetchHistory(channelId, query);
+    } catch (err) {
+      if (errorCodeOf(err) !== ErrorCode.UNAVAILABLE) throw err;
+      const messages = await this.cachedMessages(channelId, {
+        ...(query.before !== undefined ? { beforeSeq: query.before } : {}),
+        ...(query.after !== undefined ? { afterSeq: query.after } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      });
+      return { messages, hasMoreBefore: (messages[0]?.seq ?? 1) > 1, hasMoreAfter: false, source: 'cache' };
+    }
+    await this.cache.putMessages(page.messages);
+    return { ...page, source: 'server' };
+  }
+
+  /** Cached messages of a channel, ascending by `seq`: what to show before the server answers. */
+  async cachedMessages(channelId: string, query?: CachedMessagesQuery): Promise<Message[]> {
+    await this.ready;
+    return this.cache.getMessages(channelId, query);
+  }
+
+  /** Says the user is typing in a channel (throttled), or stopped with `active: false`. */
+  setTyping(channelId: string, active = true): void {
+    this.realtime.setTyping(channelId, active, this.now());
+  }
+
+  /** Marks a channel read up to `seq` on all the user's devices; returns the marker and the unread count. */
+  markRead(channelId: string, seq: number): Promise<{ readSeq: number; unread: number }> {
+    return this.realtime.markRead(channelId, seq);
+  }
+
+  /** Every member's read and delivery markers in a channel. */
+  receipts(channelId: string): Promise<MemberReceipt[]> {
+    return this.http.receipts(channelId);
+  }
+
+  /** Presence of some users, or of a channel's members. */
+  getPresence(query: { userIds: readonly string[] } | { channelId: string }): Promise<PresenceInfo[]> {
+    return this.realtime.getPresence(query);
+  }
+
+  /** Sets the user's chosen status (`online`, `away`, `invisible`); kept across reconnects. */
+  setStatus(status: ChosenStatus): Promise<void> {
+    return this.realtime.setStatus(status);
+  }
+
+  /** Messages that mention the user, newest first. */
+  mentions(query?: MessageQuery): Promise<Message[]> {
+    return this.http.mentions(query);
+  }
+
+  /** Full-text search in the user's channels, newest first. */
+  search(text: string, query?: MessageQuery): Promise<Message[]> {
+    return this.http.search(text, query);
+  }
+
+  /** The caller's profile. */
+  me(): Promise<UserProfile> {
+    return this.http.me();
+  }
+
+  /** Updates the caller's display name. */
+  updateProfile(input: { displayName: string }): Promise<UserProfile> {
+    return this.http.updateProfile(input);
+  }
+
+  /** Users whose username starts with `prefix`. */
+  searchUsers(prefix: string, limit?: number): Promise<UserProfile[]> {
+    return this.http.searchUsers(prefix, limit);
+  }
+
+  /** Counters for monitoring and tests. */
+  stats(): ClientStats {
+    const s = this.sync.stats;
+    return {
+      gapsFilled: s.gapsFilled,
+      gapsDetected: s.gapsDetected,
+      resyncs: s.resyncs,
+      outboxDepth: this.outbox.depth,
+      retries: this.outbox.retries,
+      reconnects: Math.max(0, this.opens - 1),
+      duplicatesDropped: s.duplicatesDropped,
+      storage: this.store.degradation,
+    };
+  }
+
+  /** The device's sync cursor: the highest position emitted and its epoch. */
+  cursor(): SyncCursor {
+    return this.sync.cursor;
+  }
+
+  private wire(): void {
+    const c = this.connection;
+    c.on('state', (change) => this.events.emit('state', change));
+    c.on('open', (hello) => {
+      this.opens++;
+      this.user = hello.userId;
+      if (this.device !== hello.deviceId) {
+        this.device = hello.deviceId;
+        void this.store.setMeta(META_DEVICE, hello.deviceId);
+      }
+      this.sync.onOpen(hello);
+      this.outbox.onOpen();
+      this.realtime.onOpen();
+    });
+    c.on('frame', (frame) => {
+      if (frame.t === 'msg' || frame.t === 'ack') this.sync.onLive(frame.entry);
+      else this.realtime.onFrame(frame);
+    });
+    c.on('down', () => this.sync.onDown());
+    c.on('error', (err) => this.events.emit('error', err));
+  }
+
+  private async load(): Promise<void> {
+    await this.store.open();
+    const stored = await this.store.getMeta(META_DEVICE);
+    this.device ??= stored ?? newPrefixedId('dev', this.now());
+    if (stored !== this.device) await this.store.setMeta(META_DEVICE, this.device);
+    await this.cache.load();
+    await this.sync.load();
+    await this.outbox.load();
+  }
+
+  private adoptSession(session: Session): void {
+    this.user = session.user.id;
+    if (session.deviceId && session.deviceId !== this.device) {
+      this.device = session.deviceId;
+      void this.store.setMeta(META_DEVICE, session.deviceId);
+    }
+  }
+
+  private async remember(channel: Channel): Promise<Channel> {
+    await this.cache.putChannel(channel);
+    return channel;
+  }
+
+  private async fetchHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
+    if (this.connection.status !== 'open') return this.http.history(channelId, query);
+    const answer = await this.connection.request({ t: 'history', channelId, ...query });
+    if (answer.t !== 'history.page') throw new Error(`unexpected answer ${answer.t} to history`);
+    return {
+      messages: answer.messages,
+      hasMoreBefore: answer.hasMoreBefore,
+      hasMoreAfter: answer.hasMoreAfter,
+    };
+  }
+
+  private async discover(url: string, fetchFn: FetchLike | undefined): Promise<string> {
+    if (url === `${this.http.baseUrl}/v1/discovery`) return (await this.http.discovery()).wsUrl;
+    const f = fetchFn ?? (globalThis as { fetch?: FetchLike }).fetch;
+    if (!f) throw new Error('no fetch for discovery');
+    const response = await f.call(globalThis, url, { headers: { accept: 'application/json' } });
+    const body = JSON.parse(await response.text()) as { wsUrl?: unknown };
+    if (!response.ok || typeof body.wsUrl !== 'string')
+      throw new Error(`discovery failed: HTTP ${response.status}`);
+    return body.wsUrl;
+  }
+}
+
+/** The injected constructor, else `isomorphic-ws`; fails at construction rather than on every reconnect. */
+function webSocketConstructor(injected: WebSocketConstructor | undefined): WebSocketConstructor {
+  const ctor = injected ?? (WebSocketDefault as unknown as WebSocketConstructor | undefined);
+  if (typeof ctor !== 'function')
+    throw new TypeError('no WebSocket in this runtime: pass the `WebSocket` option');
+  return ctor;
+}
+
+/** Derives the HTTP base URL and the WebSocket URL from the `url` option. */
+export function endpoints(url: string, wsUrl?: string): { httpUrl: string; wsUrl: string } {
+  const httpUrl = url.replace(/\/+$/, '').replace(/^ws(s?):\/\//i, 'http$1://');
+  return { httpUrl, wsUrl: wsUrl ?? `${httpUrl.replace(/^http/i, 'ws')}/v1/ws` };
+}

@@ -1,0 +1,486 @@
+import {
+  type ClientFrameType,
+  CloseCode,
+  type Codec,
+  DEFAULT_LIMITS,
+  type ErrorCode,
+  type HelloFrame,
+  NatterError,
+  type ProtocolLimits,
+  type ServerFrame,
+  subprotocolForCodec,
+  TERMINAL_CLOSE_CODES,
+} from '@natter/protocol';
+import { type Backoff, delayWithRetryAfter } from './backoff.js';
+import {
+  type ConnectionStatus,
+  parseRetryAfter,
+  type StateChange,
+  StateReason,
+  type TokenProvider,
+} from './connection-state.js';
+import { Emitter } from './emitter.js';
+import { ClientError, ClientErrorCode, connectionLost, errorCodeOf, toError } from './errors.js';
+import { parseServerFrame } from './server-frames.js';
+import {
+  type CloseEventLike,
+  type ErrorEventLike,
+  type MessageEventLike,
+  toFrameData,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './transport.js';
+
+export type { ConnectionStatus, StateChange, TokenProvider, TokenRequest } from './connection-state.js';
+export { parseRetryAfter, StateReason } from './connection-state.js';
+
+/** The whole state of the connection as one union: no side booleans to drift out of sync. */
+type State =
+  | { status: 'idle' }
+  | { status: 'connecting'; failures: number; socket: WebSocketLike | undefined }
+  | { status: 'open'; socket: WebSocketLike; hello: HelloFrame; openedAt: number }
+  | { status: 'reconnecting'; failures: number; timer: ReturnType<typeof setTimeout> }
+  | { status: 'closed' };
+
+/** Events of a {@link Connection}. */
+export interface ConnectionEvents {
+  state: StateChange;
+  /** The session is open; sent before any frame of the session is dispatched. */
+  open: HelloFrame;
+  /** Every server frame after `hello`, synchronously and in arrival order, before its request settles. */
+  frame: ServerFrame;
+  /** An open session ended (the socket closed, or `close()`); requests in flight were rejected. */
+  down: { closeCode: number };
+  /** Something went wrong that the connection handled itself (undecodable frame, uncorrelated error). */
+  error: Error;
+}
+
+/** Options of {@link Connection}. */
+export interface ConnectionOptions {
+  /** WebSocket URL of the endpoint, e.g. `wss://chat.example.com/v1/ws`. */
+  wsUrl: string;
+  /** Finds the node to connect to (discovery); its failure falls back to the last known or `wsUrl`. */
+  discover?: () => Promise<string>;
+  getToken: TokenProvider;
+  /** The device id to announce in `?device=`, read at every connect. */
+  deviceId: () => string | undefined;
+  WebSocket: WebSocketConstructor;
+  codec: Codec;
+  backoff: Backoff;
+  /** Overrides the server's `heartbeatIntervalMs`. */
+  heartbeatIntervalMs?: number;
+  pongTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Sends the token as `Authorization: Bearer` (Node `ws` only) instead of `?access_token=`. */
+  tokenInHeader: boolean;
+  /** Clock, ms. */
+  now: () => number;
+}
+
+interface PendingRequest {
+  resolve(frame: ServerFrame): void;
+  reject(err: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** A client frame before the connection stamps its request id. */
+export type OutgoingFrame = { t: ClientFrameType } & Record<string, unknown>;
+
+const UNAUTHORIZED_CODES = new Set<string>(['NATTER_UNAUTHORIZED', 'NATTER_INVALID_CREDENTIALS']);
+// A socket open for less than this before a 4001 is treated as a failure, so a broken token source cannot spin.
+const STABLE_SESSION_MS = 1_000;
+
+/**
+ * The one connection state machine: idle → connecting → open → reconnecting → connecting … → closed.
+ * Reconnects with full-jitter backoff, honours server delays, pings to detect dead sockets, refreshes the
+ * token after 4001, rediscovers the node after it went away, and correlates requests with their answers.
+ */
+export class Connection extends Emitter<ConnectionEvents> {
+  private state: State = { status: 'idle' };
+  private attemptSeq = 0;
+  private nextRid = 1;
+  private readonly pending = new Map<number, PendingRequest>();
+  private preHello: ServerFrame[] = [];
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastSocketError: string | undefined;
+  private wantFreshToken = false;
+  private discoveredUrl: string | undefined;
+  private lastLimits: ProtocolLimits = { ...DEFAULT_LIMITS };
+  private removeOnline: (() => void) | undefined;
+
+  constructor(private readonly options: ConnectionOptions) {
+    super((err, event) => {
+      // A throwing 'error' listener is dropped: re-emitting it would loop.
+      if (event !== 'error') queueMicrotask(() => this.emit('error', toError(err)));
+    });
+  }
+
+  /** The current status. */
+  get status(): ConnectionStatus {
+    return this.state.status;
+  }
+
+  /** The open session's `hello`, or undefined when not open. */
+  get hello(): HelloFrame | undefined {
+    return this.state.status === 'open' ? this.state.hello : undefined;
+  }
+
+  /** Limits announced by the last `hello` (the protocol defaults before the first). */
+  get limits(): ProtocolLimits {
+    return this.lastLimits;
+  }
+
+  /** Starts connecting; does nothing when already connecting, open or waiting to reconnect. */
+  connect(): void {
+    const { status } = this.state;
+    if (status === 'connecting' || status === 'open' || status === 'reconnecting') return;
+    this.listenForOnline();
+    this.startAttempt(0, StateReason.CONNECT);
+  }
+
+  /** Closes for good (until `connect()` again). Requests in flight fail with `NATTER_CLIENT_CLOSED`. */
+  close(): void {
+    if (this.state.status === 'closed' || this.state.status === 'idle') {
+      this.setState({ status: 'closed' }, StateReason.CLIENT_CLOSED);
+      return;
+    }
+    this.attemptSeq++;
+    const socket = this.currentSocket();
+    const wasOpen = this.state.status === 'open';
+    if (this.state.status === 'reconnecting') clearTimeout(this.state.timer);
+    this.teardown(new ClientError(ClientErrorCode.CLOSED, 'client closed'));
+    if (socket) this.dropSocket(socket, 'client closed', true);
+    this.removeOnline?.();
+    this.removeOnline = undefined;
+    this.setState({ status: 'closed' }, StateReason.CLIENT_CLOSED);
+    if (wasOpen) this.emit('down', { closeCode: CloseCode.NORMAL });
+  }
+
+  /**
+   * Sends a request and resolves with its answer (`ack`, `sync.page`, `history.page`, `pong`); an `error`
+   * answer rejects with a `NatterError`. Rejects with a retryable `NATTER_UNAVAILABLE` when not open, when
+   * the connection drops first, or after `timeoutMs`.
+   */
+  request(frame: OutgoingFrame, timeoutMs = this.options.requestTimeoutMs): Promise<ServerFrame> {
+    if (this.state.status !== 'open') return Promise.reject(connectionLost('not connected'));
+    const { socket } = this.state;
+    const rid = this.nextRid;
+    this.nextRid = this.nextRid >= 0xffff_ffff ? 1 : this.nextRid + 1;
+    return new Promise<ServerFrame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(rid);
+        reject(connectionLost(`no answer to ${frame.t} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(rid, { resolve, reject, timer });
+      try {
+        socket.send(this.options.codec.encode({ ...frame, rid }));
+      } catch (err) {
+        clearTimeout(timer);
+        this.pending.delete(rid);
+        reject(connectionLost(`send failed: ${toError(err).message}`));
+      }
+    });
+  }
+
+  /**
+   * Sends a frame that the server answers only when it fails (`typing`, `received`). Returns false, and sends
+   * nothing, when the connection is not open.
+   */
+  notify(frame: OutgoingFrame): boolean {
+    if (this.state.status !== 'open') return false;
+    const rid = this.nextRid;
+    this.nextRid = this.nextRid >= 0xffff_ffff ? 1 : this.nextRid + 1;
+    try {
+      this.state.socket.send(this.options.codec.encode({ ...frame, rid }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private setState(
+    next: State,
+    reason: StateReason,
+    extra: Omit<StateChange, 'status' | 'previous' | 'reason'> = {},
+  ) {
+    const previous = this.state.status;
+    this.state = next;
+    if (previous !== next.status) this.emit('state', { status: next.status, previous, reason, ...extra });
+  }
+
+  private currentSocket(): WebSocketLike | undefined {
+    return this.state.status === 'connecting' || this.state.status === 'open' ? this.state.socket : undefined;
+  }
+
+  private startAttempt(failures: number, reason: StateReason): void {
+    const id = ++this.attemptSeq;
+    this.setState({ status: 'connecting', failures, socket: undefined }, reason, { failures });
+    void this.runAttempt(id, failures);
+  }
+
+  private async runAttempt(id: number, failures: number): Promise<void> {
+    let url: string;
+    let token: string;
+    try {
+      url = await this.resolveUrl();
+      if (id !== this.attemptSeq) return;
+      token = await this.options.getToken({ refresh: this.wantFreshToken });
+      this.wantFreshToken = false;
+    } catch (err) {
+      if (id !== this.attemptSeq) return;
+      const code = errorCodeOf(err);
+      if (code !== undefined && UNAUTHORIZED_CODES.has(code)) {
+        this.setState({ status: 'closed' }, StateReason.UNAUTHORIZED, { error: toError(err) });
+        return;
+      }
+      this.scheduleReconnect(failures, StateReason.TOKEN_FAILED, { error: toError(err) });
+      return;
+    }
+    if (id !== this.attemptSeq) return;
+    let socket: WebSocketLike;
+    try {
+      socket = this.createSocket(url, token);
+    } catch (err) {
+      this.scheduleReconnect(failures, StateReason.CONNECT_FAILED, { error: toError(err) });
+      return;
+    }
+    this.lastSocketError = undefined;
+    this.preHello = [];
+    this.setState({ status: 'connecting', failures, socket }, StateReason.CONNECT);
+    this.handshakeTimer = setTimeout(() => {
+      if (this.currentSocket() !== socket || this.state.status !== 'connecting') return;
+      this.dropSocket(socket, 'handshake timeout');
+      this.afterSocketGone(1006, '', StateReason.HANDSHAKE_TIMEOUT);
+    }, this.options.handshakeTimeoutMs);
+  }
+
+  private createSocket(url: string, token: string): WebSocketLike {
+    const { WebSocket, codec, tokenInHeader } = this.options;
+    // Built by hand: React Native's URL implementation lacks a working `searchParams`.
+    const params: string[] = [];
+    if (!tokenInHeader) params.push(`access_token=${encodeURIComponent(token)}`);
+    const deviceId = this.options.deviceId();
+    if (deviceId) params.push(`device=${encodeURIComponent(deviceId)}`);
+    const target = params.length === 0 ? url : `${url}${url.includes('?') ? '&' : '?'}${params.join('&')}`;
+    const subprotocol = subprotocolForCodec(codec.name);
+    const socket = tokenInHeader
+      ? new WebSocket(target, subprotocol, { headers: { authorization: `Bearer ${token}` } })
+      : new WebSocket(target, subprotocol);
+    socket.binaryType = 'arraybuffer';
+    socket.onmessage = (event: MessageEventLike) => {
+      if (this.currentSocket() === socket) this.onData(socket, event.data);
+    };
+    socket.onerror = (event: ErrorEventLike) => {
+      if (this.currentSocket() !== socket) return;
+      this.lastSocketError =
+        event.message ?? (event.error instanceof Error ? event.error.message : undefined);
+    };
+    socket.onclose = (event: CloseEventLike) => {
+      if (this.currentSocket() !== socket) return;
+      this.detach(socket);
+      this.afterSocketGone(event.code, event.reason ?? '');
+    };
+    return socket;
+  }
+
+  private async resolveUrl(): Promise<string> {
+    const { discover, wsUrl } = this.options;
+    if (!discover) return wsUrl;
+    if (this.discoveredUrl) return this.discoveredUrl;
+    try {
+      this.discoveredUrl = await discover();
+      return this.discoveredUrl;
+    } catch {
+      // Discovery is an optimisation: the configured endpoint still works behind a load balancer.
+      return wsUrl;
+    }
+  }
+
+  private onData(socket: WebSocketLike, data: unknown): void {
+    const frameData = toFrameData(data);
+    let frame: ServerFrame | null | undefined;
+    try {
+      frame = frameData
+        ? parseServerFrame(this.options.codec.decode(frameData.bytes, frameData.isBinary))
+        : undefined;
+    } catch {
+      frame = undefined;
+    }
+    if (frame === null) return;
+    if (!frame) {
+      this.emit(
+        'error',
+        new NatterError('NATTER_BAD_REQUEST', 'dropped an undecodable or malformed server frame'),
+      );
+      return;
+    }
+    if (this.state.status === 'connecting') {
+      if (frame.t === 'hello') this.onHello(socket, frame);
+      // The server registers for live delivery before it says hello, so entries may precede it.
+      else this.preHello.push(frame);
+      return;
+    }
+    this.dispatch(frame);
+  }
+
+  private onHello(socket: WebSocketLike, hello: HelloFrame): void {
+    clearTimeout(this.handshakeTimer);
+    this.lastLimits = { ...DEFAULT_LIMITS, ...hello.limits };
+    this.setState({ status: 'open', socket, hello, openedAt: this.options.now() }, StateReason.HELLO);
+    this.emit('open', hello);
+    const early = this.preHello;
+    this.preHello = [];
+    for (const frame of early) {
+      if (this.currentSocket() !== socket) return;
+      this.dispatch(frame);
+    }
+    this.scheduleHeartbeat(socket);
+  }
+
+  private dispatch(frame: ServerFrame): void {
+    if (frame.t === 'hello') return;
+    if (frame.t !== 'pong') this.emit('frame', frame);
+    const rid = 'rid' in frame ? frame.rid : undefined;
+    if (rid === undefined) {
+      if (frame.t === 'error')
+        this.emit('error', new NatterError(frame.code, frame.message, frame.retryAfterMs));
+      return;
+    }
+    const pending = this.pending.get(rid);
+    if (!pending) return;
+    this.pending.delete(rid);
+    clearTimeout(pending.timer);
+    if (frame.t === 'error')
+      pending.reject(new NatterError(frame.code as ErrorCode, frame.message, frame.retryAfterMs));
+    else pending.resolve(frame);
+  }
+
+  private scheduleHeartbeat(socket: WebSocketLike): void {
+    clearTimeout(this.heartbeatTimer);
+    const interval = this.options.heartbeatIntervalMs ?? this.lastLimits.heartbeatIntervalMs;
+    this.heartbeatTimer = setTimeout(() => {
+      if (this.currentSocket() !== socket) return;
+      this.request({ t: 'ping' }, this.options.pongTimeoutMs).then(
+        () => {
+          if (this.currentSocket() === socket) this.scheduleHeartbeat(socket);
+        },
+        () => {
+          if (this.currentSocket() !== socket) return;
+          this.dropSocket(socket, 'heartbeat timeout');
+          this.afterSocketGone(CloseCode.HEARTBEAT_TIMEOUT, '', StateReason.HEARTBEAT_TIMEOUT);
+        },
+      );
+    }, interval);
+  }
+
+  /** Decides what follows a socket that is gone, by its close code. */
+  private afterSocketGone(closeCode: number, closeReason: string, forced?: StateReason): void {
+    const previous = this.state;
+    if (previous.status !== 'connecting' && previous.status !== 'open') return;
+    this.teardown(connectionLost());
+    if (previous.status === 'open') this.emit('down', { closeCode });
+    const failures = previous.status === 'connecting' ? previous.failures : 0;
+    const extra = { closeCode };
+    if (TERMINAL_CLOSE_CODES.has(closeCode)) {
+      this.setState({ status: 'closed' }, StateReason.REVOKED, extra);
+      return;
+    }
+    if (forced) {
+      this.discoveredUrl = undefined;
+      this.scheduleReconnect(failures, forced, extra);
+      return;
+    }
+    if (closeCode === CloseCode.TOKEN_EXPIRED) {
+      this.wantFreshToken = true;
+      const stable =
+        previous.status === 'open' && this.options.now() - previous.openedAt >= STABLE_SESSION_MS;
+      this.scheduleReconnect(failures, StateReason.TOKEN_EXPIRED, extra, stable ? 0 : undefined);
+      return;
+    }
+    this.discoveredUrl = undefined;
+    if (previous.status === 'connecting') {
+      // Browsers hide the HTTP status of a refused upgrade; `ws` reports it in the error message.
+      if (this.lastSocketError === undefined || /\b40[13]\b/.test(this.lastSocketError))
+        this.wantFreshToken = true;
+      this.scheduleReconnect(failures, StateReason.CONNECT_FAILED, {
+        ...extra,
+        ...(this.lastSocketError ? { error: new Error(this.lastSocketError) } : {}),
+      });
+      return;
+    }
+    const reason = closeCode === CloseCode.GOING_AWAY ? StateReason.GOING_AWAY : StateReason.SOCKET_CLOSED;
+    this.scheduleReconnect(failures, reason, extra, undefined, parseRetryAfter(closeReason));
+  }
+
+  private scheduleReconnect(
+    failures: number,
+    reason: StateReason,
+    extra: Omit<StateChange, 'status' | 'previous' | 'reason'>,
+    fixedDelayMs?: number,
+    retryAfterMs?: number,
+  ): void {
+    const delayMs = fixedDelayMs ?? delayWithRetryAfter(this.options.backoff(failures), retryAfterMs);
+    const next = failures + 1;
+    const timer = setTimeout(() => {
+      if (this.state.status === 'reconnecting' && this.state.timer === timer)
+        this.startAttempt(next, StateReason.RETRY);
+    }, delayMs);
+    this.setState({ status: 'reconnecting', failures: next, timer }, reason, {
+      ...extra,
+      delayMs,
+      failures: next,
+    });
+  }
+
+  /** Ends the socket's session state: timers and requests in flight. */
+  private teardown(error: Error): void {
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.heartbeatTimer);
+    this.preHello = [];
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const request of pending) {
+      clearTimeout(request.timer);
+      request.reject(error);
+    }
+  }
+
+  private detach(socket: WebSocketLike): void {
+    socket.onopen = null;
+    socket.onmessage = null;
+    socket.onclose = null;
+    socket.onerror = null;
+  }
+
+  /** Closes a socket without waiting for its close handshake (a dead network never completes it). */
+  private dropSocket(socket: WebSocketLike, reason: string, graceful = false): void {
+    this.detach(socket);
+    // A late error from a socket we abandoned must not become an unhandled 'error' event in Node.
+    socket.onerror = () => {};
+    try {
+      const terminate = (socket as { terminate?: () => void }).terminate;
+      if (typeof terminate === 'function' && !graceful) terminate.call(socket);
+      else socket.close(CloseCode.NORMAL, reason);
+    } catch {
+      // Closing a socket that is still connecting throws in some runtimes; it is abandoned either way.
+    }
+  }
+
+  private listenForOnline(): void {
+    if (this.removeOnline) return;
+    const target = globalThis as {
+      addEventListener?: (type: string, fn: () => void) => void;
+      removeEventListener?: (type: string, fn: () => void) => void;
+    };
+    if (typeof target.addEventListener !== 'function') return;
+    const onOnline = () => {
+      if (this.state.status !== 'reconnecting') return;
+      clearTimeout(this.state.timer);
+      this.startAttempt(this.state.failures, StateReason.ONLINE);
+    };
+    target.addEventListener('online', onOnline);
+    this.removeOnline = () => target.removeEventListener?.('online', onOnline);
+  }
+}

@@ -1,0 +1,274 @@
+import {
+  ErrorCode,
+  type HelloFrame,
+  type ServerFrame,
+  type SyncEntry,
+  type SyncPageFrame,
+} from '@natter/protocol';
+import type { ChatCache } from './cache.js';
+import type { OutgoingFrame } from './connection.js';
+import { errorCodeOf, toError } from './errors.js';
+import type { SyncCursor } from './store.js';
+
+/** Where an emitted entry came from: a sync page (catch-up) or live delivery (`msg`/`ack`). */
+export type EntrySource = 'sync' | 'live';
+
+/** Payload of the `resync` event: continuity was lost and local state was dropped. */
+export interface ResyncEvent {
+  /** Why: the server's message (another epoch, cursor ahead) or `user changed`. */
+  reason: string;
+  /** The cursor that was abandoned. */
+  previous: SyncCursor;
+}
+
+/** Counters of the sync engine. */
+export interface SyncStats {
+  /** Live entries that skipped positions, each followed by a catch-up. */
+  gapsDetected: number;
+  /** Gaps closed by such a catch-up. */
+  gapsFilled: number;
+  /** Times the cursor was abandoned (`NATTER_RESYNC_REQUIRED`, epoch change, user change). */
+  resyncs: number;
+  /** Entries dropped because their position had already been applied. */
+  duplicatesDropped: number;
+  /** Sync pages fetched. */
+  pagesFetched: number;
+}
+
+/** What the sync engine needs from the client. */
+export interface SyncDeps {
+  request(frame: OutgoingFrame): Promise<ServerFrame>;
+  cache: ChatCache;
+  /** Hands applied entries to the app, in order; called once per position. */
+  deliver(entries: readonly SyncEntry[], source: EntrySource): void;
+  onResync(event: ResyncEvent): void;
+  onError(err: Error): void;
+  /** Delay before retrying a failed sync request. */
+  retryDelay(attempt: number, retryAfterMs: number | undefined): number;
+  /** Page size to ask for; the server caps it. */
+  pageSize?: number;
+}
+
+type Phase = 'offline' | 'syncing' | 'live';
+
+const META_USER = 'userId';
+// Empty pages while a buffered entry still waits for its predecessor: the server's log is gap-free, so this
+// only happens with a broken server; give up rather than spin.
+const MAX_EMPTY_GAP_PAGES = 3;
+
+/**
+ * Keeps the device's cursor and turns sync pages and live entries into one gap-free, duplicate-free,
+ * in-order stream. On every open it pulls pages until `hasMore` is false while buffering live entries, then
+ * drains the buffer; a live entry that skips positions triggers the same catch-up. Entries are committed to
+ * the store (cache and cursor together) before they are delivered, so a position is delivered exactly once
+ * per store.
+ */
+export class SyncEngine {
+  /** Counters, for `stats()`. */
+  readonly stats: SyncStats = {
+    gapsDetected: 0,
+    gapsFilled: 0,
+    resyncs: 0,
+    duplicatesDropped: 0,
+    pagesFetched: 0,
+  };
+  private accepted: SyncCursor = { epoch: undefined, pos: 0 };
+  private phase: Phase = 'offline';
+  private buffer: SyncEntry[] = [];
+  private generation = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private gapOpen = false;
+  private userId: string | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: SyncDeps) {}
+
+  /** Reads the stored cursor and user; call once before the first open. */
+  async load(): Promise<void> {
+    const store = this.deps.cache.store;
+    this.accepted = (await store.getCursor()) ?? { epoch: undefined, pos: 0 };
+    this.userId = await store.getMeta(META_USER);
+  }
+
+  /** The highest position handed to the store so far, and its epoch. */
+  get cursor(): SyncCursor {
+    return { ...this.accepted };
+  }
+
+  /** `offline`, `syncing` (catching up; live entries are buffered) or `live`. */
+  get status(): Phase {
+    return this.phase;
+  }
+
+  /** Resolves once the engine is live and every accepted entry has been delivered. */
+  async whenLive(): Promise<void> {
+    while (this.phase !== 'live') await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.chain;
+  }
+
+  /** Resolves when every accepted entry has been committed and delivered. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  /** A session opened: catch up from the cursor before anything live is delivered. */
+  onOpen(hello: HelloFrame): void {
+    const generation = ++this.generation;
+    this.phase = 'syncing';
+    this.buffer = [];
+    void this.catchUp(generation, hello);
+  }
+
+  /** The session ended: stop catching up and forget buffered entries (the next open fetches them). */
+  onDown(): void {
+    this.generation++;
+    this.phase = 'offline';
+    this.buffer = [];
+  }
+
+  /** A live entry (`msg` or the entry of an `ack`), in arrival order. */
+  onLive(entry: SyncEntry): void {
+    if (this.phase === 'offline') return;
+    if (this.phase === 'syncing') {
+      this.buffer.push(entry);
+      return;
+    }
+    if (entry.pos <= this.accepted.pos) {
+      this.stats.duplicatesDropped++;
+      return;
+    }
+    if (entry.pos === this.accepted.pos + 1) {
+      this.accept([entry], 'live');
+      return;
+    }
+    // Positions are gap-free, so a skipped one exists on the server: fetch it before delivering this one.
+    this.stats.gapsDetected++;
+    this.gapOpen = true;
+    this.phase = 'syncing';
+    this.buffer = [entry];
+    void this.catchUp(this.generation);
+  }
+
+  private async catchUp(generation: number, hello?: HelloFrame): Promise<void> {
+    if (hello) {
+      if (this.userId !== undefined && this.userId !== hello.userId) {
+        await this.resync('user changed');
+      } else if (this.accepted.epoch !== undefined && this.accepted.epoch !== hello.epoch) {
+        await this.resync('the sync log has a new epoch');
+      } else if (hello.head < this.accepted.pos) {
+        await this.resync('cursor is ahead of the log');
+      }
+      if (this.userId !== hello.userId) {
+        this.userId = hello.userId;
+        await this.deps.cache.store.setMeta(META_USER, hello.userId);
+      }
+    }
+    let failures = 0;
+    let emptyGapPages = 0;
+    while (generation === this.generation) {
+      let page: SyncPageFrame;
+      try {
+        page = await this.fetchPage();
+      } catch (err) {
+        if (generation !== this.generation) return;
+        if (errorCodeOf(err) === ErrorCode.RESYNC_REQUIRED) {
+          await this.resync(toError(err).message);
+          continue;
+        }
+        const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
+        await sleep(this.deps.retryDelay(failures++, retryAfterMs));
+        continue;
+      }
+      if (generation !== this.generation) return;
+      failures = 0;
+      this.stats.pagesFetched++;
+      if (this.accepted.epoch !== undefined && page.epoch !== this.accepted.epoch) {
+        await this.resync('the sync log has a new epoch');
+        continue;
+      }
+      this.accepted = { ...this.accepted, epoch: page.epoch };
+      // The page is the record: it starts right after the cursor, so everything newer in it is accepted.
+      const fresh = page.entries.filter((e) => e.pos > this.accepted.pos).sort((a, b) => a.pos - b.pos);
+      this.accept(fresh, 'sync');
+      if (page.hasMore) continue;
+      if (this.drainBuffer()) return;
+      emptyGapPages = fresh.length === 0 ? emptyGapPages + 1 : 0;
+      if (emptyGapPages >= MAX_EMPTY_GAP_PAGES) {
+        this.deps.onError(new Error(`sync could not fill the gap before position ${this.buffer[0]?.pos}`));
+        this.buffer = [];
+        this.goLive();
+        return;
+      }
+    }
+  }
+
+  private async fetchPage(): Promise<SyncPageFrame> {
+    const { epoch, pos } = this.accepted;
+    const frame: OutgoingFrame = { t: 'sync', after: pos };
+    if (epoch !== undefined) frame.epoch = epoch;
+    if (this.deps.pageSize !== undefined) frame.limit = this.deps.pageSize;
+    const answer = await this.deps.request(frame);
+    if (answer.t !== 'sync.page') throw new Error(`unexpected answer ${answer.t} to sync`);
+    return answer;
+  }
+
+  /** Accepts buffered live entries that continue the cursor; true when the buffer is empty afterwards. */
+  private drainBuffer(): boolean {
+    const sorted = this.buffer.sort((a, b) => a.pos - b.pos);
+    const run: SyncEntry[] = [];
+    const rest: SyncEntry[] = [];
+    let next = this.accepted.pos + 1;
+    for (const entry of sorted) {
+      if (entry.pos < next) this.stats.duplicatesDropped++;
+      else if (entry.pos === next && rest.length === 0) {
+        run.push(entry);
+        next++;
+      } else rest.push(entry);
+    }
+    this.accept(run, 'live');
+    this.buffer = rest;
+    if (rest.length > 0) return false;
+    this.goLive();
+    return true;
+  }
+
+  private goLive(): void {
+    this.phase = 'live';
+    if (this.gapOpen) {
+      this.gapOpen = false;
+      this.stats.gapsFilled++;
+    }
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Hands contiguous entries to the store and then the app, strictly after everything accepted before. */
+  private accept(entries: readonly SyncEntry[], source: EntrySource): void {
+    if (entries.length === 0) return;
+    this.accepted = { ...this.accepted, pos: entries[entries.length - 1]!.pos };
+    const cursor = { ...this.accepted };
+    this.chain = this.chain
+      .then(async () => {
+        await this.deps.cache.commitEntries(entries, cursor);
+        this.deps.deliver(entries, source);
+      })
+      .catch((err: unknown) => this.deps.onError(toError(err)));
+  }
+
+  /** Abandons the cursor and the cached data; the caller then syncs again from position 0. */
+  private async resync(reason: string): Promise<void> {
+    const previous = { ...this.accepted };
+    this.accepted = { epoch: undefined, pos: 0 };
+    this.stats.resyncs++;
+    const reset = this.chain.then(() => this.deps.cache.reset());
+    this.chain = reset.catch((err: unknown) => this.deps.onError(toError(err)));
+    await this.chain;
+    // Even if the session ended meanwhile the local state is gone, so the app must hear about it.
+    this.deps.onResync({ reason, previous });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,206 @@
+import { ErrorCode } from '@natter/protocol';
+import { describe, expect, it } from 'vitest';
+import { Auth } from '../src/auth.js';
+import { HttpClient, type HttpClient as HttpClientType, type Session } from '../src/http.js';
+import type { FetchInitLike, FetchLike, FetchResponseLike } from '../src/transport.js';
+
+interface Call {
+  url: string;
+  init: FetchInitLike | undefined;
+}
+
+function response(status: number, body?: unknown, headers: Record<string, string> = {}): FetchResponseLike {
+  return {
+    ok: status >= 200 && status < 300,
+    status,
+    headers: { get: (name) => headers[name.toLowerCase()] ?? null },
+    text: async () => (body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body)),
+  };
+}
+
+function fakeFetch(answer: (call: Call) => FetchResponseLike | Promise<FetchResponseLike>) {
+  const calls: Call[] = [];
+  const fetch: FetchLike = async (url, init) => {
+    const call = { url, init };
+    calls.push(call);
+    return answer(call);
+  };
+  return { fetch, calls };
+}
+
+const session = (n: number, expiresAt = Date.now() + 600_000): Session => ({
+  user: { id: 'u_1', username: 'ada', displayName: 'Ada', createdAt: 1 },
+  deviceId: 'dev_1',
+  accessToken: `access-${n}`,
+  refreshToken: `refresh-${n}`,
+  expiresAt,
+});
+
+describe('HttpClient', () => {
+  it('sends JSON with the bearer token and returns the typed body', async () => {
+    const { fetch, calls } = fakeFetch(() => response(200, { channel: { id: 'd_1' } }));
+    const http = new HttpClient({ baseUrl: 'https://chat.test/', fetch, accessToken: async () => 'tok' });
+    expect(await http.openDirect('u_2')).toEqual({ id: 'd_1' });
+    expect(calls[0]?.url).toBe('https://chat.test/v1/channels/direct');
+    expect(calls[0]?.init).toMatchObject({
+      method: 'POST',
+      body: '{"userId":"u_2"}',
+      headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+    });
+  });
+
+  it('builds query strings and escapes path segments', async () => {
+    const { fetch, calls } = fakeFetch(() =>
+      response(200, { messages: [], hasMoreBefore: false, hasMoreAfter: false, users: [] }),
+    );
+    const http = new HttpClient({ baseUrl: 'https://chat.test', fetch, accessToken: async () => 't' });
+    await http.history('g:1', { before: 10, limit: 5 });
+    await http.searchUsers('a b');
+    await http.presence({ userIds: ['u_1', 'u_2'] });
+    expect(calls.map((c) => c.url)).toEqual([
+      'https://chat.test/v1/channels/g%3A1/messages?before=10&limit=5',
+      'https://chat.test/v1/users?prefix=a%20b',
+      'https://chat.test/v1/presence?userIds=u_1%2Cu_2',
+    ]);
+  });
+
+  it('turns error bodies into NatterErrors with the server code and retry delay', async () => {
+    const { fetch } = fakeFetch(() =>
+      response(429, { error: { code: ErrorCode.RATE_LIMITED, message: 'slow down', retryAfterMs: 1500 } }),
+    );
+    const http = new HttpClient({ baseUrl: 'https://chat.test', fetch, accessToken: async () => 't' });
+    await expect(http.listChannels()).rejects.toMatchObject({
+      name: 'NatterError',
+      code: ErrorCode.RATE_LIMITED,
+      message: 'slow down',
+      retryAfterMs: 1500,
+    });
+  });
+
+  it('maps bare HTTP statuses (a proxy answered) to codes, reading Retry-After', async () => {
+    const statuses = [502, 503, 404, 413];
+    const { fetch } = fakeFetch(() =>
+      response(statuses.shift()!, '<html>bad gateway</html>', { 'retry-after': '2' }),
+    );
+    const http = new HttpClient({ baseUrl: 'https://chat.test', fetch, accessToken: async () => 't' });
+    await expect(http.me()).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+    await expect(http.me()).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE, retryAfterMs: 2000 });
+    await expect(http.me()).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
+    await expect(http.me()).rejects.toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE });
+  });
+
+  it('reports network failures as retryable NATTER_UNAVAILABLE', async () => {
+    const http = new HttpClient({
+      baseUrl: 'https://chat.test',
+      fetch: async () => {
+        throw new TypeError('fetch failed');
+      },
+      accessToken: async () => 't',
+    });
+    await expect(http.me()).rejects.toMatchObject({
+      code: ErrorCode.UNAVAILABLE,
+      message: 'network error: fetch failed',
+    });
+  });
+
+  it('retries once with a fresh token after a 401', async () => {
+    const { fetch, calls } = fakeFetch((call) =>
+      call.init?.headers?.authorization === 'Bearer fresh'
+        ? response(200, { user: { id: 'u_1' } })
+        : response(401, { error: { code: ErrorCode.TOKEN_EXPIRED, message: 'expired' } }),
+    );
+    const refreshes: boolean[] = [];
+    const http = new HttpClient({
+      baseUrl: 'https://chat.test',
+      fetch,
+      accessToken: async (refresh) => {
+        refreshes.push(refresh);
+        return refresh ? 'fresh' : 'stale';
+      },
+    });
+    expect(await http.me()).toEqual({ id: 'u_1' });
+    expect(refreshes).toEqual([false, true]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('fails authenticated calls clearly when not logged in', async () => {
+    const { fetch, calls } = fakeFetch(() => response(200, {}));
+    const http = new HttpClient({ baseUrl: 'https://chat.test', fetch });
+    await expect(http.me()).rejects.toMatchObject({ code: ErrorCode.UNAUTHORIZED });
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe('Auth', () => {
+  function setup(initial: Session | undefined, refresh: (token: string) => Promise<Session>) {
+    const sessions: (Session | undefined)[] = [];
+    const http = { refresh } as unknown as HttpClientType;
+    const auth = new Auth({
+      http,
+      ...(initial ? { session: initial } : {}),
+      now: () => Date.now(),
+      onSession: (s) => sessions.push(s),
+    });
+    return { auth, sessions };
+  }
+
+  it('hands out the current token while it is valid', async () => {
+    const { auth } = setup(session(1), async () => session(2));
+    expect(await auth.token({ refresh: false })).toBe('access-1');
+  });
+
+  it('refreshes shortly before expiry, and only once for concurrent callers', async () => {
+    let refreshes = 0;
+    const { auth, sessions } = setup(session(1, Date.now() + 5_000), async (token) => {
+      refreshes++;
+      expect(token).toBe('refresh-1');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return session(2);
+    });
+    const tokens = await Promise.all([
+      auth.token({ refresh: false }),
+      auth.token({ refresh: true }),
+      auth.token({ refresh: false }),
+    ]);
+    expect(tokens).toEqual(['access-2', 'access-2', 'access-2']);
+    expect(refreshes).toBe(1);
+    expect(sessions.map((s) => s?.accessToken)).toEqual(['access-2']);
+    // A second "refused" right after a refresh does not burn the new refresh token.
+    expect(await auth.token({ refresh: true })).toBe('access-2');
+    expect(refreshes).toBe(1);
+  });
+
+  it('ends the session when the refresh token is refused', async () => {
+    const { auth, sessions } = setup(session(1, 0), async () => {
+      throw Object.assign(new Error('invalid refresh token'), { code: ErrorCode.UNAUTHORIZED });
+    });
+    await expect(auth.token({ refresh: false })).rejects.toMatchObject({ code: ErrorCode.UNAUTHORIZED });
+    expect(sessions).toEqual([undefined]);
+    expect(auth.session).toBeUndefined();
+    await expect(auth.token({ refresh: false })).rejects.toMatchObject({ code: ErrorCode.UNAUTHORIZED });
+  });
+
+  it('keeps the session when a refresh fails for a network reason', async () => {
+    const { auth } = setup(session(1, 0), async () => {
+      throw Object.assign(new Error('network error'), { code: ErrorCode.UNAVAILABLE });
+    });
+    await expect(auth.token({ refresh: false })).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+    expect(auth.session?.refreshToken).toBe('refresh-1');
+  });
+
+  it('uses the app token provider instead when given one', async () => {
+    const requests: boolean[] = [];
+    const auth = new Auth({
+      http: {} as HttpClientType,
+      getToken: ({ refresh }) => {
+        requests.push(refresh);
+        return `app-${requests.length}`;
+      },
+      now: Date.now,
+      onSession: () => {},
+    });
+    expect(await auth.token({ refresh: false })).toBe('app-1');
+    expect(await auth.token({ refresh: true })).toBe('app-2');
+    expect(requests).toEqual([false, true]);
+  });
+});
