@@ -1,13 +1,19 @@
 /**
- * The reference natter server: server-core on the embedded SQLite store, HTTP and WebSocket on one port.
- * `npm start` at the repo root runs it. Configuration is by environment variable (see README.md).
+ * The reference natter server: server-core on the embedded SQLite store, HTTP and WebSocket on one port,
+ * and the web demo (`examples/web-demo`) at `/`. `npm start` at the repo root runs it. Configuration is by
+ * environment variable (see README.md).
  */
 
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
 import { createLogger, createNatterServer } from '@natter/server-core';
 import { createSqliteStorage } from '@natter/storage-sqlite';
+import { DEMO_PASSWORD, DEMO_USERS, demoUsersEnabled, seedDemo } from './demo-seed.js';
+import { createStaticSite, isBuiltSite, missingSite } from './static-site.js';
 
 const logger = createLogger({ name: 'natter-reference-server' });
 const port = Number(process.env.PORT ?? 8080);
@@ -16,6 +22,12 @@ const dataDir = resolve(process.env.NATTER_DATA_DIR ?? './data');
 const allowedOrigins = process.env.NATTER_ALLOWED_ORIGINS?.split(',')
   .map((o) => o.trim())
   .filter(Boolean);
+const presenceGraceMs = process.env.NATTER_PRESENCE_GRACE_MS
+  ? Number(process.env.NATTER_PRESENCE_GRACE_MS)
+  : undefined;
+
+/** Paths the natter node answers; everything else is the web demo. */
+const API_PATH = /^\/(v1|healthz|metrics)(\/|\?|$)/;
 
 /** The token secret: from NATTER_TOKEN_SECRET, else generated once and kept in the data directory. */
 function tokenSecret(): string {
@@ -28,21 +40,61 @@ function tokenSecret(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The built web demo: NATTER_WEB_ROOT, else the `dist` of the `@natter/web-demo` workspace package. */
+function webRoot(): string {
+  if (process.env.NATTER_WEB_ROOT) return resolve(process.env.NATTER_WEB_ROOT);
+  try {
+    const manifest = createRequire(import.meta.url).resolve('@natter/web-demo/package.json');
+    return join(dirname(manifest), 'dist');
+  } catch {
+    return resolve('examples/web-demo/dist');
+  }
+}
+
 async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new RangeError(`PORT must be 0-65535, got ${process.env.PORT}`);
+  if (presenceGraceMs !== undefined && !(Number.isInteger(presenceGraceMs) && presenceGraceMs > 0))
+    throw new RangeError(`NATTER_PRESENCE_GRACE_MS must be a positive integer, got ${presenceGraceMs}`);
   mkdirSync(dataDir, { recursive: true });
   const server = createNatterServer({
     storage: createSqliteStorage({ path: join(dataDir, 'natter.db') }),
     tokens: { secret: tokenSecret() },
     logger,
     ...(allowedOrigins ? { allowedOrigins } : {}),
+    ...(presenceGraceMs !== undefined ? { presence: { graceMs: presenceGraceMs } } : {}),
   });
-  const { url } = await server.listen(port, host);
+
+  const root = webRoot();
+  const site = isBuiltSite(root) ? createStaticSite(root) : missingSite(root);
+  if (!isBuiltSite(root)) logger.warn({ root }, 'web demo not built; serving the API only');
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (API_PATH.test(req.url ?? '/')) server.requestListener(req, res);
+    else site(req, res);
+  });
+  server.attach(httpServer);
+  await server.start();
+  await new Promise<void>((done, fail) => {
+    httpServer.once('error', fail);
+    httpServer.listen(port, host, () => done());
+  });
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${(httpServer.address() as AddressInfo).port}`;
   const wsUrl = url.replace(/^http/, 'ws');
+
+  let demo = '';
+  if (demoUsersEnabled(process.env.NATTER_DEMO_USERS, host)) {
+    try {
+      const seeded = await seedDemo((request) => server.fetch(request));
+      logger.info(seeded, 'demo users ready');
+      demo = `  Demo users ${DEMO_USERS.map((u) => u.username).join(', ')} (password ${DEMO_PASSWORD}); NATTER_DEMO_USERS=0 turns them off\n`;
+    } catch (err) {
+      logger.warn({ err }, 'could not seed the demo users');
+    }
+  }
   logger.info({ url, dataDir }, 'natter is listening');
   process.stdout.write(
-    `\nnatter reference server\n  HTTP API   ${url}/v1\n  WebSocket  ${wsUrl}${server.config.wsPath}\n  Health     ${url}/healthz\n  Metrics    ${url}/metrics\n  Data       ${dataDir}\n\n`,
+    `\nnatter reference server\n  Web demo   ${url}/\n${demo}  HTTP API   ${url}/v1\n  WebSocket  ${wsUrl}${server.config.wsPath}\n  Health     ${url}/healthz\n  Metrics    ${url}/metrics\n  Data       ${dataDir}\n\n`,
   );
 
   let stopping = false;
@@ -53,6 +105,13 @@ async function main(): Promise<void> {
     server
       .drain()
       .then(() => server.close())
+      .then(
+        () =>
+          new Promise<void>((done) => {
+            httpServer.close(() => done());
+            httpServer.closeAllConnections();
+          }),
+      )
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         logger.error({ err }, 'shutdown failed');

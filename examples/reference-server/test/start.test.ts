@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const demo = fileURLToPath(new URL('../../web-demo/dist/index.html', import.meta.url));
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -28,7 +29,7 @@ describe('reference server (npm start)', () => {
 
   beforeAll(() => {
     // `npm start` builds first; a test run straight after `npm install` may not have built yet.
-    if (!existsSync(main))
+    if (!existsSync(main) || !existsSync(demo))
       execFileSync('npx', ['turbo', 'run', 'build', '--filter=@natter/reference-server...'], {
         cwd: root,
         stdio: 'ignore',
@@ -49,6 +50,22 @@ describe('reference server (npm start)', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
     const base = health.replace('/healthz', '');
+
+    // The web demo at `/`, beside the API, with the seeded demo users announced.
+    expect(out).toMatch(/Web demo\s+http:\/\/127\.0\.0\.1:\d+\//);
+    expect(out).toMatch(/Demo users\s+alice, bob, carol \(password natter-demo\)/);
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<div id="app"></div>');
+    const route = await fetch(`${base}/some/client/route`);
+    expect(await route.text()).toContain('<div id="app"></div>');
+    const demoLogin = await fetch(`${base}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'natter-demo' }),
+    });
+    expect(demoLogin.status).toBe(200);
     const signup = await fetch(`${base}/v1/auth/signup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,0 +1,34 @@
+/** Creates the demo's `ChatClient` for one account: IndexedDB cache and outbox, tokens shared across tabs. */
+import { ChatClient, HttpClient, IndexedDbStore, type Session } from '@natter/client';
+import { sharedTokenProvider } from './tokens.js';
+
+/** The server the page was loaded from: the reference server serves the demo beside its API. */
+export function serverUrl(): string {
+  return location.origin;
+}
+
+/**
+ * A client for `username`. Each account has its own IndexedDB database, so two accounts in one browser never
+ * share a sync cursor or an outbox, while two tabs of one account do (and stay in sync through it).
+ */
+export function createClient(
+  username: string,
+  session: Session | undefined,
+  onEnded: () => void,
+): ChatClient {
+  const url = serverUrl();
+  return new ChatClient({
+    url,
+    store: new IndexedDbStore({ name: `natter-demo.${username.toLowerCase()}` }),
+    getToken: sharedTokenProvider(username, new HttpClient({ baseUrl: url }), onEnded),
+    // Tells the outbox whose pending messages to show before the server's `hello` (e.g. offline after a reload).
+    ...(session ? { session } : {}),
+    // Browsers keep a socket "open" when the network drops; frequent pings notice it within ~8 s.
+    heartbeatIntervalMs: 5_000,
+    pongTimeoutMs: 3_000,
+    backoff: { baseMs: 500, maxMs: 10_000 },
+    // A reloaded tab takes over the old page's pending messages after this; resending early is safe because
+    // the server deduplicates by clientMsgId.
+    outboxLeaseMs: 5_000,
+  });
+}
