@@ -58,7 +58,16 @@ export function memberRecord(
   userId: string,
   overrides: Partial<MemberRecord> = {},
 ): MemberRecord {
-  return { channelId, userId, role: 'member', joinedAt: 1_000, joinedSeq: 1, readSeq: 0, ...overrides };
+  return {
+    channelId,
+    userId,
+    role: 'member',
+    joinedAt: 1_000,
+    joinedSeq: 1,
+    readSeq: 0,
+    deliveredSeq: 0,
+    ...overrides,
+  };
 }
 
 /** A text message with a fresh id. */

@@ -1,4 +1,4 @@
-import type { StorageAdapter } from '@natter/server-core';
+import type { StorageAdapter, StoreManifest } from '@natter/server-core';
 
 /**
  * One store for one test, as an adapter's factory provides it.
@@ -89,6 +89,8 @@ export interface ConformanceCheck {
   readonly title: string;
   /** The check needs {@link CheckContext.reopen}; it is skipped when that is unavailable. */
   readonly needsReopen?: boolean;
+  /** The check tests an optional feature; it is skipped when the manifest does not declare it. */
+  readonly needsCapability?: keyof StoreManifest['capabilities'];
   /** Runs the check; rejects (with an assertion error) when the adapter misbehaves. */
   run(context: CheckContext): Promise<void>;
 }
@@ -98,7 +100,7 @@ export function defineCheck(
   group: string,
   title: string,
   run: (context: CheckContext) => Promise<void>,
-  options: { needsReopen?: boolean } = {},
+  options: { needsReopen?: boolean; needsCapability?: keyof StoreManifest['capabilities'] } = {},
 ): ConformanceCheck {
   return { group, title, run, ...options };
 }

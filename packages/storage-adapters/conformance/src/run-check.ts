@@ -24,8 +24,9 @@ export interface RunCheckOptions {
 /**
  * Runs one check against a fresh store from `factory`: opens the adapter, runs the check, closes
  * every adapter it opened and calls the harness's `cleanup`. Resolves `'passed'`, or `'skipped'`
- * when the check needs a reopenable, persistent store and this one is not; rejects when the check
- * fails. Use it to run a single check outside the suite, e.g. to prove a broken adapter fails it.
+ * when the check needs a reopenable, persistent store and this one is not, or tests an optional
+ * capability the manifest does not declare; rejects when the check fails. Use it to run a single
+ * check outside the suite, e.g. to prove a broken adapter fails it.
  */
 export async function runCheck(
   factory: StorageFactory,
@@ -58,6 +59,8 @@ async function runInHarness(
 ): Promise<'passed' | 'skipped'> {
   const canReopen = harness.reopen !== undefined && harness.adapter.manifest.capabilities.persistent;
   if ((check.needsReopen || options.reopenFirst) && !canReopen) return 'skipped';
+  if (check.needsCapability && !harness.adapter.manifest.capabilities[check.needsCapability])
+    return 'skipped';
 
   let adapter = harness.adapter;
   const openAdapter = async (next: StorageAdapter): Promise<StorageAdapter> => {

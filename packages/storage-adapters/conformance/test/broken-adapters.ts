@@ -1,3 +1,4 @@
+import type { Message } from '@natter/protocol';
 import type { ChatStore, StorageAdapter, StoreManifest, WriteTransaction } from '@natter/server-core';
 import { createMemoryStorage } from '@natter/storage-memory';
 import type { StorageFactory } from '../src/index.js';
@@ -127,6 +128,90 @@ export const lowersReadMarker: Breakage = (inner) =>
     },
   }));
 
+/** Lets a delivery marker go down. */
+export const lowersDeliveredMarker: Breakage = (inner) =>
+  wrapTransactions(inner, (tx) => ({
+    ...bindTx(tx),
+    raiseDeliveredMarker: async (channelId, userId, seq) => {
+      const member = await tx.getMember(channelId, userId);
+      if (member) await tx.upsertMember({ ...member, deliveredSeq: seq });
+      return member ? seq : 0;
+    },
+  }));
+
+/**
+ * Answers `mentionsOf` from its own index of every committed mention, without asking whether the
+ * reader is (still) a member or joined later: the classic "removed member still reads" bug.
+ */
+export const mentionsIgnoreMembership: Breakage = (inner) => {
+  const index: Array<{ userId: string; channelId: string; seq: number; id: string }> = [];
+  return wrap(inner, {
+    chat: {
+      write: async (fn, hint) => {
+        const seen: typeof index = [];
+        const value = await inner.chat.write(
+          (tx) =>
+            fn({
+              ...bindTx(tx),
+              appendMessage: async (message, recipients) => {
+                const appended = await tx.appendMessage(message, recipients);
+                if (message.kind === 'text') {
+                  for (const userId of new Set(message.mentions)) {
+                    seen.push({
+                      userId,
+                      channelId: message.channelId,
+                      seq: appended.message.seq,
+                      id: message.id,
+                    });
+                  }
+                }
+                return appended;
+              },
+            }),
+          hint,
+        );
+        index.push(...seen);
+        return value;
+      },
+      mentionsOf: async (query) => {
+        const refs = index
+          .filter((r) => r.userId === query.userId)
+          .filter((r) => query.channelId === undefined || r.channelId === query.channelId)
+          .filter((r) => query.beforeId === undefined || r.id < query.beforeId)
+          .sort((a, b) => (a.id < b.id ? 1 : -1))
+          .slice(0, query.limit);
+        const found = await Promise.all(refs.map((r) => inner.chat.getMessage(r.channelId, r.seq)));
+        return found.filter((m): m is Message => m !== undefined);
+      },
+    },
+  });
+};
+
+/** Matches messages containing any of the words instead of all of them. */
+export const searchMatchesAnyWord: Breakage = (inner) =>
+  wrap(inner, {
+    chat: {
+      searchMessages: async (query) => {
+        const byId = new Map<string, Message>();
+        for (const word of query.text.split(/\s+/).filter(Boolean)) {
+          for (const m of await inner.chat.searchMessages!({ ...query, text: word })) byId.set(m.id, m);
+        }
+        return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, query.limit);
+      },
+    },
+  });
+
+/** Passes the text to a query parser that rejects quotes and operators (as raw FTS5 MATCH would). */
+export const searchRejectsSyntax: Breakage = (inner) =>
+  wrap(inner, {
+    chat: {
+      searchMessages: async (query) => {
+        if (/["*()^:]|\bNEAR\b/.test(query.text)) throw new Error(`fts5: syntax error near "${query.text}"`);
+        return inner.chat.searchMessages!(query);
+      },
+    },
+  });
+
 /** Skips one entry when paging the sync log (an off-by-one on the cursor). */
 export const syncSkipsEntry: Breakage = (inner) =>
   wrap(inner, {
@@ -148,6 +233,7 @@ function bindTx(tx: WriteTransaction): WriteTransaction {
     deleteMember: tx.deleteMember.bind(tx),
     renameChannel: tx.renameChannel.bind(tx),
     raiseReadMarker: tx.raiseReadMarker.bind(tx),
+    raiseDeliveredMarker: tx.raiseDeliveredMarker.bind(tx),
     appendMessage: tx.appendMessage.bind(tx),
   };
 }
@@ -163,6 +249,8 @@ function bindChat(chat: ChatStore): ChatStore {
     getMessage: chat.getMessage.bind(chat),
     countUnread: chat.countUnread.bind(chat),
     readHistory: chat.readHistory.bind(chat),
+    mentionsOf: chat.mentionsOf.bind(chat),
+    searchMessages: chat.searchMessages?.bind(chat),
     syncHead: chat.syncHead.bind(chat),
     readSync: chat.readSync.bind(chat),
   };

@@ -5,8 +5,12 @@ import {
   brokenFactory,
   forgetfulFactory,
   historyDescending,
+  lowersDeliveredMarker,
   lowersReadMarker,
+  mentionsIgnoreMembership,
   noRollback,
+  searchMatchesAnyWord,
+  searchRejectsSyntax,
   skipsSequenceNumbers,
   syncSkipsEntry,
   unreadCountsOwn,
@@ -63,6 +67,30 @@ const cases: Array<{
     checks: [storageChecks.readMarker],
   },
   {
+    name: 'an adapter that lowers delivery markers',
+    broken: brokenFactory(lowersDeliveredMarker),
+    control: correct,
+    checks: [storageChecks.deliveredMarker],
+  },
+  {
+    name: 'an adapter whose mentions ignore membership and join time',
+    broken: brokenFactory(mentionsIgnoreMembership),
+    control: correct,
+    checks: [storageChecks.mentionsVisibility],
+  },
+  {
+    name: 'an adapter whose search matches any word',
+    broken: brokenFactory(searchMatchesAnyWord),
+    control: correct,
+    checks: [storageChecks.searchAllWords],
+  },
+  {
+    name: 'an adapter whose search fails on query syntax',
+    broken: brokenFactory(searchRejectsSyntax),
+    control: correct,
+    checks: [storageChecks.searchPlainWords],
+  },
+  {
     name: 'an adapter whose sync paging skips an entry',
     broken: brokenFactory(syncSkipsEntry),
     control: correct,
@@ -89,6 +117,21 @@ describe('the conformance suite catches broken adapters', () => {
 describe('runCheck', () => {
   it('skips checks that need a reopenable store when the harness cannot reopen', async () => {
     await expect(runCheck(correct, storageChecks.reopenKeepsEverything)).resolves.toBe('skipped');
+  });
+
+  it('skips checks of a capability the manifest does not declare', async () => {
+    const withoutSearch: StorageFactory = async () => {
+      const harness = await correct();
+      const { manifest } = harness.adapter;
+      const adapter = {
+        ...harness.adapter,
+        manifest: { ...manifest, capabilities: { ...manifest.capabilities, search: false } },
+        open: () => harness.adapter.open(),
+        close: () => harness.adapter.close(),
+      };
+      return { ...harness, adapter };
+    };
+    await expect(runCheck(withoutSearch, storageChecks.searchAllWords)).resolves.toBe('skipped');
   });
 
   it('closes the adapter and cleans up even when the check fails', async () => {

@@ -5,12 +5,14 @@ import type {
   HistoryPage,
   HistoryQuery,
   MemberRecord,
+  MessageQuery,
   WriteHint,
   WriteTransaction,
 } from '@natter/server-core';
 import { copyMessage, copyOptional, copyRecord } from './copy.js';
 import { pageRange } from './history.js';
 import type { MemoryState } from './state.js';
+import { mentionsOf, searchMessages } from './visible.js';
 import { toChannelRecord } from './write-transaction.js';
 
 /** How the chat store reaches the rest of the adapter. */
@@ -88,6 +90,16 @@ export class MemoryChatStore implements ChatStore {
       hasMoreBefore: range.hasMoreBefore,
       hasMoreAfter: range.hasMoreAfter,
     };
+  }
+
+  async mentionsOf(query: MessageQuery): Promise<Message[]> {
+    this.deps.assertOpen();
+    return mentionsOf(this.deps.state, query).map(copyMessage);
+  }
+
+  async searchMessages(query: MessageQuery & { text: string }): Promise<Message[]> {
+    this.deps.assertOpen();
+    return searchMessages(this.deps.state, query).map(copyMessage);
   }
 
   async syncHead(userId: string): Promise<number> {

@@ -1,6 +1,6 @@
 import type { Message } from '@natter/protocol';
 import type { MemberRecord } from '@natter/server-core';
-import type { ChannelRow, ClientMsgRef, MemoryState, SyncRef } from './state.js';
+import type { ChannelRow, ClientMsgRef, MemoryState, MentionRef, SyncRef } from './state.js';
 
 /**
  * The uncommitted changes of one write: an overlay over {@link MemoryState}. Reads inside the write
@@ -15,6 +15,8 @@ export class Staging {
   readonly messages = new Map<string, Message[]>();
   readonly syncLogs = new Map<string, SyncRef[]>();
   readonly clientMsgs = new Map<string, ClientMsgRef>();
+  /** user id -> mentions added by this write. */
+  readonly mentions = new Map<string, MentionRef[]>();
 
   constructor(readonly base: MemoryState) {}
 
@@ -74,6 +76,12 @@ export class Staging {
     return this.syncHead(userId);
   }
 
+  addMention(userId: string, ref: MentionRef): void {
+    const list = this.mentions.get(userId);
+    if (list) list.push(ref);
+    else this.mentions.set(userId, [ref]);
+  }
+
   appendMessage(message: Message): void {
     let list = this.messages.get(message.channelId);
     if (!list) {
@@ -112,6 +120,7 @@ export class Staging {
     for (const [channelId, added] of this.messages) appendTo(state.messages, channelId, added);
     for (const [userId, added] of this.syncLogs) appendTo(state.syncLogs, userId, added);
     for (const [key, ref] of this.clientMsgs) state.clientMsgs.set(key, ref);
+    for (const [userId, added] of this.mentions) appendTo(state.mentions, userId, added);
   }
 }
 

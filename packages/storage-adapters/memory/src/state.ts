@@ -13,6 +13,13 @@ export interface SyncRef {
   seq: number;
 }
 
+/** An entry of the mentions index: a text message that @-mentions a user. */
+export interface MentionRef {
+  messageId: string;
+  channelId: string;
+  seq: number;
+}
+
 /** What an idempotency key resolves to. */
 export interface ClientMsgRef {
   channelId: string;
@@ -47,4 +54,6 @@ export class MemoryState {
   /** user id -> sync log; the entry with pos `n` is at index `n - 1`. */
   readonly syncLogs = new Map<string, SyncRef[]>();
   readonly clientMsgs = new Map<string, ClientMsgRef>();
+  /** user id -> the text messages that mention the user, in append order. */
+  readonly mentions = new Map<string, MentionRef[]>();
 }

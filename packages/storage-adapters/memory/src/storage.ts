@@ -67,7 +67,7 @@ export function createMemoryStorage(): StorageAdapter {
     name: 'memory',
     contractVersion: STORAGE_CONTRACT_VERSION,
     schemaVersion: MEMORY_SCHEMA_VERSION,
-    capabilities: { search: false, multiProcess: false, persistent: false },
+    capabilities: { search: true, multiProcess: false, persistent: false },
   };
 
   return {

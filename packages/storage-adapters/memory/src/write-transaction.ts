@@ -101,6 +101,15 @@ export class MemoryWriteTransaction implements WriteTransaction {
     return Math.max(seq, member.readSeq);
   }
 
+  async raiseDeliveredMarker(channelId: string, userId: string, seq: number): Promise<number> {
+    this.assertActive();
+    const member = this.staging.member(channelId, userId);
+    if (!member) return 0;
+    if (seq > member.deliveredSeq)
+      this.staging.setMember(channelId, userId, { ...member, deliveredSeq: seq });
+    return Math.max(seq, member.deliveredSeq);
+  }
+
   async appendMessage(message: NewMessage, recipientIds: readonly string[]): Promise<AppendedMessage> {
     this.assertActive();
     const channel = this.staging.channel(message.channelId);
@@ -119,6 +128,12 @@ export class MemoryWriteTransaction implements WriteTransaction {
       userId,
       pos: this.staging.appendSync(userId, { channelId: channel.id, seq }),
     }));
+    if (message.kind === 'text') {
+      // A user mentioned twice is indexed once.
+      for (const userId of new Set(message.mentions)) {
+        this.staging.addMention(userId, { messageId: message.id, channelId: channel.id, seq });
+      }
+    }
     if (key !== undefined) {
       const senderPos = positions.find((p) => p.userId === message.senderId)?.pos ?? 0;
       this.staging.clientMsgs.set(key, { channelId: channel.id, seq, senderPos });

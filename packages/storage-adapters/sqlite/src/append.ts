@@ -31,6 +31,12 @@ export function prepareAppend(db: Database.Database, writes: WriteStatements): A
       message.system === null ? null : JSON.stringify(message.system),
       message.createdAt,
     );
+    if (message.kind === 'text') {
+      for (const userId of new Set(message.mentions)) {
+        writes.insertMention.run(userId, message.id, message.channelId, seq);
+      }
+      writes.insertSearchText.run(message.text, message.channelId, seq);
+    }
     const positions = recipientIds.map((userId) => {
       const pos = writes.nextPos.get(userId)!.head;
       writes.insertSyncEntry.run(userId, pos, message.channelId, seq);

@@ -5,11 +5,13 @@ import type {
   HistoryPage,
   HistoryQuery,
   MemberRecord,
+  MessageQuery,
   WriteHint,
   WriteTransaction,
 } from '@natter/server-core';
 import { type MessageRow, toChannel, toChannelWithMember, toMember, toMessage, toSyncEntry } from './rows.js';
-import { MAX_POSITION, type ReadStatements } from './statements.js';
+import { ftsQuery } from './search.js';
+import { MAX_POSITION, type ReadStatements, type VisibleQuery } from './statements.js';
 
 /** How the chat store reaches the rest of the adapter. */
 export interface SqliteChatDeps {
@@ -69,6 +71,19 @@ export class SqliteChatStore implements ChatStore {
     return readHistoryPage(this.deps.reads(), channelId, query);
   }
 
+  async mentionsOf(query: MessageQuery): Promise<Message[]> {
+    return this.deps.reads().mentionsOf.all(visibleQuery(query)).map(toMessage);
+  }
+
+  async searchMessages(query: MessageQuery & { text: string }): Promise<Message[]> {
+    const match = ftsQuery(query.text);
+    if (match === undefined) return [];
+    return this.deps
+      .reads()
+      .searchMessages.all({ ...visibleQuery(query), match })
+      .map(toMessage);
+  }
+
   async syncHead(userId: string): Promise<number> {
     return this.deps.reads().syncHead.get(userId)?.head ?? 0;
   }
@@ -79,6 +94,16 @@ export class SqliteChatStore implements ChatStore {
       .syncAfter.all(userId, after, Math.max(0, Math.floor(limit)))
       .map(toSyncEntry);
   }
+}
+
+/** The named parameters of a {@link MessageQuery}. */
+function visibleQuery(query: MessageQuery): VisibleQuery {
+  return {
+    userId: query.userId,
+    beforeId: query.beforeId ?? null,
+    channelId: query.channelId ?? null,
+    limit: Math.max(0, Math.floor(query.limit)),
+  };
 }
 
 /**

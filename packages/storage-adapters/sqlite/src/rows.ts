@@ -37,6 +37,7 @@ export interface MemberRow {
   joined_at: number;
   joined_seq: number;
   read_seq: number;
+  delivered_seq: number;
 }
 
 /** A row of `messages`; `mentions` and `system` are JSON text. */
@@ -61,6 +62,7 @@ export interface ChannelMemberRow extends ChannelRow {
   m_joined_at: number;
   m_joined_seq: number;
   m_read_seq: number;
+  m_delivered_seq: number;
 }
 
 /** Maps a `users` row to the port's record. */
@@ -99,6 +101,7 @@ export const toMember = (row: MemberRow): MemberRecord => ({
   joinedAt: row.joined_at,
   joinedSeq: row.joined_seq,
   readSeq: row.read_seq,
+  deliveredSeq: row.delivered_seq,
 });
 
 /** Maps a `messages` row to a message, parsing its JSON columns. */
@@ -132,5 +135,6 @@ export const toChannelWithMember = (row: ChannelMemberRow, userId: string) => ({
     joined_at: row.m_joined_at,
     joined_seq: row.m_joined_seq,
     read_seq: row.m_read_seq,
+    delivered_seq: row.m_delivered_seq,
   }),
 });

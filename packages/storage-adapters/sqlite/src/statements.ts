@@ -22,9 +22,24 @@ const preparer =
 
 const USER_COLUMNS = 'id, username, display_name, password_hash, created_at';
 const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
-const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq';
+const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
 const MESSAGE_COLUMNS =
   'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at';
+/** `cols` with each column prefixed by `alias.`. */
+const prefixed = (alias: string, cols: string) =>
+  cols
+    .split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+
+/** Named parameters of the visibility-limited reads (mentions, search). */
+export interface VisibleQuery {
+  userId: string;
+  beforeId: string | null;
+  channelId: string | null;
+  limit: number;
+}
+
 /** Largest seq or pos, as an open upper bound of a range. */
 export const MAX_POSITION = Number.MAX_SAFE_INTEGER;
 
@@ -58,7 +73,8 @@ export function prepareReads(db: Db) {
     ),
     channelsOf: prepare<[string], ChannelMemberRow>(
       `SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.direct_key,
-              m.role AS m_role, m.joined_at AS m_joined_at, m.joined_seq AS m_joined_seq, m.read_seq AS m_read_seq
+              m.role AS m_role, m.joined_at AS m_joined_at, m.joined_seq AS m_joined_seq, m.read_seq AS m_read_seq,
+              m.delivered_seq AS m_delivered_seq
          FROM members m JOIN channels c ON c.id = m.channel_id
         WHERE m.user_id = ?
         ORDER BY c.last_activity_at DESC, c.created_at DESC, c.id`,
@@ -79,6 +95,27 @@ export function prepareReads(db: Db) {
     ),
     countUnread: prepare<[string, number, string], { n: number }>(
       `SELECT count(*) AS n FROM messages WHERE channel_id = ? AND seq > ? AND kind = 'text' AND sender_id <> ?`,
+    ),
+    mentionsOf: prepare<[VisibleQuery], MessageRow>(
+      `SELECT ${prefixed('m', MESSAGE_COLUMNS)}
+         FROM mentions x
+         JOIN members mb ON mb.channel_id = x.channel_id AND mb.user_id = x.user_id
+         JOIN messages m ON m.channel_id = x.channel_id AND m.seq = x.seq
+        WHERE x.user_id = @userId AND x.seq >= mb.joined_seq
+          AND (@beforeId IS NULL OR x.message_id < @beforeId)
+          AND (@channelId IS NULL OR x.channel_id = @channelId)
+        ORDER BY x.message_id DESC LIMIT @limit`,
+    ),
+    /** `@match` is an FTS5 query built by `ftsQuery` (quoted words only). */
+    searchMessages: prepare<[VisibleQuery & { match: string }], MessageRow>(
+      `SELECT ${prefixed('m', MESSAGE_COLUMNS)}
+         FROM messages_fts f
+         JOIN members mb ON mb.channel_id = f.channel_id AND mb.user_id = @userId
+         JOIN messages m ON m.channel_id = f.channel_id AND m.seq = f.seq
+        WHERE f.messages_fts MATCH @match AND f.seq >= mb.joined_seq
+          AND (@beforeId IS NULL OR m.id < @beforeId)
+          AND (@channelId IS NULL OR f.channel_id = @channelId)
+        ORDER BY m.id DESC LIMIT @limit`,
     ),
     syncHead: prepare<[string], { head: number }>('SELECT head FROM sync_heads WHERE user_id = ?'),
     syncAfter: prepare<[string, number, number], MessageRow & { pos: number }>(
@@ -126,15 +163,19 @@ export function prepareWrites(db: Db) {
        VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
     ),
     renameChannel: prepare<[string, string]>('UPDATE channels SET name = ? WHERE id = ?'),
-    upsertMember: prepare<[string, string, string, number, number, number]>(
-      `INSERT INTO members (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)
+    upsertMember: prepare<[string, string, string, number, number, number, number]>(
+      `INSERT INTO members (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (channel_id, user_id) DO UPDATE SET
-         role = excluded.role, joined_at = excluded.joined_at,
-         joined_seq = excluded.joined_seq, read_seq = excluded.read_seq`,
+         role = excluded.role, joined_at = excluded.joined_at, joined_seq = excluded.joined_seq,
+         read_seq = excluded.read_seq, delivered_seq = excluded.delivered_seq`,
     ),
     deleteMember: prepare<[string, string]>('DELETE FROM members WHERE channel_id = ? AND user_id = ?'),
     raiseReadMarker: prepare<[number, string, string], { read_seq: number }>(
       'UPDATE members SET read_seq = max(read_seq, ?) WHERE channel_id = ? AND user_id = ? RETURNING read_seq',
+    ),
+    raiseDeliveredMarker: prepare<[number, string, string], { delivered_seq: number }>(
+      `UPDATE members SET delivered_seq = max(delivered_seq, ?) WHERE channel_id = ? AND user_id = ?
+       RETURNING delivered_seq`,
     ),
     nextSeq: prepare<[number, string], { last_seq: number }>(
       'UPDATE channels SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq',
@@ -151,6 +192,12 @@ export function prepareWrites(db: Db) {
     ),
     insertClientMsg: prepare<[string, string, string, number, number]>(
       'INSERT INTO client_msgs (sender_id, client_msg_id, channel_id, seq, sender_pos) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertMention: prepare<[string, string, string, number]>(
+      'INSERT OR IGNORE INTO mentions (user_id, message_id, channel_id, seq) VALUES (?, ?, ?, ?)',
+    ),
+    insertSearchText: prepare<[string, string, number]>(
+      'INSERT INTO messages_fts (text, channel_id, seq) VALUES (?, ?, ?)',
     ),
   };
 }

@@ -67,7 +67,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     name: 'sqlite',
     contractVersion: STORAGE_CONTRACT_VERSION,
     schemaVersion: SCHEMA_VERSION,
-    capabilities: { search: false, multiProcess: false, persistent: true },
+    capabilities: { search: true, multiProcess: false, persistent: true },
   };
 
   return {

@@ -86,6 +86,7 @@ export class SqliteWriteTransaction implements WriteTransaction {
       member.joinedAt,
       member.joinedSeq,
       member.readSeq,
+      member.deliveredSeq,
     );
   }
 
@@ -102,6 +103,11 @@ export class SqliteWriteTransaction implements WriteTransaction {
   async raiseReadMarker(channelId: string, userId: string, seq: number): Promise<number> {
     this.assertActive();
     return this.writes.raiseReadMarker.get(seq, channelId, userId)?.read_seq ?? 0;
+  }
+
+  async raiseDeliveredMarker(channelId: string, userId: string, seq: number): Promise<number> {
+    this.assertActive();
+    return this.writes.raiseDeliveredMarker.get(seq, channelId, userId)?.delivered_seq ?? 0;
   }
 
   async appendMessage(message: NewMessage, recipientIds: readonly string[]): Promise<AppendedMessage> {

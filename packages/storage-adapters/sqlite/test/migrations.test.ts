@@ -45,6 +45,33 @@ function createVersion1Store(): void {
   db.close();
 }
 
+/**
+ * Writes a store at schema version 2 (the last layout of contract v1) with raw SQL, as the code of
+ * that release would have left it: messages with mentions and searchable text, but no
+ * delivered_seq, mentions index or FTS table yet.
+ */
+function createVersion2Store(): void {
+  const db = new Database(file);
+  migrate(db, 2);
+  expect(schemaVersionOf(db)).toBe(2);
+  db.exec(`
+    INSERT INTO channels (id, kind, name, created_by, created_at, last_seq, direct_key, last_activity_at)
+      VALUES ('c1', 'group', 'one', 'u_a', 1000, 3, NULL, 4000);
+    INSERT INTO members (channel_id, user_id, role, joined_at, joined_seq, read_seq)
+      VALUES ('c1', 'u_a', 'admin', 1000, 1, 2), ('c1', 'u_b', 'member', 1000, 1, 0);
+    INSERT INTO messages (channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at)
+      VALUES ('c1', 1, 'm1', 'u_a', NULL, 'system', '', '[]', '{"action":"renamed","actorId":"u_a","name":"one"}', 2000),
+             ('c1', 2, 'm2', 'u_a', 'k2', 'text', 'Hello there, Bob', '["u_b","u_b"]', NULL, 3000),
+             ('c1', 3, 'm3', 'u_b', NULL, 'text', 'hello back', '[]', NULL, 4000);
+    INSERT INTO sync_heads (user_id, head) VALUES ('u_a', 3), ('u_b', 3);
+    INSERT INTO sync_log (user_id, pos, channel_id, seq)
+      VALUES ('u_a', 1, 'c1', 1), ('u_a', 2, 'c1', 2), ('u_a', 3, 'c1', 3),
+             ('u_b', 1, 'c1', 1), ('u_b', 2, 'c1', 2), ('u_b', 3, 'c1', 3);
+    INSERT INTO client_msgs (sender_id, client_msg_id, channel_id, seq, sender_pos) VALUES ('u_a', 'k2', 'c1', 2, 2);
+  `);
+  db.close();
+}
+
 describe('schema migrations', () => {
   it('are numbered 1..n in order', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
@@ -92,6 +119,52 @@ describe('schema migrations', () => {
     );
     expect(appended.message.seq).toBe(3);
     expect(appended.positions).toEqual([{ userId: 'u_a', pos: 3 }]);
+    await storage.close();
+  });
+
+  it('migrate a version 2 store to contract v2: delivery markers, mentions and search backfilled', async () => {
+    createVersion2Store();
+    const storage = createSqliteStorage({ path: file });
+    await storage.open();
+    expect(storage.manifest.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(await storage.chat.getMember('c1', 'u_a')).toMatchObject({ readSeq: 2, deliveredSeq: 0 });
+    const hello = await storage.chat.getMessage('c1', 2);
+    expect(await storage.chat.mentionsOf({ userId: 'u_b', limit: 10 })).toEqual([hello]);
+    expect(await storage.chat.mentionsOf({ userId: 'u_a', limit: 10 })).toEqual([]);
+    const found = await storage.chat.searchMessages!({ userId: 'u_a', limit: 10, text: 'HELLO' });
+    expect(found.map((m) => m.id)).toEqual(['m3', 'm2']);
+
+    // New writes keep the new tables in step with the old rows.
+    await storage.chat.write((tx) => tx.raiseDeliveredMarker('c1', 'u_b', 3));
+    const appended = await storage.chat.write((tx) =>
+      tx.appendMessage(
+        {
+          id: 'm4',
+          channelId: 'c1',
+          senderId: 'u_b',
+          clientMsgId: null,
+          kind: 'text',
+          text: 'hello again @a',
+          mentions: ['u_a'],
+          system: null,
+          createdAt: 5_000,
+        },
+        ['u_a', 'u_b'],
+      ),
+    );
+    expect(appended.message.seq).toBe(4);
+    expect(appended.positions).toEqual([
+      { userId: 'u_a', pos: 4 },
+      { userId: 'u_b', pos: 4 },
+    ]);
+    expect((await storage.chat.getMember('c1', 'u_b'))?.deliveredSeq).toBe(3);
+    expect((await storage.chat.mentionsOf({ userId: 'u_a', limit: 10 })).map((m) => m.id)).toEqual(['m4']);
+    const again = await storage.chat.searchMessages!({ userId: 'u_b', limit: 10, text: 'hello' });
+    expect(again.map((m) => m.id)).toEqual(['m4', 'm3', 'm2']);
+    expect(await storage.chat.write((tx) => tx.findByClientMsgId('u_a', 'k2'))).toEqual({
+      message: hello,
+      senderPos: 2,
+    });
     await storage.close();
   });
 

@@ -40,6 +40,7 @@ async function createChannel(adapter: StorageAdapter): Promise<void> {
       joinedAt: 1,
       joinedSeq: 1,
       readSeq: 0,
+      deliveredSeq: 0,
     });
   });
 }
@@ -65,10 +66,11 @@ describe('createSqliteStorage', () => {
     db.close();
   });
 
-  it('declares a persistent, single-process store of the current schema', () => {
+  it('declares a persistent, single-process store of the current schema, with search', () => {
     expect(storage.manifest).toMatchObject({
       name: 'sqlite',
-      capabilities: { persistent: true, multiProcess: false, search: false },
+      schemaVersion: 3,
+      capabilities: { persistent: true, multiProcess: false, search: true },
     });
   });
 

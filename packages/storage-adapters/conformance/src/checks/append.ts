@@ -90,6 +90,7 @@ export const appendChecks = {
             joinedAt: 1,
             joinedSeq: 2,
             readSeq: 0,
+            deliveredSeq: 0,
           });
           return {
             lastSeq: (await tx.getChannel('c1'))?.lastSeq,

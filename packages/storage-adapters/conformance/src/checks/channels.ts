@@ -120,4 +120,47 @@ export const channelChecks = {
       expect((await adapter.chat.getMember('c1', 'u_alice'))?.readSeq).toBe(8);
     },
   ),
+
+  deliveredMarker: defineCheck(
+    'channels',
+    'raiseDeliveredMarker raises the delivery marker, never lowers it, and leaves the read marker alone',
+    async ({ adapter }) => {
+      await createChannel(adapter, 'c1', ['u_alice', 'u_bob']);
+      const raise = (userId: string, seq: number) =>
+        adapter.chat.write((tx) => tx.raiseDeliveredMarker('c1', userId, seq));
+      expect(await raise('u_alice', 4)).toBe(4);
+      expect(await raise('u_alice', 2)).toBe(4);
+      expect(await adapter.chat.getMember('c1', 'u_alice')).toMatchObject({ deliveredSeq: 4, readSeq: 0 });
+      expect(await adapter.chat.write((tx) => tx.raiseReadMarker('c1', 'u_alice', 3))).toBe(3);
+      expect(await adapter.chat.getMember('c1', 'u_alice')).toMatchObject({ deliveredSeq: 4, readSeq: 3 });
+      expect(await raise('u_alice', 9)).toBe(9);
+      expect((await adapter.chat.getMember('c1', 'u_bob'))?.deliveredSeq).toBe(0);
+      const [entry] = await adapter.chat.listChannelsOf('u_alice');
+      expect(entry?.member).toEqual(
+        memberRecord('c1', 'u_alice', { joinedAt: 1_000, readSeq: 3, deliveredSeq: 9 }),
+      );
+      // upsertMember stores the marker as given, like every other field.
+      await adapter.chat.write((tx) => tx.upsertMember(memberRecord('c1', 'u_bob', { deliveredSeq: 7 })));
+      expect((await adapter.chat.listMembers('c1')).find((m) => m.userId === 'u_bob')?.deliveredSeq).toBe(7);
+    },
+  ),
+
+  markersOfNonMembers: defineCheck(
+    'channels',
+    'raising a marker of a non-member (or in an unknown channel) returns 0 and creates no membership',
+    async ({ adapter }) => {
+      await createChannel(adapter, 'c1', ['u_alice']);
+      const results = await adapter.chat.write(async (tx) => [
+        await tx.raiseReadMarker('c1', 'u_nobody', 5),
+        await tx.raiseDeliveredMarker('c1', 'u_nobody', 5),
+        await tx.raiseReadMarker('c_unknown', 'u_alice', 5),
+        await tx.raiseDeliveredMarker('c_unknown', 'u_alice', 5),
+        await tx.getMember('c1', 'u_nobody'),
+      ]);
+      expect(results).toEqual([0, 0, 0, 0, undefined]);
+      expect(await adapter.chat.getMember('c1', 'u_nobody')).toBeUndefined();
+      expect((await adapter.chat.listMembers('c1')).map((m) => m.userId)).toEqual(['u_alice']);
+      expect(await adapter.chat.listChannelsOf('u_nobody')).toEqual([]);
+    },
+  ),
 };

@@ -28,6 +28,10 @@ async function observe(adapter: StorageAdapter) {
     bobHead: await chat.syncHead('u_bob'),
     unread: await chat.countUnread('c1', 'u_bob', 0),
     byKey: await chat.write((tx) => tx.findByClientMsgId('u_alice', 'cm-3')),
+    bobMentions: await chat.mentionsOf({ userId: 'u_bob', limit: 100 }),
+    messageSearch: adapter.manifest.capabilities.search
+      ? await chat.searchMessages?.({ userId: 'u_bob', limit: 100, text: 'durable' })
+      : undefined,
   };
 }
 
@@ -50,9 +54,16 @@ export const durabilityChecks = {
       await appendMany(adapter, 'c1', 'u_alice', ['u_alice', 'u_bob'], 5, (i) => ({
         clientMsgId: `cm-${i}`,
         createdAt: 4_000 + i,
+        text: i % 2 === 0 ? `durable text ${i}` : `other text ${i}`,
+        mentions: i < 2 ? ['u_bob'] : [],
       }));
-      await adapter.chat.write((tx) => tx.raiseReadMarker('c1', 'u_bob', 3));
+      await adapter.chat.write(async (tx) => {
+        await tx.raiseReadMarker('c1', 'u_bob', 3);
+        await tx.raiseDeliveredMarker('c1', 'u_bob', 4);
+      });
       const before = await observe(adapter);
+      expect(before.bobMentions).toHaveLength(2);
+      if (adapter.manifest.capabilities.search) expect(before.messageSearch).toHaveLength(3);
 
       const reopened = await reopen!();
       expect(await observe(reopened)).toEqual(before);
@@ -60,7 +71,7 @@ export const durabilityChecks = {
         refreshToken('h1', 'u_alice', 'd1', 10_000),
       );
       expect(await reopened.chat.write((tx) => tx.findDirectChannel('u_alice|u_bob'))).toEqual(before.direct);
-      expect((await reopened.chat.getMember('c1', 'u_bob'))?.readSeq).toBe(3);
+      expect(await reopened.chat.getMember('c1', 'u_bob')).toMatchObject({ readSeq: 3, deliveredSeq: 4 });
     },
     { needsReopen: true },
   ),

@@ -6,7 +6,9 @@ import { concurrencyChecks } from './concurrency.js';
 import { durabilityChecks } from './durability.js';
 import { historyChecks } from './history.js';
 import { lifecycleChecks } from './lifecycle.js';
+import { mentionChecks } from './mentions.js';
 import { rollbackChecks } from './rollback.js';
+import { searchChecks } from './search.js';
 import { syncChecks } from './sync.js';
 
 /**
@@ -22,6 +24,8 @@ export const storageChecks = {
   ...concurrencyChecks,
   ...historyChecks,
   ...syncChecks,
+  ...mentionChecks,
+  ...searchChecks,
   ...durabilityChecks,
 } satisfies Record<string, ConformanceCheck>;
 

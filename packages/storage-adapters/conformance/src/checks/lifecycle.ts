@@ -17,6 +17,9 @@ export const lifecycleChecks = {
       for (const flag of ['search', 'multiProcess', 'persistent'] as const) {
         expect(typeof manifest.capabilities[flag], flag).toBe('boolean');
       }
+      if (manifest.capabilities.search) {
+        expect(adapter.chat.searchMessages, 'search is declared: searchMessages').toBeTypeOf('function');
+      }
     },
   ),
 

@@ -24,6 +24,10 @@ async function snapshot(adapter: StorageAdapter) {
     bobHead: await chat.syncHead('u_bob'),
     aliceSync: await chat.readSync('u_alice', 0, 100),
     channelsOfAlice: await chat.listChannelsOf('u_alice'),
+    bobMentions: await chat.mentionsOf({ userId: 'u_bob', limit: 100 }),
+    bobSearch: adapter.manifest.capabilities.search
+      ? await chat.searchMessages?.({ userId: 'u_bob', limit: 100, text: 'doomed' })
+      : undefined,
   };
 }
 
@@ -42,10 +46,10 @@ export const rollbackChecks = {
       const failure = new Planned('planned failure');
       const doomed = adapter.chat.write(
         async (tx) => {
-          await tx.appendMessage(textMessage('c1', 'u_alice', { clientMsgId: 'cm-doomed' }), [
-            'u_alice',
-            'u_bob',
-          ]);
+          await tx.appendMessage(
+            textMessage('c1', 'u_alice', { clientMsgId: 'cm-doomed', text: 'doomed', mentions: ['u_bob'] }),
+            ['u_alice', 'u_bob'],
+          );
           await tx.appendMessage(textMessage('c1', 'u_bob'), ['u_bob']);
           await tx.insertChannel(channelRecord('c_new', { directKey: 'u_x|u_y' }));
           await tx.upsertMember(memberRecord('c1', 'u_carol'));
@@ -53,6 +57,7 @@ export const rollbackChecks = {
           await tx.deleteMember('c1', 'u_alice');
           await tx.renameChannel('c1', 'renamed');
           await tx.raiseReadMarker('c1', 'u_bob', 2);
+          await tx.raiseDeliveredMarker('c1', 'u_bob', 2);
           await yieldTurn();
           throw failure;
         },

@@ -114,6 +114,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'contract v2: members.delivered_seq, the mentions index, full-text search of message text',
+    sql: `
+      ALTER TABLE members ADD COLUMN delivered_seq INTEGER NOT NULL DEFAULT 0;
+
+      -- One row per (mentioned user, text message); mentionsOf walks it newest id first.
+      CREATE TABLE mentions (
+        user_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (user_id, message_id)
+      ) WITHOUT ROWID;
+      INSERT OR IGNORE INTO mentions (user_id, message_id, channel_id, seq)
+        SELECT j.value, m.id, m.channel_id, m.seq
+          FROM messages m, json_each(m.mentions) j
+         WHERE m.kind = 'text';
+
+      -- Contentless FTS5 index of text messages: the text lives only in messages (no second copy);
+      -- channel_id and seq are stored beside the index (contentless_unindexed) to find the row again.
+      -- Rows are never updated or deleted, which is all a contentless table needs to support.
+      -- Diacritics are kept, as PostgreSQL's 'simple' configuration keeps them.
+      CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, channel_id UNINDEXED, seq UNINDEXED,
+        content = '', contentless_unindexed = 1, tokenize = 'unicode61 remove_diacritics 0'
+      );
+      INSERT INTO messages_fts (text, channel_id, seq)
+        SELECT text, channel_id, seq FROM messages WHERE kind = 'text';
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

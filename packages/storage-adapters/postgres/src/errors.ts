@@ -1,0 +1,51 @@
+import { ErrorCode, NatterError } from '@natter/server-core';
+
+/** SQLSTATEs the adapter acts on. */
+const SQLSTATE = {
+  uniqueViolation: '23505',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+} as const;
+
+/** The SQLSTATE of a `pg` error, if any. */
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** True for a UNIQUE or PRIMARY KEY violation. */
+export function isUniqueViolation(error: unknown): boolean {
+  return sqlState(error) === SQLSTATE.uniqueViolation;
+}
+
+/**
+ * Thrown inside a write when a concurrent transaction committed a unique key (a channel id, a
+ * direct key, an idempotency key) after this one checked it was free. Running the write's function
+ * again sees that row (e.g. the core's `findDirectChannel` / `findByClientMsgId` then find it).
+ */
+export class ConcurrentInsert extends Error {
+  override readonly name = 'ConcurrentInsert';
+}
+
+/**
+ * Thrown by a write's second `appendMessage`. Every write holds the store's write lock shared; a
+ * write appending twice would take a channel row lock while holding the sync-head locks of its
+ * first append, an order that can deadlock with concurrent appenders (PostgreSQL detects it only
+ * after `deadlock_timeout`). So it is rolled back and run again holding the write lock exclusively:
+ * alone, it cannot deadlock. The core's writes append at most once and never pay this.
+ */
+export class NeedsExclusive extends Error {
+  override readonly name = 'NeedsExclusive';
+}
+
+/** Errors after which the whole `write()` function is run again in a new transaction. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof ConcurrentInsert || error instanceof NeedsExclusive) return true;
+  const state = sqlState(error);
+  return state === SQLSTATE.serializationFailure || state === SQLSTATE.deadlockDetected;
+}
+
+/** What a write that ran out of attempts rejects with: CONFLICT for a lost insert race, else the error. */
+export function exhausted(error: unknown): unknown {
+  return error instanceof ConcurrentInsert ? new NatterError(ErrorCode.CONFLICT, error.message) : error;
+}

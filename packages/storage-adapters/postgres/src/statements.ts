@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import type { SynchronousCommit } from './options.js';
+import { quoteIdentifier } from './schema/migrations.js';
+
+const USER_COLUMNS = 'id, username, display_name, password_hash, created_at';
+const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
+const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
+const MESSAGE_COLUMNS =
+  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at';
+
+/** `cols` with each column prefixed by `alias.`. */
+const prefixed = (alias: string, cols: string) =>
+  cols
+    .split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+
+/**
+ * Every SQL statement of the adapter, for one schema. Values are always `$n` parameters; the schema
+ * name, validated by the options, is the only text put into the SQL.
+ */
+export function statements(schema: string) {
+  const s = quoteIdentifier(schema);
+  const m = prefixed('m', MESSAGE_COLUMNS);
+  return {
+    epochInit: `INSERT INTO ${s}.meta (key, value) VALUES ('epoch', $1) ON CONFLICT (key) DO NOTHING`,
+    epoch: `SELECT value FROM ${s}.meta WHERE key = 'epoch'`,
+
+    // Accounts.
+    insertUser: `INSERT INTO ${s}.users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`,
+    userById: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1`,
+    usersByIds: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = ANY($1::text[])`,
+    userByUsername: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE username = $1`,
+    // Usernames with a prefix are one run of the ("C"-collated) index from the prefix on; the caller
+    // keeps the leading rows that match. No LIKE, so `%` and `_` stay literal.
+    usersFrom: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE username >= $1 ORDER BY username LIMIT $2`,
+    updateUser: `UPDATE ${s}.users SET display_name = coalesce($1, display_name),
+                   password_hash = coalesce($2, password_hash)
+                 WHERE id = $3 RETURNING ${USER_COLUMNS}`,
+    saveToken: `INSERT INTO ${s}.refresh_tokens (token_hash, user_id, device_id, expires_at)
+                VALUES ($1, $2, $3, $4)
+                ON CONFLICT (token_hash) DO UPDATE SET user_id = excluded.user_id,
+                  device_id = excluded.device_id, expires_at = excluded.expires_at`,
+    takeToken: `DELETE FROM ${s}.refresh_tokens WHERE token_hash = $1
+                RETURNING token_hash, user_id, device_id, expires_at`,
+    revokeUserTokens: `DELETE FROM ${s}.refresh_tokens WHERE user_id = $1`,
+    revokeDeviceTokens: `DELETE FROM ${s}.refresh_tokens WHERE user_id = $1 AND device_id = $2`,
+
+    // Channel and member reads (outside and inside writes).
+    channel: `SELECT ${CHANNEL_COLUMNS} FROM ${s}.channels WHERE id = $1`,
+    directChannel: `SELECT ${CHANNEL_COLUMNS} FROM ${s}.channels WHERE direct_key = $1`,
+    member: `SELECT ${MEMBER_COLUMNS} FROM ${s}.members WHERE channel_id = $1 AND user_id = $2`,
+    members: `SELECT ${MEMBER_COLUMNS} FROM ${s}.members WHERE channel_id = $1 ORDER BY user_id`,
+    channelsOf: `SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.direct_key,
+                        mb.role AS m_role, mb.joined_at AS m_joined_at, mb.joined_seq AS m_joined_seq,
+                        mb.read_seq AS m_read_seq, mb.delivered_seq AS m_delivered_seq
+                   FROM ${s}.members mb JOIN ${s}.channels c ON c.id = mb.channel_id
+                  WHERE mb.user_id = $1
+                  ORDER BY c.last_activity_at DESC, c.created_at DESC, c.id COLLATE "C"`,
+
+    // Message reads.
+    lastSeq: `SELECT last_seq FROM ${s}.channels WHERE id = $1`,
+    message: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE channel_id = $1 AND seq = $2`,
+    /** Messages with `$2 <= seq <= $3`, ascending. */
+    range: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE channel_id = $1 AND seq BETWEEN $2 AND $3
+             ORDER BY seq`,
+    countUnread: `SELECT count(*)::int AS n FROM ${s}.messages
+                   WHERE channel_id = $1 AND seq > $2 AND kind = 'text' AND sender_id <> $3`,
+    /** $1 user, $2 beforeId or null, $3 channelId or null, $4 limit. */
+    mentionsOf: `SELECT ${m}
+                   FROM ${s}.mentions x
+                   JOIN ${s}.members mb ON mb.channel_id = x.channel_id AND mb.user_id = x.user_id
+                   JOIN ${s}.messages m ON m.channel_id = x.channel_id AND m.seq = x.seq
+                  WHERE x.user_id = $1 AND x.seq >= mb.joined_seq
+                    AND ($2::text IS NULL OR x.message_id < $2::text)
+                    AND ($3::text IS NULL OR x.channel_id = $3::text)
+                  ORDER BY x.message_id DESC LIMIT $4`,
+    /**
+     * $1 user, $2 beforeId or null, $3 channelId or null, $4 limit, $5 words separated by spaces.
+     * The words pass through the same normalisation as the indexed text, then `plainto_tsquery`:
+     * every word must match, and no character of the input is query syntax.
+     */
+    searchMessages: `SELECT ${m}
+                       FROM ${s}.messages m
+                       JOIN ${s}.members mb ON mb.channel_id = m.channel_id AND mb.user_id = $1
+                      WHERE m.search @@ plainto_tsquery('simple'::regconfig,
+                              regexp_replace($5::text, '[^[:alnum:]]+', ' ', 'g'))
+                        AND m.kind = 'text' AND m.seq >= mb.joined_seq
+                        AND ($2::text IS NULL OR m.id < $2::text)
+                        AND ($3::text IS NULL OR m.channel_id = $3::text)
+                      ORDER BY m.id DESC LIMIT $4`,
+    syncHead: `SELECT head FROM ${s}.sync_heads WHERE user_id = $1`,
+    syncAfter: `SELECT l.pos, ${m}
+                  FROM ${s}.sync_log l JOIN ${s}.messages m ON m.channel_id = l.channel_id AND m.seq = l.seq
+                 WHERE l.user_id = $1 AND l.pos > $2
+                 ORDER BY l.pos LIMIT $3`,
+    clientMsg: `SELECT c.sender_pos, ${m}
+                  FROM ${s}.client_msgs c JOIN ${s}.messages m ON m.channel_id = c.channel_id AND m.seq = c.seq
+                 WHERE c.sender_id = $1 AND c.client_msg_id = $2`,
+
+    // Writes (inside a transaction).
+    channelTaken: `SELECT 1 FROM ${s}.channels WHERE id = $1 OR direct_key = $2 LIMIT 1`,
+    insertChannel: `INSERT INTO ${s}.channels (id, kind, name, created_by, created_at, direct_key, last_activity_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $5) ON CONFLICT DO NOTHING RETURNING id`,
+    renameChannel: `UPDATE ${s}.channels SET name = $1 WHERE id = $2`,
+    upsertMember: `INSERT INTO ${s}.members (${MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   ON CONFLICT (channel_id, user_id) DO UPDATE SET
+                     role = excluded.role, joined_at = excluded.joined_at, joined_seq = excluded.joined_seq,
+                     read_seq = excluded.read_seq, delivered_seq = excluded.delivered_seq`,
+    deleteMember: `DELETE FROM ${s}.members WHERE channel_id = $1 AND user_id = $2`,
+    raiseReadMarker: `UPDATE ${s}.members SET read_seq = greatest(read_seq, $1)
+                       WHERE channel_id = $2 AND user_id = $3 RETURNING read_seq AS marker`,
+    raiseDeliveredMarker: `UPDATE ${s}.members SET delivered_seq = greatest(delivered_seq, $1)
+                            WHERE channel_id = $2 AND user_id = $3 RETURNING delivered_seq AS marker`,
+    clientMsgTaken: `SELECT 1 FROM ${s}.client_msgs WHERE sender_id = $1 AND client_msg_id = $2`,
+    /** Takes the channel's row lock until commit: the next seq is allocated in commit order. */
+    nextSeq: `UPDATE ${s}.channels SET last_seq = last_seq + 1, last_activity_at = $1
+               WHERE id = $2 RETURNING last_seq`,
+    /**
+     * Advances the heads of the distinct recipients ($1, with how many entries each gets in $2) and
+     * writes their sync-log entries for message ($3 channel, $4 seq), in one statement: the head rows
+     * stay locked until COMMIT, so the fewer round trips after this point, the shorter other appends
+     * to these users wait. Heads are locked in user id order, so concurrent single appends never
+     * deadlock on them. Returns each user's new head.
+     */
+    advanceHeads: `WITH counts AS (
+                     SELECT u.user_id, u.n FROM unnest($1::text[], $2::bigint[]) AS u (user_id, n)
+                   ), heads AS (
+                     INSERT INTO ${s}.sync_heads AS h (user_id, head)
+                     SELECT user_id, n FROM counts ORDER BY user_id COLLATE "C"
+                     ON CONFLICT (user_id) DO UPDATE SET head = h.head + excluded.head
+                     RETURNING h.user_id, h.head
+                   ), entries AS (
+                     INSERT INTO ${s}.sync_log (user_id, pos, channel_id, seq)
+                     SELECT heads.user_id, heads.head - counts.n + k, $3::text, $4::bigint
+                       FROM heads JOIN counts ON counts.user_id = heads.user_id
+                      CROSS JOIN LATERAL generate_series(1, counts.n) AS k
+                   )
+                   SELECT user_id, head FROM heads`,
+    insertMessage: `INSERT INTO ${s}.messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    insertClientMsg: `INSERT INTO ${s}.client_msgs (sender_id, client_msg_id, channel_id, seq, sender_pos)
+                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1 AS inserted`,
+    insertMentions: `INSERT INTO ${s}.mentions (user_id, message_id, channel_id, seq)
+                     SELECT DISTINCT u, $2::text, $3::text, $4::bigint FROM unnest($1::text[]) AS u
+                     ON CONFLICT DO NOTHING`,
+  } as const;
+}
+
+/** The statements of one schema. */
+export type Statements = ReturnType<typeof statements>;
+
+/** First key of natter's advisory locks (two-key form): "natr". */
+const ADVISORY_CLASS = 0x6e617472;
+
+/**
+ * The BEGIN of a write, with the store's write lock (an advisory lock keyed by the schema name,
+ * taken before any row lock): shared by ordinary writes, exclusive for a write that appends more
+ * than once (see `NeedsExclusive`), and the `synchronous_commit` option. Sent as one simple query,
+ * so it costs one round trip; the lock keys are numbers computed here and the setting one of a fixed
+ * list of words, nothing from outside.
+ */
+export function beginWrite(
+  schema: string,
+  synchronousCommit: SynchronousCommit | undefined,
+): { shared: string; exclusive: string } {
+  const objid = createHash('sha256').update(schema).digest().readInt32BE(0);
+  const begin =
+    synchronousCommit === undefined
+      ? 'BEGIN ISOLATION LEVEL READ COMMITTED'
+      : `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = ${synchronousCommit}`;
+  return {
+    shared: `${begin}; SELECT pg_advisory_xact_lock_shared(${ADVISORY_CLASS}, ${objid})`,
+    exclusive: `${begin}; SELECT pg_advisory_xact_lock(${ADVISORY_CLASS}, ${objid})`,
+  };
+}

@@ -1,0 +1,51 @@
+import { runStorageConformance } from '@natter/storage-conformance';
+import { afterAll, describe } from 'vitest';
+import { createPostgresStorage } from '../src/index.js';
+import { migrate } from '../src/schema/migrations.js';
+import { adminPool, dropSchema, PG_URL, pgSuitesRun, uniqueSchema } from './pg.js';
+
+if (await pgSuitesRun()) {
+  const admin = adminPool();
+  // Every test gets its own new schema. Creating one (DDL, fsync) and dropping one take a while, so
+  // the next schema is migrated while a test runs and drops finish in the background; the adapter's
+  // own open() then finds its schema current (migrations from empty are covered by storage.test.ts).
+  const ready: Array<Promise<string>> = [];
+  /** Drops in flight; each settles with its error (if any), reported after the suite. */
+  const dropping: Array<Promise<unknown>> = [];
+  const drop = (schema: string) =>
+    dropping.push(
+      dropSchema(admin, schema).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
+  const prepare = async () => {
+    const schema = uniqueSchema();
+    await migrate(admin, schema);
+    return schema;
+  };
+  afterAll(async () => {
+    for (const schema of await Promise.all(ready.splice(0))) drop(schema);
+    const errors = (await Promise.all(dropping)).filter((e) => e !== undefined);
+    await admin.end();
+    if (errors.length > 0) throw errors[0];
+  });
+  runStorageConformance({
+    name: 'postgres',
+    factory: async () => {
+      const next = ready.shift() ?? prepare();
+      ready.push(prepare());
+      const schema = await next;
+      const create = () => createPostgresStorage({ connectionString: PG_URL, schema, maxPoolSize: 8 });
+      return {
+        adapter: create(),
+        reopen: async () => create(),
+        cleanup: async () => {
+          drop(schema);
+        },
+      };
+    },
+  });
+} else {
+  describe.skip('storage conformance: postgres (PostgreSQL unreachable, see the warning)', () => {});
+}
