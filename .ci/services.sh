@@ -27,4 +27,17 @@ if ! up 4222; then
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log || true
   wait_for 4222 NATS
 fi
+if ! up 2181; then
+  echo "starting ZooKeeper"
+  if [ ! -x /usr/share/zookeeper/bin/zkServer.sh ]; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zookeeper; } >/dev/null 2>&1 \
+      || echo "WARNING: could not install zookeeper" >&2
+  fi
+  mkdir -p /var/lib/zookeeper-ci/data /var/log/zookeeper
+  printf '%s\n' 'tickTime=2000' 'dataDir=/var/lib/zookeeper-ci/data' 'clientPort=2181' \
+    'clientPortAddress=127.0.0.1' 'admin.enableServer=false' >/var/lib/zookeeper-ci/zoo.cfg
+  ZOO_LOG_DIR=/var/log/zookeeper SERVER_JVMFLAGS="-Xmx256m" \
+    /usr/share/zookeeper/bin/zkServer.sh start /var/lib/zookeeper-ci/zoo.cfg >/dev/null 2>&1 || true
+  wait_for 2181 ZooKeeper
+fi
 echo "services ready"

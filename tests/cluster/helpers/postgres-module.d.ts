@@ -1,0 +1,5 @@
+/** Resolved by the child-process bundler to `@natter/storage-postgres`'s source, or to a stub without it. */
+declare module 'natter-test:postgres' {
+  import type { PostgresFactory } from './storage.js';
+  export const createPostgresStorage: PostgresFactory | undefined;
+}

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StorageAdapter } from '@natter/server-core';
+import { createSqliteStorage } from '@natter/storage-sqlite';
+
+/** The message store every node of a test cluster shares. */
+export type StoreSpec = { kind: 'postgres'; url: string; schema: string } | { kind: 'sqlite'; path: string };
+
+/** `createPostgresStorage` of `@natter/storage-postgres`, when that package is available. */
+export type PostgresFactory = (options: { connectionString: string; schema?: string }) => StorageAdapter;
+
+/** Opens an adapter over the shared store (not yet opened: the server opens it). */
+export function openStore(spec: StoreSpec, postgres: PostgresFactory | undefined): StorageAdapter {
+  if (spec.kind === 'sqlite') return createSqliteStorage({ path: spec.path });
+  if (!postgres) throw new Error('the store is PostgreSQL but @natter/storage-postgres is not available');
+  return postgres({ connectionString: spec.url, schema: spec.schema });
+}
+
+/**
+ * Several in-process servers over ONE adapter: each calls open() and close(); only the first open and the
+ * last close reach the adapter. (better-sqlite3 is synchronous, so two connections to one file in one
+ * process would wait on each other's lock with the event loop blocked; one shared adapter is the
+ * in-process stand-in for a shared database. Child processes open the file themselves.)
+ */
+export function sharedAdapter(adapter: StorageAdapter): () => StorageAdapter {
+  let users = 0;
+  let opening: Promise<void> | undefined;
+  return () => {
+    let mine = false;
+    return {
+      manifest: adapter.manifest,
+      accounts: adapter.accounts,
+      chat: adapter.chat,
+      async open() {
+        if (mine) return;
+        mine = true;
+        users++;
+        opening ??= adapter.open();
+        await opening;
+      },
+      async close() {
+        if (!mine) return;
+        mine = false;
+        if (--users === 0) {
+          opening = undefined;
+          await adapter.close();
+        }
+      },
+    };
+  };
+}
+
+/** Loads `createPostgresStorage` when `@natter/storage-postgres` is importable; undefined otherwise. */
+export async function loadPostgresFactory(): Promise<PostgresFactory | undefined> {
+  const specifier = '@natter/storage-postgres';
+  try {
+    const mod = (await import(/* @vite-ignore */ specifier)) as { createPostgresStorage?: PostgresFactory };
+    return typeof mod.createPostgresStorage === 'function' ? mod.createPostgresStorage : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A store for one test file: PostgreSQL (own schema) when available, else a SQLite file in a temp dir. */
+export interface TestStore {
+  spec: StoreSpec;
+  postgres: PostgresFactory | undefined;
+  /** An adapter for one in-process node. */
+  forNode(): StorageAdapter;
+  /** Drops the schema or deletes the file. */
+  cleanup(): Promise<void>;
+}
+
+export async function createTestStore(label: string, pgUrl: string, pgUp: boolean): Promise<TestStore> {
+  const postgres = pgUp ? await loadPostgresFactory() : undefined;
+  if (postgres) {
+    const schema = `natter_${label.replace(/\W/g, '_')}_${Date.now().toString(36)}${process.pid}`;
+    const spec: StoreSpec = { kind: 'postgres', url: pgUrl, schema };
+    return {
+      spec,
+      postgres,
+      forNode: () => openStore(spec, postgres),
+      cleanup: () => dropSchema(pgUrl, schema),
+    };
+  }
+  if (process.env.NATTER_CLUSTER_STORE === 'postgres') {
+    throw new Error(
+      'NATTER_CLUSTER_STORE=postgres but @natter/storage-postgres or PostgreSQL is not available',
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), `natter-${label}-`));
+  const spec: StoreSpec = { kind: 'sqlite', path: join(dir, 'natter.db') };
+  const share = sharedAdapter(createSqliteStorage({ path: spec.path }));
+  return {
+    spec,
+    postgres: undefined,
+    forNode: share,
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const specifier = 'pg';
+  const pg = (await import(/* @vite-ignore */ specifier)) as {
+    default: { Client: new (o: { connectionString: string }) => PgClient };
+  };
+  const client = new pg.default.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string): Promise<unknown>;
+  end(): Promise<void>;
+}
