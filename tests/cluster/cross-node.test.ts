@@ -150,9 +150,7 @@ for (const broker of BROKERS) {
       expect(listed.t === 'presence.list' && listed.users[0]?.status).toBe('online');
     });
 
-    // Fails today: ChatSession relays typing through the node's LocalHub only (see the report / docs/scaling.md).
-    // When server-core routes typing through its EphemeralSink, this starts passing: turn `it.fails` into `it`.
-    it.fails('typing indicators reach members on other nodes', async () => {
+    it('typing indicators reach members on other nodes', async () => {
       const [alice, bob] = (await users(cluster.nodes[0]!.url, 2, 'ty')) as [TestUser, TestUser];
       const channel = await openDirect(cluster.nodes[0]!.url, alice, bob);
       const a = await device('alice', alice, at(0));

@@ -29,6 +29,11 @@ export interface ClusterOptions {
   registry?: NodeRegistry;
   /** Unique id of this node. @default a random id */
   nodeId?: string;
+  /**
+   * Whether this node registers itself for discovery. `false` makes an API-only node that reads the registry
+   * to answer `GET /v1/discovery` but never receives chat clients. @default true
+   */
+  announce?: boolean;
   /** Connections this node is sized for, announced to discovery. @default 10000 */
   capacity?: number;
   /** How long a registry entry lives without renewal, ms; renewed every third of it. @default 6000 */

@@ -77,7 +77,7 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
   const hub = new LocalHub<ChatSession>();
   const nodeId = options.cluster?.nodeId ?? newPrefixedId('node');
   const cluster = options.cluster
-    ? new ClusterSink(nodeId, hub, options.cluster.broker, logger, metrics)
+    ? new ClusterSink(nodeId, hub, options.cluster.broker, logger, metrics, storage.chat)
     : undefined;
   const live: DeliverySink & EphemeralSink = cluster ?? hub;
   const service = new ChatService({
@@ -132,7 +132,7 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
         };
   const announce = async () => {
     const info = nodeInfo();
-    if (!registry || !info || draining) return;
+    if (!registry || !info || draining || options.cluster?.announce === false) return;
     try {
       await registry.heartbeat(info, registryTtlMs);
     } catch (err) {
@@ -171,6 +171,7 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
         presence,
         chat: storage.chat,
         hub,
+        ephemeral: live,
         config,
         logger,
         metrics,

@@ -3,7 +3,8 @@ import type { Delivery, DeliveryOrigin, DeliverySink } from '../chat/delivery.js
 import type { LocalHub } from '../chat/local-hub.js';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
-import type { Broker } from '../ports/broker.js';
+import { type Broker, BrokerErrorCode } from '../ports/broker.js';
+import type { ChatStore } from '../ports/storage.js';
 import type { EphemeralSink } from '../presence/presence-service.js';
 
 /** What travels on a user's topic. */
@@ -29,11 +30,37 @@ export class ClusterSink implements DeliverySink, EphemeralSink {
     private readonly broker: Broker,
     private readonly logger: Logger,
     private readonly metrics: NatterMetrics,
+    private readonly chat?: ChatStore,
   ) {
     broker.onError((err) => {
-      metrics.errors.inc({ code: 'broker_error' });
-      logger.warn({ err }, 'broker error');
+      const code = (err as { code?: unknown }).code;
+      metrics.errors.inc({ code: typeof code === 'string' ? code : 'broker_error' });
+      if (code === BrokerErrorCode.RECONNECTED) {
+        logger.info('broker reconnected; nudging devices to check for gaps');
+        void this.nudgeFollowedUsers();
+      } else {
+        logger.warn({ err }, 'broker error');
+      }
     });
+  }
+
+  /**
+   * After a broker blip, publishes dropped in between are gone; a device detects a gap only when a later entry
+   * arrives. Re-sending each followed user's newest entry to their local devices makes that happen now: devices
+   * that have it drop it as a duplicate, the others see the gap and sync.
+   */
+  private async nudgeFollowedUsers(): Promise<void> {
+    if (!this.chat) return;
+    for (const userId of this.subscriptions.keys()) {
+      try {
+        const head = await this.chat.syncHead(userId);
+        if (head === 0) continue;
+        const [entry] = await this.chat.readSync(userId, head - 1, 1);
+        if (entry) this.hub.deliver([{ userId, entry }]);
+      } catch (err) {
+        this.fail('nudge', err);
+      }
+    }
   }
 
   /** Starts receiving a user's traffic from other nodes (first local connection of the user). */

@@ -1,3 +1,17 @@
+/** Codes broker adapters put on the errors they report through `onError` and reject with. */
+export const BrokerErrorCode = {
+  /** The broker cannot be reached; publishes fail until it is back. */
+  UNREACHABLE: 'NATTER_BROKER_UNREACHABLE',
+  /** The connection came back: messages published meanwhile may have been dropped. */
+  RECONNECTED: 'NATTER_BROKER_RECONNECTED',
+  /** Used after `close()`. */
+  CLOSED: 'NATTER_BROKER_CLOSED',
+  /** A subscriber's handler threw. */
+  HANDLER_FAILED: 'NATTER_BROKER_HANDLER_FAILED',
+  /** A payload or topic the adapter refuses. */
+  BAD_DATA: 'NATTER_BROKER_BAD_DATA',
+} as const;
+
 /**
  * Publish/subscribe between chat nodes. The whole contract: publish bytes to a topic, subscribe a handler
  * to a topic, report errors. Delivery may be at-most-once (Redis pub/sub drops during a blip): natter's

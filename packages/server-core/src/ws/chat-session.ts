@@ -18,7 +18,7 @@ import type { NatterMetrics } from '../observability/metrics.js';
 import type { Principal } from '../ports/authenticator.js';
 import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
 import type { ChatStore } from '../ports/storage.js';
-import type { PresenceService } from '../presence/presence-service.js';
+import type { EphemeralSink, PresenceService } from '../presence/presence-service.js';
 
 /** What a session needs from the server. */
 export interface SessionDeps {
@@ -29,6 +29,8 @@ export interface SessionDeps {
   config: ResolvedConfig;
   logger: Logger;
   metrics: NatterMetrics;
+  /** Where presence-like ephemeral frames (typing) go: the hub on one node, the broker when scaled out. */
+  ephemeral: EphemeralSink;
   /** Cross-node routing: subscribe to the user's traffic before the snapshot, unsubscribe after the last close. */
   routing?: { follow(userId: string): Promise<void>; unfollow(userId: string): void };
 }
@@ -84,7 +86,11 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
     this.deps.metrics.connections.inc();
     try {
       await this.deps.routing?.follow(this.userId);
-      await this.deps.presence.connected(this);
+      // Presence is a nicety: a presence-store outage must not refuse sessions that storage can serve.
+      await this.deps.presence.connected(this).catch((err: unknown) => {
+        this.deps.metrics.errors.inc({ code: 'presence_failed' });
+        this.deps.logger.warn({ err, userId: this.userId }, 'presence update failed');
+      });
       const head = await this.deps.chat.syncHead(this.userId);
       this.connection.send({
         t: 'hello',
@@ -211,7 +217,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
         if (this.typingLimiter.take() > 0) return; // dropped silently: a missed typing blip harms no one
         const memberIds = await service.memberIdsFor(this.userId, frame.channelId);
         const active = frame.active ?? true;
-        this.deps.hub.sendToUsers(
+        this.deps.ephemeral.sendToUsers(
           memberIds.filter((id) => id !== this.userId),
           {
             t: 'typing',
