@@ -11,9 +11,11 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createLogger, createNatterServer } from '@natter/server-core';
+import { createPushGateway } from '@natter/push';
 import { createSqliteStorage } from '@natter/storage-sqlite';
 import { DEMO_PASSWORD, DEMO_USERS, demoUsersEnabled, seedDemo } from './demo-seed.js';
 import { createStaticSite, isBuiltSite, missingSite } from './static-site.js';
+import { loadVapidKeys } from './vapid.js';
 
 const logger = createLogger({ name: 'natter-reference-server' });
 const port = Number(process.env.PORT ?? 8080);
@@ -51,6 +53,21 @@ function webRoot(): string {
   }
 }
 
+/**
+ * Push notifications for offline users: Web Push with VAPID keys kept in the data directory, and the signed
+ * webhook when `NATTER_PUSH_WEBHOOK_URL` and `NATTER_PUSH_WEBHOOK_SECRET` are set. `NATTER_PUSH=0` turns it off.
+ */
+function pushGateway() {
+  const keys = loadVapidKeys(join(dataDir, 'vapid.json'));
+  const webhookUrl = process.env.NATTER_PUSH_WEBHOOK_URL;
+  const webhookSecret = process.env.NATTER_PUSH_WEBHOOK_SECRET;
+  return createPushGateway({
+    dataPath: join(dataDir, 'push.db'),
+    webPush: { vapid: { subject: process.env.NATTER_VAPID_SUBJECT ?? 'mailto:admin@localhost', ...keys } },
+    ...(webhookUrl && webhookSecret ? { webhook: { url: webhookUrl, secret: webhookSecret } } : {}),
+  });
+}
+
 async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new RangeError(`PORT must be 0-65535, got ${process.env.PORT}`);
@@ -63,6 +80,7 @@ async function main(): Promise<void> {
     logger,
     ...(allowedOrigins ? { allowedOrigins } : {}),
     ...(presenceGraceMs !== undefined ? { presence: { graceMs: presenceGraceMs } } : {}),
+    ...(process.env.NATTER_PUSH === '0' ? {} : { push: pushGateway() }),
   });
 
   const root = webRoot();

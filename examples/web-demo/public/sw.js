@@ -63,3 +63,34 @@ self.addEventListener('fetch', (event) => {
     );
   }
 });
+
+// Web Push: the payload carries ids and counts only (no message text), so the notification says how many
+// new messages wait; opening it focuses the app, which syncs. The notification `tag` collapses per channel.
+self.addEventListener('push', (event) => {
+  let payload = {};
+  try {
+    payload = event.data ? event.data.json() : {};
+  } catch {
+    payload = {};
+  }
+  if (payload.type !== 'natter.message') return;
+  const count = Number(payload.count) || 1;
+  const body = count === 1 ? 'You have a new message' : `You have ${count} new messages`;
+  event.waitUntil(
+    self.registration.showNotification('natter', {
+      body,
+      tag: `natter:${payload.channelId}`,
+      data: { channelId: payload.channelId },
+    }),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((w) => 'focus' in w);
+      return open ? open.focus() : self.clients.openWindow('/');
+    }),
+  );
+});

@@ -1,8 +1,8 @@
 /**
- * Where Web Push plugs into the demo. Push notifications are a separate piece of work (the push issue): it
- * will fetch the VAPID key (`client.http.vapidPublicKey()`), subscribe through the service worker
- * (`public/sw.js` then handles `push` and `notificationclick`) and register the subscription with
- * `client.http.registerPush(...)`. Until then the hook does nothing.
+ * Web Push in the demo. Once the user allows notifications, the page subscribes through the service worker
+ * with the server's VAPID key and registers the subscription with the server; `public/sw.js` shows the
+ * notification (ids and counts only) and focuses the app when it is clicked. The server notifies a user only
+ * when none of their devices is online, so a closed tab is what gets notified.
  */
 import type { ChatClient } from '@natter/client';
 
@@ -14,8 +14,53 @@ export interface PushHook {
   signedOut(): Promise<void>;
 }
 
-/** The hook in use: none yet. */
+function base64UrlToBytes(text: string): Uint8Array<ArrayBuffer> {
+  const padded = text
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .padEnd(Math.ceil(text.length / 4) * 4, '=');
+  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+}
+
+/** Subscribes this browser and registers it with the server. Quietly does nothing where push is unavailable. */
+async function subscribe(client: ChatClient, registration: ServiceWorkerRegistration): Promise<void> {
+  const key = await client.http.vapidPublicKey().catch(() => undefined);
+  if (!key) return; // the server has no Web Push configured
+  const subscription =
+    (await registration.pushManager.getSubscription()) ??
+    (await registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: base64UrlToBytes(key),
+    }));
+  const json = subscription.toJSON();
+  if (!json.endpoint || !json.keys?.p256dh || !json.keys.auth) return;
+  await client.http.registerPush({
+    kind: 'webpush',
+    endpoint: json.endpoint,
+    keys: { p256dh: json.keys.p256dh, auth: json.keys.auth },
+  });
+}
+
+/** The demo's hook: asks for permission on the first click after signing in, never on load. */
 export const pushHook: PushHook = {
-  signedIn: async () => {},
-  signedOut: async () => {},
+  async signedIn(client, registration) {
+    if (!registration || !('PushManager' in window) || !('Notification' in window)) return;
+    if (Notification.permission === 'granted') {
+      await subscribe(client, registration).catch(() => {});
+      return;
+    }
+    if (Notification.permission !== 'default') return;
+    // Browsers only grant the prompt inside a user gesture.
+    const ask = () => {
+      void Notification.requestPermission().then((answer) => {
+        if (answer === 'granted') void subscribe(client, registration).catch(() => {});
+      });
+    };
+    window.addEventListener('click', ask, { once: true });
+  },
+  async signedOut() {
+    if (!('serviceWorker' in navigator)) return;
+    const registration = await navigator.serviceWorker.getRegistration();
+    await (await registration?.pushManager.getSubscription())?.unsubscribe();
+  },
 };
