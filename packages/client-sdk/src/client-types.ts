@@ -1,10 +1,11 @@
 import type { Codec, CodecName, Message, PresenceInfo } from '@natter/protocol';
 import type { Backoff, BackoffOptions } from './backoff.js';
+import type { ChannelAddedReason } from './cache.js';
 import type { StateChange, TokenProvider } from './connection.js';
 import type { HistoryPage, Session } from './http.js';
 import type { AckEvent, OutboxEvent } from './outbox.js';
 import type { ReceiptEvent, TypingEvent } from './presence.js';
-import type { ClientStore } from './store.js';
+import type { CachedChannel, ClientStore } from './store.js';
 import type { StorageErrorEvent } from './stores/resilient.js';
 import type { EntrySource, ResyncEvent } from './sync.js';
 import type { FetchLike, WebSocketConstructor } from './transport.js';
@@ -34,12 +35,24 @@ export interface ChatClientOptions {
   getToken?: TokenProvider;
   /** A session saved from an earlier `session` event, to resume without logging in again. */
   session?: Session;
+  /**
+   * Reads the newest session the app saved, for clients that share one session (browser tabs): consulted
+   * before every refresh and after a refused one, and a newer saved session is used instead of refreshing
+   * (refresh tokens are one-time). Refreshes are serialized with the Web Locks API where there is one. See
+   * "Several tabs" in docs/client.md. @default none
+   */
+  loadSession?: () => Session | undefined | Promise<Session | undefined>;
   /** Reconnect delay, or options of the default full-jitter backoff. @default { baseMs: 500, maxMs: 30000 } */
   backoff?: Backoff | BackoffOptions;
   /** Ping interval, ms. @default the server's `heartbeatIntervalMs` (20000) */
   heartbeatIntervalMs?: number;
   /** A ping without pong for this long marks the connection dead, ms. @default 10000 */
   pongTimeoutMs?: number;
+  /**
+   * When the runtime reports a network change (`offline`, or `online` while open) the client pings at once;
+   * no pong within this long marks the connection dead, ms. @default 3000
+   */
+  probeTimeoutMs?: number;
   /** Time allowed from socket creation to `hello`, ms. @default 10000 */
   handshakeTimeoutMs?: number;
   /** Time allowed for a request's answer, ms. @default 15000 */
@@ -80,14 +93,29 @@ export interface ChatClientEvents {
   error: Error;
   /** Local storage failed; the client degraded (see `action`) and keeps working. */
   'storage-error': StorageErrorEvent;
-  /** The built-in session changed (login, refresh, logout); save it to resume later. `undefined` when it ended. */
+  /**
+   * The built-in session changed (login, every refresh, logout); save it to resume later, and share it with
+   * other tabs (`setSession`). `undefined` when it ended. Not emitted for sessions the app handed in.
+   */
   session: Session | undefined;
+  /**
+   * A channel appeared in the cache through sync: `created` (its creation entry), or `joined` (the user was
+   * added to a channel the cache did not know; emitted once the channel has been fetched).
+   */
+  channel: ChannelAddedEvent;
   /** Someone in one of the user's channels is typing (or stopped). */
   typing: TypingEvent;
   /** The presence of a user who shares a small channel with the user changed. */
   presence: PresenceInfo;
   /** A member's read or delivery marker rose (including the user's own, from another device). */
   receipt: ReceiptEvent;
+}
+
+/** Payload of the `channel` event. */
+export interface ChannelAddedEvent {
+  /** The channel as now cached: `cachedChannels()` includes it. */
+  channel: CachedChannel;
+  reason: ChannelAddedReason;
 }
 
 /** Counters for monitoring. */

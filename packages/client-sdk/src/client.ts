@@ -34,6 +34,8 @@ import { SyncEngine } from './sync.js';
 import type { FetchLike, WebSocketConstructor } from './transport.js';
 
 const META_DEVICE = 'deviceId';
+// Joined channels fetched with one request each up to this many at once; more take one channel list.
+const JOIN_FETCH_ONE_BY_ONE = 3;
 
 /**
  * The natter client: a thin facade over the connection, sync, outbox, cache and realtime parts.
@@ -61,6 +63,10 @@ export class ChatClient {
   private device: string | undefined;
   private user: string | undefined;
   private opens = 0;
+  private closing = false;
+  /** Joined channels waiting to be fetched, in one batch. */
+  private readonly joinQueue = new Set<string>();
+  private removePageHide: (() => void) | undefined;
 
   constructor(options: ChatClientOptions) {
     const now = options.now ?? Date.now;
@@ -75,13 +81,17 @@ export class ChatClient {
     this.store = new ResilientStore(options.store ?? new MemoryStore(), (e) =>
       this.events.emit('storage-error', e),
     );
-    this.cache = new ChatCache(this.store, () => this.user);
+    this.cache = new ChatCache(this.store, () => this.user, {
+      onJoined: (channelIds) => this.fetchJoined(channelIds),
+      onChannelAdded: (channel, reason) => this.events.emit('channel', { channel, reason }),
+    });
     this.device = options.deviceId;
     this.user = options.session?.user.id;
     this.auth = new Auth({
       http: this.http,
       ...(options.getToken ? { getToken: options.getToken } : {}),
       ...(options.session ? { session: options.session } : {}),
+      ...(options.loadSession ? { loadSession: options.loadSession } : {}),
       now,
       onSession: (session) => {
         if (session) this.adoptSession(session);
@@ -104,6 +114,7 @@ export class ChatClient {
         ? { heartbeatIntervalMs: options.heartbeatIntervalMs }
         : {}),
       pongTimeoutMs: options.pongTimeoutMs ?? 10_000,
+      probeTimeoutMs: options.probeTimeoutMs ?? 3_000,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
       tokenInHeader: options.tokenInHeader ?? false,
@@ -137,6 +148,7 @@ export class ChatClient {
       retryDelay,
       leaseMs: options.outboxLeaseMs ?? 20_000,
       ackTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      isLive: () => this.connection.status === 'open' && this.sync.status === 'live',
       onStatus: (event) => this.events.emit('outbox', event),
       onAck: (event) => this.events.emit('ack', event),
       onError,
@@ -231,6 +243,20 @@ export class ChatClient {
     return session.user;
   }
 
+  /**
+   * Hands the client a newer session of the same user, obtained elsewhere: typically another tab's refresh,
+   * shared through localStorage or a BroadcastChannel (see "Several tabs" in docs/client.md). Refresh tokens
+   * are one-time, so a client must not refresh with a token another client already used. Returns false, and
+   * changes nothing, when the session is not newer than the current one (an echo, or out of order). Emits no
+   * `session` event. After the session had ended (status `closed`, reason `unauthorized`) call `connect()`.
+   * @throws NatterError NATTER_BAD_REQUEST for a session of another user (create a new client for that).
+   */
+  setSession(session: Session): boolean {
+    if (!this.auth.adopt(session)) return false;
+    this.adoptSession(session);
+    return true;
+  }
+
   /** Logs out on the server, closes the client and ends the session. Local data stays. */
   async logout(allDevices = false): Promise<void> {
     try {
@@ -244,6 +270,8 @@ export class ChatClient {
   /** Starts connecting (and reconnecting until `close()`); resolves once local data is loaded. */
   async connect(): Promise<void> {
     await this.ready;
+    this.closing = false;
+    this.listenForPageHide();
     this.connection.connect();
   }
 
@@ -267,6 +295,9 @@ export class ChatClient {
    * next run; their `acked` promises reject with `NATTER_CLIENT_CLOSED`.
    */
   async close(): Promise<void> {
+    this.closing = true;
+    this.removePageHide?.();
+    this.removePageHide = undefined;
     this.outbox.stop();
     this.realtime.close();
     this.connection.close();
@@ -458,6 +489,9 @@ export class ChatClient {
       this.sync.onOpen(hello);
       this.outbox.onOpen();
       this.realtime.onOpen();
+      // Joined channels whose fetch failed (offline) are fetched again.
+      const joining = this.cache.joiningIds();
+      if (joining.length > 0) this.fetchJoined(joining);
     });
     c.on('frame', (frame) => {
       if (frame.t === 'msg' || frame.t === 'ack') this.sync.onLive(frame.entry);
@@ -482,6 +516,67 @@ export class ChatClient {
     if (session.deviceId && session.deviceId !== this.device) {
       this.device = session.deviceId;
       void this.store.setMeta(META_DEVICE, session.deviceId);
+    }
+  }
+
+  /**
+   * Releases this client's outbox leases when the page goes away (`pagehide`; browsers only), so the reloaded
+   * page, a new client, sends the pending messages at once instead of after `outboxLeaseMs`.
+   */
+  private listenForPageHide(): void {
+    if (this.removePageHide) return;
+    const target = globalThis as {
+      addEventListener?: (type: string, fn: () => void) => void;
+      removeEventListener?: (type: string, fn: () => void) => void;
+    };
+    if (typeof target.addEventListener !== 'function') return;
+    const onPageHide = () => void this.outbox.releaseLeases();
+    target.addEventListener('pagehide', onPageHide);
+    this.removePageHide = () => target.removeEventListener?.('pagehide', onPageHide);
+  }
+
+  /** Fetches channels the user was added to that the cache did not know, batched (see `channel` event). */
+  private fetchJoined(channelIds: readonly string[]): void {
+    const idle = this.joinQueue.size === 0;
+    for (const id of channelIds) this.joinQueue.add(id);
+    if (idle) setTimeout(() => void this.flushJoined(), 0);
+  }
+
+  private async flushJoined(): Promise<void> {
+    const ids = [...this.joinQueue];
+    this.joinQueue.clear();
+    if (this.closing || ids.length === 0) return;
+    const fetched: (Channel | ChannelSummary)[] = [];
+    const gone = (err: unknown) => {
+      const code = errorCodeOf(err);
+      return code === ErrorCode.NOT_FOUND || code === ErrorCode.FORBIDDEN;
+    };
+    try {
+      if (ids.length > JOIN_FETCH_ONE_BY_ONE) {
+        // Many at once (a new device replaying its log): one channel list instead of a request each.
+        const list = await this.http.listChannels();
+        const wanted = new Set(ids);
+        fetched.push(...list.filter((channel) => wanted.has(channel.id)));
+        const listed = new Set(list.map((channel) => channel.id));
+        for (const id of ids) if (!listed.has(id)) this.cache.forgetJoining(id);
+      } else {
+        for (const id of ids) {
+          try {
+            fetched.push(await this.http.getChannel(id));
+          } catch (err) {
+            if (!gone(err)) throw err;
+            this.cache.forgetJoining(id);
+          }
+        }
+      }
+    } catch (err) {
+      // Still waiting in the cache: fetched again on the next open.
+      this.events.emit('error', toError(err));
+    }
+    try {
+      for (const channel of fetched) if (!this.closing) await this.cache.adoptJoined(channel);
+    } catch (err) {
+      this.events.emit('error', toError(err));
     }
   }
 

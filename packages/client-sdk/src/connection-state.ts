@@ -17,6 +17,11 @@ export const StateReason = {
   HANDSHAKE_TIMEOUT: 'handshake-timeout',
   /** No `pong` within `pongTimeoutMs`: the connection is presumed dead. */
   HEARTBEAT_TIMEOUT: 'heartbeat-timeout',
+  /**
+   * The runtime reported a network change (`offline`, or `online` while open) and a ping sent at once got no
+   * `pong` within `probeTimeoutMs`: the connection is presumed dead.
+   */
+  PROBE_TIMEOUT: 'probe-timeout',
   /** The server closed with 4001: a fresh token is fetched and the client reconnects at once. */
   TOKEN_EXPIRED: 'token-expired',
   /** The server closed with 1001 (restart, drain): reconnect after a jittered delay, rediscovering the node. */

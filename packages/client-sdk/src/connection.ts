@@ -70,6 +70,11 @@ export interface ConnectionOptions {
   /** Overrides the server's `heartbeatIntervalMs`. */
   heartbeatIntervalMs?: number;
   pongTimeoutMs: number;
+  /**
+   * Timeout of the ping sent at once when the runtime reports a network change (`offline`, or `online` while
+   * open); a missing pong marks the connection dead. @default 3000
+   */
+  probeTimeoutMs?: number;
   handshakeTimeoutMs: number;
   requestTimeoutMs: number;
   /** Sends the token as `Authorization: Bearer` (Node `ws` only) instead of `?access_token=`. */
@@ -108,7 +113,9 @@ export class Connection extends Emitter<ConnectionEvents> {
   private wantFreshToken = false;
   private discoveredUrl: string | undefined;
   private lastLimits: ProtocolLimits = { ...DEFAULT_LIMITS };
-  private removeOnline: (() => void) | undefined;
+  private removeNetworkListeners: (() => void) | undefined;
+  /** The socket a network-change probe is in flight on: one probe at a time. */
+  private probing: WebSocketLike | undefined;
 
   constructor(private readonly options: ConnectionOptions) {
     super((err, event) => {
@@ -136,12 +143,14 @@ export class Connection extends Emitter<ConnectionEvents> {
   connect(): void {
     const { status } = this.state;
     if (status === 'connecting' || status === 'open' || status === 'reconnecting') return;
-    this.listenForOnline();
+    this.listenForNetwork();
     this.startAttempt(0, StateReason.CONNECT);
   }
 
   /** Closes for good (until `connect()` again). Requests in flight fail with `NATTER_CLIENT_CLOSED`. */
   close(): void {
+    this.removeNetworkListeners?.();
+    this.removeNetworkListeners = undefined;
     if (this.state.status === 'closed' || this.state.status === 'idle') {
       this.setState({ status: 'closed' }, StateReason.CLIENT_CLOSED);
       return;
@@ -152,8 +161,6 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (this.state.status === 'reconnecting') clearTimeout(this.state.timer);
     this.teardown(new ClientError(ClientErrorCode.CLOSED, 'client closed'));
     if (socket) this.dropSocket(socket, 'client closed', true);
-    this.removeOnline?.();
-    this.removeOnline = undefined;
     this.setState({ status: 'closed' }, StateReason.CLIENT_CLOSED);
     if (wasOpen) this.emit('down', { closeCode: CloseCode.NORMAL });
   }
@@ -366,13 +373,37 @@ export class Connection extends Emitter<ConnectionEvents> {
         () => {
           if (this.currentSocket() === socket) this.scheduleHeartbeat(socket);
         },
-        () => {
-          if (this.currentSocket() !== socket) return;
-          this.dropSocket(socket, 'heartbeat timeout');
-          this.afterSocketGone(CloseCode.HEARTBEAT_TIMEOUT, '', StateReason.HEARTBEAT_TIMEOUT);
-        },
+        () => this.deadSocket(socket, StateReason.HEARTBEAT_TIMEOUT),
       );
     }, interval);
+  }
+
+  /**
+   * Checks at once that the open socket still works: a ping with the short `probeTimeoutMs`. Browsers keep a
+   * socket "open" for a long time after the network went away; without the probe the client would notice
+   * only at the next heartbeat, and sends would wait out their timeout.
+   */
+  private probe(): void {
+    if (this.state.status !== 'open') return;
+    const { socket } = this.state;
+    if (this.probing === socket) return;
+    this.probing = socket;
+    this.request({ t: 'ping' }, this.options.probeTimeoutMs ?? 3_000).then(
+      () => {
+        if (this.probing === socket) this.probing = undefined;
+      },
+      () => {
+        if (this.probing === socket) this.probing = undefined;
+        this.deadSocket(socket, StateReason.PROBE_TIMEOUT);
+      },
+    );
+  }
+
+  /** A ping went unanswered: drops the socket (without waiting for a close handshake) and reconnects. */
+  private deadSocket(socket: WebSocketLike, reason: StateReason): void {
+    if (this.currentSocket() !== socket) return;
+    this.dropSocket(socket, reason);
+    this.afterSocketGone(CloseCode.HEARTBEAT_TIMEOUT, '', reason);
   }
 
   /** Decides what follows a socket that is gone, by its close code. */
@@ -468,19 +499,32 @@ export class Connection extends Emitter<ConnectionEvents> {
     }
   }
 
-  private listenForOnline(): void {
-    if (this.removeOnline) return;
+  /**
+   * Follows the runtime's network events where there are any (browsers): `online` while waiting to reconnect
+   * retries at once; `offline`, and `online` while open, probe the socket (see {@link probe}).
+   */
+  private listenForNetwork(): void {
+    if (this.removeNetworkListeners) return;
     const target = globalThis as {
       addEventListener?: (type: string, fn: () => void) => void;
       removeEventListener?: (type: string, fn: () => void) => void;
     };
     if (typeof target.addEventListener !== 'function') return;
     const onOnline = () => {
+      if (this.state.status === 'open') {
+        this.probe();
+        return;
+      }
       if (this.state.status !== 'reconnecting') return;
       clearTimeout(this.state.timer);
       this.startAttempt(this.state.failures, StateReason.ONLINE);
     };
+    const onOffline = () => this.probe();
     target.addEventListener('online', onOnline);
-    this.removeOnline = () => target.removeEventListener?.('online', onOnline);
+    target.addEventListener('offline', onOffline);
+    this.removeNetworkListeners = () => {
+      target.removeEventListener?.('online', onOnline);
+      target.removeEventListener?.('offline', onOffline);
+    };
   }
 }

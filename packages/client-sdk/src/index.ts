@@ -33,9 +33,15 @@ export {
   delayWithRetryAfter,
   fullJitterBackoff,
 } from './backoff.js';
-export { applyMessageToChannel, ChatCache } from './cache.js';
+export {
+  applyMessageToChannel,
+  type ChannelAddedReason,
+  ChatCache,
+  type ChatCacheHooks,
+} from './cache.js';
 export { ChatClient, endpoints } from './client.js';
 export type {
+  ChannelAddedEvent,
   ChatClientEvents,
   ChatClientOptions,
   ClientStats,

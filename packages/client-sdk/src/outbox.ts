@@ -87,6 +87,16 @@ export interface OutboxDeps {
   leaseMs: number;
   /** How long to wait for an ack before resending, ms. */
   ackTimeoutMs: number;
+  /**
+   * How often to re-read the store while open, to pick up messages other clients (tabs) sharing the store
+   * added or settled, ms. @default a quarter of `leaseMs`, at least 1000
+   */
+  scanIntervalMs?: number;
+  /**
+   * Whether sync has caught up: a message another client removed from the store that sync has not delivered
+   * by then is reported `discarded`. @default isOpen
+   */
+  isLive?(): boolean;
   onStatus(event: OutboxEvent): void;
   onAck(event: AckEvent): void;
   onError(err: Error): void;
@@ -135,18 +145,28 @@ export class Outbox {
   /** Local edit counter per item: a store snapshot older than a local edit must not undo it. */
   private readonly edited = new Map<string, number>();
   private edits = 0;
+  /** Store re-reads queued or running. */
+  private rereads = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private lastOrder = 0;
   private pumping = false;
   private pumpAgain = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** Set after the first read of the store: later reads announce what other clients changed. */
+  private loaded = false;
+  /**
+   * Messages of this user that another client removed from the store (it sent or discarded them): `sent` once
+   * sync delivers them, `discarded` if it has not after a lease period of being live.
+   */
+  private readonly vanished = new Map<string, { item: OutboxItem; since: number }>();
 
   constructor(private readonly deps: OutboxDeps) {}
 
   /** Loads persisted items (left by an earlier run or another tab). */
   async load(): Promise<void> {
     await this.refresh();
+    this.loaded = true;
   }
 
   /** Messages of the current user waiting or failed, in sending order. */
@@ -179,7 +199,7 @@ export class Outbox {
     this.setItem(item);
     this.persistThenPump(item);
     const message = this.toPending(item);
-    this.deps.onStatus({ message, status: 'pending' });
+    this.deps.onStatus({ message, status: message.status });
     return { message, acked: waiter.promise };
   }
 
@@ -200,7 +220,7 @@ export class Outbox {
     this.waiters.set(clientMsgId, waiter);
     this.persistThenPump(next);
     const message = this.toPending(next);
-    this.deps.onStatus({ message, status: 'pending' });
+    this.deps.onStatus({ message, status: message.status });
     return { message, acked: waiter.promise };
   }
 
@@ -229,8 +249,9 @@ export class Outbox {
   onEntry(entry: SyncEntry): void {
     const { clientMsgId, senderId } = entry.message;
     if (!clientMsgId || senderId !== this.deps.userId()) return;
-    if (this.items.has(clientMsgId) || this.waiters.has(clientMsgId))
-      void this.complete(clientMsgId, entry, false);
+    const known =
+      this.items.has(clientMsgId) || this.waiters.has(clientMsgId) || this.vanished.has(clientMsgId);
+    if (known) void this.complete(clientMsgId, entry, false);
     else this.markSettled(clientMsgId);
   }
 
@@ -249,11 +270,28 @@ export class Outbox {
     const closed = new ClientError(ClientErrorCode.CLOSED, 'client closed; the message stays in the outbox');
     for (const waiter of this.waiters.values()) waiter.reject(closed);
     this.waiters.clear();
-    await this.write(async (store) => {
+    await this.releaseLeases();
+  }
+
+  /**
+   * Gives up this client's leases so another client (a reloaded tab) can send these messages at once instead
+   * of waiting for the leases to expire; for `pagehide` and `close()`. Sending goes on if the page stays: a
+   * lease is taken again before each attempt, and the server deduplicates by `clientMsgId`. The leases this
+   * client knows of are released at once, before anything else can run (a page being unloaded may not get
+   * further); then the store is scanned, after queued writes, for any other.
+   */
+  async releaseLeases(): Promise<void> {
+    const report = (err: unknown) => this.deps.onError(toError(err));
+    const known = [...this.items.values()].filter((item) => item.lease?.owner === this.owner);
+    const direct = known.map((item) =>
+      this.deps.store.releaseLease(item.clientMsgId, this.owner).catch(report),
+    );
+    const scan = this.write(async (store) => {
       for (const item of await store.listOutbox()) {
         if (item.lease?.owner === this.owner) await store.releaseLease(item.clientMsgId, this.owner);
       }
-    }).catch((err: unknown) => this.deps.onError(toError(err)));
+    }).catch(report);
+    await Promise.all([...direct, scan]);
   }
 
   /** Triggers a sending round (coalesced). */
@@ -311,7 +349,8 @@ export class Outbox {
       await this.refresh();
       wakeAt = Math.min(wakeAt, now + this.deps.leaseMs);
     }
-    this.schedule(wakeAt);
+    // While open, re-read the store now and then: other tabs add messages (and settle them) meanwhile.
+    this.schedule(Math.min(wakeAt, now + this.scanIntervalMs));
   }
 
   /** The first pending message of each channel of `me`: stop-and-wait per channel. */
@@ -330,7 +369,8 @@ export class Outbox {
     this.inFlight.add(id);
     const sending: OutboxItem = { ...item, attempts: item.attempts + 1 };
     this.setItem(sending);
-    this.deps.onStatus({ message: this.toPending(sending, 'sending'), status: 'sending' });
+    const message = this.toPending(sending);
+    this.deps.onStatus({ message, status: message.status });
     const frame: OutgoingFrame = { t: 'send', channelId: item.channelId, clientMsgId: id, text: item.text };
     if (item.mentions.length > 0) frame.mentions = item.mentions;
     try {
@@ -359,7 +399,8 @@ export class Outbox {
         this.deps.now() + this.deps.retryDelay(item.attempts - 1, retryAfterMs),
       );
       await this.write((store) => store.putOutbox(item));
-      this.deps.onStatus({ message: this.toPending(item, 'pending'), status: 'pending', error });
+      const message = this.toPending(item);
+      this.deps.onStatus({ message, status: message.status, error });
       return;
     }
     const { lease: _lease, ...rest } = item;
@@ -377,8 +418,9 @@ export class Outbox {
 
   /** Settles a message as stored, once, whichever path (ack or sync) reports it first. */
   private async complete(clientMsgId: string, entry: SyncEntry, duplicate: boolean): Promise<void> {
-    const item = this.items.get(clientMsgId);
+    const item = this.items.get(clientMsgId) ?? this.vanished.get(clientMsgId)?.item;
     const waiter = this.waiters.get(clientMsgId);
+    this.vanished.delete(clientMsgId);
     if (!item && !waiter) return;
     this.forget(clientMsgId);
     this.waiters.delete(clientMsgId);
@@ -426,11 +468,17 @@ export class Outbox {
 
   /** Re-reads the store: picks up items of earlier runs and other tabs, drops those settled elsewhere. */
   private refresh(): Promise<void> {
-    return this.write((store) => this.reread(store));
+    // An edit made after this point may have its write queued behind this re-read, so the snapshot may lack
+    // it: counted from now, not from when the re-read runs, or a message sent meanwhile is forgotten.
+    const since = this.edits;
+    this.rereads++;
+    return this.write((store) => this.reread(store, since)).finally(() => {
+      // Edit marks protect edits from every queued re-read; forget them once none is left.
+      if (--this.rereads === 0) this.edited.clear();
+    });
   }
 
-  private async reread(store: ClientStore): Promise<void> {
-    const since = this.edits;
+  private async reread(store: ClientStore, since: number): Promise<void> {
     const stored = (await store.listOutbox()).filter((item) => !this.settled.has(item.clientMsgId));
     const next = new Map(stored.map((item) => [item.clientMsgId, item]));
     // Items edited here while the store was being read: the local state is newer than the snapshot.
@@ -440,9 +488,47 @@ export class Outbox {
       if (local) next.set(id, local);
       else next.delete(id);
     }
+    const before = this.items;
     this.items = next;
-    this.edited.clear();
     for (const item of stored) this.lastOrder = Math.max(this.lastOrder, item.order);
+    if (this.loaded) this.announce(before, next);
+  }
+
+  /**
+   * Tells the app what other clients sharing the store changed since the last read: messages they added
+   * (with their status), and messages they removed (see {@link vanished}).
+   */
+  private announce(before: Map<string, OutboxItem>, after: Map<string, OutboxItem>): void {
+    const now = this.deps.now();
+    for (const [id, item] of after) {
+      if (before.has(id) || !this.isMine(item)) continue;
+      const gone = this.vanished.get(id);
+      this.vanished.delete(id);
+      if (gone) continue; // it came back: nothing changed for the app
+      const message = this.toPending(item);
+      this.deps.onStatus({ message, status: message.status });
+    }
+    for (const [id, item] of before) {
+      if (after.has(id) || this.settled.has(id) || !this.isMine(item)) continue;
+      this.vanished.set(id, { item, since: now });
+    }
+    if (!(this.deps.isLive ?? this.deps.isOpen)()) return;
+    for (const [id, { item, since }] of this.vanished) {
+      if (now - since < this.deps.leaseMs) continue;
+      this.vanished.delete(id);
+      this.markSettled(id);
+      this.waiters.get(id)?.reject(new ClientError(ClientErrorCode.DISCARDED, 'message discarded elsewhere'));
+      this.waiters.delete(id);
+      this.deps.onStatus({ message: this.toPending(item, 'discarded'), status: 'discarded' });
+    }
+  }
+
+  private get scanIntervalMs(): number {
+    return this.deps.scanIntervalMs ?? Math.max(1_000, this.deps.leaseMs / 4);
+  }
+
+  private isMine(item: OutboxItem): boolean {
+    return item.userId === '' || item.userId === this.deps.userId();
   }
 
   private setItem(item: OutboxItem): void {
@@ -463,10 +549,7 @@ export class Outbox {
   }
 
   private mine(): OutboxItem[] {
-    const me = this.deps.userId();
-    return [...this.items.values()]
-      .filter((item) => item.userId === '' || item.userId === me)
-      .sort((a, b) => a.order - b.order);
+    return [...this.items.values()].filter((item) => this.isMine(item)).sort((a, b) => a.order - b.order);
   }
 
   /** Strictly increasing per client, roughly time-ordered across clients. */
@@ -488,7 +571,12 @@ export class Outbox {
     }
   }
 
-  private toPending(item: OutboxItem, status: OutboxStatus = item.status): PendingMessage {
+  /**
+   * The one place that turns an item into what the app sees: its status is `sending` while this client's
+   * frame is on the wire, else the stored status, unless a final status (`sent`, `discarded`) is given.
+   */
+  private toPending(item: OutboxItem, final?: 'sent' | 'discarded'): PendingMessage {
+    const status: OutboxStatus = final ?? (this.inFlight.has(item.clientMsgId) ? 'sending' : item.status);
     return {
       clientMsgId: item.clientMsgId,
       channelId: item.channelId,

@@ -109,6 +109,105 @@ describe('ChatCache', () => {
   });
 });
 
+describe('ChatCache: channels the user joins', () => {
+  const added = (channelId: string, seq: number, memberIds: string[]) =>
+    message(channelId, seq, {
+      kind: 'system',
+      text: '',
+      senderId: 'u_2',
+      system: { action: 'members_added', actorId: 'u_2', memberIds },
+    });
+  const setup = () => {
+    const joined: string[][] = [];
+    const events: [string, string][] = [];
+    const store = new MemoryStore();
+    const cache = new ChatCache(store, () => 'u_1', {
+      onJoined: (ids) => joined.push(ids),
+      onChannelAdded: (channel, reason) => events.push([channel.id, reason]),
+    });
+    return { cache, store, joined, events };
+  };
+
+  it('asks for a channel the user was added to that it does not know, and adds it once fetched', async () => {
+    const { cache, store, joined, events } = setup();
+    await cache.commitEntries(
+      [
+        { pos: 1, kind: 'message', message: added('g_9', 4, ['u_1', 'u_3']) },
+        entry(2, 'g_9', 5),
+        // Someone else added to a group the user is not in (cannot happen in a real log) is not a join.
+        { pos: 3, kind: 'message', message: added('g_8', 2, ['u_4']) },
+      ],
+      { epoch: 'E', pos: 3 },
+    );
+    expect(joined).toEqual([['g_9']]);
+    expect(cache.getChannel('g_9')).toBeUndefined();
+    const fetched = {
+      id: 'g_9',
+      kind: 'group' as const,
+      name: 'ops',
+      createdBy: 'u_2',
+      createdAt: 1,
+      memberIds: ['u_1', 'u_2', 'u_3'],
+    };
+    const channel = await cache.adoptJoined(fetched);
+    // The newest message sync delivered meanwhile, so later entries apply on top.
+    expect(channel).toMatchObject({ id: 'g_9', name: 'ops', lastSeq: 5 });
+    expect(cache.listChannels().map((c) => c.id)).toEqual(['g_9']);
+    expect((await store.getChannels()).map((c) => c.id)).toEqual(['g_9']);
+    expect(events).toEqual([['g_9', 'joined']]);
+    await cache.commitEntries([entry(4, 'g_9', 6)], { epoch: 'E', pos: 4 });
+    expect(cache.getChannel('g_9')?.lastSeq).toBe(6);
+    // A second answer for the same channel changes nothing.
+    expect(await cache.adoptJoined(fetched)).toBeUndefined();
+  });
+
+  it('does not add a joined channel the user has left since, nor one the channel list brought', async () => {
+    const { cache, joined } = setup();
+    await cache.commitEntries(
+      [
+        { pos: 1, kind: 'message', message: added('g_9', 4, ['u_1']) },
+        { pos: 2, kind: 'message', message: added('g_7', 1, ['u_1']) },
+      ],
+      { epoch: 'E', pos: 2 },
+    );
+    expect(joined).toEqual([['g_9', 'g_7']]);
+    const left = message('g_9', 5, {
+      kind: 'system',
+      text: '',
+      senderId: 'u_1',
+      system: { action: 'member_left', actorId: 'u_1' },
+    });
+    await cache.commitEntries([{ pos: 3, kind: 'message', message: left }], { epoch: 'E', pos: 3 });
+    expect(await cache.adoptJoined({ ...group, id: 'g_9' })).toBeUndefined();
+    await cache.replaceChannels([{ ...group, id: 'g_7', lastSeq: 1 }]);
+    expect(await cache.adoptJoined({ ...group, id: 'g_7', name: 'stale' })).toBeUndefined();
+    expect(cache.listChannels().map((c) => [c.id, c.name])).toEqual([['g_7', 'team']]);
+    // Removed before the first fetch in one batch: never asked for.
+    await cache.commitEntries(
+      [
+        { pos: 4, kind: 'message', message: added('g_6', 1, ['u_1']) },
+        { pos: 5, kind: 'message', message: { ...left, channelId: 'g_6', seq: 2 } },
+      ],
+      { epoch: 'E', pos: 5 },
+    );
+    expect(joined).toHaveLength(1);
+  });
+
+  it('announces a channel created through sync at once', async () => {
+    const { cache, events, joined } = setup();
+    const created = message('g_5', 1, {
+      kind: 'system',
+      text: '',
+      senderId: 'u_2',
+      system: { action: 'created', actorId: 'u_2', name: 'new', memberIds: ['u_1', 'u_2'] },
+    });
+    await cache.commitEntries([{ pos: 1, kind: 'message', message: created }], { epoch: 'E', pos: 1 });
+    expect(cache.getChannel('g_5')).toMatchObject({ name: 'new', kind: 'group' });
+    expect(events).toEqual([['g_5', 'created']]);
+    expect(joined).toEqual([]);
+  });
+});
+
 describe('Realtime', () => {
   afterEach(() => {
     vi.useRealTimers();

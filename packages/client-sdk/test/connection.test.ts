@@ -384,4 +384,80 @@ describe('Connection state machine', () => {
       delete g.removeEventListener;
     }
   });
+
+  describe('network events (browsers keep a dead socket "open")', () => {
+    const listeners = new Map<string, () => void>();
+    const g = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
+    beforeEach(() => {
+      listeners.clear();
+      g.addEventListener = (type: string, fn: () => void) => listeners.set(type, fn);
+      g.removeEventListener = (type: string, fn: () => void) => {
+        if (listeners.get(type) === fn) listeners.delete(type);
+      };
+    });
+    afterEach(() => {
+      delete g.addEventListener;
+      delete g.removeEventListener;
+    });
+    const pings = (socket: { received: { t: string }[] }) => socket.received.filter((f) => f.t === 'ping');
+
+    it('probes at once on offline and drops the socket when the pong misses probeTimeoutMs', async () => {
+      const { connection, server, changes } = setup({
+        heartbeatIntervalMs: 60_000,
+        pongTimeoutMs: 10_000,
+        probeTimeoutMs: 3_000,
+        backoff: () => 60_000,
+      });
+      connection.connect();
+      await vi.advanceTimersByTimeAsync(0);
+      const dead = server.current;
+      server.answerPings = false;
+      // A request in flight must not wait out its 5 s timeout.
+      const inFlight = connection.request({ t: 'history', channelId: 'g_1' });
+      inFlight.catch(() => {});
+      listeners.get('offline')?.();
+      expect(pings(dead)).toHaveLength(1);
+      listeners.get('offline')?.(); // one probe at a time
+      expect(pings(dead)).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(2_999);
+      expect(connection.status).toBe('open');
+      await vi.advanceTimersByTimeAsync(1);
+      expect(changes.at(-1)).toMatchObject({ status: 'reconnecting', reason: 'probe-timeout' });
+      expect(dead.readyState).toBe(3);
+      await expect(inFlight).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+      // Back online while waiting to reconnect: at once, not after the 60 s backoff.
+      server.answerPings = true;
+      listeners.get('online')?.();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(connection.status).toBe('open');
+      expect(server.sockets).toHaveLength(2);
+    });
+
+    it('keeps a socket that answers the probe; online while open probes too', async () => {
+      const { connection, server, transitions } = setup({
+        heartbeatIntervalMs: 60_000,
+        probeTimeoutMs: 3_000,
+      });
+      connection.connect();
+      await vi.advanceTimersByTimeAsync(0);
+      listeners.get('online')?.();
+      expect(pings(server.current)).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(0); // the pong settled the probe
+      listeners.get('offline')?.();
+      expect(pings(server.current)).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(connection.status).toBe('open');
+      expect(transitions()).toEqual(['connecting:connect', 'open:hello']);
+      expect(server.sockets).toHaveLength(1);
+    });
+
+    it('removes its listeners on close()', async () => {
+      const { connection } = setup();
+      connection.connect();
+      await vi.advanceTimersByTimeAsync(0);
+      expect([...listeners.keys()].sort()).toEqual(['offline', 'online']);
+      connection.close();
+      expect(listeners.size).toBe(0);
+    });
+  });
 });

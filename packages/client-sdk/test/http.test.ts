@@ -1,5 +1,5 @@
 import { ErrorCode } from '@natter/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Auth } from '../src/auth.js';
 import { HttpClient, type HttpClient as HttpClientType, type Session } from '../src/http.js';
 import type { FetchInitLike, FetchLike, FetchResponseLike } from '../src/transport.js';
@@ -186,6 +186,113 @@ describe('Auth', () => {
     });
     await expect(auth.token({ refresh: false })).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
     expect(auth.session?.refreshToken).toBe('refresh-1');
+  });
+
+  it('adopts a newer session handed in without announcing it, and ignores older ones', async () => {
+    const { auth, sessions } = setup(session(1, Date.now() + 60_000), async () => session(9));
+    expect(auth.adopt(session(2, Date.now() + 120_000))).toBe(true);
+    expect(await auth.token({ refresh: false })).toBe('access-2');
+    // An echo of the same session, or an older one arriving late, changes nothing.
+    expect(auth.adopt(session(2, Date.now() + 120_000))).toBe(false);
+    expect(auth.adopt(session(1, Date.now() + 60_000))).toBe(false);
+    expect(auth.session?.accessToken).toBe('access-2');
+    // A 4001 for the old token right after: the adopted token is fresh, no refresh token is spent.
+    expect(await auth.token({ refresh: true })).toBe('access-2');
+    expect(sessions).toEqual([]);
+    const other = { ...session(3), user: { ...session(3).user, id: 'u_2' } };
+    expect(() => auth.adopt(other)).toThrow(expect.objectContaining({ code: ErrorCode.BAD_REQUEST }));
+  });
+
+  describe('two clients resuming one saved session (tabs)', () => {
+    /** The server's side: one-time refresh tokens, like TokenService. */
+    function sharedSetup(lock?: <T>(name: string, run: () => Promise<T>) => Promise<T>) {
+      let saved: Session | undefined = session(1, Date.now() + 1_000); // about to expire
+      let issued = 1;
+      const valid = new Set(['refresh-1']);
+      const refreshCalls: string[] = [];
+      const http = {
+        refresh: async (token: string) => {
+          refreshCalls.push(token);
+          if (!valid.delete(token))
+            throw Object.assign(new Error('invalid refresh token'), { code: ErrorCode.UNAUTHORIZED });
+          const next = session(++issued, Date.now() + 600_000);
+          valid.add(next.refreshToken);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return next;
+        },
+      } as unknown as HttpClientType;
+      const tab = () => {
+        const sessions: (Session | undefined)[] = [];
+        const auth = new Auth({
+          http,
+          session: saved!,
+          now: () => Date.now(),
+          // What the app does with the `session` event: save it where the other tabs read it.
+          onSession: (s) => {
+            sessions.push(s);
+            saved = s;
+          },
+          loadSession: () => saved,
+          ...(lock ? { lock } : {}),
+        });
+        return { auth, sessions };
+      };
+      return { tab, refreshCalls };
+    }
+
+    it('the refresh that loses the race takes the winner saved session instead of signing out', async () => {
+      const { tab, refreshCalls } = sharedSetup();
+      const a = tab();
+      const b = tab();
+      const tokens = await Promise.all([a.auth.token({ refresh: true }), b.auth.token({ refresh: true })]);
+      expect(refreshCalls).toEqual(['refresh-1', 'refresh-1']);
+      expect(tokens).toEqual(['access-2', 'access-2']);
+      expect(b.auth.session?.refreshToken).toBe('refresh-2');
+      expect([...a.sessions, ...b.sessions].filter((s) => s === undefined)).toEqual([]);
+    });
+
+    it('still ends a session whose refresh token was really refused, after a short grace', async () => {
+      vi.useFakeTimers();
+      try {
+        const sessions: (Session | undefined)[] = [];
+        const auth = new Auth({
+          http: {
+            refresh: async () => {
+              throw Object.assign(new Error('invalid refresh token'), { code: ErrorCode.UNAUTHORIZED });
+            },
+          } as unknown as HttpClientType,
+          session: session(1, 0),
+          now: () => Date.now(),
+          onSession: (s) => sessions.push(s),
+          loadSession: () => session(1, 0), // nothing newer was saved
+        });
+        const token = auth.token({ refresh: false });
+        token.catch(() => {});
+        await vi.advanceTimersByTimeAsync(1_000);
+        expect(sessions).toEqual([]);
+        await vi.advanceTimersByTimeAsync(1_100);
+        await expect(token).rejects.toMatchObject({ code: ErrorCode.UNAUTHORIZED });
+        expect(sessions).toEqual([undefined]);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('with a lock only one client refreshes; the other takes the saved session', async () => {
+      let queue: Promise<unknown> = Promise.resolve();
+      const lock = <T>(_name: string, run: () => Promise<T>): Promise<T> => {
+        const result = queue.then(run);
+        queue = result.catch(() => undefined);
+        return result;
+      };
+      const { tab, refreshCalls } = sharedSetup(lock);
+      const a = tab();
+      const b = tab();
+      const tokens = await Promise.all([a.auth.token({ refresh: false }), b.auth.token({ refresh: false })]);
+      expect(refreshCalls).toEqual(['refresh-1']);
+      expect(tokens).toEqual(['access-2', 'access-2']);
+      expect(b.sessions).toEqual([]);
+    });
   });
 
   it('uses the app token provider instead when given one', async () => {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { OutgoingFrame } from '../src/connection.js';
 import { connectionLost } from '../src/errors.js';
 import { LevelStore } from '../src/level.js';
-import { Outbox, type OutboxEvent } from '../src/outbox.js';
+import { Outbox, type OutboxDeps, type OutboxEvent } from '../src/outbox.js';
 import type { ClientStore } from '../src/store.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { flush, message, until } from './helpers/fake-network.js';
@@ -77,7 +77,12 @@ class FakeSendServer {
   }
 }
 
-function createOutbox(store: ClientStore, server: FakeSendServer, leaseMs = 10_000) {
+function createOutbox(
+  store: ClientStore,
+  server: FakeSendServer,
+  leaseMs = 10_000,
+  overrides: Partial<OutboxDeps> = {},
+) {
   const events: OutboxEvent[] = [];
   const acks: string[] = [];
   const outbox = new Outbox({
@@ -95,6 +100,7 @@ function createOutbox(store: ClientStore, server: FakeSendServer, leaseMs = 10_0
     onError: (err) => {
       throw err;
     },
+    ...overrides,
   });
   const statuses = (clientMsgId: string) =>
     events.filter((e) => e.message.clientMsgId === clientMsgId).map((e) => e.status);
@@ -258,6 +264,26 @@ describe('Outbox', () => {
     expect(outbox.depth).toBe(0);
   });
 
+  it('reports the same status through pending() as through the outbox event (one status source)', async () => {
+    const server = new FakeSendServer();
+    server.reply = () => 'hold';
+    const { outbox, events } = createOutbox(new MemoryStore(), server);
+    await outbox.load();
+    const handle = outbox.send('g_1', 'in flight');
+    const id = handle.message.clientMsgId;
+    const listed = () => outbox.list().find((m) => m.clientMsgId === id)?.status;
+    expect(listed()).toBe('pending');
+    await until(() => server.frames.length === 1);
+    expect(events.at(-1)).toMatchObject({ status: 'sending', message: { status: 'sending', attempts: 1 } });
+    expect(listed()).toBe('sending');
+    // A retryable failure: back to pending in both.
+    server.held.shift()?.reject(connectionLost());
+    await until(() => events.at(-1)?.status === 'pending');
+    expect(events.at(-1)?.message.status).toBe('pending');
+    expect(listed()).toBe('pending');
+    for (const event of events) expect(event.message.status).toBe(event.status);
+  });
+
   it('refuses input that can never be sent', async () => {
     const { outbox } = createOutbox(new MemoryStore(), new FakeSendServer());
     expect(() => outbox.send('g_1', '')).toThrow(expect.objectContaining({ code: ErrorCode.BAD_REQUEST }));
@@ -361,6 +387,83 @@ describe('Outbox', () => {
       expect(server.frames).toHaveLength(2);
       expect(server.stored.size).toBe(1);
       await survivor.outbox.close();
+      await store.close();
+    });
+
+    it('hands pending messages over at once when the owner releases its leases (pagehide)', async () => {
+      const store = createStore();
+      await store.open();
+      const server = new FakeSendServer();
+      server.reply = () => 'hold';
+      const leaving = createOutbox(store, server, 60_000);
+      await leaving.outbox.load();
+      const { message } = leaving.outbox.send('g_1', 'reloaded');
+      await until(() => server.frames.length === 1);
+      expect((await store.listOutbox())[0]?.lease?.owner).toBe(leaving.outbox.owner);
+      // The page goes away: no close(), only the pagehide handler runs.
+      await leaving.outbox.releaseLeases();
+      expect((await store.listOutbox())[0]?.lease).toBeUndefined();
+      leaving.outbox.stop();
+      server.reply = (frame) => server.ack(frame);
+      const reloaded = createOutbox(store, server, 60_000);
+      await reloaded.outbox.load();
+      reloaded.outbox.onOpen();
+      await until(() => reloaded.acks.length === 1, 2_000, 'takeover without waiting for the lease');
+      expect(reloaded.acks).toEqual([message.clientMsgId]);
+      await reloaded.outbox.close();
+      await store.close();
+    });
+
+    it('picks up messages another client added while both are open, and sends those left behind', async () => {
+      const store = createStore();
+      await store.open();
+      const server = new FakeSendServer();
+      const offline = new FakeSendServer();
+      offline.open = false;
+      const a = createOutbox(store, server, 10_000, { scanIntervalMs: 20 });
+      const b = createOutbox(store, offline);
+      await a.outbox.load();
+      await b.outbox.load();
+      a.outbox.onOpen();
+      await flush();
+      // b (a tab whose socket is down) queues a message; a never reconnects, it still notices it.
+      const { message } = b.outbox.send('g_1', 'from the other tab');
+      await until(() => a.statuses(message.clientMsgId).includes('sent'), 3_000, 'a sends it');
+      expect(a.statuses(message.clientMsgId)).toEqual(['pending', 'sending', 'sent']);
+      expect(server.sentTexts()).toEqual(['from the other tab']);
+      await a.outbox.close();
+      await b.outbox.close();
+      await store.close();
+    });
+
+    it('reports messages another client settled: sent when sync delivers them, else discarded', async () => {
+      const store = createStore();
+      await store.open();
+      const server = new FakeSendServer();
+      server.reply = () => 'hold';
+      const watcher = createOutbox(store, new FakeSendServer(), 100, { scanIntervalMs: 20 });
+      const sender = createOutbox(store, server, 60_000);
+      await watcher.outbox.load();
+      await sender.outbox.load();
+      watcher.outbox.onOpen();
+      server.onStored = (entry) => {
+        watcher.outbox.onEntry(entry);
+        sender.outbox.onEntry(entry);
+      };
+      const kept = sender.outbox.send('g_1', 'sent by the other tab').message.clientMsgId;
+      const dropped = sender.outbox.send('g_2', 'discarded in the other tab').message.clientMsgId;
+      await until(() => server.frames.length === 2);
+      await until(() => watcher.outbox.list().length === 2, 2_000, 'the watcher sees both');
+      expect(watcher.outbox.list().map((m) => m.status)).toEqual(['pending', 'pending']);
+      await sender.outbox.discard(dropped);
+      server.release(); // acks `kept`; sync delivers it to both
+      await until(() => watcher.statuses(kept).includes('sent'), 2_000, 'kept settles');
+      await until(() => watcher.statuses(dropped).includes('discarded'), 2_000, 'dropped settles');
+      expect(watcher.statuses(kept)).toEqual(['pending', 'sent']);
+      expect(watcher.statuses(dropped)).toEqual(['pending', 'discarded']);
+      expect(watcher.outbox.list()).toEqual([]);
+      await watcher.outbox.close();
+      await sender.outbox.close();
       await store.close();
     });
 
