@@ -25,8 +25,7 @@ import {
 import { type ReferenceServer, startReferenceServer } from './helpers/reference-server.js';
 
 // Screenshots go to a temp dir unless asked for: `npm run screenshots` refreshes the README's images in docs/images/.
-const screenshots =
-  process.env.NATTER_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'natter-screenshots-'));
+const screenshots = process.env.NATTER_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'natter-screenshots-'));
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 

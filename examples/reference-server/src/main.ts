@@ -10,8 +10,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { createLogger, createNatterServer } from '@natter/server-core';
 import { createPushGateway } from '@natter/push';
+import { createLogger, createNatterServer } from '@natter/server-core';
 import { createSqliteStorage } from '@natter/storage-sqlite';
 import { DEMO_PASSWORD, DEMO_USERS, demoUsersEnabled, seedDemo } from './demo-seed.js';
 import { createStaticSite, isBuiltSite, missingSite } from './static-site.js';

@@ -12,7 +12,11 @@ export function generateVapidKeys(): VapidKeys {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const pub = publicKey.export({ format: 'jwk' });
   const priv = privateKey.export({ format: 'jwk' });
-  const point = Buffer.concat([Buffer.from([4]), Buffer.from(pub.x!, 'base64url'), Buffer.from(pub.y!, 'base64url')]);
+  const point = Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(pub.x!, 'base64url'),
+    Buffer.from(pub.y!, 'base64url'),
+  ]);
   return { publicKey: point.toString('base64url'), privateKey: priv.d! };
 }
 

@@ -52,7 +52,9 @@ describe('reference server (npm start)', () => {
     // Web Push is on by default: browsers subscribe with this key.
     const vapid = await fetch(health.replace('/healthz', '/v1/push/vapid-key'));
     expect(vapid.status).toBe(200);
-    expect(Buffer.from(((await vapid.json()) as { publicKey: string }).publicKey, 'base64url')).toHaveLength(65);
+    expect(Buffer.from(((await vapid.json()) as { publicKey: string }).publicKey, 'base64url')).toHaveLength(
+      65,
+    );
     const base = health.replace('/healthz', '');
 
     // The web demo at `/`, beside the API, with the seeded demo users announced.

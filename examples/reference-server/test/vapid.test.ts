@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import webpush from 'web-push';
 import { describe, expect, it } from 'vitest';
+import webpush from 'web-push';
 import { generateVapidKeys, loadVapidKeys } from '../src/vapid.js';
 
 describe('VAPID keys', () => {
@@ -10,7 +10,9 @@ describe('VAPID keys', () => {
     const keys = generateVapidKeys();
     expect(Buffer.from(keys.publicKey, 'base64url')).toHaveLength(65);
     expect(Buffer.from(keys.privateKey, 'base64url')).toHaveLength(32);
-    expect(() => webpush.setVapidDetails('mailto:test@example.com', keys.publicKey, keys.privateKey)).not.toThrow();
+    expect(() =>
+      webpush.setVapidDetails('mailto:test@example.com', keys.publicKey, keys.privateKey),
+    ).not.toThrow();
 
     const dir = mkdtempSync(join(tmpdir(), 'natter-vapid-'));
     try {
