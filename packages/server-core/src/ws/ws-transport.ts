@@ -9,7 +9,7 @@ import {
   HTTP_STATUS,
   isNatterError,
 } from '@natter/protocol';
-import { type RawData, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { isOriginAllowed, type ResolvedConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
@@ -106,34 +106,10 @@ export class WsTransport {
       .then((principal) => {
         clearTimeout(timer);
         if (timedOut || socket.destroyed) return;
-        this.wss.handleUpgrade(req, socket, head, (ws) => {
-          const codec = getCodec(negotiated.codec);
-          const connection = new WsConnection(ws, codec);
-          const handler = this.deps.accept({
-            principal,
-            deviceId: principal.deviceId ?? deviceFromRequest(url),
-            codec: negotiated.codec,
-            connection,
-          });
-          ws.on('message', (data: RawData, isBinary: boolean) => {
-            let frame: unknown;
-            try {
-              frame = codec.decode(toBytes(data), isBinary);
-            } catch (err) {
-              const code = err instanceof FrameDecodeError ? err.closeCode : CloseCode.PROTOCOL_ERROR;
-              metrics.errors.inc({ code: `close_${code}` });
-              connection.close(code, err instanceof Error ? err.message : 'undecodable frame');
-              return;
-            }
-            handler.onFrame(frame);
-          });
-          ws.on('close', (code: number) => handler.onClose(code));
-          // `ws` closes the socket itself on protocol errors and oversized frames (1002/1009); log and move on.
-          ws.on('error', (err) => {
-            metrics.errors.inc({ code: 'ws_error' });
-            this.deps.logger.debug({ err }, 'websocket error');
-          });
-        });
+        const deviceId = principal.deviceId ?? deviceFromRequest(url);
+        this.wss.handleUpgrade(req, socket, head, (ws) =>
+          this.wire(ws, principal, deviceId, negotiated.codec),
+        );
       })
       .catch((err: unknown) => {
         clearTimeout(timer);
@@ -147,6 +123,41 @@ export class WsTransport {
           'authentication failed',
         );
       });
+  }
+
+  /**
+   * Connects an open socket to the engine. Kept apart from `handleUpgrade` so the socket's listeners close
+   * over only what they need: the request, its URL (with the token) and the handshake timer would otherwise
+   * stay alive as long as the connection, costing kilobytes per idle socket.
+   */
+  private wire(
+    ws: WebSocket,
+    principal: Principal,
+    deviceId: string | undefined,
+    codecName: CodecName,
+  ): void {
+    const { metrics, logger } = this.deps;
+    const codec = getCodec(codecName);
+    const connection = new WsConnection(ws, codec);
+    const handler = this.deps.accept({ principal, deviceId, codec: codecName, connection });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      let frame: unknown;
+      try {
+        frame = codec.decode(toBytes(data), isBinary);
+      } catch (err) {
+        const code = err instanceof FrameDecodeError ? err.closeCode : CloseCode.PROTOCOL_ERROR;
+        metrics.errors.inc({ code: `close_${code}` });
+        connection.close(code, err instanceof Error ? err.message : 'undecodable frame');
+        return;
+      }
+      handler.onFrame(frame);
+    });
+    ws.on('close', (code: number) => handler.onClose(code));
+    // `ws` closes the socket itself on protocol errors and oversized frames (1002/1009); log and move on.
+    ws.on('error', (err) => {
+      metrics.errors.inc({ code: 'ws_error' });
+      logger.debug({ err }, 'websocket error');
+    });
   }
 
   /** Closes every socket with `code`. */

@@ -69,8 +69,10 @@ export class WriteQueue {
   enqueue<T>(run: () => Promise<T>, channelId?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run, channelId, resolve: resolve as (value: unknown) => void, reject });
-      // Start on a microtask so calls made in the same tick share the first batch.
-      this.draining ??= Promise.resolve().then(() => this.drain());
+      // Start after the current I/O phase (setImmediate, not a microtask): sends arriving in separate socket
+      // callbacks of one event-loop turn then share a batch, one BEGIN/COMMIT and one fsync for all of them.
+      // A microtask started a batch per callback, so under socket load every batch held one message.
+      this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     });
   }
 

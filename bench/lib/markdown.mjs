@@ -1,0 +1,161 @@
+/** Renders a results object as the markdown report (bench/results/latest.md). */
+
+const fmt = (v, digits = 1) => {
+  if (v === null || v === undefined) return '–';
+  if (typeof v !== 'number') return String(v);
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  return String(Math.round(v * 10 ** digits) / 10 ** digits);
+};
+const kb = (bytes) => (typeof bytes === 'number' ? `${fmt(bytes / 1024, 1)} KiB` : '–');
+
+function table(head, rows) {
+  // A cell is one line without pipes (error messages may carry stacks).
+  const cell = (c) => String(c).split('\n')[0].replace(/\|/g, '\\|');
+  const line = (cells) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const sections = {
+  idle: (s) =>
+    table(
+      ['system', 'target', 'held', 'server procs', 'connects/s', 'RSS/conn', 'heap/conn', 'note'],
+      Object.entries(s.systems).flatMap(([name, bySize]) =>
+        Object.entries(bySize).map(([size, r]) => [
+          name,
+          fmt(Number(size)),
+          fmt(r.connections),
+          fmt(r.serverProcesses),
+          fmt(r.connectsPerSec),
+          kb(r.rssPerConnBytes),
+          kb(r.heapPerConnBytes),
+          r.error ?? r.shortfall ?? (r.failed ? `${r.failed} failed` : ''),
+        ]),
+      ),
+    ),
+  direct: (s) => chatTable(s, 'msg'),
+  group: (s) => chatTable(s, 'delivery'),
+  catchup: (s) =>
+    table(
+      ['system', 'messages', 'total ms', 'msgs/s', 'pages', 'connect ms', 'note'],
+      Object.entries(s.systems).map(([name, r]) => [
+        name,
+        fmt(r.entries),
+        fmt(r.totalMs),
+        fmt(r.msgsPerSec),
+        fmt(r.pages),
+        fmt(r.connectMs),
+        r.error ?? (r.recovered !== undefined ? `connection state recovery, recovered=${r.recovered}` : ''),
+      ]),
+    ),
+  storage: (s) =>
+    table(
+      ['configuration', 'appends/s', 'CPU µs/append', 'appended', 'seconds', 'note'],
+      Object.entries(s.systems).map(([name, r]) => [
+        name,
+        fmt(r.appendsPerSec),
+        fmt(r.cpuUsPerAppend),
+        fmt(r.appended),
+        fmt(r.seconds),
+        r.error ?? '',
+      ]),
+    ),
+};
+
+function chatTable(s, unit) {
+  return table(
+    [
+      'system',
+      `max ${unit}/s`,
+      `${unit}/s per server core`,
+      `CPU µs/${unit} @max`,
+      'server CPU @max',
+      'load CPU @max',
+      'p99 @max',
+      `CPU µs/${unit} @rate`,
+      `${unit}/s @rate`,
+      'p50 @rate',
+      'p99 @rate',
+      'p999 @rate',
+      'note',
+    ],
+    Object.entries(s.systems).map(([name, r]) => [
+      name,
+      fmt(r.max?.deliveredPerSec),
+      fmt(r.max?.perCorePerSec),
+      fmt(r.max?.serverCpuUsPerMsg, 2),
+      fmt(r.max?.serverCpuUtil, 2),
+      fmt(r.max?.loadCpuUtil, 2),
+      ms(r.max?.latencyMs?.p99),
+      fmt(r.rate?.serverCpuUsPerMsg, 2),
+      fmt(r.rate?.deliveredPerSec),
+      ms(r.rate?.latencyMs?.p50),
+      ms(r.rate?.latencyMs?.p99),
+      ms(r.rate?.latencyMs?.p999),
+      r.error ?? (r.rate?.skipped ? `${r.rate.skipped} sends skipped (overloaded)` : ''),
+    ]),
+  );
+}
+const ms = (v) => (typeof v === 'number' ? `${fmt(v, 2)} ms` : '–');
+
+export function renderMarkdown(results) {
+  const { machine } = results;
+  const out = [
+    `# natter benchmark (${results.mode})`,
+    '',
+    `${results.generatedAt} · ${machine.cpus}× ${machine.cpuModel} · ${fmt(machine.memoryBytes / 2 ** 30)} GiB · ` +
+      `node ${machine.node} · ${machine.os} · load avg at start ${machine.loadAvg.join(' ')}, at end ` +
+      `${machine.loadAvgEnd?.join(' ') ?? '–'} · ${results.durationSeconds} s`,
+    '',
+    'Ratios from one run are the result; absolute numbers depend on the (shared, noisy) machine.',
+    ...(results.incomplete ? ['', `**Incomplete run: ${results.incomplete}.**`] : []),
+  ];
+  for (const [key, s] of Object.entries(results.scenarios)) {
+    out.push('', `## ${s.title ?? key}`, '');
+    if (s.status) out.push(`**${s.status}**${s.note ? `: ${s.note}` : ''}`);
+    else if (s.error) out.push(`**failed**: ${s.error.split('\n')[0]}`);
+    else if (sections[key]) out.push(`Parameters: \`${JSON.stringify(s.params)}\``, '', sections[key](s));
+    if (s.notes?.length) out.push('', ...s.notes.map((n) => `- ${n}`));
+  }
+  out.push('', '## Ratios (natter ÷ baseline, same run)', '');
+  out.push(
+    table(
+      ['metric', 'natter', 'better', 'natter value', 'ws', 'Socket.IO', '÷ ws', '÷ Socket.IO'],
+      results.ratios
+        .filter((r) => r.scenario !== 'storage')
+        .map((r) => [
+          r.label,
+          r.natter,
+          r.better,
+          fmt(r.value, 2),
+          fmt(r.ws, 2),
+          fmt(r.socketio, 2),
+          fmt(r.vsWs, 2),
+          fmt(r.vsSocketio, 2),
+        ]),
+    ),
+  );
+  const storageRows = results.ratios.filter((r) => r.scenario === 'storage');
+  if (storageRows.length) {
+    out.push(
+      '',
+      table(
+        ['metric', 'adapter', 'appends/s', 'raw limit', '÷ raw'],
+        storageRows.map((r) => [r.label, r.natter, fmt(r.value), fmt(r.raw), fmt(r.vsRaw, 3)]),
+      ),
+    );
+  }
+  out.push('', '## Goals of issue #6', '');
+  out.push(
+    table(
+      ['goal', 'system', 'value', 'target', 'met'],
+      results.goals.map((g) => [
+        g.goal,
+        g.system,
+        fmt(g.value, 2),
+        g.target,
+        g.met === null ? 'n/a' : g.met ? 'yes' : '**no**',
+      ]),
+    ),
+  );
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,151 @@
+/**
+ * Which figures are compared, and the goals of issue #6. A ratio is natter's figure divided by the
+ * baseline's, from the same run: on a shared, noisy machine only these survive, absolute numbers do not.
+ */
+const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+
+/** [scenario, label, path inside a system's figures, 'lower' | 'higher' is better] */
+export function metricsOf(results) {
+  const out = [];
+  const sizes = results.scenarios.idle?.params?.sizes ?? [];
+  for (const size of sizes) {
+    out.push(['idle', `idle ${size / 1000}k: RSS per connection`, `${size}.rssPerConnBytes`, 'lower']);
+    out.push(['idle', `idle ${size / 1000}k: heap per connection`, `${size}.heapPerConnBytes`, 'lower']);
+    out.push(['idle', `idle ${size / 1000}k: connects/s`, `${size}.connectsPerSec`, 'higher']);
+  }
+  out.push(['direct', '1-1: server CPU per msg @5k/s', 'rate.serverCpuUsPerMsg', 'lower']);
+  out.push(['direct', '1-1: server CPU per msg @max', 'max.serverCpuUsPerMsg', 'lower']);
+  out.push(['direct', '1-1: max delivered msg/s', 'max.deliveredPerSec', 'higher']);
+  out.push(['direct', '1-1: msg/s per server core', 'max.perCorePerSec', 'higher']);
+  out.push(['direct', '1-1: p99 @5k/s', 'rate.latencyMs.p99', 'lower']);
+  out.push(['group', 'group: delivered msg/s', 'max.deliveredPerSec', 'higher']);
+  out.push(['group', 'group: deliveries/s per server core', 'max.perCorePerSec', 'higher']);
+  out.push(['group', 'group: server CPU per delivery', 'max.serverCpuUsPerMsg', 'lower']);
+  out.push(['group', 'group: p99 @100 sends/s', 'rate.latencyMs.p99', 'lower']);
+  out.push(['catchup', 'catch-up msgs/s', 'msgsPerSec', 'higher']);
+  return out.filter(([scenario]) => results.scenarios[scenario]?.systems);
+}
+
+const ratio = (a, b) =>
+  typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 1000) / 1000 : null;
+
+/** Every metric with natter's value and its ratios to the bare ws relay and to Socket.IO. */
+export function computeRatios(results) {
+  const rows = [];
+  for (const [scenario, label, path, better] of metricsOf(results)) {
+    const systems = results.scenarios[scenario].systems;
+    const ws = get(systems.ws, path);
+    const socketio = get(systems.socketio, path);
+    for (const natter of ['natter-sqlite', 'natter-memory']) {
+      if (!systems[natter]) continue;
+      const value = get(systems[natter], path);
+      rows.push({
+        scenario,
+        label,
+        natter,
+        better,
+        value,
+        ws,
+        socketio,
+        vsWs: ratio(value, ws),
+        vsSocketio: ratio(value, socketio),
+      });
+    }
+  }
+  const storage = results.scenarios.storage?.systems;
+  if (storage) {
+    for (const [adapter, raw] of [
+      ['sqlite-full', 'raw-sqlite full'],
+      ['sqlite-normal', 'raw-sqlite normal'],
+    ]) {
+      for (const senders of [1, 100]) {
+        const value = storage[`${adapter} x${senders}`]?.appendsPerSec;
+        rows.push({
+          scenario: 'storage',
+          label: `${adapter} x${senders} appends/s vs raw`,
+          natter: adapter,
+          better: 'higher',
+          value,
+          raw: storage[raw]?.appendsPerSec,
+          vsRaw: ratio(value, storage[raw]?.appendsPerSec),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** The goals of issue #6, each evaluated on this run's ratios. `met` is null when a figure is missing. */
+export function evaluateGoals(results, rows) {
+  const atMost = (limit) => (v) => v <= limit;
+  const atLeast = (limit) => (v) => v >= limit;
+  // [goal, metric label, field of the ratio row, test, target as shown]
+  const checks = [
+    ['1-1: CPU/msg at most 1.5x bare ws', '1-1: server CPU per msg @5k/s', 'vsWs', atMost(1.5), '<= 1.5'],
+    ['1-1: throughput at least 2x Socket.IO', '1-1: max delivered msg/s', 'vsSocketio', atLeast(2), '>= 2'],
+    [
+      '1-1: throughput per server core at least 2x Socket.IO',
+      '1-1: msg/s per server core',
+      'vsSocketio',
+      atLeast(2),
+      '>= 2',
+    ],
+    ['1-1: p99 at 5k msg/s at most 10 ms', '1-1: p99 @5k/s', 'value', atMost(10), '<= 10 ms'],
+    ['group: at least 80% of bare ws deliveries/s', 'group: delivered msg/s', 'vsWs', atLeast(0.8), '>= 0.8'],
+    [
+      'group: deliveries per server core at least 80% of bare ws',
+      'group: deliveries/s per server core',
+      'vsWs',
+      atLeast(0.8),
+      '>= 0.8',
+    ],
+  ];
+  checks.push(['catch-up: at least 20,000 msgs/s', 'catch-up msgs/s', 'value', atLeast(20_000), '>= 20000']);
+  const goals = [];
+  for (const natter of ['natter-sqlite', 'natter-memory']) {
+    if (!rows.some((r) => r.natter === natter)) continue;
+    for (const [goal, label, field, test, target] of [...checks, ...idleChecks(results, rows, natter)]) {
+      const value = rows.find((r) => r.label === label && r.natter === natter)?.[field] ?? null;
+      goals.push({ goal, system: natter, value, target, met: value === null ? null : test(value) });
+    }
+  }
+  return goals;
+}
+
+/** Idle goals at the largest size this natter system was measured at (memory store: the first size only). */
+function idleChecks(results, rows, natter) {
+  const sizes = [...(results.scenarios.idle?.params?.sizes ?? [])].reverse();
+  const largest = sizes.find((size) =>
+    rows.some(
+      (r) => r.natter === natter && r.label === `idle ${size / 1000}k: RSS per connection` && r.value != null,
+    ),
+  );
+  if (largest === undefined) return [];
+  const k = `idle ${largest / 1000}k`;
+  const atMost = (limit) => (v) => v <= limit;
+  return [
+    [
+      `${k}: memory (RSS)/conn at most 1.5x bare ws`,
+      `${k}: RSS per connection`,
+      'vsWs',
+      atMost(1.5),
+      '<= 1.5',
+    ],
+    [
+      `${k}: memory (RSS)/conn at most half of Socket.IO`,
+      `${k}: RSS per connection`,
+      'vsSocketio',
+      atMost(0.5),
+      '<= 0.5',
+    ],
+    // RSS moves with allocator and heap-reservation noise; the heap after GC is the steadier figure.
+    [`${k}: heap/conn at most 1.5x bare ws`, `${k}: heap per connection`, 'vsWs', atMost(1.5), '<= 1.5'],
+    [
+      `${k}: heap/conn at most half of Socket.IO`,
+      `${k}: heap per connection`,
+      'vsSocketio',
+      atMost(0.5),
+      '<= 0.5',
+    ],
+  ];
+}

@@ -1,0 +1,139 @@
+import { join } from 'node:path';
+import { DEFAULT_LIMITS, newId } from '@natter/protocol';
+import { ChatService } from '@natter/server-core';
+import { createMemoryStorage } from '@natter/storage-memory';
+import { createSqliteStorage } from '@natter/storage-sqlite';
+import Database from 'better-sqlite3';
+import { dieOnError, now, processStats, scratchDir, serve } from '../lib/ipc.mjs';
+import { inBatches } from '../systems/setup-plan.mjs';
+
+/**
+ * Scenario 5 in its own process: appends/s of one storage adapter through the port the server uses
+ * (`storage.chat.write(tx => tx.appendMessage(...))`), with 1 or N concurrent senders over 1,000
+ * two-member channels, against raw better-sqlite3 batched inserts of (channel_id, seq) rows as the limit.
+ */
+dieOnError();
+const CHANNELS = 1_000;
+const dir = scratchDir('store-');
+
+const TEXT = 'lorem ipsum dolor sit amet, consectetur adipiscing elit sed do';
+const randomChannel = () => Math.floor(Math.random() * CHANNELS);
+
+function openAdapter(adapter) {
+  if (adapter === 'memory') return createMemoryStorage();
+  return createSqliteStorage({
+    path: join(dir, 'bench.db'),
+    synchronous: adapter === 'sqlite-normal' ? 'normal' : 'full',
+  });
+}
+
+async function adapterRun({ adapter, senders, count, maxMs, warmup }) {
+  const storage = openAdapter(adapter);
+  await storage.open();
+  // Channels are opened through ChatService, so the rows are whatever the current schema wants.
+  const service = new ChatService({
+    chat: storage.chat,
+    accounts: storage.accounts,
+    limits: DEFAULT_LIMITS,
+    sink: { deliver() {} },
+  });
+  const users = Array.from({ length: 2 * CHANNELS }, (_, i) => `u${i}`);
+  await inBatches(users, 500, (id) =>
+    storage.accounts.createUser({
+      id,
+      username: id,
+      displayName: id,
+      passwordHash: null,
+      createdAt: Date.now(),
+    }),
+  );
+  const channels = await inBatches(
+    Array.from({ length: CHANNELS }, (_, i) => i),
+    250,
+    async (i) => {
+      const members = [users[2 * i], users[2 * i + 1]];
+      const channel = await service.openDirect(members[0], members[1]);
+      return { id: channel.id, members };
+    },
+  );
+  let serial = 0;
+  const appendOne = () => {
+    const c = channels[randomChannel()];
+    const message = {
+      id: newId(),
+      channelId: c.id,
+      senderId: c.members[0],
+      clientMsgId: `k${++serial}`,
+      kind: 'text',
+      text: TEXT,
+      mentions: [],
+      system: null,
+      createdAt: Date.now(),
+    };
+    return storage.chat.write((tx) => tx.appendMessage(message, c.members), { channelId: c.id });
+  };
+  const loop = async (limit, deadline) => {
+    let done = 0;
+    const worker = async () => {
+      while (done < limit && now() < deadline) {
+        done++;
+        await appendOne();
+      }
+    };
+    await Promise.all(Array.from({ length: senders }, worker));
+    return done;
+  };
+  await loop(warmup, now() + maxMs);
+  const cpu0 = processStats().cpuMicros;
+  const started = now();
+  const appended = await loop(count, started + maxMs);
+  const seconds = (now() - started) / 1000;
+  const cpu = processStats().cpuMicros - cpu0;
+  await storage.close();
+  return { appended, seconds, appendsPerSec: Math.round(appended / seconds), cpuUsPerAppend: cpu / appended };
+}
+
+/** The limit: plain inserts into a (channel_id, seq) keyed table, 256 rows a transaction, grouped by channel. */
+async function rawRun({ synchronous, count, maxMs, batch = 256 }) {
+  const db = new Database(join(dir, 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.exec(`CREATE TABLE messages (channel_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+    sender_id TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (channel_id, seq)) WITHOUT ROWID`);
+  const insert = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');
+  const insertBatch = db.transaction((rows) => {
+    for (const r of rows) insert.run(r.channelId, r.seq, r.id, r.senderId, TEXT, r.createdAt);
+  });
+  const lastSeq = new Int32Array(CHANNELS);
+  const cpu0 = processStats().cpuMicros;
+  const started = now();
+  let inserted = 0;
+  while (inserted < count && now() - started < maxMs) {
+    const rows = [];
+    for (let i = 0; i < batch; i++) {
+      const c = randomChannel();
+      rows.push({
+        channelId: `c${c}`,
+        seq: ++lastSeq[c],
+        id: newId(),
+        senderId: `a${c}`,
+        createdAt: Date.now(),
+      });
+    }
+    // Same grouping as the adapter's group commit: rows of one channel next to each other, seq ascending.
+    rows.sort((a, b) => (a.channelId < b.channelId ? -1 : a.channelId > b.channelId ? 1 : a.seq - b.seq));
+    insertBatch(rows);
+    inserted += rows.length;
+  }
+  const seconds = (now() - started) / 1000;
+  const cpu = processStats().cpuMicros - cpu0;
+  db.close();
+  return {
+    appended: inserted,
+    seconds,
+    appendsPerSec: Math.round(inserted / seconds),
+    cpuUsPerAppend: cpu / inserted,
+  };
+}
+
+serve({ adapterRun, rawRun });

@@ -1,0 +1,31 @@
+import { spawn } from '../lib/proc.mjs';
+import { round } from '../lib/runner.mjs';
+
+/**
+ * Scenario 5: appends/s per storage adapter, 1 and 100 concurrent senders, each configuration in a fresh
+ * process, against raw better-sqlite3 batched inserts (full and normal sync) as the limit.
+ */
+export async function storage({ quick, progress }) {
+  const count = quick ? 3_000 : 50_000;
+  const maxMs = quick ? 1_500 : 8_000;
+  const warmup = quick ? 200 : 1_000;
+  const out = { title: 'Storage appends', params: { count, maxMs, channels: 1_000 }, systems: {} };
+  const run = async (key, type, args) => {
+    progress(key);
+    const child = await spawn('load/storage-bench.mjs', { label: key });
+    try {
+      const r = await child.call(type, args, maxMs * 4 + 60_000);
+      out.systems[key] = { ...r, seconds: round(r.seconds, 2), cpuUsPerAppend: round(r.cpuUsPerAppend, 1) };
+    } catch (err) {
+      out.systems[key] = { error: String(err?.message ?? err).slice(0, 500) };
+    } finally {
+      await child.stop();
+    }
+  };
+  for (const adapter of ['sqlite-full', 'sqlite-normal', 'memory'])
+    for (const senders of [1, 100])
+      await run(`${adapter} x${senders}`, 'adapterRun', { adapter, senders, count, maxMs, warmup });
+  await run('raw-sqlite full', 'rawRun', { synchronous: 'FULL', count, maxMs });
+  await run('raw-sqlite normal', 'rawRun', { synchronous: 'NORMAL', count, maxMs });
+  return out;
+}
