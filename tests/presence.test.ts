@@ -196,9 +196,9 @@ describe('typing and receipts', () => {
 
     const ok = (await bobPhone.request({ t: 'read', channelId, seq: last })) as ReadOkFrame;
     expect(ok).toMatchObject({ t: 'read.ok', readSeq: last, unread: 0 });
-    const onLaptop = (await bobLaptop.waitFor((f) => f.t === 'receipt')) as ReceiptFrame;
+    const onLaptop = (await bobLaptop.seen((f) => f.t === 'receipt' && f.readSeq === last)) as ReceiptFrame;
     expect(onLaptop).toMatchObject({ channelId, userId: bob.id, readSeq: last });
-    const toSender = (await a.waitFor((f) => f.t === 'receipt')) as ReceiptFrame;
+    const toSender = (await a.seen((f) => f.t === 'receipt' && f.readSeq === last)) as ReceiptFrame;
     expect(toSender).toMatchObject({ userId: bob.id, readSeq: last, deliveredSeq: last });
     const after = await api<{ channels: Array<{ id: string; unread: number }> }>(
       ts.url,

@@ -58,7 +58,31 @@ const sections = {
         fmt(r.seconds),
         r.error ?? '',
       ]),
-    ),
+    ) +
+    (s.reads
+      ? `\n\nRandom access (readHistory on random channels of 1,000):\n\n${table(
+          [
+            'adapter',
+            'stored',
+            'fill s',
+            'latest 50 p50 ms',
+            'latest 50 p99 ms',
+            'around p50 ms',
+            'around p99 ms',
+            'note',
+          ],
+          Object.entries(s.reads).map(([name, r]) => [
+            name,
+            fmt(r.stored),
+            fmt(r.fillSeconds),
+            fmt(r.latest50P50Ms),
+            fmt(r.latest50P99Ms),
+            fmt(r.around50P50Ms),
+            fmt(r.around50P99Ms),
+            r.error ?? '',
+          ]),
+        )}`
+      : ''),
 };
 
 function chatTable(s, unit) {

@@ -136,4 +136,83 @@ async function rawRun({ synchronous, count, maxMs, batch = 256 }) {
   };
 }
 
-serve({ adapterRun, rawRun });
+/**
+ * Random access at scale: fills a store with `messages` messages over 1,000 channels (many appends per
+ * write call, so filling is fast), then times `readHistory` for "latest 50" and "50 around a random
+ * message" on random channels, through the same read path the server uses.
+ */
+async function readRun({ adapter, messages, queries }) {
+  const storage = openAdapter(adapter);
+  await storage.open();
+  const service = new ChatService({
+    chat: storage.chat,
+    accounts: storage.accounts,
+    limits: DEFAULT_LIMITS,
+    sink: { deliver() {} },
+  });
+  const users = Array.from({ length: 2 * CHANNELS }, (_, i) => `r${i}`);
+  await inBatches(users, 500, (id) =>
+    storage.accounts.createUser({
+      id,
+      username: id,
+      displayName: id,
+      passwordHash: null,
+      createdAt: Date.now(),
+    }),
+  );
+  const channels = await inBatches(
+    Array.from({ length: CHANNELS }, (_, i) => i),
+    250,
+    async (i) => {
+      const members = [users[2 * i], users[2 * i + 1]];
+      return { id: (await service.openDirect(members[0], members[1])).id, members };
+    },
+  );
+  const fillStarted = now();
+  const perWrite = 500;
+  for (let written = 0; written < messages; written += perWrite) {
+    await storage.chat.write(async (tx) => {
+      for (let i = 0; i < perWrite; i++) {
+        const c = channels[(written + i) % CHANNELS];
+        await tx.appendMessage(
+          {
+            id: newId(),
+            channelId: c.id,
+            senderId: c.members[0],
+            clientMsgId: null,
+            kind: 'text',
+            text: TEXT,
+            mentions: [],
+            system: null,
+            createdAt: Date.now(),
+          },
+          c.members,
+        );
+      }
+    });
+  }
+  const fillSeconds = (now() - fillStarted) / 1000;
+  const perChannel = Math.floor(messages / CHANNELS);
+  const time = async (query) => {
+    const samples = [];
+    for (let i = 0; i < queries; i++) {
+      const c = channels[randomChannel()];
+      const t0 = now();
+      await storage.chat.readHistory(c.id, query());
+      samples.push(now() - t0);
+    }
+    samples.sort((a, b) => a - b);
+    const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
+    return { p50Ms: at(0.5), p99Ms: at(0.99) };
+  };
+  const latest = await time(() => ({ limit: 50, minSeq: 1 }));
+  const around = await time(() => ({
+    around: 2 + Math.floor(Math.random() * perChannel),
+    limit: 50,
+    minSeq: 1,
+  }));
+  await storage.close();
+  return { stored: messages, fillSeconds, latest50: latest, around50: around };
+}
+
+serve({ adapterRun, rawRun, readRun });

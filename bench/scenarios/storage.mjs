@@ -27,5 +27,32 @@ export async function storage({ quick, progress }) {
       await run(`${adapter} x${senders}`, 'adapterRun', { adapter, senders, count, maxMs, warmup });
   await run('raw-sqlite full', 'rawRun', { synchronous: 'FULL', count, maxMs });
   await run('raw-sqlite normal', 'rawRun', { synchronous: 'NORMAL', count, maxMs });
+  // Random access at scale: p99 of "latest 50" and "around a message" with 1M stored (100k in quick mode).
+  const stored = quick ? 100_000 : 1_000_000;
+  out.reads = {};
+  for (const adapter of ['sqlite-normal', 'memory']) {
+    const key = `${adapter} reads @${stored}`;
+    progress(key);
+    const child = await spawn('load/storage-bench.mjs', { label: key });
+    try {
+      const r = await child.call(
+        'readRun',
+        { adapter, messages: stored, queries: quick ? 500 : 2_000 },
+        15 * 60_000,
+      );
+      out.reads[adapter] = {
+        stored: r.stored,
+        fillSeconds: round(r.fillSeconds, 1),
+        latest50P50Ms: round(r.latest50.p50Ms, 3),
+        latest50P99Ms: round(r.latest50.p99Ms, 3),
+        around50P50Ms: round(r.around50.p50Ms, 3),
+        around50P99Ms: round(r.around50.p99Ms, 3),
+      };
+    } catch (err) {
+      out.reads[adapter] = { error: String(err?.message ?? err).slice(0, 500) };
+    } finally {
+      await child.stop();
+    }
+  }
   return out;
 }
