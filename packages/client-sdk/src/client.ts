@@ -64,6 +64,8 @@ export class ChatClient {
   private user: string | undefined;
   private opens = 0;
   private closing = false;
+  /** Calls of close() so far: a connect() started before one of them gives up. */
+  private closes = 0;
   /** Joined channels waiting to be fetched, in one batch. */
   private readonly joinQueue = new Set<string>();
   private removePageHide: (() => void) | undefined;
@@ -269,7 +271,10 @@ export class ChatClient {
 
   /** Starts connecting (and reconnecting until `close()`); resolves once local data is loaded. */
   async connect(): Promise<void> {
+    const closes = this.closes;
     await this.ready;
+    // close() ran while local data was loading: this connect() is stale and must not reopen the client.
+    if (closes !== this.closes) return;
     this.closing = false;
     this.listenForPageHide();
     this.connection.connect();
@@ -295,6 +300,7 @@ export class ChatClient {
    * next run; their `acked` promises reject with `NATTER_CLIENT_CLOSED`.
    */
   async close(): Promise<void> {
+    this.closes++;
     this.closing = true;
     this.removePageHide?.();
     this.removePageHide = undefined;

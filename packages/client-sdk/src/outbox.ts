@@ -340,6 +340,8 @@ export class Outbox {
         contended = true;
         continue;
       }
+      // Settled (acked, seen through sync, discarded) while the lease was taken: the row is being deleted.
+      if (this.settled.has(id)) continue;
       const item = leased.userId === '' ? { ...leased, userId: me } : leased;
       this.setItem(item);
       void this.transmit(item);
