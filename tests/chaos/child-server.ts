@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,9 @@ export async function removeBundle(): Promise<void> {
   if (!bundled) return;
   const file = await bundled.catch(() => undefined);
   bundled = undefined;
-  if (file) rmSync(file, { force: true });
+  if (!file) return;
+  rmSync(file, { force: true });
+  if (readdirSync(dirname(file)).length === 0) rmSync(dirname(file), { recursive: true, force: true });
 }
 
 /** A port that was free a moment ago (the child binds it; SO_REUSEADDR lets a restart bind it again). */
