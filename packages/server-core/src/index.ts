@@ -14,6 +14,7 @@ export {
 } from './chat/chat-service.js';
 export type { Delivery, DeliveryOrigin, DeliverySink } from './chat/delivery.js';
 export { type LiveEndpoint, LocalHub } from './chat/local-hub.js';
+export { type PageRange, pageRange } from './chat/page-range.js';
 export { ClusterSink, userTopic } from './cluster/cluster-sink.js';
 export { recommendNode } from './cluster/recommend.js';
 export {

@@ -9,7 +9,7 @@ import type {
   WriteHint,
   WriteTransaction,
 } from '@natter/server-core';
-import { pageRange } from './history.js';
+import { pageRange } from '@natter/server-core';
 import { key, prefix, rangeOf } from './keys.js';
 import { SnapshotReader } from './reader.js';
 import type { LevelDb } from './staging.js';

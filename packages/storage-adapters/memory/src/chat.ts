@@ -9,8 +9,8 @@ import type {
   WriteHint,
   WriteTransaction,
 } from '@natter/server-core';
+import { pageRange } from '@natter/server-core';
 import { copyMessage, copyOptional, copyRecord } from './copy.js';
-import { pageRange } from './history.js';
 import type { MemoryState } from './state.js';
 import { mentionsOf, searchMessages } from './visible.js';
 import { toChannelRecord } from './write-transaction.js';

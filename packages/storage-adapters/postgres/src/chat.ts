@@ -9,8 +9,8 @@ import type {
   WriteHint,
   WriteTransaction,
 } from '@natter/server-core';
+import { pageRange } from '@natter/server-core';
 import type { Pool, QueryResultRow } from 'pg';
-import { pageRange } from './history.js';
 import {
   type ChannelMemberRow,
   type ChannelRow,

@@ -1,4 +1,4 @@
-import type { HistoryQuery } from '@natter/server-core';
+import type { HistoryQuery } from '../ports/storage.js';
 
 /** An inclusive seq range of a history page, and whether visible messages lie outside it. */
 export interface PageRange {
@@ -9,7 +9,7 @@ export interface PageRange {
 }
 
 /**
- * Computes the page for `query` over a channel whose seqs are exactly `1..lastSeq` (the store keeps
+ * Computes the page for `query` over a channel whose seqs are exactly `1..lastSeq` (every adapter keeps
  * them gap-free, so plain arithmetic replaces a search). `from > to` means an empty page.
  *
  * `around` takes up to `floor(limit / 2)` messages before the anchor, the anchor, and the rest after
