@@ -145,6 +145,8 @@ export class Device {
 
   /** Reads the whole sync log from position 0 over the current connection: the record to compare with. */
   async fullLog(): Promise<SyncEntry[]> {
+    // A device that was just moved (drain, node kill) may still be between connections: wait for the next.
+    await this.connected();
     const out: SyncEntry[] = [];
     let after = 0;
     for (let page = 0; page < 1_000; page++) {
