@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // import.meta.url (the checkpoint worker resolves better-sqlite3 from it) in the CommonJS build too.
+  shims: true,
 });

@@ -92,9 +92,11 @@ export class ChatService {
       async (tx) => {
         const earlier = await tx.findByClientMsgId(userId, input.clientMsgId);
         if (earlier) return { duplicate: true as const, message: earlier.message, pos: earlier.senderPos };
-        await this.requireMember(tx, input.channelId, userId);
+        // One read serves both the membership check and the recipients: a channel has members only
+        // while it exists, and a stranger gets the same NOT_FOUND as for a channel that does not.
         const members = await tx.listMembers(input.channelId);
         const memberIds = new Set(members.map((m) => m.userId));
+        if (!memberIds.has(userId)) throw notFound();
         // Mentions of non-members are dropped, so a mention cannot probe who exists.
         const mentions = [...new Set(input.mentions ?? [])].filter((id) => memberIds.has(id));
         const appended = await tx.appendMessage(

@@ -5,8 +5,8 @@ import type { ReadStatements, WriteStatements } from './statements.js';
 
 /** How the account store reaches the connections. */
 export interface SqliteAccountDeps {
-  /** Statements of the read-only connection. */
-  reads: () => ReadStatements;
+  /** Runs `fn` on the read-only connection's statements once the state it sees is durable. */
+  read: <T>(fn: (reads: ReadStatements) => T) => Promise<T>;
   /** Runs `fn` with the write statements inside the writer loop (queued like any write). */
   write: <T>(fn: (writes: WriteStatements) => T) => Promise<T>;
 }
@@ -28,22 +28,26 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async getUser(userId: string): Promise<UserRecord | undefined> {
-    const row = this.deps.reads().userById.get(userId);
-    return row && toUser(row);
+    return this.deps.read((r) => {
+      const row = r.userById.get(userId);
+      return row && toUser(row);
+    });
   }
 
   async getUsers(userIds: readonly string[]): Promise<UserRecord[]> {
     if (userIds.length === 0) return [];
-    return this.deps.reads().usersByIds.all(JSON.stringify(userIds)).map(toUser);
+    return this.deps.read((r) => r.usersByIds.all(JSON.stringify(userIds)).map(toUser));
   }
 
   async findUserByUsername(username: string): Promise<UserRecord | undefined> {
-    const row = this.deps.reads().userByUsername.get(username);
-    return row && toUser(row);
+    return this.deps.read((r) => {
+      const row = r.userByUsername.get(username);
+      return row && toUser(row);
+    });
   }
 
   async searchUsers(prefix: string, limit: number): Promise<UserRecord[]> {
-    const rows = this.deps.reads().usersFrom.all(prefix, Math.max(0, Math.floor(limit)));
+    const rows = await this.deps.read((r) => r.usersFrom.all(prefix, Math.max(0, Math.floor(limit))));
     const matching = rows.findIndex((row) => !row.username.startsWith(prefix));
     return (matching === -1 ? rows : rows.slice(0, matching)).map(toUser);
   }

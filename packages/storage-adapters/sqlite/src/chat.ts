@@ -15,16 +15,17 @@ import { MAX_POSITION, type ReadStatements, type VisibleQuery } from './statemen
 
 /** How the chat store reaches the rest of the adapter. */
 export interface SqliteChatDeps {
-  /** Statements of the read-only connection. */
-  reads: () => ReadStatements;
+  /** Runs `fn` on the read-only connection's statements once the state it sees is durable. */
+  read: <T>(fn: (reads: ReadStatements) => T) => Promise<T>;
   epoch: () => string;
   write: <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint) => Promise<T>;
 }
 
 /**
  * The SQLite adapter's {@link ChatStore}. Reads use the read-only connection: in WAL mode it sees the
- * last commit, never a batch in progress. Each read runs synchronously, so a read made of several
- * statements sees one state (commits happen on the same thread, between reads).
+ * last commit, never a batch in progress, and only once that commit is durable. Each read runs
+ * synchronously, so a read made of several statements sees one state (commits happen on the same
+ * thread, between reads).
  */
 export class SqliteChatStore implements ChatStore {
   constructor(private readonly deps: SqliteChatDeps) {}
@@ -38,61 +39,60 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
-    const row = this.deps.reads().channel.get(channelId);
-    return row && toChannel(row);
+    return this.deps.read((r) => {
+      const row = r.channel.get(channelId);
+      return row && toChannel(row);
+    });
   }
 
   async getMember(channelId: string, userId: string): Promise<MemberRecord | undefined> {
-    const row = this.deps.reads().member.get(channelId, userId);
-    return row && toMember(row);
+    return this.deps.read((r) => {
+      const row = r.member.get(channelId, userId);
+      return row && toMember(row);
+    });
   }
 
   async listMembers(channelId: string): Promise<MemberRecord[]> {
-    return this.deps.reads().members.all(channelId).map(toMember);
+    return this.deps.read((r) => r.members.all(channelId).map(toMember));
   }
 
   async listChannelsOf(userId: string): Promise<Array<{ channel: ChannelRecord; member: MemberRecord }>> {
-    return this.deps
-      .reads()
-      .channelsOf.all(userId)
-      .map((row) => toChannelWithMember(row, userId));
+    return this.deps.read((r) => r.channelsOf.all(userId).map((row) => toChannelWithMember(row, userId)));
   }
 
   async getMessage(channelId: string, seq: number): Promise<Message | undefined> {
-    const row = this.deps.reads().message.get(channelId, seq);
-    return row && toMessage(row);
+    return this.deps.read((r) => {
+      const row = r.message.get(channelId, seq);
+      return row && toMessage(row);
+    });
   }
 
   async countUnread(channelId: string, userId: string, afterSeq: number): Promise<number> {
-    return this.deps.reads().countUnread.get(channelId, afterSeq, userId)!.n;
+    return this.deps.read((r) => r.countUnread.get(channelId, afterSeq, userId)!.n);
   }
 
   async readHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
-    return readHistoryPage(this.deps.reads(), channelId, query);
+    return this.deps.read((r) => readHistoryPage(r, channelId, query));
   }
 
   async mentionsOf(query: MessageQuery): Promise<Message[]> {
-    return this.deps.reads().mentionsOf.all(visibleQuery(query)).map(toMessage);
+    return this.deps.read((r) => r.mentionsOf.all(visibleQuery(query)).map(toMessage));
   }
 
   async searchMessages(query: MessageQuery & { text: string }): Promise<Message[]> {
     const match = ftsQuery(query.text);
     if (match === undefined) return [];
-    return this.deps
-      .reads()
-      .searchMessages.all({ ...visibleQuery(query), match })
-      .map(toMessage);
+    return this.deps.read((r) => r.searchMessages.all({ ...visibleQuery(query), match }).map(toMessage));
   }
 
   async syncHead(userId: string): Promise<number> {
-    return this.deps.reads().syncHead.get(userId)?.head ?? 0;
+    return this.deps.read((r) => r.syncHead.get(userId)?.head ?? 0);
   }
 
   async readSync(userId: string, after: number, limit: number): Promise<SyncEntry[]> {
-    return this.deps
-      .reads()
-      .syncAfter.all(userId, after, Math.max(0, Math.floor(limit)))
-      .map(toSyncEntry);
+    return this.deps.read((r) =>
+      r.syncAfter.all(userId, after, Math.max(0, Math.floor(limit))).map(toSyncEntry),
+    );
   }
 }
 

@@ -3,9 +3,10 @@ export interface SqliteStorageOptions {
   /** Path of the database file; its parent directory is created when missing. */
   path: string;
   /**
-   * SQLite `synchronous` setting. `full` syncs the WAL on every commit, so an acknowledged write
-   * survives a power loss; `normal` may lose the last commits on power loss (never on a process
-   * crash) in exchange for throughput.
+   * Durability of an acknowledged write. `full`: every batch's WAL frames are fsynced (on the thread
+   * pool, off the event loop) before any of its calls settles or a reader can see it, so an acknowledged
+   * write survives a power loss. `normal`: COMMIT without fsync; survives a process crash, may lose
+   * the last commits on power loss, in exchange for throughput.
    * @default 'full'
    */
   synchronous?: 'full' | 'normal';
@@ -19,6 +20,11 @@ export interface SqliteStorageOptions {
    * @default 5000
    */
   busyTimeoutMs?: number;
+  /**
+   * How often the checkpoint worker copies the WAL back into the database file, in ms.
+   * @default 200
+   */
+  checkpointIntervalMs?: number;
 }
 
 /** {@link SqliteStorageOptions} with every default applied. */
@@ -31,6 +37,7 @@ export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteOpt
     synchronous: options.synchronous ?? 'full',
     maxBatchSize: options.maxBatchSize ?? 256,
     busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+    checkpointIntervalMs: options.checkpointIntervalMs ?? 200,
   };
   if (typeof resolved.path !== 'string' || resolved.path === '' || resolved.path === ':memory:') {
     throw new TypeError(
@@ -45,6 +52,9 @@ export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteOpt
   }
   if (!Number.isInteger(resolved.busyTimeoutMs) || resolved.busyTimeoutMs < 0) {
     throw new TypeError('createSqliteStorage: `busyTimeoutMs` must be a non-negative integer');
+  }
+  if (!Number.isInteger(resolved.checkpointIntervalMs) || resolved.checkpointIntervalMs < 1) {
+    throw new TypeError('createSqliteStorage: `checkpointIntervalMs` must be a positive integer');
   }
   return resolved;
 }

@@ -117,7 +117,9 @@ export function prepareReads(db: Db) {
           AND (@channelId IS NULL OR f.channel_id = @channelId)
         ORDER BY m.id DESC LIMIT @limit`,
     ),
-    syncHead: prepare<[string], { head: number }>('SELECT head FROM sync_heads WHERE user_id = ?'),
+    syncHead: prepare<[string], { head: number }>(
+      'SELECT coalesce(max(pos), 0) AS head FROM sync_log WHERE user_id = ?',
+    ),
     syncAfter: prepare<[string, number, number], MessageRow & { pos: number }>(
       `SELECT s.pos, m.channel_id, m.seq, m.id, m.sender_id, m.client_msg_id, m.kind, m.text, m.mentions,
               m.system, m.created_at
@@ -180,9 +182,8 @@ export function prepareWrites(db: Db) {
     nextSeq: prepare<[number, string], { last_seq: number }>(
       'UPDATE channels SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq',
     ),
-    nextPos: prepare<[string], { head: number }>(
-      `INSERT INTO sync_heads (user_id, head) VALUES (?, 1)
-       ON CONFLICT (user_id) DO UPDATE SET head = head + 1 RETURNING head`,
+    syncHead: prepare<[string], { head: number }>(
+      'SELECT coalesce(max(pos), 0) AS head FROM sync_log WHERE user_id = ?',
     ),
     insertMessage: prepare<
       [string, number, string, string, string | null, string, string, string, string | null, number]

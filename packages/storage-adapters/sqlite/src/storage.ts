@@ -12,7 +12,7 @@ import { SqliteChatStore } from './chat.js';
 import { type Connections, openConnections } from './connections.js';
 import { resolveOptions, type SqliteStorageOptions } from './options.js';
 import { SCHEMA_VERSION } from './schema/migrations.js';
-import type { WriteStatements } from './statements.js';
+import type { ReadStatements, WriteStatements } from './statements.js';
 import { WriteQueue } from './write-queue.js';
 import { SqliteWriteTransaction } from './write-transaction.js';
 
@@ -63,6 +63,14 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
       }
     }, hint?.channelId);
 
+  // Durable state only: a read waits for the fsync of the last commit (see WriteQueue.read).
+  const read = <T>(fn: (reads: ReadStatements) => T): Promise<T> => {
+    // Reads still work while close() waits for the last writes.
+    if (!queue || !connections) return Promise.reject(unavailable());
+    const c = connections;
+    return queue.read(() => fn(c.reads));
+  };
+
   const manifest: StoreManifest = {
     name: 'sqlite',
     contractVersion: STORAGE_CONTRACT_VERSION,
@@ -73,11 +81,11 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
   return {
     manifest,
     accounts: new SqliteAccountStore({
-      reads: () => current().reads,
+      read,
       write: <T>(fn: (writes: WriteStatements) => T) => enqueue(async (c) => fn(c.writes)),
     }),
     chat: new SqliteChatStore({
-      reads: () => current().reads,
+      read,
       epoch: () => current().epoch,
       write,
     }),
@@ -95,8 +103,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
         try {
           await queue!.idle();
         } finally {
-          connections!.reader.close();
-          connections!.writer.close();
+          await connections!.close();
           connections = undefined;
           queue = undefined;
           status = 'closed';

@@ -1,7 +1,13 @@
 /**
  * Group commit. Concurrent write calls queue up; one writer loop drains the queue in batches, each
  * batch one transaction with one savepoint per call, so a failing call rolls back alone while the
- * others share a single commit (and a single fsync). No call is acknowledged before its COMMIT.
+ * others share a single commit (and a single fsync). No call is acknowledged before its batch is durable.
+ *
+ * Durability off the event loop: when the connection has a `flush` (the SQLite adapter's fsync of the
+ * WAL file, run on libuv's thread pool), a batch's calls settle only after the flush that follows its
+ * COMMIT. While that flush runs, the next batch already executes its statements (pipelining), but its
+ * COMMIT waits for the flush, and reads gated by {@link WriteQueue.read} wait for it too: nothing a
+ * reader can observe is ever less durable than what a sender was acknowledged.
  */
 
 /** The transaction control the queue needs; the SQLite adapter runs these on its write connection. */
@@ -15,6 +21,11 @@ export interface BatchConnection {
   commit(): void;
   /** Rolls the whole transaction back if one is open. */
   rollbackAll(): void;
+  /**
+   * Makes every commit so far durable without blocking the event loop (e.g. an fsync on the thread
+   * pool). Absent when COMMIT itself is as durable as wanted.
+   */
+  flush?(): Promise<void>;
 }
 
 /** One queued call. */
@@ -59,13 +70,17 @@ export function orderBatch<T extends { channelId: string | undefined }>(calls: r
 export class WriteQueue {
   private readonly pending: QueuedCall[] = [];
   private draining: Promise<void> | undefined;
+  /** The flush of the last COMMIT while it runs; reads and the next COMMIT wait for it. */
+  private flushing: Promise<void> | undefined;
+  /** Reads waiting for the running flush; run synchronously the moment it completes. */
+  private readonly waitingReads: Array<() => void> = [];
 
   constructor(
     private readonly connection: BatchConnection,
     private readonly maxBatchSize: number,
   ) {}
 
-  /** Queues `run`; settles after the batch holding it commits (or with the call's own error). */
+  /** Queues `run`; settles after the batch holding it is durable (or with the call's own error). */
   enqueue<T>(run: () => Promise<T>, channelId?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run, channelId, resolve: resolve as (value: unknown) => void, reject });
@@ -76,9 +91,33 @@ export class WriteQueue {
     });
   }
 
-  /** Resolves once the queue is empty and no batch is running. */
+  /**
+   * Runs a read of committed state once that state is durable: at once when no flush is running,
+   * else the moment the running flush completes (before any later COMMIT can happen). `read` must be
+   * synchronous, so it sees exactly the state that was flushed.
+   */
+  read<T>(read: () => T): Promise<T> {
+    if (!this.flushing) {
+      try {
+        return Promise.resolve(read());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.waitingReads.push(() => {
+        try {
+          resolve(read());
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  /** Resolves once the queue is empty, no batch is running and the last commit is durable. */
   async idle(): Promise<void> {
-    while (this.draining) await this.draining;
+    while (this.draining || this.flushing) await (this.draining ?? this.flushing);
   }
 
   private async drain(): Promise<void> {
@@ -97,6 +136,8 @@ export class WriteQueue {
     try {
       this.connection.begin();
       for (const call of batch) outcomes.push(await this.runInSavepoint(call));
+      // The previous batch must be durable before this one becomes visible to readers.
+      if (this.flushing) await this.flushing;
       this.connection.commit();
     } catch (error) {
       // BEGIN, a savepoint statement or COMMIT failed: nothing of the batch is durable.
@@ -111,11 +152,29 @@ export class WriteQueue {
       });
       return;
     }
-    batch.forEach((call, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) call.resolve(outcome.value);
-      else call.reject(outcome.error);
-    });
+    const settle = (flushError?: unknown) =>
+      batch.forEach((call, i) => {
+        const outcome = outcomes[i]!;
+        if (flushError !== undefined && outcome.ok) call.reject(flushError);
+        else if (outcome.ok) call.resolve(outcome.value);
+        else call.reject(outcome.error);
+      });
+    if (!this.connection.flush) {
+      settle();
+      return;
+    }
+    // Not awaited: the next batch runs its statements while this one is flushed.
+    this.flushing = this.connection.flush().then(
+      () => this.flushed(() => settle()),
+      (error: unknown) => this.flushed(() => settle(error ?? new Error('flush failed'))),
+    );
+  }
+
+  /** A flush ended: serve the reads that waited for it, then settle its calls. */
+  private flushed(settle: () => void): void {
+    this.flushing = undefined;
+    for (const read of this.waitingReads.splice(0)) read();
+    settle();
   }
 
   /** Runs one call in its own savepoint. Throws only when the transaction control itself fails. */

@@ -69,7 +69,7 @@ describe('createSqliteStorage', () => {
   it('declares a persistent, single-process store of the current schema, with search', () => {
     expect(storage.manifest).toMatchObject({
       name: 'sqlite',
-      schemaVersion: 3,
+      schemaVersion: 4,
       capabilities: { persistent: true, multiProcess: false, search: true },
     });
   });
@@ -103,6 +103,36 @@ describe('createSqliteStorage', () => {
       ),
     );
     expect(seqs.map((a) => a.message.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
+
+describe('WAL checkpoints', () => {
+  it('a worker thread copies the WAL back into the database file while the store is open', async () => {
+    await storage.close();
+    storage = createSqliteStorage({ path: file, checkpointIntervalMs: 20 });
+    await storage.open();
+    const before = fs.statSync(file).size;
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          storage.chat.write(
+            (tx) => tx.appendMessage(message(`m${round}-${i}`, { text: 'x'.repeat(500) }), ['u_a']),
+            { channelId: 'c1' },
+          ),
+        ),
+      );
+    }
+    // The writer never checkpoints (wal_autocheckpoint = 0): only the worker grows the main file.
+    const deadline = Date.now() + 5_000;
+    while (fs.statSync(file).size <= before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(fs.statSync(file).size).toBeGreaterThan(before + 100_000);
+    expect((await storage.chat.getChannel('c1'))?.lastSeq).toBe(500);
+  });
+
+  it('rejects a checkpoint interval that is not a positive integer', () => {
+    expect(() => createSqliteStorage({ path: file, checkpointIntervalMs: 0 })).toThrow(TypeError);
   });
 });
 

@@ -148,3 +148,82 @@ describe('WriteQueue', () => {
     expect(done).toBe(5);
   });
 });
+
+/** A recording connection whose flushes complete only when the test says so. */
+function flushingConnection() {
+  const { connection, log } = recordingConnection();
+  const flushes: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  connection.flush = () =>
+    new Promise<void>((resolve, reject) => {
+      log.push('flush');
+      flushes.push({ resolve, reject });
+    });
+  return { connection, log, flushes };
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('WriteQueue with a flush (durability off the event loop)', () => {
+  it('settles a batch only after the flush that follows its COMMIT', async () => {
+    const { connection, log, flushes } = flushingConnection();
+    const queue = new WriteQueue(connection, 256);
+    let settled = false;
+    const call = queue
+      .enqueue(async () => 'v')
+      .then((v) => {
+        settled = true;
+        return v;
+      });
+    await turn();
+    await turn();
+    expect(log).toEqual(['begin', 'savepoint', 'release', 'commit', 'flush']);
+    expect(settled).toBe(false);
+    flushes[0]!.resolve();
+    await expect(call).resolves.toBe('v');
+  });
+
+  it('holds reads until the running flush is done, and runs them before the next COMMIT', async () => {
+    const { connection, log, flushes } = flushingConnection();
+    const queue = new WriteQueue(connection, 256);
+    await expect(queue.read(() => 'at once')).resolves.toBe('at once');
+    void queue.enqueue(async () => 1);
+    await turn();
+    await turn();
+    expect(log.at(-1)).toBe('flush');
+    const seen: string[] = [];
+    const read = queue.read(() => {
+      seen.push([...log].join(','));
+      return 'after flush';
+    });
+    // The next batch runs its statements meanwhile, but does not commit.
+    const second = queue.enqueue(async () => 2);
+    await turn();
+    await turn();
+    expect(seen).toEqual([]);
+    expect(log.filter((s) => s === 'commit')).toHaveLength(1);
+    flushes[0]!.resolve();
+    await expect(read).resolves.toBe('after flush');
+    // The read saw one COMMIT: the durable one, not the batch waiting behind the flush.
+    expect(seen[0]!.split(',').filter((s) => s === 'commit')).toHaveLength(1);
+    await turn();
+    expect(log.filter((s) => s === 'commit')).toHaveLength(2);
+    flushes[1]!.resolve();
+    await expect(second).resolves.toBe(2);
+  });
+
+  it('rejects the calls of a batch whose flush failed, and goes on with the next', async () => {
+    const { connection, flushes } = flushingConnection();
+    const queue = new WriteQueue(connection, 256);
+    const call = queue.enqueue(async () => 1);
+    await turn();
+    await turn();
+    flushes[0]!.reject(new Error('EIO'));
+    await expect(call).rejects.toThrow('EIO');
+    const next = queue.enqueue(async () => 2);
+    await turn();
+    await turn();
+    flushes[1]!.resolve();
+    await expect(next).resolves.toBe(2);
+    await queue.idle();
+  });
+});

@@ -145,6 +145,15 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT text, channel_id, seq FROM messages WHERE kind = 'text';
     `,
   },
+  {
+    version: 4,
+    description: "a user's sync head is the last pos of their sync log (no separate head row to update)",
+    sql: `
+      -- Upserting a head row per recipient cost more than the sync-log insert itself; the head is now
+      -- read from the (user_id, pos) primary key, which the insert touches anyway.
+      DROP TABLE sync_heads;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
