@@ -19,7 +19,8 @@ import type { StorageAdapter } from './ports/storage.js';
 import { MemoryPresenceStore } from './presence/memory-presence-store.js';
 import type { EphemeralSink } from './presence/presence-service.js';
 import { PresenceService } from './presence/presence-service.js';
-import { ChatSession } from './ws/chat-session.js';
+import { ChatSession, type SessionDeps } from './ws/chat-session.js';
+import { DeadlineQueue } from './ws/deadline-queue.js';
 import { WsTransport } from './ws/ws-transport.js';
 
 /** A running natter node: HTTP API, WebSocket chat, metrics and health, over one storage adapter. */
@@ -156,6 +157,20 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
     accept: ({ principal, deviceId, connection }) => accept(principal, deviceId, connection),
   });
 
+  // One object for every session (a copy per session would cost its size on each idle connection).
+  const sessionDeps: SessionDeps = {
+    service,
+    presence,
+    chat: storage.chat,
+    hub,
+    ephemeral: live,
+    config,
+    logger,
+    metrics,
+    ...(cluster ? { routing: cluster } : {}),
+    expiry: new DeadlineQueue<ChatSession>(config.now),
+  };
+
   function accept(
     principal: Principal,
     deviceId: string | undefined,
@@ -166,17 +181,7 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
       deviceId ?? newPrefixedId('dev'),
       principal,
       connection,
-      {
-        service,
-        presence,
-        chat: storage.chat,
-        hub,
-        ephemeral: live,
-        config,
-        logger,
-        metrics,
-        ...(cluster ? { routing: cluster } : {}),
-      },
+      sessionDeps,
     );
     void session.start(session.connectionId);
     return session;

@@ -19,6 +19,7 @@ import type { Principal } from '../ports/authenticator.js';
 import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
 import type { ChatStore } from '../ports/storage.js';
 import type { EphemeralSink, PresenceService } from '../presence/presence-service.js';
+import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 
 /** What a session needs from the server. */
 export interface SessionDeps {
@@ -33,29 +34,55 @@ export interface SessionDeps {
   ephemeral: EphemeralSink;
   /** Cross-node routing: subscribe to the user's traffic before the snapshot, unsubscribe after the last close. */
   routing?: { follow(userId: string): Promise<void>; unfollow(userId: string): void };
+  /**
+   * Closes sessions whose credential expired, behind one timer for all of them; on `config.now`'s clock.
+   * The server shares one between its sessions (as it shares this whole object). When absent, one is made
+   * for this `deps` object.
+   */
+  expiry?: DeadlineQueue<ChatSession>;
+}
+
+/** Expiry queues made for `deps` objects that came without one. */
+const fallbackQueues = new WeakMap<SessionDeps, DeadlineQueue<ChatSession>>();
+
+function expiryQueueOf(deps: SessionDeps): DeadlineQueue<ChatSession> {
+  if (deps.expiry) return deps.expiry;
+  let queue = fallbackQueues.get(deps);
+  if (!queue) {
+    queue = new DeadlineQueue<ChatSession>(deps.config.now);
+    fallbackQueues.set(deps, queue);
+  }
+  return queue;
 }
 
 /** Invalid frames tolerated per connection before it is closed with 1008. */
 const MAX_BAD_FRAMES = 20;
 /** Rate-limited sends tolerated in a row before the flood is closed with 1008. */
 const MAX_RATE_LIMIT_STRIKES = 50;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a typing indicator lasts unless renewed, ms. */
 export const TYPING_TTL_MS = 5_000;
 
 /**
  * One authenticated connection speaking the natter protocol: validates frames, calls the chat service,
  * answers with typed frames, and receives live entries from the hub. Transport-neutral.
+ *
+ * An idle session is kept small, because a node holds tens of thousands of them: the dependencies are one
+ * object shared by every session, the rate limiters are made at the first frame that needs them, and
+ * token expiry is a slot in the server's {@link DeadlineQueue}, not a timer per session.
  */
-export class ChatSession implements ConnectionHandler, LiveEndpoint {
+export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
   readonly userId: string;
   lastSeenAt: number;
-  private readonly sendLimiter: TokenBucket;
-  // Typing is ephemeral chatter: two per second is plenty for a live indicator.
-  private readonly typingLimiter: TokenBucket;
+  /** When the credential expires (ms, on `config.now`'s clock); the session is closed with 4001 then. */
+  readonly deadline: number;
+  /** @internal Position in the expiry queue, owned by {@link DeadlineQueue}. */
+  queueIndex = -1;
+  /** Made at the first `send`: a full bucket then is what a bucket made at connect would hold. */
+  private sendLimiter: TokenBucket | undefined = undefined;
+  /** Made at the first `typing`. Typing is ephemeral chatter: two per second is plenty for a live indicator. */
+  private typingLimiter: TokenBucket | undefined = undefined;
   private badFrames = 0;
   private rateLimitStrikes = 0;
-  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
   constructor(
@@ -66,15 +93,17 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
     private readonly deps: SessionDeps,
   ) {
     this.userId = principal.userId;
-    const { limits, now } = deps.config;
-    this.lastSeenAt = now();
-    this.sendLimiter = new TokenBucket(limits.sendsPerSecond, limits.sendBurst, now);
-    this.typingLimiter = new TokenBucket(2, 4, now);
-    if (principal.expiresAt !== undefined) {
-      const wait = Math.max(0, Math.min(principal.expiresAt - now(), MAX_TIMER_MS));
-      this.expiryTimer = setTimeout(() => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'), wait);
-      this.expiryTimer.unref?.();
-    }
+    this.lastSeenAt = deps.config.now();
+    const { expiresAt } = principal;
+    // A NaN expiry is no expiry we can trust: treat it as already past.
+    this.deadline =
+      expiresAt === undefined ? Number.POSITIVE_INFINITY : Number.isNaN(expiresAt) ? 0 : expiresAt;
+    if (this.deadline !== Number.POSITIVE_INFINITY) expiryQueueOf(deps).add(this);
+  }
+
+  /** @internal Called by the expiry queue when the credential has expired. */
+  expire(): void {
+    this.close(CloseCode.TOKEN_EXPIRED, 'token expired');
   }
 
   /**
@@ -129,7 +158,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
   onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    if (this.queueIndex >= 0) expiryQueueOf(this.deps).remove(this);
     this.deps.hub.remove(this);
     this.deps.routing?.unfollow(this.userId);
     this.deps.metrics.connections.dec();
@@ -165,6 +194,8 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
     const { service } = this.deps;
     switch (frame.t) {
       case 'send': {
+        const { limits, now } = this.deps.config;
+        this.sendLimiter ??= new TokenBucket(limits.sendsPerSecond, limits.sendBurst, now);
         const wait = this.sendLimiter.take();
         if (wait > 0) {
           this.sendError({
@@ -214,6 +245,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint {
         this.reply({ t: 'pong', rid: frame.rid, serverTime: this.deps.config.now() });
         return;
       case 'typing': {
+        this.typingLimiter ??= new TokenBucket(2, 4, this.deps.config.now);
         if (this.typingLimiter.take() > 0) return; // dropped silently: a missed typing blip harms no one
         const memberIds = await service.memberIdsFor(this.userId, frame.channelId);
         const active = frame.active ?? true;

@@ -1,12 +1,50 @@
-import type { Codec, ServerFrame } from '@natter/protocol';
-import { WebSocket } from 'ws';
-import type { ClientConnection } from '../ports/connection.js';
+import { CloseCode, type Codec, FrameDecodeError, type ServerFrame } from '@natter/protocol';
+import { type RawData, WebSocket } from 'ws';
+import type { Logger } from '../observability/logger.js';
+import type { NatterMetrics } from '../observability/metrics.js';
+import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
+
+/**
+ * The `ws` socket class the transport's server creates: it carries its {@link WsConnection}, so the same
+ * three listener functions serve every socket instead of three closures (and their context) per socket.
+ */
+export class NatterSocket extends WebSocket {
+  natterConnection: WsConnection | undefined = undefined;
+
+  /** Routes this socket's events to `connection`. */
+  wire(connection: WsConnection): void {
+    this.natterConnection = connection;
+    this.on('message', onSocketMessage);
+    this.on('close', onSocketClose);
+    this.on('error', onSocketError);
+  }
+}
+
+// `ws` calls listeners with the socket as `this`; only NatterSockets get these.
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as NatterSocket).natterConnection?.receive(data, isBinary);
+}
+
+function onSocketClose(this: WebSocket, code: number): void {
+  (this as NatterSocket).natterConnection?.handler?.onClose(code);
+}
+
+// `ws` closes the socket itself on protocol errors and oversized frames (1002/1009); log and move on.
+function onSocketError(this: WebSocket, err: Error): void {
+  const deps = (this as NatterSocket).natterConnection?.deps;
+  deps?.metrics.errors.inc({ code: 'ws_error' });
+  deps?.logger.debug({ err }, 'websocket error');
+}
 
 /** {@link ClientConnection} over a `ws` socket with the negotiated codec. */
 export class WsConnection implements ClientConnection {
+  /** Receives the decoded frames and the close; set by the transport once the engine accepted the socket. */
+  handler: ConnectionHandler | undefined = undefined;
+
   constructor(
     private readonly socket: WebSocket,
     private readonly codec: Codec,
+    readonly deps: { readonly metrics: NatterMetrics; readonly logger: Logger },
   ) {}
 
   send(frame: ServerFrame): void {
@@ -25,4 +63,24 @@ export class WsConnection implements ClientConnection {
   bufferedBytes(): number {
     return this.socket.bufferedAmount;
   }
+
+  /** Decodes an inbound message for the handler; a frame that cannot be decoded closes the socket. */
+  receive(data: RawData, isBinary: boolean): void {
+    let frame: unknown;
+    try {
+      frame = this.codec.decode(toBytes(data), isBinary);
+    } catch (err) {
+      const code = err instanceof FrameDecodeError ? err.closeCode : CloseCode.PROTOCOL_ERROR;
+      this.deps.metrics.errors.inc({ code: `close_${code}` });
+      this.close(code, err instanceof Error ? err.message : 'undecodable frame');
+      return;
+    }
+    this.handler?.onFrame(frame);
+  }
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
 }

@@ -1,22 +1,14 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  CloseCode,
-  type CodecName,
-  ErrorCode,
-  FrameDecodeError,
-  getCodec,
-  HTTP_STATUS,
-  isNatterError,
-} from '@natter/protocol';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { type CodecName, ErrorCode, getCodec, HTTP_STATUS, isNatterError } from '@natter/protocol';
+import { WebSocketServer, type Server as WsServer } from 'ws';
 import { isOriginAllowed, type ResolvedConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import type { Principal } from '../ports/authenticator.js';
 import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
 import { deviceFromRequest, negotiateCodec, tokenFromRequest } from './handshake.js';
-import { WsConnection } from './ws-connection.js';
+import { NatterSocket, WsConnection } from './ws-connection.js';
 
 /** An authenticated connection that the transport hands to the engine. */
 export interface AcceptedConnection {
@@ -45,10 +37,12 @@ export interface WsTransportDeps {
  * frame cannot be decoded. Attaches to any Node `http.Server`, so it mounts beside Express or Fastify.
  */
 export class WsTransport {
-  private readonly wss: WebSocketServer;
+  private readonly wss: WsServer<typeof NatterSocket>;
 
   constructor(private readonly deps: WsTransportDeps) {
-    this.wss = new WebSocketServer({
+    this.wss = new WebSocketServer<typeof NatterSocket>({
+      // Sockets that carry their connection, so one set of listener functions serves every socket.
+      WebSocket: NatterSocket,
       noServer: true,
       maxPayload: deps.config.limits.maxFrameBytes,
       // Compression invites decompression bombs and costs CPU per frame; frames here are small.
@@ -74,7 +68,9 @@ export class WsTransport {
   /** Handles one upgrade request (for servers that route upgrades themselves). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { config, metrics } = this.deps;
-    socket.on('error', () => socket.destroy());
+    // A shared function, not a closure: this listener stays on the socket for its whole life, and a closure
+    // here would keep the request, its URL (with the token) and the handshake timer alive with it.
+    socket.on('error', destroyOnError);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (this.deps.isDraining()) {
       reject(socket, 503, ErrorCode.UNAVAILABLE, 'draining');
@@ -126,38 +122,19 @@ export class WsTransport {
   }
 
   /**
-   * Connects an open socket to the engine. Kept apart from `handleUpgrade` so the socket's listeners close
-   * over only what they need: the request, its URL (with the token) and the handshake timer would otherwise
-   * stay alive as long as the connection, costing kilobytes per idle socket.
+   * Connects an open socket to the engine. Kept apart from `handleUpgrade`, and free of closures: the
+   * request, its URL (with the token) and the handshake timer must not stay alive as long as the
+   * connection. The socket's listeners are shared functions that reach the connection through the socket.
    */
   private wire(
-    ws: WebSocket,
+    ws: NatterSocket,
     principal: Principal,
     deviceId: string | undefined,
     codecName: CodecName,
   ): void {
-    const { metrics, logger } = this.deps;
-    const codec = getCodec(codecName);
-    const connection = new WsConnection(ws, codec);
-    const handler = this.deps.accept({ principal, deviceId, codec: codecName, connection });
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      let frame: unknown;
-      try {
-        frame = codec.decode(toBytes(data), isBinary);
-      } catch (err) {
-        const code = err instanceof FrameDecodeError ? err.closeCode : CloseCode.PROTOCOL_ERROR;
-        metrics.errors.inc({ code: `close_${code}` });
-        connection.close(code, err instanceof Error ? err.message : 'undecodable frame');
-        return;
-      }
-      handler.onFrame(frame);
-    });
-    ws.on('close', (code: number) => handler.onClose(code));
-    // `ws` closes the socket itself on protocol errors and oversized frames (1002/1009); log and move on.
-    ws.on('error', (err) => {
-      metrics.errors.inc({ code: 'ws_error' });
-      logger.debug({ err }, 'websocket error');
-    });
+    const connection = new WsConnection(ws, getCodec(codecName), this.deps);
+    connection.handler = this.deps.accept({ principal, deviceId, codec: codecName, connection });
+    ws.wire(connection);
   }
 
   /** Closes every socket with `code`. */
@@ -177,10 +154,8 @@ export class WsTransport {
   }
 }
 
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return data;
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 /** Answers an upgrade request with an HTTP error and a JSON body, then closes the socket. */
