@@ -105,11 +105,16 @@ describe('deterministic simulation (server core + SDK over a simulated network a
     });
     const property = fc.asyncProperty(scenarioArb, async (scenario) => {
       const report = await runScenario(scenario, { serverStorage: skipSeven });
-      if (report.violations.length > 0) throw new Error(report.violations[0]);
+      if (report.violations.length > 0) throw new Error(report.violations.join('\n'));
     });
     const found = await fc.check(property, { numRuns: 50, seed: 7, endOnFailure: true });
     expect(found.failed).toBe(true);
-    expect(String(found.errorInstance)).toMatch(/emitted|event #/);
+    // The SDK refuses a sync page with a hole (a protocol error) and asks again, so a device that must catch
+    // up across position 7 stops before it instead of emitting past it, and the run never settles.
+    const caught = String(found.errorInstance);
+    expect(caught).toMatch(/did not settle/);
+    expect(caught).toMatch(/event #\d+ is missing, the log has pos 7 /);
+    expect(caught).not.toMatch(/event #\d+ is pos/);
     const replayed = await fc.check(property, {
       seed: found.seed,
       path: found.counterexamplePath ?? '',
@@ -117,6 +122,8 @@ describe('deterministic simulation (server core + SDK over a simulated network a
     });
     expect(replayed.failed).toBe(true);
     expect(replayed.counterexample).toEqual(found.counterexample);
-    expect(String(replayed.errorInstance)).toBe(String(found.errorInstance));
+    // Ids carry the ULID clock, which runs on across runs in one process: compare the rest.
+    const withoutIds = (text: string) => text.replace(/[0-9A-HJKMNP-TV-Z]{26}/g, '<id>');
+    expect(withoutIds(String(replayed.errorInstance))).toBe(withoutIds(caught));
   });
 });

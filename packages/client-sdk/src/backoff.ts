@@ -46,3 +46,18 @@ export function delayWithRetryAfter(backoffMs: number, retryAfterMs: number | un
   if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs <= 0) return backoffMs;
   return Math.ceil(retryAfterMs) + backoffMs;
 }
+
+/** The retry delays of sends and sync requests: full jitter from 250 ms, doubling, capped at 10 s. */
+export const RETRY_BACKOFF = { baseMs: 250, maxMs: 10_000 } as const;
+
+/**
+ * The delay before retry `attempt` of a failed send or sync request: {@link RETRY_BACKOFF} with its jitter
+ * drawn from `random` (the client passes its `backoff.random`, so a test that pins reconnects pins retries
+ * too), and never earlier than the server's `retryAfterMs`.
+ */
+export function createRetryDelay(
+  random?: () => number,
+): (attempt: number, retryAfterMs: number | undefined) => number {
+  const options: BackoffOptions = random ? { ...RETRY_BACKOFF, random } : RETRY_BACKOFF;
+  return (attempt, retryAfterMs) => delayWithRetryAfter(fullJitterBackoff(attempt, options), retryAfterMs);
+}

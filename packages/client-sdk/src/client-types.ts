@@ -126,6 +126,8 @@ export interface ClientStats {
   gapsDetected: number;
   /** Times continuity was lost and local state dropped. */
   resyncs: number;
+  /** Sync pages refused because their positions had a hole (a server fault); each was fetched again. */
+  syncPagesRejected: number;
   /** Messages of this user waiting or failed in the outbox. */
   outboxDepth: number;
   /** Send attempts repeated after retryable failures. */

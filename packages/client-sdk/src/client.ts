@@ -11,7 +11,7 @@ import {
 } from '@natter/protocol';
 import WebSocketDefault from 'isomorphic-ws';
 import { Auth } from './auth.js';
-import { createBackoff, delayWithRetryAfter, fullJitterBackoff } from './backoff.js';
+import { createBackoff, createRetryDelay } from './backoff.js';
 import { ChatCache } from './cache.js';
 import type { ChatClientEvents, ChatClientOptions, ClientStats, HistoryResult } from './client-types.js';
 import { Connection, type ConnectionStatus } from './connection.js';
@@ -123,8 +123,10 @@ export class ChatClient {
       now,
     });
     const request = this.connection.request.bind(this.connection);
-    const retryDelay = (attempt: number, retryAfterMs: number | undefined) =>
-      delayWithRetryAfter(fullJitterBackoff(attempt, { baseMs: 250, maxMs: 10_000 }), retryAfterMs);
+    // Sends and sync requests retry on their own schedule, with the jitter source the app injected.
+    const retryDelay = createRetryDelay(
+      typeof options.backoff === 'object' ? options.backoff.random : undefined,
+    );
     this.sync = new SyncEngine({
       request,
       cache: this.cache,
@@ -469,6 +471,7 @@ export class ChatClient {
       gapsFilled: s.gapsFilled,
       gapsDetected: s.gapsDetected,
       resyncs: s.resyncs,
+      syncPagesRejected: s.pagesRejected,
       outboxDepth: this.outbox.depth,
       retries: this.outbox.retries,
       reconnects: Math.max(0, this.opens - 1),

@@ -33,6 +33,8 @@ export interface SyncStats {
   duplicatesDropped: number;
   /** Sync pages fetched. */
   pagesFetched: number;
+  /** Sync pages refused because their positions did not continue the cursor without a hole. */
+  pagesRejected: number;
 }
 
 /** What the sync engine needs from the client. */
@@ -71,6 +73,7 @@ export class SyncEngine {
     resyncs: 0,
     duplicatesDropped: 0,
     pagesFetched: 0,
+    pagesRejected: 0,
   };
   private accepted: SyncCursor = { epoch: undefined, pos: 0 };
   private phase: Phase = 'offline';
@@ -180,15 +183,29 @@ export class SyncEngine {
         continue;
       }
       if (generation !== this.generation) return;
-      failures = 0;
       this.stats.pagesFetched++;
       if (this.accepted.epoch !== undefined && page.epoch !== this.accepted.epoch) {
+        failures = 0;
         await this.resync('the sync log has a new epoch');
         continue;
       }
-      this.accepted = { ...this.accepted, epoch: page.epoch };
-      // The page is the record: it starts right after the cursor, so everything newer in it is accepted.
+      // The page is the record: it starts right after the cursor, so everything newer in it is accepted,
+      // but only when it continues the cursor without a hole. The log is gap-free, so a page that skips a
+      // position is a protocol error: applying it would move the cursor past an entry never delivered.
       const fresh = page.entries.filter((e) => e.pos > this.accepted.pos).sort((a, b) => a.pos - b.pos);
+      const hole = firstHole(fresh, this.accepted.pos);
+      if (hole !== undefined) {
+        this.stats.pagesRejected++;
+        this.deps.onError(
+          new Error(
+            `sync page after position ${this.accepted.pos} has a hole at position ${hole}: refused, fetching it again`,
+          ),
+        );
+        await sleep(this.deps.retryDelay(failures++, undefined));
+        continue;
+      }
+      failures = 0;
+      this.accepted = { ...this.accepted, epoch: page.epoch };
       this.accept(fresh, 'sync');
       if (page.hasMore) continue;
       if (this.drainBuffer()) return;
@@ -267,6 +284,18 @@ export class SyncEngine {
     // Even if the session ended meanwhile the local state is gone, so the app must hear about it.
     this.deps.onResync({ reason, previous });
   }
+}
+
+/**
+ * Where `sorted` (ascending) stops continuing `after` one position at a time: the first position that is
+ * missing (or taken by a repeat of the one before), or undefined when there is no hole.
+ */
+function firstHole(sorted: readonly SyncEntry[], after: number): number | undefined {
+  for (let i = 0; i < sorted.length; i++) {
+    const expected = after + 1 + i;
+    if (sorted[i]!.pos !== expected) return expected;
+  }
+  return undefined;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBackoff, delayWithRetryAfter, fullJitterBackoff } from '../src/backoff.js';
+import { createBackoff, createRetryDelay, delayWithRetryAfter, fullJitterBackoff } from '../src/backoff.js';
 import { parseRetryAfter } from '../src/connection.js';
 
 describe('fullJitterBackoff', () => {
@@ -57,6 +57,31 @@ describe('delayWithRetryAfter', () => {
   it('uses the backoff alone without a server delay', () => {
     expect(delayWithRetryAfter(300, undefined)).toBe(300);
     expect(delayWithRetryAfter(300, Number.NaN)).toBe(300);
+  });
+});
+
+describe('createRetryDelay', () => {
+  it('draws its jitter from the injected random source: 250 ms doubling to 10 s', () => {
+    const retryDelay = createRetryDelay(() => 0.5);
+    expect([0, 1, 2, 3, 4, 5, 6, 10].map((a) => retryDelay(a, undefined))).toEqual([
+      125, 250, 500, 1_000, 2_000, 4_000, 5_000, 5_000,
+    ]);
+    expect(createRetryDelay(() => 0)(6, undefined)).toBe(0);
+  });
+
+  it('adds the server delay on top of the jitter', () => {
+    expect(createRetryDelay(() => 0.5)(0, 1_000)).toBe(1_125);
+  });
+
+  it('calls the injected source once per delay', () => {
+    let calls = 0;
+    const retryDelay = createRetryDelay(() => {
+      calls++;
+      return 0.25;
+    });
+    retryDelay(0, undefined);
+    retryDelay(1, 500);
+    expect(calls).toBe(2);
   });
 });
 

@@ -148,6 +148,31 @@ describe('ChatClient', () => {
     expect(client.pending()).toMatchObject([{ clientMsgId: sent.clientMsgId, status: 'sending' }]);
   });
 
+  it('draws the resend delay of a failed send from the injected backoff random', async () => {
+    const node = new FakeNode();
+    let draws = 0;
+    const random = () => {
+      draws++;
+      return 0.5; // the first retry waits half of 250 ms
+    };
+    const sendsAt: number[] = [];
+    const answerSync = node.handle;
+    node.handle = (socket, frame) => {
+      answerSync?.(socket, frame);
+      if (frame.t !== 'send') return;
+      sendsAt.push(Date.now());
+      if (sendsAt.length === 1)
+        socket.push({ t: 'error', rid: frame.rid, code: 'NATTER_UNAVAILABLE', message: 'storage busy' });
+    };
+    const client = createClient(node, { fetch: fakeHttp({}).fetch, backoff: { random } });
+    await client.connect();
+    await client.whenSynced();
+    client.send('g_1', 'hello');
+    await until(() => sendsAt.length === 2, 2_000, 'the resend');
+    expect(draws).toBe(1);
+    expect(sendsAt[1]! - sendsAt[0]!).toBeGreaterThanOrEqual(120);
+  });
+
   it('takes a newer session with setSession, and emits session on every refresh', async () => {
     const node = new FakeNode();
     const { fetch, calls } = fakeHttp({

@@ -11,7 +11,7 @@ import { ChatCache } from '../src/cache.js';
 import type { OutgoingFrame } from '../src/connection.js';
 import type { ClientStore } from '../src/store.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { type EntrySource, type ResyncEvent, SyncEngine } from '../src/sync.js';
+import { type EntrySource, type ResyncEvent, type SyncDeps, SyncEngine } from '../src/sync.js';
 import { entry, flush } from './helpers/fake-network.js';
 
 /** The server's sync log of one user, answering `sync` like ChatService.sync. */
@@ -67,13 +67,17 @@ class FakeLog {
   };
 }
 
-function setup(store: ClientStore = new MemoryStore(), log = new FakeLog()) {
+function setup(
+  store: ClientStore = new MemoryStore(),
+  log = new FakeLog(),
+  overrides: Partial<SyncDeps> = {},
+) {
   const delivered: { pos: number; source: EntrySource }[] = [];
   const resyncs: ResyncEvent[] = [];
   const events: string[] = [];
   const cache = new ChatCache(store, () => 'u_1');
   const engine = new SyncEngine({
-    request: log.request,
+    request: (frame) => log.request(frame),
     cache,
     deliver: (entries, source) => {
       for (const e of entries) {
@@ -89,6 +93,7 @@ function setup(store: ClientStore = new MemoryStore(), log = new FakeLog()) {
       throw err;
     },
     retryDelay: () => 0,
+    ...overrides,
   });
   const positions = () => delivered.map((d) => d.pos);
   return { engine, log, store, cache, delivered, positions, resyncs, events };
@@ -290,6 +295,120 @@ describe('SyncEngine', () => {
     await engine.whenLive();
     expect(positions()).toEqual([1, 2]);
     expect(log.requests).toHaveLength(1);
+  });
+
+  describe('a sync page with a hole in its positions', () => {
+    /** Answers the next `count` sync requests with `corrupt` applied to the page, then honestly. */
+    function corruptNext(log: FakeLog, count: number, corrupt: (entries: SyncEntry[]) => SyncEntry[]) {
+      const honest = log.request;
+      log.request = async (frame) => {
+        const answer = await honest(frame);
+        if (answer.t !== 'sync.page' || count-- <= 0) return answer;
+        return { ...answer, entries: corrupt(answer.entries) };
+      };
+    }
+
+    it('is refused and fetched again from the same cursor, never moving the cursor past the hole', async () => {
+      const log = new FakeLog();
+      log.pageSize = 10;
+      log.append(10);
+      const errors: Error[] = [];
+      const cursorsAtRetry: number[] = [];
+      const { engine, positions, store } = setup(new MemoryStore(), log, {
+        onError: (err) => errors.push(err),
+        retryDelay: () => {
+          cursorsAtRetry.push(engine.cursor.pos);
+          return 0;
+        },
+      });
+      await engine.load();
+      engine.onOpen(log.hello());
+      await engine.whenLive();
+      engine.onDown();
+      // after=10 answered with 11, 12 and 14: position 13 is missing.
+      log.append(4);
+      corruptNext(log, 1, (entries) => entries.filter((e) => e.pos !== 13));
+      engine.onOpen(log.hello());
+      await engine.whenLive();
+      expect(log.requests.map((r) => r.after)).toEqual([0, 10, 10]);
+      expect(cursorsAtRetry).toEqual([10]);
+      expect(positions()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+      expect(await store.getCursor()).toEqual({ epoch: 'E1', pos: 14 });
+      expect(errors.map((e) => e.message)).toEqual([
+        'sync page after position 10 has a hole at position 13: refused, fetching it again',
+      ]);
+      expect(engine.stats.pagesRejected).toBe(1);
+    });
+
+    it('applies nothing of a page that starts past the cursor or repeats a position, and backs off', async () => {
+      const log = new FakeLog();
+      log.pageSize = 5;
+      log.append(5);
+      const errors: Error[] = [];
+      const attempts: number[] = [];
+      let corrupted = 0;
+      const honest = log.request;
+      log.request = async (frame) => {
+        const answer = await honest(frame);
+        if (answer.t !== 'sync.page') return answer;
+        corrupted++;
+        // First a page that starts at 2 (1 missing), then one that repeats 2 (3 missing), then the truth.
+        if (corrupted === 1) return { ...answer, entries: answer.entries.slice(1) };
+        if (corrupted === 2)
+          return { ...answer, entries: [answer.entries[0]!, answer.entries[1]!, answer.entries[1]!] };
+        return answer;
+      };
+      const { engine, positions, store } = setup(new MemoryStore(), log, {
+        onError: (err) => errors.push(err),
+        retryDelay: (attempt) => {
+          attempts.push(attempt);
+          return 0;
+        },
+      });
+      await engine.load();
+      engine.onOpen(log.hello());
+      // While refused pages are retried nothing is delivered or stored.
+      await flush();
+      await engine.whenLive();
+      expect(attempts).toEqual([0, 1]);
+      expect(errors.map((e) => e.message)).toEqual([
+        'sync page after position 0 has a hole at position 1: refused, fetching it again',
+        'sync page after position 0 has a hole at position 3: refused, fetching it again',
+      ]);
+      expect(positions()).toEqual([1, 2, 3, 4, 5]);
+      expect(await store.getCursor()).toEqual({ epoch: 'E1', pos: 5 });
+      expect(log.requests.map((r) => r.after)).toEqual([0, 0, 0]);
+    });
+
+    it('holds back live entries until a contiguous page arrives', async () => {
+      const log = new FakeLog();
+      log.pageSize = 10;
+      log.append(3);
+      const errors: Error[] = [];
+      let release!: () => void;
+      const { engine, positions } = setup(new MemoryStore(), log, {
+        onError: (err) => errors.push(err),
+        retryDelay: () => 0,
+      });
+      await engine.load();
+      engine.onOpen(log.hello());
+      await engine.whenLive();
+      // A live entry reveals a gap; the catch-up's first page leaves out position 5.
+      const added = log.append(3);
+      corruptNext(log, 1, (entries) => entries.filter((e) => e.pos !== 5));
+      log.gate = new Promise((resolve) => {
+        release = resolve;
+      });
+      engine.onLive(added[2]!);
+      await flush();
+      expect(engine.status).toBe('syncing');
+      log.gate = undefined;
+      release();
+      await engine.whenLive();
+      expect(positions()).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(errors).toHaveLength(1);
+      expect(engine.stats.gapsFilled).toBe(1);
+    });
   });
 
   it('never delivers a position twice under random interleavings of pages, live entries and reconnects', async () => {
