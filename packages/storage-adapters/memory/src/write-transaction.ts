@@ -121,7 +121,7 @@ export class MemoryWriteTransaction implements WriteTransaction {
     }
 
     const seq = channel.lastSeq + 1;
-    const stored: Message = { ...structuredClone(message), seq };
+    const stored: Message = { ...copyMessage(message), seq };
     this.staging.channels.set(channel.id, { ...channel, lastSeq: seq, lastActivityAt: message.createdAt });
     this.staging.appendMessage(stored);
     const positions = recipientIds.map((userId) => ({

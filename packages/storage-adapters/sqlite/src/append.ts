@@ -1,6 +1,5 @@
 import type { Message } from '@natter/protocol';
 import { type AppendedMessage, ErrorCode, NatterError, type NewMessage } from '@natter/server-core';
-import type Database from 'better-sqlite3';
 import { conflictOnDuplicate } from './constraint.js';
 import type { WriteStatements } from './statements.js';
 
@@ -8,68 +7,86 @@ import type { WriteStatements } from './statements.js';
 export interface AppendOperation {
   (message: NewMessage, recipientIds: readonly string[]): AppendedMessage;
   /**
-   * Forgets the cached sync heads. The transaction control calls it whenever anything is rolled back,
-   * so a head handed out by a rolled-back append is read again from the table.
+   * Forgets the cached numbers. The transaction control calls it whenever anything is rolled back,
+   * so a number handed out by a rolled-back append is read again from the tables.
    */
-  forgetHeads(): void;
+  forgetNumbers(): void;
 }
 
 /**
- * Prepares `appendMessage` as one better-sqlite3 transaction function. Run inside the batch's
- * transaction it becomes a nested savepoint, so an append that fails half-way (unknown channel,
- * reused clientMsgId) leaves nothing behind even when the caller catches the error and goes on.
+ * Prepares `appendMessage`. It is all or nothing without a savepoint of its own (a savepoint per append
+ * cost as much as the append's inserts): every way it can refuse (unknown channel, reused clientMsgId)
+ * is decided before its first write, and a failure after that (an I/O error) poisons the batch through
+ * `poison`, so the batch's COMMIT refuses and everything is rolled back, even when the caller catches
+ * the error and goes on.
  *
- * Each recipient's next `pos` comes from an in-memory cache of sync heads, filled from the sync log's
- * primary key on first use: this connection is the store's only writer, so the cache can only go stale
- * through a rollback, and every rollback clears it. For a group of 100 that is one insert per member
+ * The next `seq` of a channel and `pos` of each recipient come from in-memory caches, filled from the
+ * tables on first use: this connection is the store's only writer, so a cache can only go stale through
+ * a rollback, and every rollback clears them. For a group of 100 that is one insert per member
  * instead of a read and an insert.
  */
-export function prepareAppend(db: Database.Database, writes: WriteStatements): AppendOperation {
+export function prepareAppend(writes: WriteStatements, poison: (error: unknown) => void): AppendOperation {
+  const lastSeqs = new Map<string, number>();
   const heads = new Map<string, number>();
+  const lastSeqOf = (channelId: string): number | undefined => {
+    let seq = lastSeqs.get(channelId);
+    if (seq === undefined) seq = writes.lastSeq.get(channelId)?.last_seq;
+    return seq;
+  };
   const headOf = (userId: string): number => {
     let head = heads.get(userId);
     if (head === undefined) head = writes.syncHead.get(userId)!.head;
     return head;
   };
-  const run = db.transaction((message: NewMessage, recipientIds: readonly string[]): AppendedMessage => {
-    // The batch holds the write lock (BEGIN IMMEDIATE), so numbers are handed out in commit order;
-    // rolling back a savepoint hands them out again.
-    const allocated = writes.nextSeq.get(message.createdAt, message.channelId);
-    if (!allocated) throw new NatterError(ErrorCode.NOT_FOUND, `channel ${message.channelId} does not exist`);
-    const seq = allocated.last_seq;
-    writes.insertMessage.run(
-      message.channelId,
-      seq,
-      message.id,
-      message.senderId,
-      message.clientMsgId,
-      message.kind,
-      message.text,
-      JSON.stringify(message.mentions),
-      message.system === null ? null : JSON.stringify(message.system),
-      message.createdAt,
-    );
-    if (message.kind === 'text') {
-      for (const userId of new Set(message.mentions)) {
-        writes.insertMention.run(userId, message.id, message.channelId, seq);
-      }
-      writes.insertSearchText.run(message.text, message.channelId, seq);
-    }
-    const positions: Array<{ userId: string; pos: number }> = [];
-    let senderPos = 0;
-    for (const userId of recipientIds) {
-      const pos = headOf(userId) + 1;
-      writes.insertSyncEntry.run(userId, pos, message.channelId, seq);
-      heads.set(userId, pos);
-      positions.push({ userId, pos });
-      if (userId === message.senderId) senderPos = pos;
-    }
+  const forgetNumbers = () => {
+    lastSeqs.clear();
+    heads.clear();
+  };
+
+  const append = ((message: NewMessage, recipientIds: readonly string[]): AppendedMessage => {
+    const last = lastSeqOf(message.channelId);
+    if (last === undefined)
+      throw new NatterError(ErrorCode.NOT_FOUND, `channel ${message.channelId} does not exist`);
+    // The batch holds the write lock (BEGIN IMMEDIATE), so numbers are handed out in commit order.
+    const seq = last + 1;
+    const positions = recipientIds.map((userId) => ({ userId, pos: headOf(userId) + 1 }));
+    const senderPos = positions.find((p) => p.userId === message.senderId)?.pos ?? 0;
     if (message.clientMsgId !== null) {
+      // The first write, and the only one that can be refused: nothing is written before it.
       const clientMsgId = message.clientMsgId;
       conflictOnDuplicate('the sender already used this clientMsgId', () =>
         writes.insertClientMsg.run(message.senderId, clientMsgId, message.channelId, seq, senderPos),
       );
     }
+    try {
+      writes.setLastSeq.run(seq, message.createdAt, message.channelId);
+      writes.insertMessage.run(
+        message.channelId,
+        seq,
+        message.id,
+        message.senderId,
+        message.clientMsgId,
+        message.kind,
+        message.text,
+        JSON.stringify(message.mentions),
+        message.system === null ? null : JSON.stringify(message.system),
+        message.createdAt,
+      );
+      if (message.kind === 'text') {
+        for (const userId of new Set(message.mentions)) {
+          writes.insertMention.run(userId, message.id, message.channelId, seq);
+        }
+        writes.insertSearchText.run(message.text, message.channelId, seq);
+      }
+      for (const { userId, pos } of positions)
+        writes.insertSyncEntry.run(userId, pos, message.channelId, seq);
+    } catch (error) {
+      // Half an append is in the transaction: the batch must not commit.
+      poison(error);
+      throw error;
+    }
+    lastSeqs.set(message.channelId, seq);
+    for (const { userId, pos } of positions) heads.set(userId, pos);
     const stored: Message = {
       id: message.id,
       channelId: message.channelId,
@@ -83,16 +100,7 @@ export function prepareAppend(db: Database.Database, writes: WriteStatements): A
       createdAt: message.createdAt,
     };
     return { message: stored, positions };
-  });
-  const append = ((message: NewMessage, recipientIds: readonly string[]) => {
-    try {
-      return run(message, recipientIds);
-    } catch (error) {
-      // The append's savepoint was rolled back: heads it raised are no longer in the table.
-      heads.clear();
-      throw error;
-    }
   }) as AppendOperation;
-  append.forgetHeads = () => heads.clear();
+  append.forgetNumbers = forgetNumbers;
   return append;
 }

@@ -79,7 +79,9 @@ export function openConnections(options: ResolvedSqliteOptions): Connections {
       },
     });
     const opened = reader;
-    const append = prepareAppend(writer, writes);
+    const batch = batchConnection(writer, wal?.flush);
+    const append = prepareAppend(writes, batch.poison);
+    batch.onRollback(append.forgetNumbers);
     return {
       writer,
       reader,
@@ -87,7 +89,7 @@ export function openConnections(options: ResolvedSqliteOptions): Connections {
       writes,
       append,
       reads,
-      batch: batchConnection(writer, append.forgetHeads, wal?.flush),
+      batch,
       epoch: reads.epoch.get()!.value,
       async close() {
         await checkpointer.close();
@@ -103,35 +105,60 @@ export function openConnections(options: ResolvedSqliteOptions): Connections {
   }
 }
 
+/** The write connection's transaction control, plus what the append needs from it. */
+interface WriterBatchConnection extends BatchConnection {
+  /** Marks the open transaction as holding a half-done change: its COMMIT throws `error` instead. */
+  poison(error: unknown): void;
+  /** Registers a callback run on every rollback (caches of what was written must go with it). */
+  onRollback(callback: () => void): void;
+}
+
 /**
- * Transaction control of the write connection. `rolledBack` runs after every rollback, so caches of
- * what the connection wrote (the append's sync heads) never outlive the rows they describe.
+ * Transaction control of the write connection. A poisoned transaction never commits: rolling back
+ * the savepoint of the call that poisoned it (before that call released it), or the whole
+ * transaction, clears the poison.
  */
-function batchConnection(
-  db: Database.Database,
-  rolledBack: () => void,
-  flush?: () => Promise<void>,
-): BatchConnection {
+function batchConnection(db: Database.Database, flush?: () => Promise<void>): WriterBatchConnection {
   const statement = (sql: string) => {
     const prepared = db.prepare(sql);
     return () => void prepared.run();
   };
   const rollbackTo = statement('ROLLBACK TO w');
   const release = statement('RELEASE w');
+  const commit = statement('COMMIT');
+  const rollbackCallbacks: Array<() => void> = [];
+  // `sticky` once the call that poisoned the transaction released its savepoint: then only a rollback
+  // of the whole transaction removes the half-done change.
+  let poisoned: { error: unknown; sticky: boolean } | undefined;
+  const forget = () => {
+    for (const callback of rollbackCallbacks) callback();
+  };
   return {
     begin: statement('BEGIN IMMEDIATE'),
     savepoint: statement('SAVEPOINT w'),
-    release,
+    release: () => {
+      if (poisoned) poisoned.sticky = true;
+      release();
+    },
     rollbackToSavepoint: () => {
-      rolledBack();
+      forget();
+      if (poisoned && !poisoned.sticky) poisoned = undefined;
       rollbackTo();
       release();
     },
-    commit: statement('COMMIT'),
+    commit: () => {
+      if (poisoned) throw poisoned.error;
+      commit();
+    },
     rollbackAll: () => {
-      rolledBack();
+      forget();
+      poisoned = undefined;
       if (db.inTransaction) db.exec('ROLLBACK');
     },
+    poison: (error) => {
+      poisoned ??= { error, sticky: false };
+    },
+    onRollback: (callback) => void rollbackCallbacks.push(callback),
     ...(flush ? { flush } : {}),
   };
 }

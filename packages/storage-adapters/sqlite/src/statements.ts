@@ -179,8 +179,9 @@ export function prepareWrites(db: Db) {
       `UPDATE members SET delivered_seq = max(delivered_seq, ?) WHERE channel_id = ? AND user_id = ?
        RETURNING delivered_seq`,
     ),
-    nextSeq: prepare<[number, string], { last_seq: number }>(
-      'UPDATE channels SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq',
+    lastSeq: prepare<[string], { last_seq: number }>('SELECT last_seq FROM channels WHERE id = ?'),
+    setLastSeq: prepare<[number, number, string]>(
+      'UPDATE channels SET last_seq = ?, last_activity_at = ? WHERE id = ?',
     ),
     syncHead: prepare<[string], { head: number }>(
       'SELECT coalesce(max(pos), 0) AS head FROM sync_log WHERE user_id = ?',

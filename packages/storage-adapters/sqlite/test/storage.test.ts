@@ -106,6 +106,53 @@ describe('createSqliteStorage', () => {
   });
 });
 
+describe('an append that fails after its first write', () => {
+  // kind 'bogus' passes the adapter (the port's types are not checked at runtime) and fails the
+  // table's CHECK constraint on the message insert, after the idempotency key was written: the
+  // stand-in for an I/O error in the middle of an append.
+  const broken = (id: string) => message(id, { clientMsgId: `k-${id}`, kind: 'bogus' as 'text' });
+
+  it('never commits, even when the caller catches the error and goes on', async () => {
+    const write = storage.chat.write(async (tx) => {
+      await expect(tx.appendMessage(broken('m1'), ['u_a'])).rejects.toThrow(/CHECK/);
+      await tx.renameChannel('c1', 'renamed');
+    });
+    await expect(write).rejects.toThrow(/CHECK/);
+    expect((await storage.chat.getChannel('c1'))?.name).toBe('one');
+    const next = await storage.chat.write((tx) =>
+      tx.appendMessage(message('m2', { clientMsgId: 'k-m1' }), ['u_a']),
+    );
+    // Nothing of the failed append survived: its seq, pos and clientMsgId are handed out again.
+    expect(next.message.seq).toBe(1);
+    expect(next.positions).toEqual([{ userId: 'u_a', pos: 1 }]);
+  });
+
+  it('stays refused when a later call of the batch rolls back its own savepoint', async () => {
+    const results = await Promise.allSettled([
+      storage.chat.write(async (tx) => {
+        await tx.appendMessage(broken('m1'), ['u_a']).catch(() => undefined);
+      }),
+      storage.chat.write(async () => {
+        throw new Error('the second call fails on its own');
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((await storage.chat.getChannel('c1'))?.lastSeq).toBe(0);
+    expect(await storage.chat.syncHead('u_a')).toBe(0);
+  });
+
+  it('leaves the batch clean when the failing call itself rolls back', async () => {
+    const [failed, ok] = await Promise.allSettled([
+      storage.chat.write((tx) => tx.appendMessage(broken('m1'), ['u_a'])),
+      storage.chat.write((tx) => tx.appendMessage(message('m2'), ['u_a'])),
+    ]);
+    expect(failed.status).toBe('rejected');
+    expect(ok.status).toBe('fulfilled');
+    expect((await storage.chat.getChannel('c1'))?.lastSeq).toBe(1);
+    expect((await storage.chat.getMessage('c1', 1))?.id).toBe('m2');
+  });
+});
+
 describe('WAL checkpoints', () => {
   it('a worker thread copies the WAL back into the database file while the store is open', async () => {
     await storage.close();
