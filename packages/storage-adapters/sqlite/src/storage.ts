@@ -47,15 +47,18 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     return connections;
   };
 
-  const enqueue = <T>(run: (c: Connections) => Promise<T>, channelId?: string): Promise<T> => {
+  const enqueue = <T>(
+    run: (c: Connections, markWritten: () => void) => Promise<T>,
+    channelId?: string,
+  ): Promise<T> => {
     if (status !== 'open' || !queue || !connections) return Promise.reject(unavailable());
     const c = connections;
-    return queue.enqueue(() => run(c), channelId);
+    return queue.enqueue((markWritten) => run(c, markWritten), channelId);
   };
 
   const write = <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint): Promise<T> =>
-    enqueue(async (c) => {
-      const tx = new SqliteWriteTransaction(c.writerReads, c.writes, c.append);
+    enqueue(async (c, markWritten) => {
+      const tx = new SqliteWriteTransaction(c.writerReads, c.writes, c.append, markWritten);
       try {
         return await fn(tx);
       } finally {
@@ -82,7 +85,12 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     manifest,
     accounts: new SqliteAccountStore({
       read,
-      write: <T>(fn: (writes: WriteStatements) => T) => enqueue(async (c) => fn(c.writes)),
+      // Account writes are single statements that may write before they fail: always marked.
+      write: <T>(fn: (writes: WriteStatements) => T) =>
+        enqueue(async (c, markWritten) => {
+          markWritten();
+          return fn(c.writes);
+        }),
     }),
     chat: new SqliteChatStore({
       read,

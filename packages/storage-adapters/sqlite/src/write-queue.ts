@@ -1,7 +1,13 @@
 /**
  * Group commit. Concurrent write calls queue up; one writer loop drains the queue in batches, each
- * batch one transaction with one savepoint per call, so a failing call rolls back alone while the
- * others share a single commit (and a single fsync). No call is acknowledged before its batch is durable.
+ * batch one transaction, so the calls share a single commit (and a single fsync), and a failing call
+ * rolls back alone. No call is acknowledged before its batch is durable.
+ *
+ * Savepoints only when needed: a batch first runs its calls without any (a SAVEPOINT per call cost
+ * more than a chat append's own inserts). A call that throws before it wrote anything (it reports its
+ * writes through `markWritten`) simply fails. When a call throws after writing, or the COMMIT fails,
+ * the whole transaction is rolled back and the batch runs again with one savepoint per call, so the
+ * failing call rolls back alone; write functions may run more than once (the storage port says so).
  *
  * Durability off the event loop: when the connection has a `flush` (the SQLite adapter's fsync of the
  * WAL file, run on libuv's thread pool), a batch's calls settle only after the flush that follows its
@@ -28,9 +34,12 @@ export interface BatchConnection {
   flush?(): Promise<void>;
 }
 
+/** A queued call's body. It calls `markWritten` before its first write (a conservative mark is fine). */
+export type CallBody<T> = (markWritten: () => void) => Promise<T>;
+
 /** One queued call. */
 export interface QueuedCall {
-  run: () => Promise<unknown>;
+  run: CallBody<unknown>;
   /** Calls of one channel are committed next to each other; see {@link orderBatch}. */
   channelId: string | undefined;
   resolve: (value: unknown) => void;
@@ -38,6 +47,14 @@ export interface QueuedCall {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** The transaction control failed: every call of the batch fails (with its own error if it had one). */
+class Failure {
+  constructor(
+    readonly error: unknown,
+    readonly partial: readonly Outcome[],
+  ) {}
+}
 
 /**
  * Orders one batch so that calls of the same channel sit next to each other (their rows then land
@@ -81,7 +98,7 @@ export class WriteQueue {
   ) {}
 
   /** Queues `run`; settles after the batch holding it is durable (or with the call's own error). */
-  enqueue<T>(run: () => Promise<T>, channelId?: string): Promise<T> {
+  enqueue<T>(run: CallBody<T>, channelId?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run, channelId, resolve: resolve as (value: unknown) => void, reject });
       // Start after the current I/O phase (setImmediate, not a microtask): sends arriving in separate socket
@@ -132,23 +149,13 @@ export class WriteQueue {
   }
 
   private async runBatch(batch: readonly QueuedCall[]): Promise<void> {
-    const outcomes: Outcome[] = [];
-    try {
-      this.connection.begin();
-      for (const call of batch) outcomes.push(await this.runInSavepoint(call));
-      // The previous batch must be durable before this one becomes visible to readers.
-      if (this.flushing) await this.flushing;
-      this.connection.commit();
-    } catch (error) {
-      // BEGIN, a savepoint statement or COMMIT failed: nothing of the batch is durable.
-      try {
-        this.connection.rollbackAll();
-      } catch {
-        // The connection already rolled back; the original error is the one to report.
-      }
+    // With savepoints the attempt always ends in outcomes or a Failure; `undefined` cannot come back.
+    const outcomes = (await this.attempt(batch, false)) ?? (await this.attempt(batch, true));
+    if (outcomes === undefined || outcomes instanceof Failure) {
+      const failure = outcomes ?? new Failure(new Error('write batch could not run'), []);
       batch.forEach((call, i) => {
-        const outcome = outcomes[i];
-        call.reject(outcome && !outcome.ok ? outcome.error : error);
+        const outcome = failure.partial[i];
+        call.reject(outcome && !outcome.ok ? outcome.error : failure.error);
       });
       return;
     }
@@ -170,6 +177,55 @@ export class WriteQueue {
     );
   }
 
+  /**
+   * Runs the batch in one transaction and commits it. Without savepoints, returns undefined when the
+   * batch must run again with them (a call failed after writing, or the COMMIT failed); with them,
+   * a failure of the transaction control itself is returned as a {@link Failure}.
+   */
+  private async attempt(
+    batch: readonly QueuedCall[],
+    savepoints: boolean,
+  ): Promise<Outcome[] | Failure | undefined> {
+    const outcomes: Outcome[] = [];
+    try {
+      this.connection.begin();
+      for (const call of batch) {
+        const outcome = savepoints ? await this.runInSavepoint(call) : await this.runBare(call);
+        if (!outcome) {
+          this.rollback();
+          return undefined;
+        }
+        outcomes.push(outcome);
+      }
+      // The previous batch must be durable before this one becomes visible to readers.
+      if (this.flushing) await this.flushing;
+      this.connection.commit();
+      return outcomes;
+    } catch (error) {
+      // BEGIN, a savepoint statement or COMMIT failed: nothing of the batch is durable.
+      this.rollback();
+      return savepoints ? new Failure(error, outcomes) : undefined;
+    }
+  }
+
+  private rollback(): void {
+    try {
+      this.connection.rollbackAll();
+    } catch {
+      // The connection already rolled back; the original error is the one to report.
+    }
+  }
+
+  /** Runs one call without a savepoint; undefined when it failed after writing (the batch must rerun). */
+  private async runBare(call: QueuedCall): Promise<Outcome | undefined> {
+    let wrote = false;
+    try {
+      return { ok: true, value: await call.run(() => void (wrote = true)) };
+    } catch (error) {
+      return wrote ? undefined : { ok: false, error };
+    }
+  }
+
   /** A flush ended: serve the reads that waited for it, then settle its calls. */
   private flushed(settle: () => void): void {
     this.flushing = undefined;
@@ -182,7 +238,7 @@ export class WriteQueue {
     this.connection.savepoint();
     let value: unknown;
     try {
-      value = await call.run();
+      value = await call.run(() => undefined);
     } catch (error) {
       this.connection.rollbackToSavepoint();
       return { ok: false, error };

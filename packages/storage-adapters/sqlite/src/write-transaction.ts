@@ -12,9 +12,10 @@ import { toChannel, toMember, toMessage } from './rows.js';
 import type { ReadStatements, WriteStatements } from './statements.js';
 
 /**
- * The SQLite adapter's {@link WriteTransaction}. It runs inside one savepoint of a group-commit
- * batch on the write connection; every method does its SQL synchronously (the promise is only the
- * port's shape), so nothing else can touch the connection in the middle of a method.
+ * The SQLite adapter's {@link WriteTransaction}. It runs inside a group-commit batch on the write
+ * connection (see write-queue.ts); every method does its SQL synchronously (the promise is only the
+ * port's shape), so nothing else can touch the connection in the middle of a method. Each write method
+ * reports itself to the queue before writing, so a call that fails after writing is rolled back.
  */
 export class SqliteWriteTransaction implements WriteTransaction {
   private active = true;
@@ -23,6 +24,8 @@ export class SqliteWriteTransaction implements WriteTransaction {
     private readonly reads: ReadStatements,
     private readonly writes: WriteStatements,
     private readonly append: AppendOperation,
+    /** Tells the write queue this call wrote (before the first write), see `CallBody`. */
+    private readonly markWritten: () => void,
   ) {}
 
   /** Ends the transaction: a leaked reference must not write into a later batch. */
@@ -64,6 +67,7 @@ export class SqliteWriteTransaction implements WriteTransaction {
 
   async insertChannel(channel: Omit<ChannelRecord, 'lastSeq'>): Promise<void> {
     this.assertActive();
+    this.markWritten();
     conflictOnDuplicate(`channel ${channel.id} or its direct key already exists`, () =>
       this.writes.insertChannel.run(
         channel.id,
@@ -79,6 +83,7 @@ export class SqliteWriteTransaction implements WriteTransaction {
 
   async upsertMember(member: MemberRecord): Promise<void> {
     this.assertActive();
+    this.markWritten();
     this.writes.upsertMember.run(
       member.channelId,
       member.userId,
@@ -92,26 +97,31 @@ export class SqliteWriteTransaction implements WriteTransaction {
 
   async deleteMember(channelId: string, userId: string): Promise<void> {
     this.assertActive();
+    this.markWritten();
     this.writes.deleteMember.run(channelId, userId);
   }
 
   async renameChannel(channelId: string, name: string): Promise<void> {
     this.assertActive();
+    this.markWritten();
     this.writes.renameChannel.run(name, channelId);
   }
 
   async raiseReadMarker(channelId: string, userId: string, seq: number): Promise<number> {
     this.assertActive();
+    this.markWritten();
     return this.writes.raiseReadMarker.get(seq, channelId, userId)?.read_seq ?? 0;
   }
 
   async raiseDeliveredMarker(channelId: string, userId: string, seq: number): Promise<number> {
     this.assertActive();
+    this.markWritten();
     return this.writes.raiseDeliveredMarker.get(seq, channelId, userId)?.delivered_seq ?? 0;
   }
 
   async appendMessage(message: NewMessage, recipientIds: readonly string[]): Promise<AppendedMessage> {
     this.assertActive();
+    this.markWritten();
     return this.append(message, recipientIds);
   }
 

@@ -41,12 +41,42 @@ describe('orderBatch', () => {
 });
 
 describe('WriteQueue', () => {
-  it('commits calls made in the same tick in one transaction, one savepoint each', async () => {
+  it('commits calls made in the same tick in one transaction, without savepoints', async () => {
     const { connection, log } = recordingConnection();
     const queue = new WriteQueue(connection, 256);
-    const results = await Promise.all([1, 2, 3].map((n) => queue.enqueue(async () => n * 10, 'c')));
+    const results = await Promise.all(
+      [1, 2, 3].map((n) =>
+        queue.enqueue(async (markWritten) => {
+          markWritten();
+          return n * 10;
+        }, 'c'),
+      ),
+    );
     expect(results).toEqual([10, 20, 30]);
-    expect(log).toEqual(['begin', ...Array(3).fill(['savepoint', 'release']).flat(), 'commit']);
+    expect(log).toEqual(['begin', 'commit']);
+  });
+
+  it('rejects a call that failed before writing, and commits the others without a rerun', async () => {
+    const { connection, log } = recordingConnection();
+    const queue = new WriteQueue(connection, 256);
+    const failure = new Error('not a member');
+    let runs = 0;
+    const results = await Promise.allSettled([
+      queue.enqueue(async (markWritten) => {
+        runs++;
+        markWritten();
+        return 'first';
+      }),
+      queue.enqueue(async () => {
+        throw failure;
+      }),
+    ]);
+    expect(results).toEqual([
+      { status: 'fulfilled', value: 'first' },
+      { status: 'rejected', reason: failure },
+    ]);
+    expect(log).toEqual(['begin', 'commit']);
+    expect(runs).toBe(1);
   });
 
   it('settles a call only after the COMMIT of its batch', async () => {
@@ -67,13 +97,14 @@ describe('WriteQueue', () => {
     expect(log.filter((s) => s === 'commit')).toHaveLength(3);
   });
 
-  it('rolls back a throwing call to its savepoint and rejects only that call', async () => {
+  it('reruns the batch with savepoints when a call fails after writing, and rejects only that call', async () => {
     const { connection, log } = recordingConnection();
     const queue = new WriteQueue(connection, 256);
     const failure = new Error('boom');
     const results = await Promise.allSettled([
       queue.enqueue(async () => 'first'),
-      queue.enqueue(async () => {
+      queue.enqueue(async (markWritten) => {
+        markWritten();
         throw failure;
       }),
       queue.enqueue(async () => 'third'),
@@ -84,6 +115,8 @@ describe('WriteQueue', () => {
       { status: 'fulfilled', value: 'third' },
     ]);
     expect(log).toEqual([
+      'begin',
+      'rollbackAll',
       'begin',
       'savepoint',
       'release',
@@ -176,7 +209,7 @@ describe('WriteQueue with a flush (durability off the event loop)', () => {
       });
     await turn();
     await turn();
-    expect(log).toEqual(['begin', 'savepoint', 'release', 'commit', 'flush']);
+    expect(log).toEqual(['begin', 'commit', 'flush']);
     expect(settled).toBe(false);
     flushes[0]!.resolve();
     await expect(call).resolves.toBe('v');
