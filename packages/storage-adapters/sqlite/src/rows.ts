@@ -113,7 +113,8 @@ export const toMessage = (row: MessageRow): Message => ({
   clientMsgId: row.client_msg_id,
   kind: row.kind,
   text: row.text,
-  mentions: JSON.parse(row.mentions) as string[],
+  // Most messages mention nobody: skip the parser for the common case (catch-up maps thousands of rows).
+  mentions: row.mentions === '[]' ? [] : (JSON.parse(row.mentions) as string[]),
   system: row.system === null ? null : (JSON.parse(row.system) as SystemEvent),
   createdAt: row.created_at,
 });
