@@ -83,6 +83,58 @@ const sections = {
           ]),
         )}`
       : ''),
+  crossNode: (s) => {
+    const rows = Object.entries(s.systems).map(([name, r]) => {
+      const base = s.systems[`${r.broker} 1 node`]?.rate?.latencyMs?.p99;
+      const p99 = r.rate?.latencyMs?.p99;
+      const b = r.brokerCounts;
+      const errors = b ? Object.entries(b.errors).map(([code, n]) => `${code} ×${n}`) : [];
+      return [
+        name,
+        fmt(r.rate?.sendsPerSec),
+        fmt(r.rate?.deliveredPerSec),
+        ms(r.rate?.latencyMs?.p50),
+        ms(p99),
+        ms(r.rate?.latencyMs?.p999),
+        ms(r.rate?.latencyMs?.max),
+        r.rate?.p99BySliceMs?.map((v) => fmt(v)).join(', ') ?? '–',
+        fmt(r.rate?.serverCpuUsPerMsg),
+        fmt(r.rate?.serverCpuUtil, 2),
+        fmt(r.rate?.loadCpuUtil, 2),
+        typeof p99 === 'number' && typeof base === 'number' && base > 0 ? fmt(p99 / base, 2) : '–',
+        fmt(r.undelivered),
+        b
+          ? `${fmt(b.published)} / ${fmt(b.publishFailed)}${errors.length ? `; ${errors.join(', ')}` : ''}`
+          : '–',
+        r.skipped ?? r.error ?? (r.rate?.skipped ? `${r.rate.skipped} sends skipped (overloaded)` : ''),
+      ];
+    });
+    const t = s.timings;
+    const timings = t
+      ? `\n\nSeconds spent: starting the nodes ${fmt(t.startSeconds)}, connecting ${fmt(t.connectSeconds)} ` +
+        `(${fmt(t.connectsPerSec)}/s), warm-up ${fmt(t.warmSeconds)}, measuring ${fmt(t.measureSeconds)}.`
+      : '';
+    return `${table(
+      [
+        'configuration',
+        'offered sends/s',
+        'delivered msg/s',
+        'p50',
+        'p99',
+        'p999',
+        'max',
+        'p99 of each slice (ms)',
+        'CPU µs/msg (all nodes)',
+        'server CPU',
+        'load CPU',
+        'p99 ÷ 1-node p99',
+        'undelivered',
+        'broker publishes / failed',
+        'note',
+      ],
+      rows,
+    )}${timings}`;
+  },
 };
 
 function chatTable(s, unit) {
@@ -140,13 +192,14 @@ export function renderMarkdown(results) {
     else if (sections[key]) out.push(`Parameters: \`${JSON.stringify(s.params)}\``, '', sections[key](s));
     if (s.notes?.length) out.push('', ...s.notes.map((n) => `- ${n}`));
   }
-  out.push('', '## Ratios (natter ÷ baseline, same run)', '');
-  out.push(
-    table(
-      ['metric', 'natter', 'better', 'natter value', 'ws', 'Socket.IO', '÷ ws', '÷ Socket.IO'],
-      results.ratios
-        .filter((r) => r.scenario !== 'storage')
-        .map((r) => [
+  out.push('', '## Ratios (natter ÷ baseline, same run)');
+  const baselineRows = results.ratios.filter((r) => r.scenario !== 'storage' && r.scenario !== 'crossNode');
+  if (baselineRows.length)
+    out.push(
+      '',
+      table(
+        ['metric', 'natter', 'better', 'natter value', 'ws', 'Socket.IO', '÷ ws', '÷ Socket.IO'],
+        baselineRows.map((r) => [
           r.label,
           r.natter,
           r.better,
@@ -156,8 +209,8 @@ export function renderMarkdown(results) {
           fmt(r.vsWs, 2),
           fmt(r.vsSocketio, 2),
         ]),
-    ),
-  );
+      ),
+    );
   const storageRows = results.ratios.filter((r) => r.scenario === 'storage');
   if (storageRows.length) {
     out.push(
@@ -168,7 +221,25 @@ export function renderMarkdown(results) {
       ),
     );
   }
-  out.push('', '## Goals of issue #6', '');
+  const crossNodeRows = results.ratios.filter((r) => r.scenario === 'crossNode');
+  if (crossNodeRows.length) {
+    out.push(
+      '',
+      'Cross-node (scenario 6): 3 nodes ÷ 1 node, same run, same offered load.',
+      '',
+      table(
+        ['metric', 'system', '1 node', '3 nodes', '3 ÷ 1'],
+        crossNodeRows.map((r) => [
+          r.label,
+          r.natter,
+          fmt(r.oneNode, 2),
+          fmt(r.threeNodes, 2),
+          fmt(r.value, 2),
+        ]),
+      ),
+    );
+  }
+  out.push('', '## Goals of issues #6 and #8', '');
   out.push(
     table(
       ['goal', 'system', 'value', 'target', 'met'],

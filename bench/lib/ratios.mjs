@@ -1,5 +1,5 @@
 /**
- * Which figures are compared, and the goals of issue #6. A ratio is natter's figure divided by the
+ * Which figures are compared, and the goals of issues #6 and #8. A ratio is natter's figure divided by the
  * baseline's, from the same run: on a shared, noisy machine only these survive, absolute numbers do not.
  */
 const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
@@ -72,10 +72,45 @@ export function computeRatios(results) {
       }
     }
   }
+  rows.push(...crossNodeRatios(results));
   return rows;
 }
 
-/** The goals of issue #6, each evaluated on this run's ratios. `met` is null when a figure is missing. */
+/**
+ * Scenario 6 (issue #8): per broker, the 3-node figure divided by the 1-node figure of the same run at
+ * the same offered load (p99 latency and server CPU per delivered message, summed over the nodes).
+ */
+function crossNodeRatios(results) {
+  const configs = results.scenarios.crossNode?.systems;
+  if (!configs) return [];
+  const rows = [];
+  for (const broker of ['redis', 'nats']) {
+    // A skipped or failed configuration still gets its rows (no value: the goal shows n/a).
+    if (!configs[`${broker} 1 node`] && !configs[`${broker} 3 nodes`]) continue;
+    const one = configs[`${broker} 1 node`]?.rate;
+    const three = configs[`${broker} 3 nodes`]?.rate;
+    for (const [label, path] of [
+      ['p99', 'latencyMs.p99'],
+      ['CPU/msg', 'serverCpuUsPerMsg'],
+    ]) {
+      const oneNode = get(one, path);
+      const threeNodes = get(three, path);
+      rows.push({
+        scenario: 'crossNode',
+        label: `cross-node ${broker}: ${label} 3 nodes ÷ 1 node`,
+        natter: `natter-postgres+${broker}`,
+        broker,
+        better: 'lower',
+        oneNode,
+        threeNodes,
+        value: ratio(threeNodes, oneNode),
+      });
+    }
+  }
+  return rows;
+}
+
+/** The goals of issues #6 and #8, each evaluated on this run's ratios. `met` is null when a figure is missing. */
 export function evaluateGoals(results, rows) {
   const atMost = (limit) => (v) => v <= limit;
   const atLeast = (limit) => (v) => v >= limit;
@@ -108,6 +143,19 @@ export function evaluateGoals(results, rows) {
       const value = rows.find((r) => r.label === label && r.natter === natter)?.[field] ?? null;
       goals.push({ goal, system: natter, value, target, met: value === null ? null : test(value) });
     }
+  }
+  // Issue #8: at the same load, cross-node p99 (3 nodes) at most twice the single-node p99.
+  for (const row of rows.filter(
+    (r) => r.scenario === 'crossNode' && r.label.endsWith('p99 3 nodes ÷ 1 node'),
+  )) {
+    const value = row.value ?? null;
+    goals.push({
+      goal: 'cross-node p99 at most 2x single-node',
+      system: row.natter,
+      value,
+      target: '<= 2',
+      met: value === null ? null : value <= 2,
+    });
   }
   return goals;
 }

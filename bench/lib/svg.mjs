@@ -12,7 +12,8 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 export function renderSvg(results) {
   const rows = [];
-  for (const r of results.ratios.filter((x) => x.scenario !== 'storage')) {
+  // Storage and cross-node ratios have other baselines (raw SQLite, the 1-node cluster): tables only.
+  for (const r of results.ratios.filter((x) => x.scenario !== 'storage' && x.scenario !== 'crossNode')) {
     let row = rows.find((x) => x.label === r.label);
     if (!row) {
       row = { label: r.label, better: r.better, bars: [] };
