@@ -15,6 +15,7 @@ const PACKAGES = [
   ['@natter/server-core', 'packages/server-core', ['@natter/protocol']],
   ['@natter/storage-memory', 'packages/storage-adapters/memory', ['@natter/server-core']],
   ['@natter/storage-sqlite', 'packages/storage-adapters/sqlite', ['@natter/server-core']],
+  ['@natter/storage-level', 'packages/storage-adapters/level', ['@natter/server-core']],
   // Scenario 6 (cross-node): the brokers between nodes and the shared PostgreSQL store.
   ['@natter/storage-postgres', 'packages/storage-adapters/postgres', ['@natter/server-core']],
   ['@natter/broker-redis', 'packages/broker-redis', ['@natter/server-core']],

@@ -216,8 +216,16 @@ export function renderMarkdown(results) {
     out.push(
       '',
       table(
-        ['metric', 'adapter', 'appends/s', 'raw limit', '÷ raw'],
-        storageRows.map((r) => [r.label, r.natter, fmt(r.value), fmt(r.raw), fmt(r.vsRaw, 3)]),
+        ['metric', 'adapter', 'appends/s', 'raw limit', '÷ raw', 'raw same rows', '÷ raw same rows'],
+        storageRows.map((r) => [
+          r.label,
+          r.natter,
+          fmt(r.value),
+          fmt(r.raw),
+          fmt(r.vsRaw, 3),
+          fmt(r.rawRows),
+          fmt(r.vsRawRows, 3),
+        ]),
       ),
     );
   }

@@ -68,6 +68,9 @@ export function computeRatios(results) {
           value,
           raw: storage[raw]?.appendsPerSec,
           vsRaw: ratio(value, storage[raw]?.appendsPerSec),
+          // The same rows an append writes (message, 2 sync entries, idempotency key) as plain inserts.
+          rawRows: storage[raw.replace('raw-sqlite', 'raw-sqlite rows')]?.appendsPerSec,
+          vsRawRows: ratio(value, storage[raw.replace('raw-sqlite', 'raw-sqlite rows')]?.appendsPerSec),
         });
       }
     }

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, newId } from '@natter/protocol';
 import { ChatService } from '@natter/server-core';
+import { createLevelStorage } from '@natter/storage-level';
 import { createMemoryStorage } from '@natter/storage-memory';
+import { createPostgresStorage } from '@natter/storage-postgres';
 import { createSqliteStorage } from '@natter/storage-sqlite';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { dieOnError, now, processStats, scratchDir, serve } from '../lib/ipc.mjs';
 import { inBatches } from '../systems/setup-plan.mjs';
 
@@ -19,17 +22,46 @@ const dir = scratchDir('store-');
 const TEXT = 'lorem ipsum dolor sit amet, consectetur adipiscing elit sed do';
 const randomChannel = () => Math.floor(Math.random() * CHANNELS);
 
+const PG_URL = process.env.NATTER_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** A fresh PostgreSQL schema per run, dropped when the run ends. */
+const pgSchema = `bench_${process.pid}_${Date.now().toString(36)}`;
+
+async function dropPgSchema() {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 function openAdapter(adapter) {
   if (adapter === 'memory') return createMemoryStorage();
+  if (adapter === 'level') return createLevelStorage({ path: join(dir, 'level'), sync: true });
+  if (adapter === 'postgres') return createPostgresStorage({ connectionString: PG_URL, schema: pgSchema });
   return createSqliteStorage({
     path: join(dir, 'bench.db'),
     synchronous: adapter === 'sqlite-normal' ? 'normal' : 'full',
   });
 }
 
-async function adapterRun({ adapter, senders, count, maxMs, warmup }) {
+async function adapterRun(args) {
+  try {
+    return await measureAdapter(args);
+  } finally {
+    if (args.adapter === 'postgres') await dropPgSchema().catch(() => undefined);
+  }
+}
+
+async function measureAdapter({ adapter, senders, count, maxMs, warmup }) {
   const storage = openAdapter(adapter);
-  await storage.open();
+  try {
+    await storage.open();
+  } catch (err) {
+    if (adapter !== 'postgres') throw err;
+    return { skipped: `PostgreSQL unreachable at ${PG_URL} (set NATTER_PG_URL): ${err?.message ?? err}` };
+  }
   // Channels are opened through ChatService, so the rows are whatever the current schema wants.
   const service = new ChatService({
     chat: storage.chat,
@@ -93,18 +125,23 @@ async function adapterRun({ adapter, senders, count, maxMs, warmup }) {
   return { appended, seconds, appendsPerSec: Math.round(appended / seconds), cpuUsPerAppend: cpu / appended };
 }
 
-/** The limit: plain inserts into a (channel_id, seq) keyed table, 256 rows a transaction, grouped by channel. */
-async function rawRun({ synchronous, count, maxMs, batch = 256 }) {
-  const db = new Database(join(dir, 'raw.db'));
+/** Opens a fresh WAL database for a raw limit run. */
+function rawDatabase(file, synchronous, schema) {
+  const db = new Database(join(dir, file));
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
-  db.exec(`CREATE TABLE messages (channel_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
-    sender_id TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (channel_id, seq)) WITHOUT ROWID`);
-  const insert = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');
-  const insertBatch = db.transaction((rows) => {
-    for (const r of rows) insert.run(r.channelId, r.seq, r.id, r.senderId, TEXT, r.createdAt);
-  });
+  db.exec(schema);
+  return db;
+}
+
+/**
+ * The raw limits' measuring loop: batches of `batch` appends on random channels (each with the next seq
+ * of its channel), grouped by channel and seq as the adapter's group commit does, each batch one
+ * transaction through `insertBatch`, until `count` rows or `maxMs`.
+ */
+function timeRawBatches(db, insertBatch, { count, maxMs, batch = 256 }) {
   const lastSeq = new Int32Array(CHANNELS);
+  let serial = 0;
   const cpu0 = processStats().cpuMicros;
   const started = now();
   let inserted = 0;
@@ -112,16 +149,9 @@ async function rawRun({ synchronous, count, maxMs, batch = 256 }) {
     const rows = [];
     for (let i = 0; i < batch; i++) {
       const c = randomChannel();
-      rows.push({
-        channelId: `c${c}`,
-        seq: ++lastSeq[c],
-        id: newId(),
-        senderId: `a${c}`,
-        createdAt: Date.now(),
-      });
+      rows.push({ c, seq: ++lastSeq[c], id: newId(), key: `k${++serial}`, at: Date.now() });
     }
-    // Same grouping as the adapter's group commit: rows of one channel next to each other, seq ascending.
-    rows.sort((a, b) => (a.channelId < b.channelId ? -1 : a.channelId > b.channelId ? 1 : a.seq - b.seq));
+    rows.sort((a, b) => a.c - b.c || a.seq - b.seq);
     insertBatch(rows);
     inserted += rows.length;
   }
@@ -134,6 +164,57 @@ async function rawRun({ synchronous, count, maxMs, batch = 256 }) {
     appendsPerSec: Math.round(inserted / seconds),
     cpuUsPerAppend: cpu / inserted,
   };
+}
+
+/** The limit: plain inserts into a (channel_id, seq) keyed table, 256 rows a transaction, grouped by channel. */
+async function rawRun({ synchronous, ...loop }) {
+  const db = rawDatabase(
+    'raw.db',
+    synchronous,
+    `CREATE TABLE messages (channel_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+      sender_id TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (channel_id, seq)) WITHOUT ROWID`,
+  );
+  const insert = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');
+  const insertBatch = db.transaction((rows) => {
+    for (const r of rows) insert.run(`c${r.c}`, r.seq, r.id, `a${r.c}`, TEXT, r.at);
+  });
+  return timeRawBatches(db, insertBatch, loop);
+}
+
+/**
+ * The limit for the same rows an append writes (see schema of @natter/storage-sqlite): the message,
+ * one sync-log entry per member (2), the idempotency key; plain batched inserts, 256 appends a
+ * transaction grouped by channel, positions counted in memory. No reads, no search index.
+ */
+async function rawRowsRun({ synchronous, ...loop }) {
+  const db = rawDatabase(
+    'raw-rows.db',
+    synchronous,
+    `CREATE TABLE messages (channel_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+      sender_id TEXT NOT NULL, client_msg_id TEXT, kind TEXT NOT NULL, text TEXT NOT NULL, mentions TEXT NOT NULL,
+      system TEXT, created_at INTEGER NOT NULL, PRIMARY KEY (channel_id, seq)) WITHOUT ROWID;
+    CREATE TABLE sync_log (user_id TEXT NOT NULL, pos INTEGER NOT NULL, channel_id TEXT NOT NULL,
+      seq INTEGER NOT NULL, PRIMARY KEY (user_id, pos)) WITHOUT ROWID;
+    CREATE TABLE client_msgs (sender_id TEXT NOT NULL, client_msg_id TEXT NOT NULL, channel_id TEXT NOT NULL,
+      seq INTEGER NOT NULL, sender_pos INTEGER NOT NULL, PRIMARY KEY (sender_id, client_msg_id)) WITHOUT ROWID;`,
+  );
+  const insertMessage = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertEntry = db.prepare('INSERT INTO sync_log VALUES (?, ?, ?, ?)');
+  const insertKey = db.prepare('INSERT INTO client_msgs VALUES (?, ?, ?, ?, ?)');
+  const channelIds = Array.from({ length: CHANNELS }, () => newId());
+  const userIds = Array.from({ length: 2 * CHANNELS }, () => newId());
+  const lastPos = new Int32Array(2 * CHANNELS);
+  const insertBatch = db.transaction((rows) => {
+    for (const r of rows) {
+      const [sender, peer] = [2 * r.c, 2 * r.c + 1];
+      insertMessage.run(channelIds[r.c], r.seq, r.id, userIds[sender], r.key, 'text', TEXT, '[]', null, r.at);
+      const senderPos = ++lastPos[sender];
+      insertEntry.run(userIds[sender], senderPos, channelIds[r.c], r.seq);
+      insertEntry.run(userIds[peer], ++lastPos[peer], channelIds[r.c], r.seq);
+      insertKey.run(userIds[sender], r.key, channelIds[r.c], r.seq, senderPos);
+    }
+  });
+  return timeRawBatches(db, insertBatch, loop);
 }
 
 /**
@@ -215,4 +296,4 @@ async function readRun({ adapter, messages, queries }) {
   return { stored: messages, fillSeconds, latest50: latest, around50: around };
 }
 
-serve({ adapterRun, rawRun, readRun });
+serve({ adapterRun, rawRun, rawRowsRun, readRun });

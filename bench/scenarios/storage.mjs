@@ -15,18 +15,22 @@ export async function storage({ quick, progress }) {
     const child = await spawn('load/storage-bench.mjs', { label: key });
     try {
       const r = await child.call(type, args, maxMs * 4 + 60_000);
-      out.systems[key] = { ...r, seconds: round(r.seconds, 2), cpuUsPerAppend: round(r.cpuUsPerAppend, 1) };
+      out.systems[key] = r.skipped
+        ? { error: r.skipped }
+        : { ...r, seconds: round(r.seconds, 2), cpuUsPerAppend: round(r.cpuUsPerAppend, 1) };
     } catch (err) {
       out.systems[key] = { error: String(err?.message ?? err).slice(0, 500) };
     } finally {
       await child.stop();
     }
   };
-  for (const adapter of ['sqlite-full', 'sqlite-normal', 'memory'])
+  for (const adapter of ['sqlite-full', 'sqlite-normal', 'level', 'postgres', 'memory'])
     for (const senders of [1, 100])
       await run(`${adapter} x${senders}`, 'adapterRun', { adapter, senders, count, maxMs, warmup });
   await run('raw-sqlite full', 'rawRun', { synchronous: 'FULL', count, maxMs });
   await run('raw-sqlite normal', 'rawRun', { synchronous: 'NORMAL', count, maxMs });
+  await run('raw-sqlite rows full', 'rawRowsRun', { synchronous: 'FULL', count, maxMs });
+  await run('raw-sqlite rows normal', 'rawRowsRun', { synchronous: 'NORMAL', count, maxMs });
   // Random access at scale: p99 of "latest 50" and "around a message" with 1M stored (100k in quick mode).
   const stored = quick ? 100_000 : 1_000_000;
   out.reads = {};

@@ -220,7 +220,10 @@ export class WriteQueue {
   private async runBare(call: QueuedCall): Promise<Outcome | undefined> {
     let wrote = false;
     try {
-      return { ok: true, value: await call.run(() => void (wrote = true)) };
+      const markWritten = () => {
+        wrote = true;
+      };
+      return { ok: true, value: await call.run(markWritten) };
     } catch (error) {
       return wrote ? undefined : { ok: false, error };
     }
