@@ -104,7 +104,7 @@ export class WsTransport {
         if (timedOut || socket.destroyed) return;
         const deviceId = principal.deviceId ?? deviceFromRequest(url);
         this.wss.handleUpgrade(req, socket, head, (ws) =>
-          this.wire(ws, principal, deviceId, negotiated.codec),
+          this.wire(ws, socket, principal, deviceId, negotiated.codec),
         );
       })
       .catch((err: unknown) => {
@@ -128,11 +128,12 @@ export class WsTransport {
    */
   private wire(
     ws: NatterSocket,
+    raw: Duplex,
     principal: Principal,
     deviceId: string | undefined,
     codecName: CodecName,
   ): void {
-    const connection = new WsConnection(ws, getCodec(codecName), this.deps);
+    const connection = new WsConnection(ws, raw, getCodec(codecName), this.deps);
     connection.handler = this.deps.accept({ principal, deviceId, codec: codecName, connection });
     ws.wire(connection);
   }
