@@ -163,6 +163,17 @@ function batchConnection(db: Database.Database, flush?: () => Promise<void>): Wr
   };
 }
 
+/** fsync of a directory, so a file created in it survives a power loss. Not possible on Windows. */
+function syncDirectory(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * fsync of the WAL file on libuv's thread pool. After it, every frame SQLite wrote before the call,
  * commit records included, is on disk: what `synchronous = FULL` gives, without the event loop waiting.
@@ -176,13 +187,9 @@ function walFlusher(path: string): { flush: () => Promise<void>; close: () => vo
       new Promise<void>((resolve, reject) => {
         if (fd === undefined) {
           try {
-            fd = openSync(`${path}-wal`, 'r');
-            const dir = openSync(dirname(path), 'r');
-            try {
-              fsyncSync(dir);
-            } finally {
-              closeSync(dir);
-            }
+            // 'r+': Windows flushes a file only through a handle opened for writing (we never write to it).
+            fd = openSync(`${path}-wal`, 'r+');
+            syncDirectory(dirname(path));
           } catch (error) {
             reject(error);
             return;
