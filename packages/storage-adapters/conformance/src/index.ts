@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { type StorageCheckName, storageChecks } from './checks/index.js';
+export { type CrashAck, type CrashSafetyOptions, checkCrashSafety, runUntilKilled } from './crash.js';
 export type {
   CheckContext,
   ConformanceCheck,
