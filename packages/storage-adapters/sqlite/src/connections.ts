@@ -69,15 +69,23 @@ export function openConnections(options: ResolvedSqliteOptions): Connections {
     const writes = prepareWrites(writer);
     const reads = prepareReads(reader);
     const wal = options.synchronous === 'full' ? walFlusher(options.path) : undefined;
-    const checkpointer: Checkpointer = startCheckpointer({
-      path: options.path,
-      intervalMs: options.checkpointIntervalMs,
-      busyTimeoutMs: options.busyTimeoutMs,
-      onError: () => {
-        // Without the worker, SQLite's own auto-checkpoint keeps the WAL bounded (on this thread).
-        if (writer.open) writer.pragma('wal_autocheckpoint = 1000');
-      },
-    });
+    // Without the worker (it failed, or could not start: e.g. a bundle where better-sqlite3 cannot be
+    // resolved), SQLite's own auto-checkpoint keeps the WAL bounded, on this thread.
+    const autoCheckpoint = () => {
+      if (writer.open) writer.pragma('wal_autocheckpoint = 1000');
+    };
+    let checkpointer: Checkpointer;
+    try {
+      checkpointer = startCheckpointer({
+        path: options.path,
+        intervalMs: options.checkpointIntervalMs,
+        busyTimeoutMs: options.busyTimeoutMs,
+        onError: autoCheckpoint,
+      });
+    } catch {
+      autoCheckpoint();
+      checkpointer = { close: async () => undefined };
+    }
     const opened = reader;
     const batch = batchConnection(writer, wal?.flush);
     const append = prepareAppend(writes, batch.poison);
