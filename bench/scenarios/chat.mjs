@@ -19,7 +19,7 @@ import {
 export async function direct({ quick, systems, progress }) {
   const pairs = quick ? 200 : 1_000;
   const rate = 5_000;
-  const times = quick ? { warm: 500, max: 1_500, rate: 2_000 } : { warm: 2_000, max: 8_000, rate: 10_000 };
+  const times = quick ? { warm: 400, max: 1_000, rate: 1_500 } : { warm: 2_000, max: 8_000, rate: 10_000 };
   const out = { title: '1-1 chat', params: { pairs, rateSendsPerSec: rate, ...times }, systems: {} };
   for (const name of systems) {
     progress(`${name}: ${pairs} pairs`);
@@ -40,7 +40,7 @@ export async function direct({ quick, systems, progress }) {
 export async function group({ quick, systems, progress }) {
   const size = 100;
   const rate = 100; // sends/s, i.e. 9,900 deliveries/s: well inside every system's capacity
-  const times = quick ? { warm: 500, max: 1_000, rate: 1_000 } : { warm: 2_000, max: 8_000, rate: 8_000 };
+  const times = quick ? { warm: 300, max: 800, rate: 1_000 } : { warm: 2_000, max: 8_000, rate: 8_000 };
   const out = {
     title: 'Group of 100',
     params: { members: size, rateSendsPerSec: rate, ...times },

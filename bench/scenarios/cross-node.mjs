@@ -67,7 +67,7 @@ export const configName = ({ broker, nodes }) => `${broker} ${nodes} node${nodes
  */
 export function paramsFor(quick) {
   return quick
-    ? { pairs: 50, rateSendsPerSec: 50, burst: 300, warm: 700, settle: 300, rounds: 2, slice: 1_750 }
+    ? { pairs: 50, rateSendsPerSec: 50, burst: 200, warm: 500, settle: 300, rounds: 1, slice: 2_500 }
     : { pairs: 250, rateSendsPerSec: 50, burst: 1_000, warm: 3_000, settle: 500, rounds: 5, slice: 5_000 };
 }
 

@@ -12,7 +12,7 @@ const PER_LOAD = 15_000;
 const CONNECT_DEADLINE_MS = { quick: 60_000, full: 240_000 };
 
 export async function idle({ quick, systems, progress }) {
-  const sizes = quick ? [2_000] : [10_000, 50_000];
+  const sizes = quick ? [1_000] : [10_000, 50_000];
   // The memory store is not touched by an idle connection beyond one syncHead read, so its per-connection
   // state is natter-sqlite's; measuring it at 50k as well would cost minutes of the 20-minute budget.
   const sizesOf = (name) => (name === 'natter-memory' ? sizes.slice(0, 1) : sizes);

@@ -7,7 +7,7 @@ import { round } from '../lib/runner.mjs';
  */
 export async function storage({ quick, progress }) {
   const count = quick ? 3_000 : 50_000;
-  const maxMs = quick ? 1_500 : 8_000;
+  const maxMs = quick ? 600 : 8_000;
   const warmup = quick ? 200 : 1_000;
   const out = { title: 'Storage appends', params: { count, maxMs, channels: 1_000 }, systems: {} };
   const run = async (key, type, args) => {
@@ -25,14 +25,18 @@ export async function storage({ quick, progress }) {
     }
   };
   for (const adapter of ['sqlite-full', 'sqlite-normal', 'level', 'postgres', 'memory'])
-    for (const senders of [1, 100])
+    for (const senders of [1, 100]) {
+      // The quick run keeps 1 sender for SQLite only: the slow adapters' single-sender runs just wait out maxMs.
+      if (quick && senders === 1 && (adapter === 'level' || adapter === 'postgres')) continue;
       await run(`${adapter} x${senders}`, 'adapterRun', { adapter, senders, count, maxMs, warmup });
+    }
   await run('raw-sqlite full', 'rawRun', { synchronous: 'FULL', count, maxMs });
   await run('raw-sqlite normal', 'rawRun', { synchronous: 'NORMAL', count, maxMs });
   await run('raw-sqlite rows full', 'rawRowsRun', { synchronous: 'FULL', count, maxMs });
-  await run('raw-sqlite rows normal', 'rawRowsRun', { synchronous: 'NORMAL', count, maxMs });
-  // Random access at scale: p99 of "latest 50" and "around a message" with 1M stored (100k in quick mode).
-  const stored = quick ? 100_000 : 1_000_000;
+  if (!quick) await run('raw-sqlite rows normal', 'rawRowsRun', { synchronous: 'NORMAL', count, maxMs });
+  // Random access at scale: p99 of "latest 50" and "around a message" with 1M stored (20k in quick mode,
+  // which only checks that the path works: filling takes most of the scenario's time).
+  const stored = quick ? 20_000 : 1_000_000;
   out.reads = {};
   for (const adapter of ['sqlite-normal', 'memory']) {
     const key = `${adapter} reads @${stored}`;
@@ -41,7 +45,7 @@ export async function storage({ quick, progress }) {
     try {
       const r = await child.call(
         'readRun',
-        { adapter, messages: stored, queries: quick ? 500 : 2_000 },
+        { adapter, messages: stored, queries: quick ? 300 : 2_000 },
         15 * 60_000,
       );
       out.reads[adapter] = {
