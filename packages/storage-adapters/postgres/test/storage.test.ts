@@ -198,23 +198,6 @@ describe.runIf(run)('createPostgresStorage', () => {
     expect((await other.chat.getChannel('c1'))?.lastSeq).toBe(1);
   });
 
-  it('leaves nothing of an appendMessage that failed, even when the write goes on', async () => {
-    await storage.chat.write((tx) => tx.appendMessage(message('m1', { clientMsgId: 'k' }), ['u_a']));
-    const result = await storage.chat.write(async (tx) => {
-      const duplicate = await tx.appendMessage(message('m2', { clientMsgId: 'k' }), ['u_a']).catch((e) => e);
-      const missing = await tx.appendMessage(message('m3', { channelId: 'c_none' }), ['u_a']).catch((e) => e);
-      const ok = await tx.appendMessage(message('m4'), ['u_a']);
-      return {
-        duplicate: duplicate.code,
-        missing: missing.code,
-        seq: ok.message.seq,
-        pos: ok.positions[0]?.pos,
-      };
-    });
-    expect(result).toEqual({ duplicate: ErrorCode.CONFLICT, missing: ErrorCode.NOT_FOUND, seq: 2, pos: 2 });
-    expect((await storage.chat.readSync('u_a', 0, 10)).map((e) => e.message.id)).toEqual(['m1', 'm4']);
-  });
-
   it('fails a write whose function swallowed an SQL error, instead of committing half of it', async () => {
     const write = storage.chat.write(async (tx) => {
       await tx.appendMessage(message('m1'), ['u_a']);

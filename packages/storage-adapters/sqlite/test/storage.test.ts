@@ -213,23 +213,6 @@ describe('the read connection', () => {
 });
 
 describe('writes', () => {
-  it('leave nothing of an appendMessage that failed, even when the write goes on', async () => {
-    await storage.chat.write((tx) => tx.appendMessage(message('m1', { clientMsgId: 'k' }), ['u_a']));
-    const result = await storage.chat.write(async (tx) => {
-      const duplicate = await tx.appendMessage(message('m2', { clientMsgId: 'k' }), ['u_a']).catch((e) => e);
-      const missing = await tx.appendMessage(message('m3', { channelId: 'c_none' }), ['u_a']).catch((e) => e);
-      const ok = await tx.appendMessage(message('m4'), ['u_a']);
-      return {
-        duplicate: duplicate.code,
-        missing: missing.code,
-        seq: ok.message.seq,
-        pos: ok.positions[0]?.pos,
-      };
-    });
-    expect(result).toEqual({ duplicate: ErrorCode.CONFLICT, missing: ErrorCode.NOT_FOUND, seq: 2, pos: 2 });
-    expect((await storage.chat.readSync('u_a', 0, 10)).map((e) => e.message.id)).toEqual(['m1', 'm4']);
-  });
-
   it('refuse a transaction used after its write settled', async () => {
     let leaked!: WriteTransaction;
     await storage.chat.write(async (tx) => {

@@ -1,4 +1,4 @@
-import type { StorageAdapter } from '@natter/server-core';
+import { ErrorCode, type StorageAdapter } from '@natter/server-core';
 import { expect } from 'vitest';
 import {
   append,
@@ -81,6 +81,43 @@ export const rollbackChecks = {
         { userId: 'u_alice', pos: 2 },
         { userId: 'u_bob', pos: 2 },
       ]);
+    },
+  ),
+
+  caughtAppendFailureLeavesNothing: defineCheck(
+    'write atomicity',
+    'an appendMessage that failed leaves nothing, even when the write catches the error and goes on',
+    async ({ adapter }) => {
+      await createChannel(adapter, 'c1', ['u_alice']);
+      await append(adapter, textMessage('c1', 'u_alice', { clientMsgId: 'k' }), ['u_alice']);
+      const result = await adapter.chat.write(
+        async (tx) => {
+          const codeOf = (attempt: Promise<unknown>) =>
+            attempt.then(
+              () => 'appended',
+              (e: { code?: string }) => e.code,
+            );
+          const duplicate = await codeOf(
+            tx.appendMessage(textMessage('c1', 'u_alice', { clientMsgId: 'k' }), ['u_alice']),
+          );
+          const missing = await codeOf(tx.appendMessage(textMessage('c_none', 'u_alice'), ['u_alice']));
+          const ok = await tx.appendMessage(textMessage('c1', 'u_alice', { text: 'kept' }), ['u_alice']);
+          return {
+            duplicate,
+            missing,
+            seq: ok.message.seq,
+            pos: ok.positions[0]?.pos,
+          };
+        },
+        { channelId: 'c1' },
+      );
+      expect(result).toEqual({ duplicate: ErrorCode.CONFLICT, missing: ErrorCode.NOT_FOUND, seq: 2, pos: 2 });
+      const log = await adapter.chat.readSync('u_alice', 0, 10);
+      expect(log.map((e) => [e.pos, e.message.seq, e.message.text])).toEqual([
+        [1, 1, log[0]?.message.text],
+        [2, 2, 'kept'],
+      ]);
+      expect((await adapter.chat.getChannel('c1'))?.lastSeq).toBe(2);
     },
   ),
 
