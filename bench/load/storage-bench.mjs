@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, newId } from '@natter/protocol';
-import { ChatService } from '@natter/server-core';
+import { ChatService } from '@natter/server-core/internals';
 import { createLevelStorage } from '@natter/storage-level';
 import { createMemoryStorage } from '@natter/storage-memory';
 import { createPostgresStorage } from '@natter/storage-postgres';

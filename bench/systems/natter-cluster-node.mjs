@@ -1,5 +1,6 @@
 import { newId } from '@natter/protocol';
 import { createNatterServer, silentLogger } from '@natter/server-core';
+import { internalsOf } from '@natter/server-core/internals';
 import { dieOnError, processStats, serve } from '../lib/ipc.mjs';
 import { inBatches, range } from './setup-plan.mjs';
 
@@ -10,7 +11,7 @@ import { inBatches, range } from './setup-plan.mjs';
  * configuration gets the same token secret, so a token issued by one node is valid on all of them.
  *
  * `setup` with a `plan` (the first node) also creates the users, tokens and direct channels through the
- * public APIs (storage.accounts, server.tokens, server.service), as natter-server.mjs does; the other nodes
+ * engine parts (storage.accounts, and the token and chat services through `internalsOf`), as natter-server.mjs does; the other nodes
  * only open the store (already migrated by the first) and start listening.
  *
  * The broker is wrapped to count publishes, failed publishes and received envelopes, and every report on
@@ -101,11 +102,11 @@ async function setup({ plan, options }) {
   );
   const users = await inBatches(ids, 64, async (id, i) => {
     const deviceId = `dev${i}`;
-    const { accessToken } = await server.tokens.issue(id, deviceId);
+    const { accessToken } = await internalsOf(server).tokens.issue(id, deviceId);
     return { id, token: accessToken, deviceId };
   });
   const direct = await inBatches(range(plan.directPairs ?? 0), 32, async (i) => {
-    const channel = await server.service.openDirect(ids[2 * i], ids[2 * i + 1]);
+    const channel = await internalsOf(server).service.openDirect(ids[2 * i], ids[2 * i + 1]);
     return channel.id;
   });
   return { ports: [port], users, direct };
@@ -123,7 +124,7 @@ serve({
   shutdown,
   stats: ({ collect }) => ({
     ...processStats({ collect }),
-    connections: server ? [...server.hub.all()].length : 0,
+    connections: server ? [...internalsOf(server).hub.all()].length : 0,
     broker: { ...counters, errors: { ...counters.errors } },
   }),
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { newId } from '@natter/protocol';
 import { createNatterServer, silentLogger } from '@natter/server-core';
+import { internalsOf } from '@natter/server-core/internals';
 import { createMemoryStorage } from '@natter/storage-memory';
 import { dieOnError, processStats, scratchDir, serve } from '../lib/ipc.mjs';
 import { inBatches, range, stampedText } from './setup-plan.mjs';
@@ -11,7 +12,7 @@ import { inBatches, range, stampedText } from './setup-plan.mjs';
  * point at another build of the SQLite adapter: how a suggested fix is measured without touching
  * packages/ (see README, "Trying a fix").
  * Users, tokens and channels are created in-process through the public APIs (storage.accounts,
- * server.tokens, server.service) because signing up thousands of users over HTTP costs scrypt time.
+ * the token and chat services through `internalsOf`) because signing up thousands of users over HTTP costs scrypt time.
  */
 dieOnError();
 const dir = scratchDir('natter-');
@@ -55,21 +56,23 @@ async function setup({ plan, options }) {
   );
   const users = await inBatches(ids, 512, async (id, i) => {
     const deviceId = `dev${i}`;
-    const { accessToken } = await server.tokens.issue(id, deviceId);
+    const { accessToken } = await internalsOf(server).tokens.issue(id, deviceId);
     return { id, token: accessToken, deviceId };
   });
   const direct = await inBatches(range(plan.directPairs ?? 0), 128, async (i) => {
-    const channel = await server.service.openDirect(ids[2 * i], ids[2 * i + 1]);
+    const channel = await internalsOf(server).service.openDirect(ids[2 * i], ids[2 * i + 1]);
     return channel.id;
   });
   const groups = [];
   if (plan.group) {
     const members = ids.slice(0, plan.group);
-    groups.push((await server.service.createGroup(members[0], 'bench group', members.slice(1))).id);
+    groups.push(
+      (await internalsOf(server).service.createGroup(members[0], 'bench group', members.slice(1))).id,
+    );
   }
   // The catch-up backlog: user 1 wrote to user 0 while user 0 was away.
   await inBatches(range(plan.preload?.messages ?? 0), 256, (i) =>
-    server.service.sendMessage(ids[1], {
+    internalsOf(server).service.sendMessage(ids[1], {
       channelId: direct[0],
       clientMsgId: `pre${i}`,
       text: stampedText(0),
@@ -82,6 +85,6 @@ serve({
   setup,
   stats: ({ collect }) => ({
     ...processStats({ collect }),
-    connections: server ? [...server.hub.all()].length : 0,
+    connections: server ? [...internalsOf(server).hub.all()].length : 0,
   }),
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MemoryStore, type StateChange } from '@natter/client';
 import { createMetrics, createNatterServer, type NatterServer, silentLogger } from '@natter/server-core';
+import { internalsOf } from '@natter/server-core/internals';
 import { createMemoryStorage } from '@natter/storage-memory';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectAttempts, type Device, device, openSockets, waitFor } from './devices.js';
@@ -84,11 +85,11 @@ describe('reconnect storm', () => {
       const peerOf = (i: number) => (i % 2 === 0 ? i + 1 : i - 1);
       const channelOf = new Map<number, string>();
       for (let i = 0; i + 1 < USERS; i += 2) {
-        const channel = await server.service.openDirect(userIds[i]!, userIds[i + 1]!);
+        const channel = await internalsOf(server).service.openDirect(userIds[i]!, userIds[i + 1]!);
         channelOf.set(i, channel.id);
         channelOf.set(i + 1, channel.id);
       }
-      const tokens = server.tokens!;
+      const tokens = internalsOf(server).tokens!;
       const deviceOf: Device[][] = userIds.map(() => []);
       const states: { at: number; change: StateChange }[] = [];
       /** When each client's session opened again after the storm began. */

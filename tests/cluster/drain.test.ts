@@ -1,3 +1,4 @@
+import { internalsOf } from '@natter/server-core/internals';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type Cluster,
@@ -77,7 +78,7 @@ for (const broker of BROKERS) {
       expect((await n0.resources.registry!.list()).map((n) => n.id)).not.toContain(n1.spec.nodeId);
       const health = await fetch(`${n1.url}/healthz`);
       expect(health.status).toBe(503);
-      expect([...n1.server.hub.all()]).toHaveLength(0);
+      expect([...internalsOf(n1.server).hub.all()]).toHaveLength(0);
       expect(drainMs).toBeLessThan(WINDOW_MS + 3_000);
 
       const sent = await Promise.race([

@@ -2,6 +2,7 @@ import {
   type ClientFrame,
   type Codec,
   type HelloFrame,
+  isKnownEntry,
   jsonCodec,
   msgpackCodec,
   type ServerFrame,
@@ -101,7 +102,8 @@ export class RawClient {
   /** Live and acked entries received so far, in arrival order. */
   entries(): SyncEntry[] {
     const out: SyncEntry[] = [];
-    for (const f of this.frames) if (f.t === 'msg' || f.t === 'ack') out.push(f.entry);
+    for (const f of this.frames)
+      if ((f.t === 'msg' || f.t === 'ack') && isKnownEntry(f.entry)) out.push(f.entry);
     return out;
   }
 

@@ -16,6 +16,7 @@ import {
   type NatterServer,
   silentLogger,
 } from '@natter/server-core';
+import { internalsOf } from '@natter/server-core/internals';
 import { createSqliteStorage } from '@natter/storage-sqlite';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,7 +64,7 @@ beforeAll(async () => {
   await server.start();
   const now = Date.now();
   for (const id of ['u_fuzz', 'u_peer']) {
-    await server.storage.accounts.createUser({
+    await internalsOf(server).storage.accounts.createUser({
       id,
       username: id,
       displayName: id,
@@ -72,7 +73,7 @@ beforeAll(async () => {
     });
   }
   userId = 'u_fuzz';
-  channelId = (await server.service.openDirect('u_fuzz', 'u_peer')).id;
+  channelId = (await internalsOf(server).service.openDirect('u_fuzz', 'u_peer')).id;
 });
 afterAll(async () => {
   await server.close();

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { CloseCode, msgpackCodec, SUBPROTOCOL_MSGPACK } from '@natter/protocol';
+import { internalsOf } from '@natter/server-core/internals';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -120,9 +121,9 @@ describe('resource bounds', () => {
     });
     for (let i = 0; i < 2_000 && closedCode === undefined; i++) {
       await sender.request({ t: 'send', channelId, clientMsgId: `s${i}`, text });
-      if (i % 50 === 0 && ts.server.hub.endpointsOf(bob.id).size === 0) break;
+      if (i % 50 === 0 && internalsOf(ts.server).hub.endpointsOf(bob.id).size === 0) break;
     }
-    expect(ts.server.hub.endpointsOf(bob.id).size).toBe(0);
+    expect(internalsOf(ts.server).hub.endpointsOf(bob.id).size).toBe(0);
     // Carol, reading normally, got everything.
     const acked = sender.frames.filter((f) => f.t === 'ack').length;
     const got = await reader.waitForEntries(acked, 20_000);
@@ -206,6 +207,6 @@ describe('resource bounds', () => {
     global.gc?.();
     expect(fds() - fdsBefore).toBeLessThanOrEqual(4);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(50 * 1024 * 1024);
-    expect(ts.server.hub.endpointsOf(alice.id).size).toBe(0);
+    expect(internalsOf(ts.server).hub.endpointsOf(alice.id).size).toBe(0);
   }, 120_000);
 });

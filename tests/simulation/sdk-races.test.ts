@@ -3,11 +3,10 @@ import {
   type ClientStore,
   MemoryStore,
   type Message,
-  Outbox,
-  type OutboxDeps,
   type OutboxEvent,
   type WebSocketLike,
 } from '@natter/client';
+import { Outbox, type OutboxDeps } from '@natter/client/internals';
 import { DEFAULT_LIMITS } from '@natter/protocol';
 import { describe, expect, it } from 'vitest';
 

@@ -8,6 +8,7 @@ import {
   type StorageAdapter,
   silentLogger,
 } from '@natter/server-core';
+import { internalsOf } from '@natter/server-core/internals';
 import { createMemoryStorage } from '@natter/storage-memory';
 import { CrashableStorage } from './crashable-storage.js';
 import { Prng } from './prng.js';
@@ -100,8 +101,8 @@ export class SimWorld {
     }
     const server = await this.startServer();
     const [a, b, c] = this.userIds as [string, string, string];
-    const direct = await server.service.openDirect(a, b);
-    const group = await server.service.createGroup(a, 'all', [b, c]);
+    const direct = await internalsOf(server).service.openDirect(a, b);
+    const group = await internalsOf(server).service.createGroup(a, 'all', [b, c]);
     this.channels.push({ id: direct.id, memberIds: [a, b] }, { id: group.id, memberIds: [a, b, c] });
     for (const device of this.devices) device.start();
     this.ready = true;

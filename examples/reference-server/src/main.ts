@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   }
   logger.info({ url, dataDir }, 'natter is listening');
   process.stdout.write(
-    `\nnatter reference server\n  Web demo   ${url}/\n${demo}  HTTP API   ${url}/v1\n  WebSocket  ${wsUrl}${server.config.wsPath}\n  Health     ${url}/healthz\n  Metrics    ${url}/metrics\n  Data       ${dataDir}\n\n`,
+    `\nnatter reference server\n  Web demo   ${url}/\n${demo}  HTTP API   ${url}/v1\n  WebSocket  ${wsUrl}${server.wsPath}\n  Health     ${url}/healthz\n  Metrics    ${url}/metrics\n  Data       ${dataDir}\n\n`,
   );
 
   let stopping = false;

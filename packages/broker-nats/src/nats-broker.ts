@@ -5,7 +5,7 @@ import {
   type NodeConnectionOptions,
   type Subscription,
 } from '@nats-io/transport-node';
-import type { Broker } from '@natter/server-core';
+import { type Broker, BrokerErrorListeners } from '@natter/server-core';
 import { BrokerError, BrokerErrorCode, isBrokerError, messageOf } from './errors.js';
 
 /** Options of {@link NatsBroker}. */
@@ -62,7 +62,7 @@ export class NatsBroker implements Broker {
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly entries = new Set<Entry>();
-  private readonly listeners: Array<(error: Error) => void> = [];
+  private readonly errors = new BrokerErrorListeners();
   private readonly waiters = new Set<() => void>();
   private readonly prefix: string;
   private readonly timeoutMs: number;
@@ -116,7 +116,7 @@ export class NatsBroker implements Broker {
   }
 
   onError(listener: (error: Error) => void): void {
-    this.listeners.push(listener);
+    this.errors.add(listener);
   }
 
   /** Drains and closes the connection; pending calls reject. Idempotent. */
@@ -315,14 +315,7 @@ export class NatsBroker implements Broker {
   }
 
   private report(code: BrokerErrorCode, message: string, cause?: unknown): void {
-    const error = new BrokerError(code, message, cause === undefined ? undefined : { cause });
-    for (const listener of this.listeners) {
-      try {
-        listener(error);
-      } catch {
-        // A failing listener must not stop the others.
-      }
-    }
+    this.errors.report(code, message, cause);
   }
 }
 

@@ -9,7 +9,6 @@ export { BrokerError, BrokerErrorCode, isBrokerError } from './errors.js';
 export { createRedisBroker, RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
 export {
   createRedisNodeRegistry,
-  parseNodeInfo,
   RedisNodeRegistry,
   type RedisNodeRegistryOptions,
 } from './redis-node-registry.js';

@@ -1,4 +1,4 @@
-import type { Broker } from '@natter/server-core';
+import { type Broker, BrokerErrorListeners } from '@natter/server-core';
 import type { Redis } from 'ioredis';
 import { closeRedis, openRedis, type RedisConnectionOptions, whenReady } from './connection.js';
 import { BrokerError, BrokerErrorCode, isBrokerError, messageOf } from './errors.js';
@@ -46,7 +46,7 @@ export class RedisBroker implements Broker {
   private readonly prefix: string;
   private readonly sharded: boolean;
   private readonly channels = new Map<string, Channel>();
-  private readonly listeners: Array<(error: Error) => void> = [];
+  private readonly errors = new BrokerErrorListeners();
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Rejects at `close()`, so calls still queued for a dead connection settle at once. */
@@ -126,7 +126,7 @@ export class RedisBroker implements Broker {
   }
 
   onError(listener: (error: Error) => void): void {
-    this.listeners.push(listener);
+    this.errors.add(listener);
   }
 
   /** Closes both connections. Pending publishes reject; nothing is delivered afterwards. Idempotent. */
@@ -211,14 +211,7 @@ export class RedisBroker implements Broker {
   }
 
   private report(code: BrokerErrorCode, message: string, cause?: unknown): void {
-    const error = new BrokerError(code, message, cause === undefined ? undefined : { cause });
-    for (const listener of this.listeners) {
-      try {
-        listener(error);
-      } catch {
-        // A failing listener must not stop the others or the connection's event loop.
-      }
-    }
+    this.errors.report(code, message, cause);
   }
 }
 

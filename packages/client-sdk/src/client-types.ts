@@ -128,6 +128,8 @@ export interface ClientStats {
   resyncs: number;
   /** Sync pages refused because their positions had a hole (a server fault); each was fetched again. */
   syncPagesRejected: number;
+  /** Sync entries of kinds this SDK version does not know (from a newer server): skipped, cursor moved past. */
+  unknownEntriesSkipped: number;
   /** Messages of this user waiting or failed in the outbox. */
   outboxDepth: number;
   /** Send attempts repeated after retryable failures. */

@@ -58,17 +58,14 @@ export class ChatClient {
   private readonly sync: SyncEngine;
   private readonly outbox: Outbox;
   private readonly realtime: Realtime;
-  private readonly ready: Promise<void>;
   private readonly now: () => number;
   private device: string | undefined;
   private user: string | undefined;
   private opens = 0;
-  private closing = false;
-  /** Calls of close() so far: a connect() started before one of them gives up. */
-  private closes = 0;
+  /** Where the client is in its life, as one union (see {@link Lifecycle}). */
+  private lifecycle: Lifecycle;
   /** Joined channels waiting to be fetched, in one batch. */
   private readonly joinQueue = new Set<string>();
-  private removePageHide: (() => void) | undefined;
 
   constructor(options: ChatClientOptions) {
     const now = options.now ?? Date.now;
@@ -171,9 +168,20 @@ export class ChatClient {
       onError,
     });
     this.wire();
-    this.ready = this.load();
-    // A failed load is reported; the client still runs on what it has.
-    this.ready.catch((err: unknown) => onError(toError(err)));
+    this.lifecycle = { status: 'loading', loaded: this.load(), generation: 0 };
+  }
+
+  /** Resolves once local data is loaded (after construction, or after a `close()`, on the next `connect()`). */
+  private get ready(): Promise<void> {
+    const { lifecycle } = this;
+    switch (lifecycle.status) {
+      case 'loading':
+        return lifecycle.loaded;
+      case 'closing':
+        return lifecycle.done;
+      default:
+        return Promise.resolve();
+    }
   }
 
   /** Adds a listener; returns a function that removes it. */
@@ -271,14 +279,33 @@ export class ChatClient {
     }
   }
 
-  /** Starts connecting (and reconnecting until `close()`); resolves once local data is loaded. */
+  /**
+   * Starts connecting (and reconnecting until `close()`); resolves once local data is loaded. After a
+   * `close()` it reopens the store first, and messages sent meanwhile leave as soon as the connection opens.
+   */
   async connect(): Promise<void> {
-    const closes = this.closes;
-    await this.ready;
-    // close() ran while local data was loading: this connect() is stale and must not reopen the client.
-    if (closes !== this.closes) return;
-    this.closing = false;
-    this.listenForPageHide();
+    let { lifecycle } = this;
+    if (lifecycle.status === 'connected') return;
+    if (lifecycle.status === 'closing') await lifecycle.done;
+    lifecycle = this.lifecycle;
+    if (lifecycle.status === 'closed') {
+      const generation = lifecycle.generation + 1;
+      this.lifecycle = lifecycle = { status: 'loading', loaded: this.reload(), generation };
+    }
+    if (lifecycle.status === 'loading') {
+      const { generation } = lifecycle;
+      await lifecycle.loaded;
+      // close() ran while local data was loading: this connect() is stale and must not reopen the client.
+      if (this.lifecycle.status !== 'loading' || this.lifecycle.generation !== generation) return;
+      lifecycle = this.lifecycle = { status: 'ready', generation };
+    }
+    if (lifecycle.status !== 'ready') return;
+    this.outbox.start();
+    this.lifecycle = {
+      status: 'connected',
+      generation: lifecycle.generation,
+      removePageHide: this.listenForPageHide(),
+    };
     this.connection.connect();
   }
 
@@ -302,17 +329,25 @@ export class ChatClient {
    * next run; their `acked` promises reject with `NATTER_CLIENT_CLOSED`.
    */
   async close(): Promise<void> {
-    this.closes++;
-    this.closing = true;
-    this.removePageHide?.();
-    this.removePageHide = undefined;
-    this.outbox.stop();
-    this.realtime.close();
-    this.connection.close();
-    await this.ready.catch(() => undefined);
-    await this.sync.idle();
-    await this.outbox.close();
-    await this.store.close();
+    const previous = this.lifecycle;
+    if (previous.status === 'closed') return;
+    if (previous.status === 'closing') return previous.done;
+    const done = (async () => {
+      if (previous.status === 'connected') previous.removePageHide?.();
+      this.outbox.stop();
+      this.realtime.close();
+      this.connection.close();
+      if (previous.status === 'loading') await previous.loaded;
+      await this.sync.idle();
+      await this.outbox.close();
+      await this.store.close();
+    })();
+    this.lifecycle = { status: 'closing', done, generation: previous.generation };
+    try {
+      await done;
+    } finally {
+      this.lifecycle = { status: 'closed', generation: previous.generation };
+    }
   }
 
   /**
@@ -472,6 +507,7 @@ export class ChatClient {
       gapsDetected: s.gapsDetected,
       resyncs: s.resyncs,
       syncPagesRejected: s.pagesRejected,
+      unknownEntriesSkipped: s.unknownSkipped,
       outboxDepth: this.outbox.depth,
       retries: this.outbox.retries,
       reconnects: Math.max(0, this.opens - 1),
@@ -502,22 +538,36 @@ export class ChatClient {
       const joining = this.cache.joiningIds();
       if (joining.length > 0) this.fetchJoined(joining);
     });
-    c.on('frame', (frame) => {
-      if (frame.t === 'msg' || frame.t === 'ack') this.sync.onLive(frame.entry);
-      else this.realtime.onFrame(frame);
-    });
+    c.on('entry', (entry) => this.sync.onLive(entry));
+    c.on('frame', (frame) => this.realtime.onFrame(frame));
     c.on('down', () => this.sync.onDown());
     c.on('error', (err) => this.events.emit('error', err));
   }
 
+  /** Opens the store and loads local data; a failure is reported and the client runs on what it has. */
   private async load(): Promise<void> {
-    await this.store.open();
-    const stored = await this.store.getMeta(META_DEVICE);
-    this.device ??= stored ?? newPrefixedId('dev', this.now());
-    if (stored !== this.device) await this.store.setMeta(META_DEVICE, this.device);
-    await this.cache.load();
-    await this.sync.load();
-    await this.outbox.load();
+    try {
+      await this.store.open();
+      const stored = await this.store.getMeta(META_DEVICE);
+      this.device ??= stored ?? newPrefixedId('dev', this.now());
+      if (stored !== this.device) await this.store.setMeta(META_DEVICE, this.device);
+      await this.cache.load();
+      await this.sync.load();
+      await this.outbox.load();
+    } catch (err) {
+      this.events.emit('error', toError(err));
+    }
+  }
+
+  /** After a `close()`: reopens the store and reloads what the closed period may have changed. */
+  private async reload(): Promise<void> {
+    try {
+      await this.store.open();
+      await this.cache.load();
+      await this.sync.load();
+    } catch (err) {
+      this.events.emit('error', toError(err));
+    }
   }
 
   private adoptSession(session: Session): void {
@@ -530,18 +580,18 @@ export class ChatClient {
 
   /**
    * Releases this client's outbox leases when the page goes away (`pagehide`; browsers only), so the reloaded
-   * page, a new client, sends the pending messages at once instead of after `outboxLeaseMs`.
+   * page, a new client, sends the pending messages at once instead of after `outboxLeaseMs`. Returns the
+   * function that stops listening.
    */
-  private listenForPageHide(): void {
-    if (this.removePageHide) return;
+  private listenForPageHide(): (() => void) | undefined {
     const target = globalThis as {
       addEventListener?: (type: string, fn: () => void) => void;
       removeEventListener?: (type: string, fn: () => void) => void;
     };
-    if (typeof target.addEventListener !== 'function') return;
+    if (typeof target.addEventListener !== 'function') return undefined;
     const onPageHide = () => void this.outbox.releaseLeases();
     target.addEventListener('pagehide', onPageHide);
-    this.removePageHide = () => target.removeEventListener?.('pagehide', onPageHide);
+    return () => target.removeEventListener?.('pagehide', onPageHide);
   }
 
   /** Fetches channels the user was added to that the cache did not know, batched (see `channel` event). */
@@ -551,10 +601,14 @@ export class ChatClient {
     if (idle) setTimeout(() => void this.flushJoined(), 0);
   }
 
+  private isClosing(): boolean {
+    return this.lifecycle.status === 'closing' || this.lifecycle.status === 'closed';
+  }
+
   private async flushJoined(): Promise<void> {
     const ids = [...this.joinQueue];
     this.joinQueue.clear();
-    if (this.closing || ids.length === 0) return;
+    if (this.isClosing() || ids.length === 0) return;
     const fetched: (Channel | ChannelSummary)[] = [];
     const gone = (err: unknown) => {
       const code = errorCodeOf(err);
@@ -583,7 +637,7 @@ export class ChatClient {
       this.events.emit('error', toError(err));
     }
     try {
-      for (const channel of fetched) if (!this.closing) await this.cache.adoptJoined(channel);
+      for (const channel of fetched) if (!this.isClosing()) await this.cache.adoptJoined(channel);
     } catch (err) {
       this.events.emit('error', toError(err));
     }
@@ -597,7 +651,6 @@ export class ChatClient {
   private async fetchHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
     if (this.connection.status !== 'open') return this.http.history(channelId, query);
     const answer = await this.connection.request({ t: 'history', channelId, ...query });
-    if (answer.t !== 'history.page') throw new Error(`unexpected answer ${answer.t} to history`);
     return {
       messages: answer.messages,
       hasMoreBefore: answer.hasMoreBefore,
@@ -616,6 +669,22 @@ export class ChatClient {
     return body.wsUrl;
   }
 }
+
+/**
+ * The client's life as one union. `generation` counts close/reopen cycles, so a `connect()` that was
+ * waiting for a load knows whether a `close()` overtook it.
+ */
+type Lifecycle =
+  /** Local data is loading (after construction, or reopening after a close). */
+  | { status: 'loading'; loaded: Promise<void>; generation: number }
+  /** Loaded, never connected. */
+  | { status: 'ready'; generation: number }
+  /** `connect()` ran: the connection (re)connects by itself until `close()`. */
+  | { status: 'connected'; generation: number; removePageHide: (() => void) | undefined }
+  /** `close()` is stopping everything and closing the store. */
+  | { status: 'closing'; done: Promise<void>; generation: number }
+  /** The store is closed; `connect()` reopens it. */
+  | { status: 'closed'; generation: number };
 
 /** The injected constructor, else `isomorphic-ws`; fails at construction rather than on every reconnect. */
 function webSocketConstructor(injected: WebSocketConstructor | undefined): WebSocketConstructor {

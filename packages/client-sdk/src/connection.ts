@@ -1,15 +1,22 @@
 import {
-  type ClientFrameType,
+  ANSWERS,
+  type AnswerOf,
   CloseCode,
   type Codec,
   DEFAULT_LIMITS,
-  type ErrorCode,
+  ErrorCode,
+  errorFromWire,
   type HelloFrame,
   NatterError,
+  type NotificationFrame,
   type ProtocolLimits,
+  parseServerFrame,
+  type RequestFrame,
+  type RequestType,
   type ServerFrame,
   subprotocolForCodec,
   TERMINAL_CLOSE_CODES,
+  type WireEntry,
 } from '@natter/protocol';
 import { type Backoff, delayWithRetryAfter } from './backoff.js';
 import {
@@ -20,8 +27,7 @@ import {
   type TokenProvider,
 } from './connection-state.js';
 import { Emitter } from './emitter.js';
-import { ClientError, ClientErrorCode, connectionLost, errorCodeOf, toError } from './errors.js';
-import { parseServerFrame } from './server-frames.js';
+import { connectionLost, errorCodeOf, toError } from './errors.js';
 import {
   type CloseEventLike,
   type ErrorEventLike,
@@ -47,13 +53,27 @@ export interface ConnectionEvents {
   state: StateChange;
   /** The session is open; sent before any frame of the session is dispatched. */
   open: HelloFrame;
-  /** Every server frame after `hello`, synchronously and in arrival order, before its request settles. */
+  /**
+   * Every sync entry the server pushes to this device (in `msg` frames and in the `ack` of its own sends),
+   * synchronously and in arrival order: the live stream of the user's log.
+   */
+  entry: WireEntry;
+  /**
+   * Server frames that answer no request (presence, typing, receipts, uncorrelated errors), in arrival order.
+   * An answer goes to its request only.
+   */
   frame: ServerFrame;
   /** An open session ended (the socket closed, or `close()`); requests in flight were rejected. */
   down: { closeCode: number };
   /** Something went wrong that the connection handled itself (undecodable frame, uncorrelated error). */
   error: Error;
 }
+
+/** Sends a request over the open connection and resolves with its typed answer (see {@link Connection.request}). */
+export type RequestSender = <F extends RequestFrame>(
+  frame: F,
+  timeoutMs?: number,
+) => Promise<AnswerOf<F['t']>>;
 
 /** Options of {@link Connection}. */
 export interface ConnectionOptions {
@@ -84,13 +104,12 @@ export interface ConnectionOptions {
 }
 
 interface PendingRequest {
+  /** The request's type, to check that the answer is the one it expects. */
+  t: RequestType;
   resolve(frame: ServerFrame): void;
   reject(err: Error): void;
   timer: ReturnType<typeof setTimeout>;
 }
-
-/** A client frame before the connection stamps its request id. */
-export type OutgoingFrame = { t: ClientFrameType } & Record<string, unknown>;
 
 const UNAUTHORIZED_CODES = new Set<string>(['NATTER_UNAUTHORIZED', 'NATTER_INVALID_CREDENTIALS']);
 // A socket open for less than this before a 4001 is treated as a failure, so a broken token source cannot spin.
@@ -159,28 +178,33 @@ export class Connection extends Emitter<ConnectionEvents> {
     const socket = this.currentSocket();
     const wasOpen = this.state.status === 'open';
     if (this.state.status === 'reconnecting') clearTimeout(this.state.timer);
-    this.teardown(new ClientError(ClientErrorCode.CLOSED, 'client closed'));
+    this.teardown(new NatterError(ErrorCode.CLIENT_CLOSED, 'client closed'));
     if (socket) this.dropSocket(socket, 'client closed', true);
     this.setState({ status: 'closed' }, StateReason.CLIENT_CLOSED);
     if (wasOpen) this.emit('down', { closeCode: CloseCode.NORMAL });
   }
 
   /**
-   * Sends a request and resolves with its answer (`ack`, `sync.page`, `history.page`, `pong`); an `error`
-   * answer rejects with a `NatterError`. Rejects with a retryable `NATTER_UNAVAILABLE` when not open, when
-   * the connection drops first, or after `timeoutMs`.
+   * Sends a request and resolves with its answer, typed by the protocol's request→answer map (`send` →
+   * `ack`, `sync` → `sync.page`, ...); an `error` answer rejects with a `NatterError` carrying the server's
+   * code, an answer of another type with `NATTER_BAD_RESPONSE`. Rejects with a retryable
+   * `NATTER_UNAVAILABLE` when not open, when the connection drops first, or after `timeoutMs`.
    */
-  request(frame: OutgoingFrame, timeoutMs = this.options.requestTimeoutMs): Promise<ServerFrame> {
+  request<F extends RequestFrame>(
+    frame: F,
+    timeoutMs = this.options.requestTimeoutMs,
+  ): Promise<AnswerOf<F['t']>> {
     if (this.state.status !== 'open') return Promise.reject(connectionLost('not connected'));
     const { socket } = this.state;
     const rid = this.nextRid;
     this.nextRid = this.nextRid >= 0xffff_ffff ? 1 : this.nextRid + 1;
-    return new Promise<ServerFrame>((resolve, reject) => {
+    return new Promise<AnswerOf<F['t']>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(rid);
         reject(connectionLost(`no answer to ${frame.t} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(rid, { resolve, reject, timer });
+      // dispatch() checks the answer's type against ANSWERS[t] before resolving.
+      this.pending.set(rid, { t: frame.t, resolve: resolve as (frame: ServerFrame) => void, reject, timer });
       try {
         socket.send(this.options.codec.encode({ ...frame, rid }));
       } catch (err) {
@@ -195,7 +219,7 @@ export class Connection extends Emitter<ConnectionEvents> {
    * Sends a frame that the server answers only when it fails (`typing`, `received`). Returns false, and sends
    * nothing, when the connection is not open.
    */
-  notify(frame: OutgoingFrame): boolean {
+  notify(frame: NotificationFrame): boolean {
     if (this.state.status !== 'open') return false;
     const rid = this.nextRid;
     this.nextRid = this.nextRid >= 0xffff_ffff ? 1 : this.nextRid + 1;
@@ -307,22 +331,24 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   private onData(socket: WebSocketLike, data: unknown): void {
     const frameData = toFrameData(data);
-    let frame: ServerFrame | null | undefined;
+    let decoded: unknown;
     try {
-      frame = frameData
-        ? parseServerFrame(this.options.codec.decode(frameData.bytes, frameData.isBinary))
-        : undefined;
+      if (!frameData) throw new Error('not a WebSocket payload');
+      decoded = this.options.codec.decode(frameData.bytes, frameData.isBinary);
     } catch {
-      frame = undefined;
-    }
-    if (frame === null) return;
-    if (!frame) {
-      this.emit(
-        'error',
-        new NatterError('NATTER_BAD_REQUEST', 'dropped an undecodable or malformed server frame'),
-      );
+      this.emit('error', new NatterError(ErrorCode.BAD_RESPONSE, 'dropped an undecodable server frame'));
       return;
     }
+    const parsed = parseServerFrame(decoded);
+    if (parsed.ok === 'unknown') return; // a frame type a newer server added: ignored
+    if (!parsed.ok) {
+      // A malformed answer still settles its request, so the caller is not left waiting for a timeout.
+      const pending = parsed.rid === undefined ? undefined : this.pending.get(parsed.rid);
+      if (pending && parsed.rid !== undefined) this.settle(parsed.rid, pending, parsed.error);
+      this.emit('error', parsed.error);
+      return;
+    }
+    const frame = parsed.frame;
     if (this.state.status === 'connecting') {
       if (frame.t === 'hello') this.onHello(socket, frame);
       // The server registers for live delivery before it says hello, so entries may precede it.
@@ -346,22 +372,42 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.scheduleHeartbeat(socket);
   }
 
+  /**
+   * Routes one frame: entries to the log stream, answers to their requests (only there), everything else to
+   * `frame` listeners.
+   */
   private dispatch(frame: ServerFrame): void {
     if (frame.t === 'hello') return;
-    if (frame.t !== 'pong') this.emit('frame', frame);
+    if (frame.t === 'msg' || frame.t === 'ack') this.emit('entry', frame.entry);
     const rid = 'rid' in frame ? frame.rid : undefined;
-    if (rid === undefined) {
-      if (frame.t === 'error')
-        this.emit('error', new NatterError(frame.code, frame.message, frame.retryAfterMs));
+    const pending = rid === undefined ? undefined : this.pending.get(rid);
+    if (rid === undefined || !pending) {
+      // An answer whose request timed out or was never made is dropped; its entry (ack) was emitted above.
+      if (rid === undefined && frame.t !== 'msg') this.emit('frame', frame);
+      if (rid === undefined && frame.t === 'error')
+        this.emit('error', errorFromWire(frame.code, frame.message, frame.retryAfterMs));
       return;
     }
-    const pending = this.pending.get(rid);
-    if (!pending) return;
+    if (frame.t === 'error') {
+      this.settle(rid, pending, errorFromWire(frame.code, frame.message, frame.retryAfterMs));
+    } else if (frame.t !== ANSWERS[pending.t]) {
+      this.settle(
+        rid,
+        pending,
+        new NatterError(ErrorCode.BAD_RESPONSE, `unexpected answer ${frame.t} to ${pending.t}`),
+      );
+    } else {
+      this.pending.delete(rid);
+      clearTimeout(pending.timer);
+      pending.resolve(frame);
+    }
+  }
+
+  /** Rejects a pending request. */
+  private settle(rid: number, pending: PendingRequest, error: Error): void {
     this.pending.delete(rid);
     clearTimeout(pending.timer);
-    if (frame.t === 'error')
-      pending.reject(new NatterError(frame.code as ErrorCode, frame.message, frame.retryAfterMs));
-    else pending.resolve(frame);
+    pending.reject(error);
   }
 
   private scheduleHeartbeat(socket: WebSocketLike): void {

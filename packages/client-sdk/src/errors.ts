@@ -1,44 +1,29 @@
-import { ErrorCode, isNatterError, NatterError, RETRYABLE_CODES } from '@natter/protocol';
+import { ErrorCode, isNatterError, isRetryable, NatterError } from '@natter/protocol';
 
 /**
- * Error codes that only the SDK raises (the server never sends them). They complete the protocol's
- * {@link ErrorCode} list; docs/client.md lists both.
+ * The codes only the SDK raises (the server never sends them), by short name: the `NATTER_CLIENT_*` and
+ * `NATTER_BAD_RESPONSE` entries of the protocol's one error list. docs/client.md lists them.
  */
-export const ClientErrorCode = {
-  /** The client was closed while the operation was in flight. A pending message stays in the outbox. */
-  CLOSED: 'NATTER_CLIENT_CLOSED',
-  /** The pending message was discarded with `discard()` before it was acknowledged. */
-  DISCARDED: 'NATTER_CLIENT_DISCARDED',
-} as const;
+export const ClientErrorCode = Object.freeze({
+  CLOSED: ErrorCode.CLIENT_CLOSED,
+  DISCARDED: ErrorCode.CLIENT_DISCARDED,
+  BAD_RESPONSE: ErrorCode.BAD_RESPONSE,
+});
 
 /** A code the SDK raises itself. */
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
-/** Any code an SDK error may carry: a server code or an SDK-only code. */
-export type AnyErrorCode = ErrorCode | ClientErrorCode;
-
-/**
- * An error raised by the SDK itself (not by the server). Check `code`, never `instanceof`:
- * dual ESM/CJS builds can load two copies of this class.
- */
-export class ClientError extends Error {
-  override readonly name = 'ClientError';
-  constructor(
-    readonly code: ClientErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** Any code an SDK error may carry: one of the protocol's list (server and SDK codes alike). */
+export type AnyErrorCode = ErrorCode;
 
 /** The error a request gets when its connection goes away before the answer (retryable). */
 export function connectionLost(message = 'connection lost'): NatterError {
   return new NatterError(ErrorCode.UNAVAILABLE, message);
 }
 
-/** True when retrying the same request later may succeed (rate limits, unavailability, lost connections). */
-export function isRetryable(err: unknown): boolean {
-  return isNatterError(err) && RETRYABLE_CODES.has(err.code);
+/** The error of operations cut short by `close()`. */
+export function clientClosed(message = 'client closed'): NatterError {
+  return new NatterError(ErrorCode.CLIENT_CLOSED, message);
 }
 
 /** The error code carried by `err`, if any (server or SDK code). */
@@ -53,4 +38,4 @@ export function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export { ErrorCode, isNatterError, NatterError };
+export { ErrorCode, isNatterError, isRetryable, NatterError };

@@ -1,26 +1,29 @@
 import {
   type Channel,
   type ChannelSummary,
+  type Discovery,
+  ErrorBodySchema,
   ErrorCode,
-  isErrorCode,
+  errorFromWire,
+  fillPath,
+  type HistoryPage,
+  type MemberReceipt,
   type Message,
   NatterError,
   type PresenceInfo,
+  type PushSubscriptionInput,
+  parseResponse,
+  ROUTES,
+  type RouteBodyInput,
+  type RouteName,
+  type RouteResponse,
+  type Session,
   type UserProfile,
 } from '@natter/protocol';
+import * as v from 'valibot';
 import type { FetchLike, FetchResponseLike } from './transport.js';
 
-/** What signup, login and refresh return: the user, the device and a token pair. */
-export interface Session {
-  user: UserProfile;
-  deviceId: string;
-  /** Bearer token for the API and the WebSocket. */
-  accessToken: string;
-  /** One-time token to get the next pair (rotated on every refresh). */
-  refreshToken: string;
-  /** When `accessToken` expires, ms since the epoch. */
-  expiresAt: number;
-}
+export type { Discovery, HistoryPage, MemberReceipt, PushSubscriptionInput, Session };
 
 /** At most one anchor; none gives the latest page. */
 export interface HistoryQuery {
@@ -30,38 +33,11 @@ export interface HistoryQuery {
   limit?: number;
 }
 
-/** A page of a channel's messages, ascending by `seq`. */
-export interface HistoryPage {
-  messages: Message[];
-  hasMoreBefore: boolean;
-  hasMoreAfter: boolean;
-}
-
-/** A member's read and delivery markers in a channel. */
-export interface MemberReceipt {
-  userId: string;
-  /** Every message with `seq <= readSeq` has been read by the member. */
-  readSeq: number;
-  /** Every message with `seq <= deliveredSeq` has reached one of the member's devices. */
-  deliveredSeq: number;
-}
-
 /** Paging of mentions and search results: newest first, continue with the last id as `beforeId`. */
 export interface MessageQuery {
   limit?: number;
   beforeId?: string;
   channelId?: string;
-}
-
-/** A Web Push subscription, or a device token for the server's push webhook. */
-export type PushSubscriptionInput =
-  | { kind: 'webpush'; endpoint: string; keys: { p256dh: string; auth: string } }
-  | { kind: 'webhook'; token: string; platform?: string };
-
-/** What the discovery endpoint answers: where to open the WebSocket. */
-export interface Discovery {
-  wsUrl: string;
-  region: string;
 }
 
 /** Options of {@link HttpClient}. */
@@ -78,20 +54,6 @@ export interface HttpClientOptions {
   /** Per-request timeout, ms. @default 15000 */
   timeoutMs?: number;
 }
-
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: ErrorCode.BAD_REQUEST,
-  401: ErrorCode.UNAUTHORIZED,
-  403: ErrorCode.FORBIDDEN,
-  404: ErrorCode.NOT_FOUND,
-  405: ErrorCode.BAD_REQUEST,
-  409: ErrorCode.CONFLICT,
-  413: ErrorCode.MESSAGE_TOO_LARGE,
-  429: ErrorCode.RATE_LIMITED,
-  503: ErrorCode.UNAVAILABLE,
-};
-
-const enc = encodeURIComponent;
 
 /**
  * A typed client for natter's HTTP API. Every failure is a `NatterError` with a stable code: the server's,
@@ -117,177 +79,167 @@ export class HttpClient {
   }
 
   /** Creates an account (when the server allows signup) and logs in. */
-  signup(input: {
-    username: string;
-    password: string;
-    displayName?: string;
-    deviceId?: string;
-  }): Promise<Session> {
-    return this.call('POST', '/v1/auth/signup', { body: input, auth: false });
+  signup(input: RouteBodyInput<'signup'>): Promise<Session> {
+    return this.call('signup', { body: input });
   }
 
   /** Logs in. Unknown users and wrong passwords both fail with `NATTER_INVALID_CREDENTIALS`. */
-  login(input: { username: string; password: string; deviceId?: string }): Promise<Session> {
-    return this.call('POST', '/v1/auth/login', { body: input, auth: false });
+  login(input: RouteBodyInput<'login'>): Promise<Session> {
+    return this.call('login', { body: input });
   }
 
   /** Exchanges a refresh token for a new pair; the old refresh token stops working. */
   refresh(refreshToken: string): Promise<Session> {
-    return this.call('POST', '/v1/auth/refresh', { body: { refreshToken }, auth: false });
+    return this.call('refresh', { body: { refreshToken } });
   }
 
   /** Revokes this device's refresh tokens (or every device's) and closes its sockets. */
   async logout(allDevices = false): Promise<void> {
-    await this.call('POST', '/v1/auth/logout', { body: allDevices ? { allDevices } : {} });
+    await this.call('logout', { body: allDevices ? { allDevices } : {} });
   }
 
   /** The caller's profile. */
   async me(): Promise<UserProfile> {
-    return (await this.call<{ user: UserProfile }>('GET', '/v1/me')).user;
+    return (await this.call('me')).user;
   }
 
   /** Updates the caller's display name. */
   async updateProfile(input: { displayName: string }): Promise<UserProfile> {
-    return (await this.call<{ user: UserProfile }>('PATCH', '/v1/me', { body: input })).user;
+    return (await this.call('updateProfile', { body: input })).user;
   }
 
   /** A user's public profile. */
   async getUser(userId: string): Promise<UserProfile> {
-    return (await this.call<{ user: UserProfile }>('GET', `/v1/users/${enc(userId)}`)).user;
+    return (await this.call('getUser', { params: { id: userId } })).user;
   }
 
   /** Users whose username starts with `prefix` (1-32 characters). */
   async searchUsers(prefix: string, limit?: number): Promise<UserProfile[]> {
-    const query = `prefix=${enc(prefix)}${limit !== undefined ? `&limit=${limit}` : ''}`;
-    return (await this.call<{ users: UserProfile[] }>('GET', `/v1/users?${query}`)).users;
+    return (await this.call('searchUsers', { query: { prefix, limit } })).users;
   }
 
   /** The caller's channels with last message and unread count, newest activity first. */
   async listChannels(): Promise<ChannelSummary[]> {
-    return (await this.call<{ channels: ChannelSummary[] }>('GET', '/v1/channels')).channels;
+    return (await this.call('listChannels')).channels;
   }
 
   /** Opens (creating on first use) the direct channel with `userId`. */
   async openDirect(userId: string): Promise<Channel> {
-    return (await this.call<{ channel: Channel }>('POST', '/v1/channels/direct', { body: { userId } }))
-      .channel;
+    return (await this.call('openDirect', { body: { userId } })).channel;
   }
 
   /** One channel the caller belongs to. */
   async getChannel(channelId: string): Promise<Channel> {
-    return (await this.call<{ channel: Channel }>('GET', `/v1/channels/${enc(channelId)}`)).channel;
+    return (await this.call('getChannel', { params: { id: channelId } })).channel;
   }
 
   /** A page of a channel's history. */
   history(channelId: string, query: HistoryQuery = {}): Promise<HistoryPage> {
-    const params = (['before', 'after', 'around', 'limit'] as const)
-      .filter((k) => query[k] !== undefined)
-      .map((k) => `${k}=${query[k]}`);
-    const qs = params.length > 0 ? `?${params.join('&')}` : '';
-    return this.call('GET', `/v1/channels/${enc(channelId)}/messages${qs}`);
+    const { before, after, around, limit } = query;
+    return this.call('history', { params: { id: channelId }, query: { before, after, around, limit } });
   }
 
   /** Raises the caller's read marker in a channel; answers the marker and the remaining unread count. */
   markRead(channelId: string, seq: number): Promise<{ readSeq: number; unread: number }> {
-    return this.call('POST', `/v1/channels/${enc(channelId)}/read`, { body: { seq } });
+    return this.call('markRead', { params: { id: channelId }, body: { seq } });
   }
 
   /** Every member's read and delivery markers in a channel. */
   async receipts(channelId: string): Promise<MemberReceipt[]> {
-    const path = `/v1/channels/${enc(channelId)}/receipts`;
-    return (await this.call<{ receipts: MemberReceipt[] }>('GET', path)).receipts;
+    return (await this.call('receipts', { params: { id: channelId } })).receipts;
   }
 
   /** Mutes or unmutes push notifications for a channel. */
   async setMuted(channelId: string, muted: boolean): Promise<void> {
-    await this.call('PUT', `/v1/channels/${enc(channelId)}/mute`, { body: { muted } });
+    await this.call('setMuted', { params: { id: channelId }, body: { muted } });
   }
 
   /** Messages that mention the caller, newest first. */
   async mentions(query: MessageQuery = {}): Promise<Message[]> {
-    return (await this.call<{ messages: Message[] }>('GET', `/v1/mentions${queryString(query)}`)).messages;
+    return (await this.call('mentions', { query: { ...query } })).messages;
   }
 
   /** Full-text search over the caller's channels, newest first (when the server's storage supports it). */
   async search(q: string, query: MessageQuery = {}): Promise<Message[]> {
-    const path = `/v1/search${queryString({ q, ...query })}`;
-    return (await this.call<{ messages: Message[] }>('GET', path)).messages;
+    return (await this.call('search', { query: { q, ...query } })).messages;
   }
 
   /** Presence of some users, or of a channel's members (only users who share a channel with the caller). */
   async presence(query: { userIds: readonly string[] } | { channelId: string }): Promise<PresenceInfo[]> {
-    const qs =
-      'channelId' in query
-        ? queryString({ channelId: query.channelId })
-        : queryString({ userIds: query.userIds.join(',') });
-    return (await this.call<{ users: PresenceInfo[] }>('GET', `/v1/presence${qs}`)).users;
+    const q = 'channelId' in query ? { channelId: query.channelId } : { userIds: [...query.userIds] };
+    return (await this.call('presence', { query: q })).users;
   }
 
   /** The server's VAPID public key for Web Push (NOT_FOUND when push is not configured). */
   async vapidPublicKey(): Promise<string> {
-    return (await this.call<{ publicKey: string }>('GET', '/v1/push/vapid-key', { auth: false })).publicKey;
+    return (await this.call('vapidKey')).publicKey;
   }
 
   /** Registers this device for push notifications. */
   async registerPush(subscription: PushSubscriptionInput): Promise<void> {
-    await this.call('POST', '/v1/push/subscriptions', { body: subscription });
+    await this.call('registerPush', { body: subscription });
   }
 
   /** Removes this device's push registrations. */
   async removePush(): Promise<void> {
-    await this.call('DELETE', '/v1/push/subscriptions');
+    await this.call('removePush');
   }
 
   /** Creates a group with the caller as admin. */
   async createGroup(name: string, memberIds: readonly string[]): Promise<Channel> {
-    return (await this.call<{ channel: Channel }>('POST', '/v1/groups', { body: { name, memberIds } }))
-      .channel;
+    return (await this.call('createGroup', { body: { name, memberIds: [...memberIds] } })).channel;
   }
 
   /** Renames a group. */
   async renameGroup(channelId: string, name: string): Promise<Channel> {
-    return (
-      await this.call<{ channel: Channel }>('PATCH', `/v1/groups/${enc(channelId)}`, { body: { name } })
-    ).channel;
+    return (await this.call('renameGroup', { params: { id: channelId }, body: { name } })).channel;
   }
 
   /** Adds members to a group. */
   async addMembers(channelId: string, userIds: readonly string[]): Promise<Channel> {
-    const path = `/v1/groups/${enc(channelId)}/members`;
-    return (await this.call<{ channel: Channel }>('POST', path, { body: { userIds } })).channel;
+    return (await this.call('addMembers', { params: { id: channelId }, body: { userIds: [...userIds] } }))
+      .channel;
   }
 
   /** Removes a member from a group (admins only). */
   async removeMember(channelId: string, userId: string): Promise<void> {
-    await this.call('DELETE', `/v1/groups/${enc(channelId)}/members/${enc(userId)}`);
+    await this.call('removeMember', { params: { id: channelId, userId } });
   }
 
   /** Leaves a group. */
   async leaveGroup(channelId: string): Promise<void> {
-    await this.call('POST', `/v1/groups/${enc(channelId)}/leave`);
+    await this.call('leaveGroup', { params: { id: channelId } });
   }
 
   /** Where to open the WebSocket. */
   discovery(): Promise<Discovery> {
-    return this.call('GET', '/v1/discovery', { auth: false });
+    return this.call('discovery');
   }
 
-  private async call<T>(
-    method: string,
-    path: string,
-    options: { body?: unknown; auth?: boolean } = {},
-  ): Promise<T> {
-    const auth = options.auth ?? true;
-    let response = await this.send(method, path, options.body, auth ? await this.token(false) : undefined);
-    if (auth && response.status === 401 && this.accessToken) {
+  /**
+   * Calls one operation of the protocol's route table: fills the path, builds the query, sends the body,
+   * and checks the answer against the route's response schema (a mismatch is `NATTER_BAD_RESPONSE`).
+   */
+  async call<N extends RouteName>(name: N, input: CallInput<N> = {}): Promise<RouteResponse<N>> {
+    const route = ROUTES[name];
+    const path = fillPath(route.path, input.params ?? {}) + queryString(input.query ?? {});
+    const body = 'body' in route ? (input.body ?? {}) : undefined;
+    let response = await this.send(
+      route.method,
+      path,
+      body,
+      route.auth ? await this.token(false) : undefined,
+    );
+    if (route.auth && response.status === 401 && this.accessToken) {
       // The token may have expired in flight, or been rotated by another request: one retry with a fresh one.
       await response.text().catch(() => '');
-      response = await this.send(method, path, options.body, await this.token(true));
+      response = await this.send(route.method, path, body, await this.token(true));
     }
     const text = await response.text().catch(() => '');
-    const body = parseJson(text);
-    if (!response.ok) throw toHttpError(response, body);
-    return body as T;
+    const parsed = parseJson(text);
+    if (!response.ok) throw toHttpError(response, parsed);
+    const schema: v.GenericSchema | undefined = 'response' in route ? route.response : undefined;
+    return (schema ? parseResponse(schema, parsed, name) : undefined) as RouteResponse<N>;
   }
 
   private async token(refresh: boolean): Promise<string> {
@@ -324,10 +276,23 @@ export class HttpClient {
   }
 }
 
-function queryString(params: object): string {
-  const parts = Object.entries(params as Record<string, string | number | undefined>)
-    .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `${key}=${enc(String(value))}`);
+/** What {@link HttpClient.call} takes: path parameters, query values and the body, by route. */
+export interface CallInput<N extends RouteName> {
+  params?: Readonly<Record<string, string>>;
+  query?: Readonly<Record<string, string | number | readonly string[] | undefined>>;
+  body?: RouteBodyInput<N>;
+}
+
+/** Query string of defined values; arrays travel comma-separated. */
+function queryString(
+  params: Readonly<Record<string, string | number | readonly string[] | undefined>>,
+): string {
+  const parts = Object.entries(params)
+    .filter((entry): entry is [string, string | number | readonly string[]] => entry[1] !== undefined)
+    .map(([key, value]) => {
+      const text = typeof value === 'object' ? value.join(',') : String(value);
+      return `${key}=${encodeURIComponent(text)}`;
+    });
   return parts.length > 0 ? `?${parts.join('&')}` : '';
 }
 
@@ -340,17 +305,28 @@ function parseJson(text: string): unknown {
   }
 }
 
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: ErrorCode.BAD_REQUEST,
+  401: ErrorCode.UNAUTHORIZED,
+  403: ErrorCode.FORBIDDEN,
+  404: ErrorCode.NOT_FOUND,
+  405: ErrorCode.BAD_REQUEST,
+  409: ErrorCode.CONFLICT,
+  413: ErrorCode.MESSAGE_TOO_LARGE,
+  429: ErrorCode.RATE_LIMITED,
+  503: ErrorCode.UNAVAILABLE,
+};
+
+/** The error of a failed response: the body's code when it is a natter error body, else one for the status. */
 function toHttpError(response: FetchResponseLike, body: unknown): NatterError {
-  const error = (
-    body as { error?: { code?: unknown; message?: unknown; retryAfterMs?: unknown } } | undefined
-  )?.error;
-  const code = isErrorCode(error?.code)
-    ? error.code
-    : (STATUS_CODES[response.status] ??
-      (response.status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST));
-  const message = typeof error?.message === 'string' ? error.message : `HTTP ${response.status}`;
-  let retryAfterMs = typeof error?.retryAfterMs === 'number' ? error.retryAfterMs : undefined;
+  const parsed = v.safeParse(ErrorBodySchema, body);
   const header = response.headers.get('retry-after');
-  if (retryAfterMs === undefined && header && /^\d+$/.test(header)) retryAfterMs = Number(header) * 1000;
-  return new NatterError(code, message, retryAfterMs);
+  const headerMs = header && /^\d+$/.test(header) ? Number(header) * 1000 : undefined;
+  if (parsed.success) {
+    const { code, message, retryAfterMs } = parsed.output.error;
+    return errorFromWire(code, message, retryAfterMs ?? headerMs);
+  }
+  const code =
+    STATUS_CODES[response.status] ?? (response.status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST);
+  return new NatterError(code, `HTTP ${response.status}`, headerMs);
 }

@@ -1,45 +1,34 @@
 /**
  * natter client SDK: one {@link ChatClient} over a reconnecting connection, gap-free sync, a bounded local
  * cache and a durable outbox. Runs in browsers, Node and React Native; the LevelDB store for Node is in
- * `@natter/client/level`.
+ * `@natter/client/level`. Engine parts (connection, sync, outbox, cache) are in `@natter/client/internals`,
+ * which is not a stable API.
  * @packageDocumentation
  */
 export {
   type Channel,
   type ChannelKind,
   type ChannelSummary,
+  type ChosenStatus,
   CloseCode,
   type Codec,
   type CodecName,
   ErrorCode,
-  type HelloFrame,
   isNatterError,
+  isRetryable,
   jsonCodec,
   type Message,
   msgpackCodec,
   NatterError,
-  newId,
   type PresenceInfo,
   type ProtocolLimits,
   type SyncEntry,
   type SystemEvent,
   type UserProfile,
 } from '@natter/protocol';
-export { Auth, type AuthOptions } from './auth.js';
-export {
-  type Backoff,
-  type BackoffOptions,
-  createBackoff,
-  delayWithRetryAfter,
-  fullJitterBackoff,
-} from './backoff.js';
-export {
-  applyMessageToChannel,
-  type ChannelAddedReason,
-  ChatCache,
-  type ChatCacheHooks,
-} from './cache.js';
-export { ChatClient, endpoints } from './client.js';
+export { type Backoff, type BackoffOptions, createBackoff, fullJitterBackoff } from './backoff.js';
+export type { ChannelAddedReason } from './cache.js';
+export { ChatClient } from './client.js';
 export type {
   ChannelAddedEvent,
   ChatClientEvents,
@@ -49,20 +38,15 @@ export type {
   MessageEvent,
 } from './client-types.js';
 export {
-  Connection,
-  type ConnectionEvents,
-  type ConnectionOptions,
   type ConnectionStatus,
-  type OutgoingFrame,
-  parseRetryAfter,
   type StateChange,
   StateReason,
   type TokenProvider,
   type TokenRequest,
 } from './connection.js';
-export { Emitter, type Listener } from './emitter.js';
-export { type AnyErrorCode, ClientError, ClientErrorCode, isRetryable } from './errors.js';
+export { type AnyErrorCode, ClientErrorCode } from './errors.js';
 export {
+  type CallInput,
   type Discovery,
   type HistoryPage,
   type HistoryQuery,
@@ -73,23 +57,8 @@ export {
   type PushSubscriptionInput,
   type Session,
 } from './http.js';
-export {
-  type AckEvent,
-  Outbox,
-  type OutboxDeps,
-  type OutboxEvent,
-  type OutboxStatus,
-  type PendingMessage,
-  type SendHandle,
-} from './outbox.js';
-export {
-  type ChosenStatus,
-  Realtime,
-  type RealtimeDeps,
-  type ReceiptEvent,
-  type TypingEvent,
-} from './presence.js';
-export { isSyncEntry, parseServerFrame } from './server-frames.js';
+export type { AckEvent, OutboxEvent, OutboxStatus, PendingMessage, SendHandle } from './outbox.js';
+export type { ReceiptEvent, TypingEvent } from './presence.js';
 export {
   type CachedChannel,
   type CachedMessagesQuery,
@@ -104,20 +73,14 @@ export {
 export {
   type IdbFactoryLike,
   type IdbKeyRangeLike,
-  IndexedDbKv,
   IndexedDbStore,
   type IndexedDbStoreOptions,
 } from './stores/indexeddb.js';
 export type { KvEntry, KvRange, KvTransaction, OrderedKv } from './stores/kv.js';
 export { KvClientStore } from './stores/kv-store.js';
-export { MemoryKv, MemoryStore } from './stores/memory.js';
-export {
-  isQuotaError,
-  ResilientStore,
-  type StorageAction,
-  type StorageErrorEvent,
-} from './stores/resilient.js';
-export { type EntrySource, type ResyncEvent, type SyncDeps, SyncEngine, type SyncStats } from './sync.js';
+export { MemoryStore } from './stores/memory.js';
+export type { StorageAction, StorageErrorEvent } from './stores/resilient.js';
+export type { EntrySource, ResyncEvent } from './sync.js';
 export type {
   FetchInitLike,
   FetchLike,

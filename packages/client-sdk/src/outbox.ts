@@ -6,20 +6,24 @@ import {
   NatterError,
   newId,
   type ProtocolLimits,
-  type ServerFrame,
   type SyncEntry,
   utf8ByteLength,
 } from '@natter/protocol';
-import type { OutgoingFrame } from './connection.js';
+import type { RequestSender } from './connection.js';
+import { type AnyErrorCode, errorCodeOf, isNatterError, isRetryable, toError } from './errors.js';
 import {
-  type AnyErrorCode,
-  ClientError,
-  ClientErrorCode,
-  errorCodeOf,
-  isNatterError,
-  isRetryable,
-  toError,
-} from './errors.js';
+  channelHeads,
+  failed,
+  fromStore,
+  type OutboxEntry,
+  persisted,
+  persisting,
+  resent,
+  retryLater,
+  transmitting,
+  vanished,
+  visibleStatus,
+} from './outbox-state.js';
 import type { ClientStore, OutboxError, OutboxItem } from './store.js';
 
 /** Where a message is in its life: `sent` and `discarded` are final, `failed` waits for `retry()` or `discard()`. */
@@ -75,7 +79,7 @@ export interface SendHandle {
 /** Options of {@link Outbox}. */
 export interface OutboxDeps {
   store: ClientStore;
-  request(frame: OutgoingFrame, timeoutMs?: number): Promise<ServerFrame>;
+  request: RequestSender;
   isOpen(): boolean;
   /** The current user (from the session); items of other users in a shared store are left alone. */
   userId(): string | undefined;
@@ -108,6 +112,7 @@ interface Deferred {
   promise: Promise<Message>;
 }
 
+/** Most recently settled ids remembered, so a store read racing with their deletion cannot revive them. */
 const MAX_SETTLED = 10_000;
 
 function deferred(): Deferred {
@@ -129,37 +134,38 @@ function deferred(): Deferred {
  * channel goes out only after the previous one was acknowledged or failed, because the server handles a
  * connection's frames concurrently and would not keep a pipelined order. A lease in the store (owner +
  * expiry, taken atomically) makes sure two clients sharing a store never send the same message at once.
+ *
+ * Each message is one {@link OutboxEntry} whose phase is a union (see `outbox-state.ts`); this class moves
+ * entries between phases and does the I/O (store, wire, timers).
  */
 export class Outbox {
   /** This client's lease owner id. */
   readonly owner = newId();
   /** Resends after retryable failures, for `stats()`. */
   retries = 0;
-  private items = new Map<string, OutboxItem>();
-  private readonly persisting = new Set<string>();
-  private readonly inFlight = new Set<string>();
-  private readonly retryAt = new Map<string, number>();
+  private entries = new Map<string, OutboxEntry>();
+  /** `acked` promises of messages this client was asked to send. */
   private readonly waiters = new Map<string, Deferred>();
-  /** Recently settled ids: a store read that raced with their deletion must not bring them back. */
+  /** Recently settled ids (acked, seen through sync, discarded): a store read must not bring them back. */
   private readonly settled = new Set<string>();
-  /** Local edit counter per item: a store snapshot older than a local edit must not undo it. */
-  private readonly edited = new Map<string, number>();
+  /** Local edit counter: stamps entries so a store snapshot older than an edit does not undo it. */
   private edits = 0;
   /** Store re-reads queued or running. */
   private rereads = 0;
+  /** Store operations run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Closed while the client is closed (its store is closed): store operations wait here, so a message sent
+   * meanwhile is persisted once `start()` reopens it.
+   */
+  private storeGate: { promise: Promise<void>; open(): void } | undefined;
   private lastOrder = 0;
-  private pumping = false;
-  private pumpAgain = false;
+  private pump: 'idle' | 'running' | 'again' = 'idle';
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private closed = false;
+  /** `running` sends; `stopped` keeps entries and queues store writes but puts nothing on the wire. */
+  private mode: 'stopped' | 'running' = 'running';
   /** Set after the first read of the store: later reads announce what other clients changed. */
   private loaded = false;
-  /**
-   * Messages of this user that another client removed from the store (it sent or discarded them): `sent` once
-   * sync delivers them, `discarded` if it has not after a lease period of being live.
-   */
-  private readonly vanished = new Map<string, { item: OutboxItem; since: number }>();
 
   constructor(private readonly deps: OutboxDeps) {}
 
@@ -171,7 +177,7 @@ export class Outbox {
 
   /** Messages of the current user waiting or failed, in sending order. */
   list(): PendingMessage[] {
-    return this.mine().map((item) => this.toPending(item));
+    return this.mine().map((entry) => this.toPending(entry));
   }
 
   /** Number of messages of the current user still in the outbox. */
@@ -196,32 +202,18 @@ export class Outbox {
     };
     const waiter = deferred();
     this.waiters.set(item.clientMsgId, waiter);
-    this.setItem(item);
-    this.persistThenPump(item);
-    const message = this.toPending(item);
-    this.deps.onStatus({ message, status: message.status });
-    return { message, acked: waiter.promise };
+    return this.enqueue(persisting(item, this.stamp()), waiter);
   }
 
   /** Sends a failed (or waiting) message again, after everything queued now in its channel. */
   retry(clientMsgId: string): SendHandle {
-    const item = this.items.get(clientMsgId);
-    if (!item) throw new NatterError(ErrorCode.NOT_FOUND, 'no such pending message');
-    const { error: _error, lease: _lease, ...rest } = item;
-    const next: OutboxItem = {
-      ...rest,
-      status: 'pending',
-      attempts: 0,
-      order: this.nextOrder(this.deps.now()),
-    };
-    this.setItem(next);
-    this.retryAt.delete(clientMsgId);
+    const entry = this.entries.get(clientMsgId);
+    if (!entry || entry.phase.name === 'vanished') {
+      throw new NatterError(ErrorCode.NOT_FOUND, 'no such pending message');
+    }
     const waiter = this.waiters.get(clientMsgId) ?? deferred();
     this.waiters.set(clientMsgId, waiter);
-    this.persistThenPump(next);
-    const message = this.toPending(next);
-    this.deps.onStatus({ message, status: message.status });
-    return { message, acked: waiter.promise };
+    return this.enqueue(resent(entry, this.nextOrder(this.deps.now()), this.stamp()), waiter);
   }
 
   /**
@@ -229,19 +221,21 @@ export class Outbox {
    * the server; it then arrives through sync like any message.
    */
   async discard(clientMsgId: string): Promise<boolean> {
-    const item = this.items.get(clientMsgId);
-    if (!item) return false;
+    const entry = this.entries.get(clientMsgId);
+    if (!entry || entry.phase.name === 'vanished') return false;
     this.forget(clientMsgId);
     await this.write((store) => store.deleteOutbox(clientMsgId));
-    this.waiters.get(clientMsgId)?.reject(new ClientError(ClientErrorCode.DISCARDED, 'message discarded'));
-    this.waiters.delete(clientMsgId);
-    this.deps.onStatus({ message: this.toPending(item, 'discarded'), status: 'discarded' });
+    this.settleWaiter(clientMsgId, new NatterError(ErrorCode.CLIENT_DISCARDED, 'message discarded'));
+    this.deps.onStatus({ message: this.toPending(entry, 'discarded'), status: 'discarded' });
     return true;
   }
 
-  /** A session opened: resend at once what waited for the connection. */
+  /** A session opened: resend at once what waited for the connection or a retry delay. */
   onOpen(): void {
-    this.retryAt.clear();
+    for (const [id, entry] of this.entries) {
+      if (entry.phase.name === 'queued' && entry.phase.notBefore > 0)
+        this.entries.set(id, retryLater(entry, 0));
+    }
     void this.refresh().then(() => this.kick());
   }
 
@@ -249,28 +243,47 @@ export class Outbox {
   onEntry(entry: SyncEntry): void {
     const { clientMsgId, senderId } = entry.message;
     if (!clientMsgId || senderId !== this.deps.userId()) return;
-    const known =
-      this.items.has(clientMsgId) || this.waiters.has(clientMsgId) || this.vanished.has(clientMsgId);
-    if (known) void this.complete(clientMsgId, entry, false);
+    if (this.entries.has(clientMsgId) || this.waiters.has(clientMsgId))
+      void this.complete(clientMsgId, entry, false);
     else this.markSettled(clientMsgId);
+  }
+
+  /**
+   * (Re)starts after {@link stop} or {@link close} (the store must be open again): store operations resume,
+   * and a message queued meanwhile leaves as soon as a connection is open.
+   */
+  start(): void {
+    const gate = this.storeGate;
+    this.storeGate = undefined;
+    gate?.open();
+    if (this.mode === 'running') return;
+    this.mode = 'running';
+    void this.refresh().then(() => this.kick());
   }
 
   /** Stops sending at once; call before the connection closes so in-flight sends are not mistaken for failures. */
   stop(): void {
-    this.closed = true;
+    this.mode = 'stopped';
     clearTimeout(this.timer);
   }
 
   /**
    * Stops sending, finishes queued store writes, and releases this client's leases so another client can take
-   * over at once. `acked` promises of messages still pending reject with `NATTER_CLIENT_CLOSED`.
+   * over at once. `acked` promises of messages still pending reject with `NATTER_CLIENT_CLOSED`; the messages
+   * stay in the store (and in this outbox: `start()` sends them).
    */
   async close(): Promise<void> {
     this.stop();
-    const closed = new ClientError(ClientErrorCode.CLOSED, 'client closed; the message stays in the outbox');
+    const closed = new NatterError(ErrorCode.CLIENT_CLOSED, 'client closed; the message stays in the outbox');
     for (const waiter of this.waiters.values()) waiter.reject(closed);
     this.waiters.clear();
+    // Messages cut short in flight go back to the queue: the next start sends them again.
+    for (const [id, entry] of this.entries)
+      if (entry.phase.name === 'in-flight') this.entries.set(id, retryLater(entry, 0));
     await this.releaseLeases();
+    // The store closes after this: later store operations wait for start().
+    let open!: () => void;
+    this.storeGate ??= { promise: new Promise<void>((resolve) => (open = resolve)), open: () => open() };
   }
 
   /**
@@ -282,9 +295,9 @@ export class Outbox {
    */
   async releaseLeases(): Promise<void> {
     const report = (err: unknown) => this.deps.onError(toError(err));
-    const known = [...this.items.values()].filter((item) => item.lease?.owner === this.owner);
-    const direct = known.map((item) =>
-      this.deps.store.releaseLease(item.clientMsgId, this.owner).catch(report),
+    const known = [...this.entries.values()].filter((e) => e.item.lease?.owner === this.owner);
+    const direct = known.map((e) =>
+      this.deps.store.releaseLease(e.item.clientMsgId, this.owner).catch(report),
     );
     const scan = this.write(async (store) => {
       for (const item of await store.listOutbox()) {
@@ -294,57 +307,70 @@ export class Outbox {
     await Promise.all([...direct, scan]);
   }
 
-  /** Triggers a sending round (coalesced). */
+  /** Triggers a sending round (coalesced: a round requested while one runs runs once more after it). */
   kick(): void {
-    if (this.closed) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
+    if (this.mode === 'stopped') return;
+    if (this.pump !== 'idle') {
+      this.pump = 'again';
       return;
     }
-    this.pumping = true;
+    this.pump = 'running';
     void (async () => {
       try {
         do {
-          this.pumpAgain = false;
+          this.pump = 'running';
           await this.pumpOnce();
-        } while (this.pumpAgain && !this.closed);
+        } while (this.wantsAnotherRound());
       } catch (err) {
         this.deps.onError(toError(err));
       } finally {
-        this.pumping = false;
+        this.pump = 'idle';
       }
     })();
   }
 
+  private wantsAnotherRound(): boolean {
+    return this.pump === 'again' && this.mode === 'running';
+  }
+
+  private sending(): boolean {
+    return this.mode === 'running' && this.deps.isOpen();
+  }
+
   private async pumpOnce(): Promise<void> {
     const me = this.deps.userId();
-    if (!this.deps.isOpen() || !me) return;
+    if (!this.sending() || !me) return;
     const now = this.deps.now();
     let wakeAt = Number.POSITIVE_INFINITY;
     let contended = false;
-    for (const head of this.channelHeads(me)) {
-      const id = head.clientMsgId;
-      if (this.persisting.has(id) || this.inFlight.has(id)) continue;
-      const notBefore = this.retryAt.get(id) ?? 0;
-      if (notBefore > now) {
-        wakeAt = Math.min(wakeAt, notBefore);
+    for (const head of channelHeads(this.entries.values(), me)) {
+      const { phase, item } = head;
+      if (phase.name !== 'queued') continue; // persisting or in flight: the channel waits
+      if (phase.notBefore > now) {
+        wakeAt = Math.min(wakeAt, phase.notBefore);
         continue;
       }
-      if (head.lease && head.lease.owner !== this.owner && head.lease.expiresAt > now) {
-        wakeAt = Math.min(wakeAt, head.lease.expiresAt);
+      if (item.lease && item.lease.owner !== this.owner && item.lease.expiresAt > now) {
+        wakeAt = Math.min(wakeAt, item.lease.expiresAt);
         continue;
       }
+      const id = item.clientMsgId;
       const leased = await this.deps.store.leaseOutbox(id, this.owner, this.deps.leaseMs, now);
-      if (this.closed || !this.deps.isOpen()) return;
+      if (!this.sending()) return;
       if (!leased) {
         contended = true;
         continue;
       }
-      // Settled (acked, seen through sync, discarded) while the lease was taken: the row is being deleted.
-      if (this.settled.has(id)) continue;
-      const item = leased.userId === '' ? { ...leased, userId: me } : leased;
-      this.setItem(item);
-      void this.transmit(item);
+      const current = this.entries.get(id);
+      // Settled (acked, seen through sync, discarded) or taken elsewhere while the lease was being taken.
+      if (!current || current.phase.name !== 'queued' || this.settled.has(id)) continue;
+      const next = transmitting(
+        current,
+        leased.userId === '' ? { ...leased, userId: me } : leased,
+        this.stamp(),
+      );
+      this.entries.set(id, next);
+      void this.transmit(next);
     }
     // Someone else holds a lease or took an item: re-read the store and look again when the lease ends.
     if (contended) {
@@ -355,82 +381,80 @@ export class Outbox {
     this.schedule(Math.min(wakeAt, now + this.scanIntervalMs));
   }
 
-  /** The first pending message of each channel of `me`: stop-and-wait per channel. */
-  private channelHeads(me: string): OutboxItem[] {
-    const heads = new Map<string, OutboxItem>();
-    const sorted = [...this.items.values()].sort((a, b) => a.order - b.order);
-    for (const item of sorted) {
-      if (item.status !== 'pending' || (item.userId !== me && item.userId !== '')) continue;
-      if (!heads.has(item.channelId)) heads.set(item.channelId, item);
-    }
-    return [...heads.values()];
-  }
-
-  private async transmit(item: OutboxItem): Promise<void> {
+  private async transmit(entry: OutboxEntry): Promise<void> {
+    const { item } = entry;
     const id = item.clientMsgId;
-    this.inFlight.add(id);
-    const sending: OutboxItem = { ...item, attempts: item.attempts + 1 };
-    this.setItem(sending);
-    const message = this.toPending(sending);
-    this.deps.onStatus({ message, status: message.status });
-    const frame: OutgoingFrame = { t: 'send', channelId: item.channelId, clientMsgId: id, text: item.text };
-    if (item.mentions.length > 0) frame.mentions = item.mentions;
+    this.deps.onStatus({ message: this.toPending(entry), status: 'sending' });
+    const frame = {
+      t: 'send',
+      channelId: item.channelId,
+      clientMsgId: id,
+      text: item.text,
+      ...(item.mentions.length > 0 ? { mentions: item.mentions } : {}),
+    } as const;
     try {
       const answer = await this.deps.request(frame, this.deps.ackTimeoutMs);
-      if (answer.t !== 'ack') throw new Error(`unexpected answer ${answer.t} to send`);
       await this.complete(id, answer.entry, answer.duplicate);
     } catch (err) {
-      this.inFlight.delete(id);
-      if (this.closed || !this.items.has(id)) return;
-      await this.failed(this.items.get(id)!, err);
+      const current = this.entries.get(id);
+      // Stopped meanwhile (the message stays queued), or settled by another path: nothing to report.
+      if (this.mode === 'stopped' || current?.phase.name !== 'in-flight') return;
+      await this.failed(current, err);
     } finally {
-      this.inFlight.delete(id);
       this.kick();
     }
   }
 
-  private async failed(item: OutboxItem, err: unknown): Promise<void> {
+  private async failed(entry: OutboxEntry, err: unknown): Promise<void> {
     const error = toError(err) as OutboxEvent['error'] & Error;
+    const id = entry.item.clientMsgId;
     // Only the server's verdict is final; anything else (lost connection, timeout, a bug) is worth a retry.
-    const terminal = isNatterError(err) && !isRetryable(err);
-    if (!terminal) {
+    if (!isNatterError(err) || isRetryable(err) || err.code === ErrorCode.CLIENT_CLOSED) {
       this.retries++;
       const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
-      this.retryAt.set(
-        item.clientMsgId,
-        this.deps.now() + this.deps.retryDelay(item.attempts - 1, retryAfterMs),
-      );
-      await this.write((store) => store.putOutbox(item));
-      const message = this.toPending(item);
-      this.deps.onStatus({ message, status: message.status, error });
+      const notBefore = this.deps.now() + this.deps.retryDelay(entry.item.attempts - 1, retryAfterMs);
+      const next = retryLater(entry, notBefore);
+      this.entries.set(id, next);
+      await this.write((store) => store.putOutbox(next.item));
+      this.deps.onStatus({ message: this.toPending(next), status: 'pending', error });
       return;
     }
-    const { lease: _lease, ...rest } = item;
-    const failed: OutboxItem = {
-      ...rest,
-      status: 'failed',
-      error: { code: errorCodeOf(err) ?? ErrorCode.INTERNAL, message: error.message },
-    };
-    this.setItem(failed);
-    await this.write((store) => store.putOutbox(failed));
-    this.waiters.get(item.clientMsgId)?.reject(error);
-    this.waiters.delete(item.clientMsgId);
-    this.deps.onStatus({ message: this.toPending(failed), status: 'failed', error });
+    const next = failed(
+      entry,
+      { code: errorCodeOf(err) ?? ErrorCode.INTERNAL, message: error.message },
+      this.stamp(),
+    );
+    this.entries.set(id, next);
+    await this.write((store) => store.putOutbox(next.item));
+    this.settleWaiter(id, error);
+    this.deps.onStatus({ message: this.toPending(next), status: 'failed', error });
   }
 
   /** Settles a message as stored, once, whichever path (ack or sync) reports it first. */
   private async complete(clientMsgId: string, entry: SyncEntry, duplicate: boolean): Promise<void> {
-    const item = this.items.get(clientMsgId) ?? this.vanished.get(clientMsgId)?.item;
+    const known = this.entries.get(clientMsgId);
     const waiter = this.waiters.get(clientMsgId);
-    this.vanished.delete(clientMsgId);
-    if (!item && !waiter) return;
+    if (!known && !waiter) return;
     this.forget(clientMsgId);
     this.waiters.delete(clientMsgId);
     await this.write((store) => store.deleteOutbox(clientMsgId));
     waiter?.resolve(entry.message);
     this.deps.onAck({ clientMsgId, message: entry.message, pos: entry.pos, duplicate });
-    if (item) this.deps.onStatus({ message: this.toPending(item, 'sent'), status: 'sent' });
+    if (known) this.deps.onStatus({ message: this.toPending(known, 'sent'), status: 'sent' });
     this.kick();
+  }
+
+  private enqueue(entry: OutboxEntry, waiter: Deferred): SendHandle {
+    this.entries.set(entry.item.clientMsgId, entry);
+    this.persistThenPump(entry.item);
+    const message = this.toPending(entry);
+    this.deps.onStatus({ message, status: message.status });
+    return { message, acked: waiter.promise };
+  }
+
+  private settleWaiter(clientMsgId: string, error: Error): void {
+    this.waiters.get(clientMsgId)?.reject(error);
+    this.waiters.delete(clientMsgId);
   }
 
   private markSettled(clientMsgId: string): void {
@@ -440,30 +464,38 @@ export class Outbox {
 
   private forget(clientMsgId: string): void {
     this.markSettled(clientMsgId);
-    this.edited.set(clientMsgId, ++this.edits);
-    this.items.delete(clientMsgId);
-    this.retryAt.delete(clientMsgId);
-    this.persisting.delete(clientMsgId);
+    this.entries.delete(clientMsgId);
+    this.stamp();
   }
 
   private persistThenPump(item: OutboxItem): void {
     const id = item.clientMsgId;
-    this.persisting.add(id);
     // The message is written to the store before its frame can be: a crash in between loses nothing.
     this.write((store) => store.putOutbox(item))
-      .catch((err: unknown) => this.deps.onError(toError(err)))
-      .finally(() => {
-        this.persisting.delete(id);
-        this.kick();
-      });
+      .then(
+        () => {
+          const entry = this.entries.get(id);
+          if (entry) this.entries.set(id, persisted(entry));
+        },
+        (err: unknown) => {
+          // Unwritten, it still goes out: losing durability beats losing the message.
+          const entry = this.entries.get(id);
+          if (entry) this.entries.set(id, persisted(entry));
+          this.deps.onError(toError(err));
+        },
+      )
+      .finally(() => this.kick());
   }
 
   /**
    * Runs outbox writes and store re-reads one at a time, in call order: a re-read then never overtakes a
-   * write issued before it, and writes issued during it are protected by the edit counter.
+   * write issued before it, and writes issued during it are protected by the edit stamps.
    */
   private write<T>(operation: (store: ClientStore) => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => operation(this.deps.store));
+    const result = this.queue.then(async () => {
+      while (this.storeGate) await this.storeGate.promise;
+      return operation(this.deps.store);
+    });
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -475,53 +507,54 @@ export class Outbox {
     const since = this.edits;
     this.rereads++;
     return this.write((store) => this.reread(store, since)).finally(() => {
-      // Edit marks protect edits from every queued re-read; forget them once none is left.
-      if (--this.rereads === 0) this.edited.clear();
+      this.rereads--;
     });
   }
 
   private async reread(store: ClientStore, since: number): Promise<void> {
     const stored = (await store.listOutbox()).filter((item) => !this.settled.has(item.clientMsgId));
-    const next = new Map(stored.map((item) => [item.clientMsgId, item]));
-    // Items edited here while the store was being read: the local state is newer than the snapshot.
-    for (const [id, at] of this.edited) {
-      if (at <= since) continue;
-      const local = this.items.get(id);
-      if (local) next.set(id, local);
-      else next.delete(id);
+    const storedIds = new Set(stored.map((item) => item.clientMsgId));
+    const now = this.deps.now();
+    const next = new Map<string, OutboxEntry>();
+    for (const item of stored) {
+      this.lastOrder = Math.max(this.lastOrder, item.order);
+      const local = this.entries.get(item.clientMsgId);
+      // Edited here after the snapshot was taken: the local state is newer.
+      if (local && local.editedAt > since) next.set(item.clientMsgId, local);
+      else if (local) next.set(item.clientMsgId, withStoredRow(local, item));
+      else {
+        const added = fromStore(item, 0);
+        next.set(item.clientMsgId, added);
+        // Added by another client sharing the store (or an earlier run, seen after the first load).
+        if (this.loaded && this.isMine(item)) {
+          this.deps.onStatus({ message: this.toPending(added), status: visibleStatus(added) });
+        }
+      }
     }
-    const before = this.items;
-    this.items = next;
-    for (const item of stored) this.lastOrder = Math.max(this.lastOrder, item.order);
-    if (this.loaded) this.announce(before, next);
+    for (const [id, local] of this.entries) {
+      if (storedIds.has(id)) continue;
+      // Edited here after the snapshot was taken (e.g. its first write is still queued): keep it.
+      if (local.editedAt > since) next.set(id, local);
+      // Removed by another client sharing the store: it sent it, or discarded it.
+      else if (this.loaded && this.isMine(local.item))
+        next.set(id, local.phase.name === 'vanished' ? local : vanished(local, now));
+    }
+    this.entries = next;
+    this.reportDiscardedElsewhere(now);
   }
 
   /**
-   * Tells the app what other clients sharing the store changed since the last read: messages they added
-   * (with their status), and messages they removed (see {@link vanished}).
+   * A message another client removed from the store that sync has not delivered after a lease period of
+   * being live was discarded there: reported once as `discarded`.
    */
-  private announce(before: Map<string, OutboxItem>, after: Map<string, OutboxItem>): void {
-    const now = this.deps.now();
-    for (const [id, item] of after) {
-      if (before.has(id) || !this.isMine(item)) continue;
-      const gone = this.vanished.get(id);
-      this.vanished.delete(id);
-      if (gone) continue; // it came back: nothing changed for the app
-      const message = this.toPending(item);
-      this.deps.onStatus({ message, status: message.status });
-    }
-    for (const [id, item] of before) {
-      if (after.has(id) || this.settled.has(id) || !this.isMine(item)) continue;
-      this.vanished.set(id, { item, since: now });
-    }
+  private reportDiscardedElsewhere(now: number): void {
     if (!(this.deps.isLive ?? this.deps.isOpen)()) return;
-    for (const [id, { item, since }] of this.vanished) {
-      if (now - since < this.deps.leaseMs) continue;
-      this.vanished.delete(id);
+    for (const [id, entry] of this.entries) {
+      if (entry.phase.name !== 'vanished' || now - entry.phase.since < this.deps.leaseMs) continue;
+      this.entries.delete(id);
       this.markSettled(id);
-      this.waiters.get(id)?.reject(new ClientError(ClientErrorCode.DISCARDED, 'message discarded elsewhere'));
-      this.waiters.delete(id);
-      this.deps.onStatus({ message: this.toPending(item, 'discarded'), status: 'discarded' });
+      this.settleWaiter(id, new NatterError(ErrorCode.CLIENT_DISCARDED, 'message discarded elsewhere'));
+      this.deps.onStatus({ message: this.toPending(entry, 'discarded'), status: 'discarded' });
     }
   }
 
@@ -533,14 +566,13 @@ export class Outbox {
     return item.userId === '' || item.userId === this.deps.userId();
   }
 
-  private setItem(item: OutboxItem): void {
-    this.items.set(item.clientMsgId, item);
-    this.edited.set(item.clientMsgId, ++this.edits);
+  private stamp(): number {
+    return ++this.edits;
   }
 
   private schedule(at: number): void {
     clearTimeout(this.timer);
-    if (!Number.isFinite(at) || this.closed) return;
+    if (!Number.isFinite(at) || this.mode === 'stopped') return;
     const delay = Math.max(0, at - this.deps.now());
     this.timer = setTimeout(() => {
       void this.refresh().then(
@@ -550,8 +582,10 @@ export class Outbox {
     }, delay);
   }
 
-  private mine(): OutboxItem[] {
-    return [...this.items.values()].filter((item) => this.isMine(item)).sort((a, b) => a.order - b.order);
+  private mine(): OutboxEntry[] {
+    return [...this.entries.values()]
+      .filter((entry) => entry.phase.name !== 'vanished' && this.isMine(entry.item))
+      .sort((a, b) => a.item.order - b.item.order);
   }
 
   /** Strictly increasing per client, roughly time-ordered across clients. */
@@ -573,21 +607,37 @@ export class Outbox {
     }
   }
 
-  /**
-   * The one place that turns an item into what the app sees: its status is `sending` while this client's
-   * frame is on the wire, else the stored status, unless a final status (`sent`, `discarded`) is given.
-   */
-  private toPending(item: OutboxItem, final?: 'sent' | 'discarded'): PendingMessage {
-    const status: OutboxStatus = final ?? (this.inFlight.has(item.clientMsgId) ? 'sending' : item.status);
+  /** The one place that turns an entry into what the app sees, unless a final status is given. */
+  private toPending(entry: OutboxEntry, final?: 'sent' | 'discarded'): PendingMessage {
+    const { item } = entry;
     return {
       clientMsgId: item.clientMsgId,
       channelId: item.channelId,
       text: item.text,
       mentions: [...item.mentions],
       createdAt: item.createdAt,
-      status,
+      status: final ?? visibleStatus(entry),
       attempts: item.attempts,
       ...(item.error ? { error: { ...item.error } } : {}),
     };
+  }
+}
+
+/**
+ * An entry this client holds, updated from the store's row (another client may have leased, retried or
+ * failed it). While this client writes or sends it, its own state stands; otherwise the row decides between
+ * queued and failed, and a retry delay set here is kept.
+ */
+function withStoredRow(local: OutboxEntry, stored: OutboxItem): OutboxEntry {
+  switch (local.phase.name) {
+    case 'persisting':
+    case 'in-flight':
+      return local;
+    case 'queued':
+      return stored.status === 'failed' ? fromStore(stored, local.editedAt) : { ...local, item: stored };
+    case 'failed':
+    case 'vanished':
+      // A vanished message that came back changes nothing for the app; it is queued or failed as stored.
+      return fromStore(stored, local.editedAt);
   }
 }

@@ -1,16 +1,17 @@
-import {
-  ErrorCode,
-  NatterError,
-  type PresenceInfo,
-  type ReceiptFrame,
-  type ServerFrame,
-  type SyncEntry,
-  type TypingEventFrame,
+import type {
+  ChosenStatus,
+  PresenceInfo,
+  ReceiptFrame,
+  ServerFrame,
+  SyncEntry,
+  TypingEventFrame,
 } from '@natter/protocol';
 import type { ChatCache } from './cache.js';
-import type { OutgoingFrame } from './connection.js';
+import type { Connection, RequestSender } from './connection.js';
 import { toError } from './errors.js';
 import type { HttpClient } from './http.js';
+
+export type { ChosenStatus };
 
 /** Payload of the `typing` event: someone in a channel is typing (or stopped). */
 export type TypingEvent = Omit<TypingEventFrame, 't'>;
@@ -18,14 +19,11 @@ export type TypingEvent = Omit<TypingEventFrame, 't'>;
 /** Payload of the `receipt` event: a member's read or delivery marker rose. */
 export type ReceiptEvent = Omit<ReceiptFrame, 't'>;
 
-/** The status a user chooses; `invisible` appears offline to others. */
-export type ChosenStatus = 'online' | 'away' | 'invisible';
-
 /** What {@link Realtime} needs from the client. */
 export interface RealtimeDeps {
-  request(frame: OutgoingFrame): Promise<ServerFrame>;
+  request: RequestSender;
   /** Sends a frame the server answers only on error; false when not connected. */
-  notify(frame: OutgoingFrame): boolean;
+  notify: Connection['notify'];
   isOpen(): boolean;
   userId(): string | undefined;
   http: HttpClient;
@@ -72,7 +70,6 @@ export class Realtime {
     let result: { readSeq: number; unread: number };
     if (this.deps.isOpen()) {
       const answer = await this.deps.request({ t: 'read', channelId, seq });
-      if (answer.t !== 'read.ok') throw new Error(`unexpected answer ${answer.t} to read`);
       result = { readSeq: answer.readSeq, unread: answer.unread };
     } else {
       result = await this.deps.http.markRead(channelId, seq);
@@ -84,12 +81,11 @@ export class Realtime {
   /** Presence of some users or of a channel's members. */
   async getPresence(query: { userIds: readonly string[] } | { channelId: string }): Promise<PresenceInfo[]> {
     if (!this.deps.isOpen()) return this.deps.http.presence(query);
-    const frame: OutgoingFrame =
+    const answer = await this.deps.request(
       'channelId' in query
         ? { t: 'presence.get', channelId: query.channelId }
-        : { t: 'presence.get', userIds: [...query.userIds] };
-    const answer = await this.deps.request(frame);
-    if (answer.t !== 'presence.list') throw new Error(`unexpected answer ${answer.t} to presence.get`);
+        : { t: 'presence.get', userIds: [...query.userIds] },
+    );
     return answer.users;
   }
 
@@ -97,9 +93,7 @@ export class Realtime {
   async setStatus(status: ChosenStatus): Promise<void> {
     this.status = status;
     if (!this.deps.isOpen()) return;
-    const answer = await this.deps.request({ t: 'status', status });
-    if (answer.t !== 'status.ok')
-      throw new NatterError(ErrorCode.INTERNAL, `unexpected answer ${answer.t} to status`);
+    await this.deps.request({ t: 'status', status });
   }
 
   /** A session opened: restore the chosen status and report deliveries that waited for it. */

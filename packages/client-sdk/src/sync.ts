@@ -1,12 +1,14 @@
 import {
   ErrorCode,
   type HelloFrame,
-  type ServerFrame,
+  isKnownEntry,
+  NatterError,
   type SyncEntry,
   type SyncPageFrame,
+  type WireEntry,
 } from '@natter/protocol';
 import type { ChatCache } from './cache.js';
-import type { OutgoingFrame } from './connection.js';
+import type { RequestSender } from './connection.js';
 import { errorCodeOf, toError } from './errors.js';
 import type { SyncCursor } from './store.js';
 
@@ -35,13 +37,18 @@ export interface SyncStats {
   pagesFetched: number;
   /** Sync pages refused because their positions did not continue the cursor without a hole. */
   pagesRejected: number;
+  /** Entries of kinds this version does not know, skipped (their positions still count). */
+  unknownSkipped: number;
 }
 
 /** What the sync engine needs from the client. */
 export interface SyncDeps {
-  request(frame: OutgoingFrame): Promise<ServerFrame>;
+  request: RequestSender;
   cache: ChatCache;
-  /** Hands applied entries to the app, in order; called once per position. */
+  /**
+   * Hands applied entries to the app, in order; called once per position. Entries of kinds this version
+   * does not know are not handed on, but their positions count (the cursor moves past them).
+   */
   deliver(entries: readonly SyncEntry[], source: EntrySource): void;
   onResync(event: ResyncEvent): void;
   onError(err: Error): void;
@@ -74,10 +81,11 @@ export class SyncEngine {
     duplicatesDropped: 0,
     pagesFetched: 0,
     pagesRejected: 0,
+    unknownSkipped: 0,
   };
   private accepted: SyncCursor = { epoch: undefined, pos: 0 };
   private phase: Phase = 'offline';
-  private buffer: SyncEntry[] = [];
+  private buffer: WireEntry[] = [];
   private generation = 0;
   private chain: Promise<void> = Promise.resolve();
   private gapOpen = false;
@@ -130,7 +138,7 @@ export class SyncEngine {
   }
 
   /** A live entry (`msg` or the entry of an `ack`), in arrival order. */
-  onLive(entry: SyncEntry): void {
+  onLive(entry: WireEntry): void {
     if (this.phase === 'offline') return;
     if (this.phase === 'syncing') {
       this.buffer.push(entry);
@@ -197,7 +205,8 @@ export class SyncEngine {
       if (hole !== undefined) {
         this.stats.pagesRejected++;
         this.deps.onError(
-          new Error(
+          new NatterError(
+            ErrorCode.BAD_RESPONSE,
             `sync page after position ${this.accepted.pos} has a hole at position ${hole}: refused, fetching it again`,
           ),
         );
@@ -211,7 +220,12 @@ export class SyncEngine {
       if (this.drainBuffer()) return;
       emptyGapPages = fresh.length === 0 ? emptyGapPages + 1 : 0;
       if (emptyGapPages >= MAX_EMPTY_GAP_PAGES) {
-        this.deps.onError(new Error(`sync could not fill the gap before position ${this.buffer[0]?.pos}`));
+        this.deps.onError(
+          new NatterError(
+            ErrorCode.BAD_RESPONSE,
+            `sync could not fill the gap before position ${this.buffer[0]?.pos}`,
+          ),
+        );
         this.buffer = [];
         this.goLive();
         return;
@@ -221,19 +235,19 @@ export class SyncEngine {
 
   private async fetchPage(): Promise<SyncPageFrame> {
     const { epoch, pos } = this.accepted;
-    const frame: OutgoingFrame = { t: 'sync', after: pos };
-    if (epoch !== undefined) frame.epoch = epoch;
-    if (this.deps.pageSize !== undefined) frame.limit = this.deps.pageSize;
-    const answer = await this.deps.request(frame);
-    if (answer.t !== 'sync.page') throw new Error(`unexpected answer ${answer.t} to sync`);
-    return answer;
+    return this.deps.request({
+      t: 'sync',
+      after: pos,
+      ...(epoch !== undefined ? { epoch } : {}),
+      ...(this.deps.pageSize !== undefined ? { limit: this.deps.pageSize } : {}),
+    });
   }
 
   /** Accepts buffered live entries that continue the cursor; true when the buffer is empty afterwards. */
   private drainBuffer(): boolean {
     const sorted = this.buffer.sort((a, b) => a.pos - b.pos);
-    const run: SyncEntry[] = [];
-    const rest: SyncEntry[] = [];
+    const run: WireEntry[] = [];
+    const rest: WireEntry[] = [];
     let next = this.accepted.pos + 1;
     for (const entry of sorted) {
       if (entry.pos < next) this.stats.duplicatesDropped++;
@@ -260,15 +274,20 @@ export class SyncEngine {
     for (const wake of waiters) wake();
   }
 
-  /** Hands contiguous entries to the store and then the app, strictly after everything accepted before. */
-  private accept(entries: readonly SyncEntry[], source: EntrySource): void {
+  /**
+   * Hands contiguous entries to the store and then the app, strictly after everything accepted before.
+   * Entries of unknown kinds move the cursor and go no further.
+   */
+  private accept(entries: readonly WireEntry[], source: EntrySource): void {
     if (entries.length === 0) return;
     this.accepted = { ...this.accepted, pos: entries[entries.length - 1]!.pos };
     const cursor = { ...this.accepted };
+    const known = entries.filter(isKnownEntry);
+    this.stats.unknownSkipped += entries.length - known.length;
     this.chain = this.chain
       .then(async () => {
-        await this.deps.cache.commitEntries(entries, cursor);
-        this.deps.deliver(entries, source);
+        await this.deps.cache.commitEntries(known, cursor);
+        if (known.length > 0) this.deps.deliver(known, source);
       })
       .catch((err: unknown) => this.deps.onError(toError(err)));
   }
@@ -290,7 +309,7 @@ export class SyncEngine {
  * Where `sorted` (ascending) stops continuing `after` one position at a time: the first position that is
  * missing (or taken by a repeat of the one before), or undefined when there is no hole.
  */
-function firstHole(sorted: readonly SyncEntry[], after: number): number | undefined {
+function firstHole(sorted: readonly WireEntry[], after: number): number | undefined {
   for (let i = 0; i < sorted.length; i++) {
     const expected = after + 1 + i;
     if (sorted[i]!.pos !== expected) return expected;

@@ -1,7 +1,11 @@
 import { type ChannelSummary, ErrorCode, type ServerFrame, type SystemEvent } from '@natter/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applyMessageToChannel, ChatCache } from '../src/cache.js';
-import type { OutgoingFrame } from '../src/connection.js';
+import type { RequestSender } from '../src/connection.js';
+
+/** Any frame the client sends, without its request id, read loosely by the fakes. */
+type OutgoingFrame = { t: string } & Record<string, unknown>;
+
 import type { HttpClient } from '../src/http.js';
 import { Realtime, type TypingEvent } from '../src/presence.js';
 import { MemoryStore } from '../src/stores/memory.js';
@@ -220,7 +224,7 @@ describe('Realtime', () => {
     const cache = new ChatCache(new MemoryStore(), () => 'u_1');
     const http = { markRead: vi.fn(async () => ({ readSeq: 9, unread: 0 })) } as unknown as HttpClient;
     const realtime = new Realtime({
-      request: async (frame): Promise<ServerFrame> => {
+      request: (async (frame: OutgoingFrame): Promise<ServerFrame> => {
         requested.push(frame);
         if (frame.t === 'read')
           return {
@@ -232,7 +236,7 @@ describe('Realtime', () => {
           };
         if (frame.t === 'status') return { t: 'status.ok', rid: 0, status: frame.status as 'away' };
         return { t: 'error', rid: 0, code: ErrorCode.BAD_REQUEST, message: 'x' };
-      },
+      }) as RequestSender,
       notify: (frame) => {
         if (!open) return false;
         notified.push(frame);

@@ -289,7 +289,8 @@ describe('Connection state machine', () => {
     server.autoHello = false;
     const seen: string[] = [];
     connection.on('open', () => seen.push('open'));
-    connection.on('frame', (f) => seen.push(f.t === 'msg' ? `msg ${f.entry.pos}` : f.t));
+    connection.on('entry', (e) => seen.push(`msg ${e.pos}`));
+    connection.on('frame', (f) => seen.push(f.t));
     connection.connect();
     await vi.advanceTimersByTimeAsync(0);
     server.current.push({ t: 'msg', entry: entry(1) });

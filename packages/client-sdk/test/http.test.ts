@@ -38,9 +38,17 @@ const session = (n: number, expiresAt = Date.now() + 600_000): Session => ({
 
 describe('HttpClient', () => {
   it('sends JSON with the bearer token and returns the typed body', async () => {
-    const { fetch, calls } = fakeFetch(() => response(200, { channel: { id: 'd_1' } }));
+    const channel = {
+      id: 'd_1',
+      kind: 'direct',
+      name: null,
+      createdBy: 'u_1',
+      createdAt: 1,
+      memberIds: ['u_1', 'u_2'],
+    };
+    const { fetch, calls } = fakeFetch(() => response(200, { channel }));
     const http = new HttpClient({ baseUrl: 'https://chat.test/', fetch, accessToken: async () => 'tok' });
-    expect(await http.openDirect('u_2')).toEqual({ id: 'd_1' });
+    expect(await http.openDirect('u_2')).toEqual(channel);
     expect(calls[0]?.url).toBe('https://chat.test/v1/channels/direct');
     expect(calls[0]?.init).toMatchObject({
       method: 'POST',
@@ -106,7 +114,7 @@ describe('HttpClient', () => {
   it('retries once with a fresh token after a 401', async () => {
     const { fetch, calls } = fakeFetch((call) =>
       call.init?.headers?.authorization === 'Bearer fresh'
-        ? response(200, { user: { id: 'u_1' } })
+        ? response(200, { user: { id: 'u_1', username: 'ada', displayName: 'Ada', createdAt: 1 } })
         : response(401, { error: { code: ErrorCode.TOKEN_EXPIRED, message: 'expired' } }),
     );
     const refreshes: boolean[] = [];
@@ -118,7 +126,7 @@ describe('HttpClient', () => {
         return refresh ? 'fresh' : 'stale';
       },
     });
-    expect(await http.me()).toEqual({ id: 'u_1' });
+    expect(await http.me()).toEqual({ id: 'u_1', username: 'ada', displayName: 'Ada', createdAt: 1 });
     expect(refreshes).toEqual([false, true]);
     expect(calls).toHaveLength(2);
   });

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, ErrorCode, NatterError, type ServerFrame, type SyncEntry } from '@natter/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { OutgoingFrame } from '../src/connection.js';
+import type { RequestSender } from '../src/connection.js';
+
+/** Any frame the client sends, without its request id, read loosely by the fakes. */
+type OutgoingFrame = { t: string } & Record<string, unknown>;
+
 import { connectionLost } from '../src/errors.js';
 import { LevelStore } from '../src/level.js';
 import { Outbox, type OutboxDeps, type OutboxEvent } from '../src/outbox.js';
@@ -87,7 +91,7 @@ function createOutbox(
   const acks: string[] = [];
   const outbox = new Outbox({
     store,
-    request: server.request,
+    request: server.request as RequestSender,
     isOpen: () => server.open,
     userId: () => 'u_1',
     limits: () => DEFAULT_LIMITS,

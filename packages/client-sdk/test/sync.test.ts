@@ -5,10 +5,15 @@ import {
   NatterError,
   type ServerFrame,
   type SyncEntry,
+  type WireEntry,
 } from '@natter/protocol';
 import { describe, expect, it } from 'vitest';
 import { ChatCache } from '../src/cache.js';
-import type { OutgoingFrame } from '../src/connection.js';
+import type { RequestSender } from '../src/connection.js';
+
+/** Any frame the client sends, without its request id, read loosely by the fakes. */
+type OutgoingFrame = { t: string } & Record<string, unknown>;
+
 import type { ClientStore } from '../src/store.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { type EntrySource, type ResyncEvent, type SyncDeps, SyncEngine } from '../src/sync.js';
@@ -77,7 +82,7 @@ function setup(
   const events: string[] = [];
   const cache = new ChatCache(store, () => 'u_1');
   const engine = new SyncEngine({
-    request: (frame) => log.request(frame),
+    request: ((frame: OutgoingFrame) => log.request(frame)) as RequestSender,
     cache,
     deliver: (entries, source) => {
       for (const e of entries) {
@@ -299,7 +304,7 @@ describe('SyncEngine', () => {
 
   describe('a sync page with a hole in its positions', () => {
     /** Answers the next `count` sync requests with `corrupt` applied to the page, then honestly. */
-    function corruptNext(log: FakeLog, count: number, corrupt: (entries: SyncEntry[]) => SyncEntry[]) {
+    function corruptNext(log: FakeLog, count: number, corrupt: (entries: WireEntry[]) => WireEntry[]) {
       const honest = log.request;
       log.request = async (frame) => {
         const answer = await honest(frame);

@@ -1,34 +1,68 @@
 /**
- * WebSocket close codes natter uses. 1xxx are RFC 6455 codes, 4xxx are natter's own.
- * A client reconnects after every code except those listed in {@link TERMINAL_CLOSE_CODES}.
+ * WebSocket close codes natter uses, with what each means and what a client does: one list, from which
+ * docs/protocol.md's table is generated. 1xxx are RFC 6455 codes, 4xxx are natter's own. A client
+ * reconnects after every code except those in {@link TERMINAL_CLOSE_CODES}.
  */
-export const CloseCode = {
-  /** Normal closure (client or server asked for it). */
-  NORMAL: 1000,
-  /** The server is shutting down or draining; reconnect (possibly elsewhere) after the jittered delay in the reason. */
-  GOING_AWAY: 1001,
-  /** The frame could not be decoded with the negotiated codec. */
-  PROTOCOL_ERROR: 1002,
-  /** A text frame on the MessagePack codec, a binary frame on the JSON codec, or invalid UTF-8. */
-  INVALID_PAYLOAD: 1007,
-  /** Policy violation: send flood past the rate limit, too many bad frames, or a slow consumer. */
-  POLICY_VIOLATION: 1008,
-  /** A frame larger than `maxPayload` (or a decompression result larger than it). */
-  MESSAGE_TOO_BIG: 1009,
-  /** Unexpected server fault. */
-  INTERNAL_ERROR: 1011,
-  /** Overloaded; retry later. */
-  TRY_AGAIN_LATER: 1013,
-  /** The access token expired during the session; refresh it and reconnect. */
-  TOKEN_EXPIRED: 4001,
-  /** The session was revoked (logout, password change, account removal). Do not reconnect with the same token. */
-  SESSION_REVOKED: 4003,
-  /** No heartbeat arrived within the heartbeat timeout. */
-  HEARTBEAT_TIMEOUT: 4008,
-} as const;
+export const CLOSE_CODES = {
+  NORMAL: { code: 1000, meaning: 'normal closure (client or server asked for it)', action: '—' },
+  GOING_AWAY: {
+    code: 1001,
+    meaning: 'the server is shutting down or draining; the reason may carry a `retry-after` delay',
+    action: 'reconnect with jittered backoff (through discovery)',
+  },
+  PROTOCOL_ERROR: {
+    code: 1002,
+    meaning: 'a frame could not be decoded with the negotiated codec (not MessagePack / not JSON)',
+    action: 'fix the client; reconnect',
+  },
+  INVALID_PAYLOAD: {
+    code: 1007,
+    meaning: 'a text frame on the MessagePack codec, a binary frame on the JSON codec, or invalid UTF-8',
+    action: 'fix the client',
+  },
+  POLICY_VIOLATION: {
+    code: 1008,
+    meaning:
+      'policy: too many invalid frames, a flood past a rate limit, or a slow consumer (more than `maxBufferedBytes` queued)',
+    action: 'reconnect with backoff; sync repairs what was missed',
+  },
+  MESSAGE_TOO_BIG: {
+    code: 1009,
+    meaning: 'a frame larger than `maxFrameBytes`',
+    action: 'fix the client',
+  },
+  INTERNAL_ERROR: { code: 1011, meaning: 'an unexpected server fault', action: 'reconnect with backoff' },
+  TRY_AGAIN_LATER: {
+    code: 1013,
+    meaning: 'the server is overloaded or its storage is unavailable',
+    action: 'reconnect with backoff',
+  },
+  TOKEN_EXPIRED: {
+    code: 4001,
+    meaning: 'the access token expired during the session',
+    action: 'refresh the token, reconnect',
+  },
+  SESSION_REVOKED: {
+    code: 4003,
+    meaning: 'the session was revoked (logout, password change, account removal)',
+    action: 'do not reconnect with the same credentials',
+  },
+  HEARTBEAT_TIMEOUT: {
+    code: 4008,
+    meaning: 'no frame arrived within `heartbeatTimeoutMs`',
+    action: 'reconnect',
+  },
+} as const satisfies Record<string, { code: number; meaning: string; action: string }>;
+
+type CloseCodes = typeof CLOSE_CODES;
+
+/** Every close code by name: `CloseCode.GOING_AWAY === 1001`. */
+export const CloseCode = Object.freeze(
+  Object.fromEntries(Object.entries(CLOSE_CODES).map(([name, spec]) => [name, spec.code])),
+) as { readonly [K in keyof CloseCodes]: CloseCodes[K]['code'] };
 
 /** A natter close code. */
-export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+export type CloseCode = CloseCodes[keyof CloseCodes]['code'];
 
 /** Close codes after which reconnecting with the same credentials is pointless. */
 export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([CloseCode.SESSION_REVOKED]);

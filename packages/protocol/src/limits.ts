@@ -1,24 +1,31 @@
+import * as v from 'valibot';
+
+const Positive = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER));
+
 /** Limits a server enforces; sent to clients in the `hello` frame so they can check before sending. */
-export interface ProtocolLimits {
+export const ProtocolLimitsSchema = v.object({
   /** Largest message text, in UTF-8 bytes. @default 16384 */
-  maxMessageBytes: number;
+  maxMessageBytes: Positive,
   /** Largest WebSocket frame, in bytes (`ws` maxPayload). @default 65536 */
-  maxFrameBytes: number;
+  maxFrameBytes: Positive,
   /** Sustained sends per second per connection. @default 20 */
-  sendsPerSecond: number;
+  sendsPerSecond: Positive,
   /** Burst of sends allowed above the sustained rate. @default 40 */
-  sendBurst: number;
+  sendBurst: Positive,
   /** Largest group, in members. @default 100 */
-  maxGroupMembers: number;
+  maxGroupMembers: Positive,
   /** Most entries a `sync` page returns. @default 500 */
-  maxSyncPage: number;
+  maxSyncPage: Positive,
   /** Most messages a `history` page returns. @default 200 */
-  maxHistoryPage: number;
+  maxHistoryPage: Positive,
   /** Interval at which clients should ping, in ms. @default 20000 */
-  heartbeatIntervalMs: number;
+  heartbeatIntervalMs: Positive,
   /** Silence after which the server closes a connection with 4008, in ms. @default 60000 */
-  heartbeatTimeoutMs: number;
-}
+  heartbeatTimeoutMs: Positive,
+});
+
+/** Limits a server enforces; sent to clients in the `hello` frame so they can check before sending. */
+export type ProtocolLimits = v.InferOutput<typeof ProtocolLimitsSchema>;
 
 /** The defaults of {@link ProtocolLimits}. */
 export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
@@ -41,4 +48,20 @@ export const ID_LIMITS = Object.freeze({
   maxNameLength: 100,
   /** Most @-mentions in one message. */
   maxMentions: 50,
+  /** Most user ids one HTTP request may name (group creation, adding members, presence). */
+  maxIdsPerRequest: 200,
+});
+
+/** What each limit bounds and what happens past it: the "enforced by" column of docs/protocol.md. */
+export const LIMIT_ENFORCEMENT: Readonly<Record<keyof ProtocolLimits, string>> = Object.freeze({
+  maxMessageBytes: '`send` → `NATTER_MESSAGE_TOO_LARGE`',
+  maxFrameBytes: 'WebSocket `maxPayload` → close 1009',
+  sendsPerSecond:
+    'token bucket per connection → `NATTER_RATE_LIMITED`, then close 1008 after 50 refusals in a row',
+  sendBurst: 'the token bucket of `sendsPerSecond`',
+  maxGroupMembers: 'group create and add → `NATTER_GROUP_FULL`',
+  maxSyncPage: '`sync` page size cap',
+  maxHistoryPage: '`history` page size cap',
+  heartbeatIntervalMs: 'clients send `ping` at this interval',
+  heartbeatTimeoutMs: 'silent connections closed with 4008',
 });

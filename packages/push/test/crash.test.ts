@@ -6,14 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { createNatterServer, type NatterServer, silentLogger } from '@natter/server-core';
 import { createSqliteStorage } from '@natter/storage-sqlite';
 import Database from 'better-sqlite3';
-import { build } from 'tsup';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bundleFromSource } from '../../../scripts/source-packages.js';
 import { createPushGateway } from '../src/index.js';
 import { api, directChannel, RawClient, sendText, signup, sleep } from './helpers/natter.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = path.resolve(packageDir, '../..');
 // Inside the package's node_modules so the bundle's bare imports (better-sqlite3, web-push, ws) resolve.
 const bundleDir = path.join(packageDir, 'node_modules/.cache/natter-push-crash-test');
 const bundle = path.join(bundleDir, 'child.js');
@@ -21,30 +20,10 @@ const TOKEN_SECRET = 'x'.repeat(40);
 
 /** Child processes cannot import TypeScript, so the server + gateway are bundled from source for them. */
 async function bundleChild(): Promise<void> {
-  const sources: Record<string, string> = {
-    '@natter/protocol': path.join(repoRoot, 'packages/protocol/src/index.ts'),
-    '@natter/server-core': path.join(repoRoot, 'packages/server-core/src/index.ts'),
-    '@natter/storage-sqlite': path.join(repoRoot, 'packages/storage-adapters/sqlite/src/index.ts'),
-  };
-  await build({
-    entry: { child: path.join(packageDir, 'test/fixtures/crash-child.ts') },
+  await bundleFromSource({
+    entry: path.join(packageDir, 'test/fixtures/crash-child.ts'),
     outDir: bundleDir,
-    format: ['esm'],
-    platform: 'node',
-    target: 'node20',
-    config: false,
-    dts: false,
-    sourcemap: false,
-    silent: true,
-    esbuildPlugins: [
-      {
-        name: 'natter-from-source',
-        setup(b) {
-          b.onResolve({ filter: /^@natter\// }, (args) => ({ path: sources[args.path] ?? args.path }));
-          b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
-        },
-      },
-    ],
+    name: 'child',
   });
 }
 

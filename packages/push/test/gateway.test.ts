@@ -1,4 +1,5 @@
 import type { NatterServerOptions } from '@natter/server-core';
+import { internalsOf } from '@natter/server-core/internals';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryNotifier, type PushGatewayOptions, type SendOutcome } from '../src/index.js';
 import {
@@ -100,7 +101,7 @@ describe('push gateway', () => {
     phone.close();
     await phone.closed;
     // Bob still counts as online for the grace period: the notification must wait, not be dropped.
-    expect(await ts!.server.presence.isOnline(bob.id)).toBe(true);
+    expect(await internalsOf(ts!.server).presence.isOnline(bob.id)).toBe(true);
     await sendText(sender, channelId, 'are you there?');
     const [n] = await memory.waitForDelivered(1, 5_000);
     expect(n!.subscription.userId).toBe(bob.id);

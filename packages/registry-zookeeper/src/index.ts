@@ -5,7 +5,6 @@
  */
 export {
   createZooKeeperNodeRegistry,
-  parseNodeInfo,
   ZooKeeperNodeRegistry,
   type ZooKeeperNodeRegistryOptions,
 } from './zookeeper-node-registry.js';

@@ -1,4 +1,4 @@
-import type { NodeInfo, NodeRegistry } from '@natter/server-core';
+import { type NodeInfo, type NodeRegistry, parseNodeInfo } from '@natter/server-core';
 import zookeeper from 'node-zookeeper-client';
 
 /** Options of {@link ZooKeeperNodeRegistry}. */
@@ -222,28 +222,6 @@ const ignore =
     if (codeOf(err) === code) return undefined;
     throw err;
   };
-
-/** Reads a registry entry; null when it is not a valid {@link NodeInfo}. */
-export function parseNodeInfo(value: string): NodeInfo | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value);
-  } catch {
-    return null;
-  }
-  if (typeof raw !== 'object' || raw === null) return null;
-  const r = raw as Record<string, unknown>;
-  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  if (typeof r.id !== 'string' || typeof r.wsUrl !== 'string' || typeof r.region !== 'string') return null;
-  if (!finite(r.capacity) || !finite(r.load)) return null;
-  return {
-    id: r.id,
-    wsUrl: r.wsUrl,
-    region: r.region,
-    capacity: r.capacity as number,
-    load: r.load as number,
-  };
-}
 
 /** Creates a {@link ZooKeeperNodeRegistry}; it connects on first use. */
 export function createZooKeeperNodeRegistry(

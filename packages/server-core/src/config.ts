@@ -2,9 +2,10 @@ import { DEFAULT_LIMITS, type ProtocolLimits } from '@natter/protocol';
 import type { Logger } from './observability/logger.js';
 import type { NatterMetrics } from './observability/metrics.js';
 import type { Authenticator } from './ports/authenticator.js';
-import type { Broker, NodeRegistry } from './ports/broker.js';
+import type { Broker } from './ports/broker.js';
 import type { PresenceStore } from './ports/presence.js';
 import type { PushGatewayFactory } from './ports/push.js';
+import type { NodeRegistry } from './ports/registry.js';
 import type { StorageAdapter } from './ports/storage.js';
 import type { PresenceOptions } from './presence/presence-service.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DUMMY_HASH, hashPassword, verifyPassword } from '../src/auth/passwords.js';
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../src/accounts/passwords.js';
 
 describe('passwords', () => {
   it('stores scrypt parameters, a 16-byte salt and a 64-byte key', async () => {

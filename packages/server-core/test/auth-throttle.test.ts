@@ -1,6 +1,6 @@
 import { ErrorCode, isNatterError } from '@natter/protocol';
 import { describe, expect, it } from 'vitest';
-import { LoginThrottle } from '../src/auth/login-throttle.js';
+import { LoginThrottle } from '../src/accounts/login-throttle.js';
 
 function setup(options: { maxKeys?: number } = {}) {
   const clock = { now: 1_000_000 };

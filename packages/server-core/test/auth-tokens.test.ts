@@ -3,7 +3,7 @@ import { ErrorCode, isNatterError } from '@natter/protocol';
 import { createMemoryStorage } from '@natter/storage-memory';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TokenService } from '../src/auth/token-service.js';
+import { TokenService } from '../src/accounts/token-service.js';
 import type { RefreshTokenRecord, StorageAdapter } from '../src/ports/storage.js';
 
 const SECRET = 'a-secret-of-at-least-thirty-two-bytes!';

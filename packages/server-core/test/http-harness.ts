@@ -1,5 +1,7 @@
 import { createMemoryStorage } from '@natter/storage-memory';
-import { TokenService } from '../src/auth/token-service.js';
+import { AccountService } from '../src/accounts/account-service.js';
+import { LoginThrottle } from '../src/accounts/login-throttle.js';
+import { TokenService } from '../src/accounts/token-service.js';
 import { ChatService } from '../src/chat/chat-service.js';
 import { type NatterServerOptions, resolveConfig } from '../src/config.js';
 import { createHttpApi, type HttpApi } from '../src/http/api.js';
@@ -70,13 +72,18 @@ export async function createHarness(options: HarnessOptions = {}) {
     silentLogger(),
     now,
   );
+  const accounts = new AccountService({
+    accounts: storage.accounts,
+    tokens,
+    throttle: new LoginThrottle({ now }),
+    allowSignup: options.allowSignup ?? true,
+    now,
+  });
   const api: HttpApi = createHttpApi({
     service,
     presence,
-    accounts: storage.accounts,
+    accounts,
     authenticator: options.authenticator ?? tokens!,
-    ...(tokens ? { tokens } : {}),
-    allowSignup: options.allowSignup ?? true,
     config,
     logger: silentLogger(),
     metrics,

@@ -1,5 +1,6 @@
 import {
   type ClientFrame,
+  isKnownEntry,
   msgpackCodec,
   type ServerFrame,
   SUBPROTOCOL_MSGPACK,
@@ -152,7 +153,7 @@ export class Device {
     for (let page = 0; page < 1_000; page++) {
       const f = await this.request({ t: 'sync', after, ...(this.epoch ? { epoch: this.epoch } : {}) });
       if (f.t !== 'sync.page') throw new Error(`${this.label}: sync answered ${JSON.stringify(f)}`);
-      out.push(...f.entries);
+      out.push(...f.entries.filter(isKnownEntry));
       after = f.entries.at(-1)?.pos ?? after;
       if (!f.hasMore) break;
     }
@@ -274,7 +275,7 @@ export class Device {
   private onFrame(frame: ServerFrame): void {
     switch (frame.t) {
       case 'msg':
-        this.onEntry(frame.entry);
+        if (isKnownEntry(frame.entry)) this.onEntry(frame.entry);
         return;
       case 'ack': {
         this.sendRids.delete(frame.rid);
@@ -353,7 +354,7 @@ export class Device {
             ...(this.epoch ? { epoch: this.epoch } : {}),
           });
           if (page.t !== 'sync.page') throw new Error(`${this.label}: sync answered ${page.t}`);
-          for (const e of page.entries) if (e.pos === this.cursor + 1) this.apply(e);
+          for (const e of page.entries) if (e.pos === this.cursor + 1 && isKnownEntry(e)) this.apply(e);
           if (page.hasMore) continue;
           const waiting = this.buffered.sort((a, b) => a.pos - b.pos);
           this.buffered = [];

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { newId } from '@natter/protocol';
+import { internalsOf } from '@natter/server-core/internals';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/index.js';
 import { client, type RunningServer, startServer, tempDir, waitFor } from './harness.js';
@@ -35,7 +36,7 @@ describe('catch-up after a long absence (real server)', () => {
     for (let i = 0; i < TOTAL; i += 200) {
       await Promise.all(
         Array.from({ length: Math.min(200, TOTAL - i) }, (_, j) =>
-          running.server.service.sendMessage(aliceUser.id, {
+          internalsOf(running.server).service.sendMessage(aliceUser.id, {
             channelId: channels[(i + j) % channels.length]!,
             clientMsgId: newId(),
             text: `message ${i + j}`,

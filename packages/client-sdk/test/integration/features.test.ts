@@ -53,6 +53,27 @@ describe('client features against a real server', () => {
     expect(sessions.length).toBeGreaterThan(1);
   }, 20_000);
 
+  it('sends a message queued between close() and connect() as soon as the connection opens again', async () => {
+    const running = await serve();
+    const alice = track(client(running.url));
+    const bob = track(client(running.url));
+    await alice.signup('alice', 'password-alice');
+    const bobUser = await bob.signup('bob', 'password-bob');
+    await alice.connect();
+    const channel = await alice.openDirect(bobUser.id);
+    await alice.send(channel.id, 'before close').acked;
+    await alice.close();
+    const queued = alice.send(channel.id, 'queued while closed');
+    expect(queued.message.status).toBe('pending');
+    const reopened = Date.now();
+    await alice.connect();
+    const stored = await queued.acked;
+    expect(stored.text).toBe('queued while closed');
+    // Within a connection's set-up, not a lease or a rescan period later.
+    expect(Date.now() - reopened).toBeLessThan(2_000);
+    expect(alice.pending()).toEqual([]);
+  }, 15_000);
+
   it('resyncs from scratch when the server was restored from an older backup', async () => {
     const dir = tempDir();
     cleanups.push(() => dir.cleanup());

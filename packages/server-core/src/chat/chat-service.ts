@@ -11,6 +11,7 @@ import {
   type SystemEvent,
   utf8ByteLength,
 } from '@natter/protocol';
+import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
 import type {
   AccountStore,
   AppendedMessage,
@@ -19,8 +20,6 @@ import type {
   HistoryPage,
   WriteTransaction,
 } from '../ports/storage.js';
-import type { EphemeralSink } from '../presence/presence-service.js';
-import type { Delivery, DeliveryOrigin, DeliverySink } from './delivery.js';
 import { directKeyOf, toChannel } from './to-wire.js';
 
 /** What a `send` carries. */

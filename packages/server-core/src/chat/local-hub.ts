@@ -1,6 +1,5 @@
 import type { ServerFrame, SyncEntry } from '@natter/protocol';
-import type { EphemeralSink } from '../presence/presence-service.js';
-import type { Delivery, DeliveryOrigin, DeliverySink } from './delivery.js';
+import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
 
 /** A connection as the hub sees it: somewhere to push a user's live entries. */
 export interface LiveEndpoint {

@@ -1,11 +1,10 @@
 import { msgpackCodec, type ServerFrame } from '@natter/protocol';
-import type { Delivery, DeliveryOrigin, DeliverySink } from '../chat/delivery.js';
 import type { LocalHub } from '../chat/local-hub.js';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import { type Broker, BrokerErrorCode } from '../ports/broker.js';
+import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
 import type { ChatStore } from '../ports/storage.js';
-import type { EphemeralSink } from '../presence/presence-service.js';
 
 /** What travels on a user's topic. */
 type Envelope =

@@ -1,4 +1,4 @@
-import type { NodeInfo } from '../ports/broker.js';
+import type { NodeInfo } from '../ports/registry.js';
 
 /**
  * The design's recommendation rule: nodes in the client's region first, then the least loaded relative to

@@ -1,18 +1,27 @@
-import { ErrorCode, HTTP_STATUS, isNatterError } from '@natter/protocol';
-import { LoginThrottle } from '../auth/login-throttle.js';
+import {
+  ErrorCode,
+  HTTP_STATUS,
+  IdSchema,
+  isErrorCode,
+  isNatterError,
+  NatterError,
+  parseBody,
+  parseQuery,
+  pathParams,
+} from '@natter/protocol';
+import { buildOpenApiDocument } from '@natter/protocol/openapi';
+import * as v from 'valibot';
 import type { Principal } from '../ports/authenticator.js';
 import { clientIpOf } from './client-ip.js';
 import { applyCors, checkCors, preflightResponse } from './cors.js';
 import type { HttpApiDeps } from './deps.js';
-import { errorResponse, type HeadersLike, HttpError } from './responses.js';
-import { type RequestContext, Router } from './router.js';
-import { authRoutes } from './routes/auth.js';
-import { channelRoutes } from './routes/channels.js';
-import { discoverMessageRoutes } from './routes/discover-messages.js';
-import { discoveryRoutes } from './routes/discovery.js';
-import { groupRoutes } from './routes/groups.js';
-import { pushRoutes } from './routes/push.js';
-import { userRoutes } from './routes/users.js';
+import { errorResponse, type HeadersLike, HttpError, json, noContent } from './responses.js';
+import { type MountedRoute, type RequestContext, Router } from './router.js';
+import { accountHandlers } from './routes/accounts.js';
+import { chatHandlers } from './routes/channels.js';
+import { metaHandlers } from './routes/meta.js';
+import { pushHandlers } from './routes/push.js';
+import { readJson } from './validation.js';
 
 export type { HttpApiDeps } from './deps.js';
 
@@ -26,32 +35,58 @@ export interface ClientInfo {
 export interface HttpApi {
   /** Answers one request. Never rejects: every failure becomes an error response. */
   fetch(request: Request, info?: ClientInfo): Promise<Response>;
+  /** Operation names of `ROUTES` this API serves (with its configuration). */
+  routes(): string[];
 }
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
+/** What a malformed path parameter names, for its 404: the member of a group, a user, or a channel. */
+function notFoundFor(route: MountedRoute, param: string): NatterError {
+  const what = param === 'userId' ? 'member' : route.spec.tag === 'users' ? 'user' : 'channel';
+  return new NatterError(ErrorCode.NOT_FOUND, `${what} not found`);
+}
+
 /**
- * Builds the HTTP API (`/v1/...`): JSON in and out, bodies validated, errors as
- * `{ error: { code, message, retryAfterMs? } }` with the code's HTTP status. docs/api.md lists the routes.
+ * Builds the HTTP API (`/v1/...`) from the protocol's route table: JSON in and out, path parameters, query
+ * and body validated by the route's schemas, errors as `{ error: { code, message, retryAfterMs? } }` with
+ * the code's HTTP status. `GET /v1/openapi.json` describes it; docs/api.md lists the routes.
  */
 export function createHttpApi(deps: HttpApiDeps): HttpApi {
   const { config, logger, metrics } = deps;
-  const throttle = new LoginThrottle({ now: config.now });
-  const router = new Router().add(...discoveryRoutes(deps));
-  // Without the built-in token service the auth routes do not exist, so they answer 404 like any unknown path.
-  if (deps.tokens) router.add(...authRoutes(deps, deps.tokens, throttle));
-  router.add(
-    ...userRoutes(deps),
-    ...channelRoutes(deps),
-    ...groupRoutes(deps),
-    ...discoverMessageRoutes(deps),
-    ...pushRoutes(deps),
-  );
+  let openApi: unknown;
+  const router = new Router({
+    ...metaHandlers(deps.discovery, () => {
+      openApi ??= buildOpenApiDocument();
+      return openApi;
+    }),
+    ...accountHandlers(deps.accounts, deps.onLogout),
+    ...chatHandlers(deps.service, deps.presence, config.limits),
+    ...(deps.push ? pushHandlers(deps.push, deps.service) : {}),
+  });
 
   async function authenticate(request: Request): Promise<Principal> {
     const match = BEARER.exec(request.headers.get('authorization') ?? '');
     if (!match) throw new HttpError(ErrorCode.UNAUTHORIZED, 'missing bearer token', 401);
     return deps.authenticator.authenticate(match[1]!);
+  }
+
+  async function run(route: MountedRoute, ctx: RequestContext): Promise<Response> {
+    const { spec } = route;
+    const principal = spec.auth ? await authenticate(ctx.request) : undefined;
+    for (const name of pathParams(spec.path)) {
+      // A malformed id names nothing: the same 404 as for an id that does not exist.
+      if (!v.is(IdSchema, ctx.params[name])) throw notFoundFor(route, name);
+    }
+    const query = spec.query ? parseQuery(spec.query, ctx.url.searchParams) : undefined;
+    const body = spec.body
+      ? parseBody(spec.body, await readJson(ctx.request, config.maxBodyBytes))
+      : undefined;
+    // Each handler's input type is derived from its route's schemas, which validated `query` and `body`
+    // just above; the router holds handlers of every route in one list, so it passes the input untyped.
+    const result = await route.handle({ ctx, params: ctx.params, query, body, principal } as never);
+    if (result instanceof Response) return result;
+    return spec.response ? json(spec.status, result) : noContent();
   }
 
   async function route(request: Request, url: URL, info: ClientInfo | undefined): Promise<Response> {
@@ -72,13 +107,11 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
       params: match.params,
       clientIp: info?.clientIp ?? clientIpOf(request),
     };
-    const { route: found } = match;
-    if (!found.auth) return found.handle(ctx);
-    return found.handle(ctx, await authenticate(request));
+    return run(match.route, ctx);
   }
 
   function toErrorResponse(err: unknown, request: Request, url: URL): Response {
-    if (!isNatterError(err)) {
+    if (!isNatterError(err) || !isErrorCode(err.code)) {
       logger.error({ err, method: request.method, path: url.pathname }, 'http request failed');
       metrics.errors.inc({ code: ErrorCode.INTERNAL });
       // Never echo internal details to the client.
@@ -98,6 +131,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
   }
 
   return {
+    routes: () => router.names(),
     async fetch(request, info) {
       const url = new URL(request.url);
       const cors = checkCors(request, url, config);

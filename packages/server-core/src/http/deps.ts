@@ -1,36 +1,30 @@
-import type { TokenService } from '../auth/token-service.js';
+import type { Discovery } from '@natter/protocol';
+import type { AccountService } from '../accounts/account-service.js';
 import type { ChatService } from '../chat/chat-service.js';
 import type { ResolvedConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { PushGateway } from '../ports/push.js';
-import type { AccountStore } from '../ports/storage.js';
 import type { PresenceService } from '../presence/presence-service.js';
 
 /** What the HTTP API is built from; the server assembly supplies it. */
 export interface HttpApiDeps {
   /** The chat domain; channel and group routes are thin wrappers over it. */
   service: ChatService;
+  /** The account domain: signup, login, refresh, logout, profiles. */
+  accounts: AccountService;
   /** Push notifications; without it the `/v1/push/*` and mute routes answer 404. */
   push?: PushGateway;
   /** Presence queries (`GET /v1/presence`). */
   presence: PresenceService;
-  accounts: AccountStore;
   /** Verifies bearer tokens on every authenticated route. */
   authenticator: Authenticator;
-  /**
-   * The built-in token service. Undefined when the app brings its own authenticator: then
-   * `/v1/auth/signup`, `/login`, `/refresh` and `/logout` answer 404 NATTER_NOT_FOUND.
-   */
-  tokens?: TokenService;
-  /** Whether `POST /v1/auth/signup` creates accounts; when false it answers 403 NATTER_FORBIDDEN. */
-  allowSignup: boolean;
   config: ResolvedConfig;
   logger: Logger;
   metrics: NatterMetrics;
   /** Where clients should open their WebSocket; answered by `GET /v1/discovery`. */
-  discovery(request: Request): Promise<{ wsUrl: string; region: string }>;
+  discovery(request: Request, region: string | undefined): Promise<Discovery>;
   /** Called after a logout so the server closes that device's sockets (all of the user's without `deviceId`). */
-  onLogout(userId: string, deviceId?: string): void;
+  onLogout(userId: string, deviceId: string | undefined): void;
 }

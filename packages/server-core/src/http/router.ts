@@ -1,47 +1,65 @@
+import {
+  type HttpMethod,
+  pathParams,
+  ROUTES,
+  type RouteBody,
+  type RouteName,
+  type RouteQuery,
+  type RouteResponse,
+  type RouteSpec,
+} from '@natter/protocol';
 import type { Principal } from '../ports/authenticator.js';
-
-/** HTTP methods the API routes on. */
-export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 /** What a handler gets about its request. */
 export interface RequestContext {
   request: Request;
   url: URL;
-  /** Decoded `:name` segments of the matched path. */
+  /** Decoded `{name}` segments of the matched path. */
   params: Readonly<Record<string, string>>;
   /** Address of the client, when the transport knows it (used for login throttling). */
   clientIp: string | undefined;
 }
 
-/** A route open to anyone (signup, login, refresh, discovery). */
-export interface PublicRoute {
-  method: Method;
-  /** Path pattern, e.g. `/v1/groups/:id/members/:userId`. */
-  path: string;
-  auth: false;
-  handle(ctx: RequestContext): Promise<Response>;
+type AuthOf<N extends RouteName> = (typeof ROUTES)[N]['auth'] extends true ? Principal : undefined;
+
+/** The validated input of a route's handler: path parameters, query and body parsed by the route's schemas. */
+export interface HandlerInput<N extends RouteName> {
+  ctx: RequestContext;
+  /** Path parameters, each a well-formed id (a malformed one answers 404 before the handler runs). */
+  params: Readonly<Record<string, string>>;
+  query: RouteQuery<N>;
+  body: RouteBody<N>;
+  /** The caller, for routes that need a bearer token. */
+  principal: AuthOf<N>;
 }
 
-/** A route that needs a valid bearer token; the handler receives the caller. */
-export interface AuthedRoute {
-  method: Method;
-  path: string;
-  auth: true;
-  handle(ctx: RequestContext, principal: Principal): Promise<Response>;
-}
+/** What a handler returns: the route's response body (nothing for 204), or a whole `Response`. */
+export type HandlerResult<N extends RouteName> =
+  | (RouteResponse<N> extends undefined ? undefined : RouteResponse<N>)
+  | Response;
 
-/** One API route. */
-export type Route = PublicRoute | AuthedRoute;
+/** Implements one route of {@link ROUTES}. */
+export type RouteHandler<N extends RouteName> = (input: HandlerInput<N>) => Promise<HandlerResult<N>>;
+
+/** Handlers by operation name; a route without a handler answers 404 like an unknown path. */
+export type RouteHandlers = { [N in RouteName]?: RouteHandler<N> };
+
+/** A route with its handler, as the router keeps it. */
+export interface MountedRoute {
+  name: RouteName;
+  spec: RouteSpec;
+  handle(input: HandlerInput<RouteName>): Promise<unknown>;
+}
 
 /** Outcome of {@link Router.match}. */
 export type RouteMatch =
-  | { kind: 'found'; route: Route; params: Record<string, string> }
+  | { kind: 'found'; route: MountedRoute; params: Record<string, string> }
   /** The path exists with other methods: answer 405 with `Allow`. */
-  | { kind: 'wrong-method'; allowed: Method[] }
+  | { kind: 'wrong-method'; allowed: HttpMethod[] }
   | { kind: 'not-found' };
 
 interface CompiledRoute {
-  route: Route;
+  route: MountedRoute;
   segments: string[];
 }
 
@@ -50,30 +68,44 @@ function splitPath(path: string): string[] {
 }
 
 /**
- * A tiny exact-segment router: `:name` matches one non-empty segment, everything else literally.
- * Routes are tried in the order added, so literal routes (`/v1/channels/direct`) go before `:id` ones.
+ * A tiny exact-segment router over {@link ROUTES}: `{name}` matches one non-empty segment, everything else
+ * literally. Literal segments win over parameters (`/v1/channels/direct` before `/v1/channels/{id}`).
  */
 export class Router {
   private readonly routes: CompiledRoute[] = [];
 
-  /** Adds routes in priority order. */
-  add(...routes: Route[]): this {
-    for (const route of routes) this.routes.push({ route, segments: splitPath(route.path) });
-    return this;
+  constructor(handlers: RouteHandlers) {
+    for (const name of Object.keys(ROUTES) as RouteName[]) {
+      const handle = handlers[name] as MountedRoute['handle'] | undefined;
+      if (!handle) continue;
+      const spec: RouteSpec = ROUTES[name];
+      this.routes.push({ route: { name, spec, handle }, segments: splitPath(spec.path) });
+    }
+    // Fewer parameters first: a literal segment must not be taken as an id.
+    this.routes.sort((a, b) => paramCount(a) - paramCount(b));
+  }
+
+  /** Operation names this router serves. */
+  names(): RouteName[] {
+    return this.routes.map((r) => r.route.name);
   }
 
   /** Finds the route for a method and a (still percent-encoded) pathname. */
   match(method: string, pathname: string): RouteMatch {
     const segments = splitPath(pathname);
-    const allowed: Method[] = [];
+    const allowed: HttpMethod[] = [];
     for (const { route, segments: pattern } of this.routes) {
       const params = matchSegments(pattern, segments);
       if (!params) continue;
-      if (route.method === method) return { kind: 'found', route, params };
-      if (!allowed.includes(route.method)) allowed.push(route.method);
+      if (route.spec.method === method) return { kind: 'found', route, params };
+      if (!allowed.includes(route.spec.method)) allowed.push(route.spec.method);
     }
     return allowed.length > 0 ? { kind: 'wrong-method', allowed } : { kind: 'not-found' };
   }
+}
+
+function paramCount(route: CompiledRoute): number {
+  return pathParams(route.route.spec.path).length;
 }
 
 function matchSegments(
@@ -85,14 +117,14 @@ function matchSegments(
   for (let i = 0; i < pattern.length; i++) {
     const expected = pattern[i]!;
     const actual = segments[i]!;
-    if (expected.startsWith(':')) {
+    if (expected.startsWith('{')) {
       let decoded: string;
       try {
         decoded = decodeURIComponent(actual);
       } catch {
         return undefined; // malformed percent-encoding names nothing
       }
-      params[expected.slice(1)] = decoded;
+      params[expected.slice(1, -1)] = decoded;
     } else if (expected !== actual) {
       return undefined;
     }

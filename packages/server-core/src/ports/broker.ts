@@ -1,22 +1,17 @@
+import { ErrorCode } from '@natter/protocol';
+
 /**
  * Stable codes of the errors broker, presence-store and registry adapters report through `onError` and
- * reject with. Check `code`, not `instanceof` (dual ESM/CJS builds break `instanceof`).
+ * reject with: the `NATTER_BROKER_*` codes of the protocol's one error list, by short name. Check `code`,
+ * not `instanceof` (dual ESM/CJS builds break `instanceof`).
  */
-export const BrokerErrorCode = {
-  /** A connection to the server failed or dropped; publishes meanwhile may be lost (sync repairs them). */
-  UNREACHABLE: 'NATTER_BROKER_UNREACHABLE',
-  /**
-   * A connection came back and its subscriptions are active again. Messages published while it was down
-   * were not delivered: devices recover them through gap detection and `sync`.
-   */
-  RECONNECTED: 'NATTER_BROKER_RECONNECTED',
-  /** The adapter was closed; nothing more is published or delivered. */
-  CLOSED: 'NATTER_BROKER_CLOSED',
-  /** A subscriber's handler threw; delivery to other handlers and later messages goes on. */
-  HANDLER_FAILED: 'NATTER_BROKER_HANDLER_FAILED',
-  /** The server answered something the adapter cannot use (e.g. a malformed registry entry). */
-  BAD_DATA: 'NATTER_BROKER_BAD_DATA',
-} as const;
+export const BrokerErrorCode = Object.freeze({
+  UNREACHABLE: ErrorCode.BROKER_UNREACHABLE,
+  RECONNECTED: ErrorCode.BROKER_RECONNECTED,
+  CLOSED: ErrorCode.BROKER_CLOSED,
+  HANDLER_FAILED: ErrorCode.BROKER_HANDLER_FAILED,
+  BAD_DATA: ErrorCode.BROKER_BAD_DATA,
+});
 
 /** One of {@link BrokerErrorCode}. */
 export type BrokerErrorCode = (typeof BrokerErrorCode)[keyof typeof BrokerErrorCode];
@@ -59,29 +54,27 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-/** A chat node as service discovery sees it. */
-export interface NodeInfo {
-  /** Unique per process. */
-  id: string;
-  /** Where clients open their WebSocket. */
-  wsUrl: string;
-  region: string;
-  /** Connections the node is sized for. */
-  capacity: number;
-  /** Connections it holds now. */
-  load: number;
-}
-
 /**
- * Service discovery: chat nodes register and heartbeat themselves; the API asks for the live ones.
- * An entry not renewed within `ttlMs` disappears (a dead node drops out within seconds).
+ * The `onError` side of an adapter: keeps the listeners and hands each report to all of them. One shared
+ * piece, so every broker, presence store and registry reports the same way.
  */
-export interface NodeRegistry {
-  /** Registers or renews the node's entry for `ttlMs`. */
-  heartbeat(node: NodeInfo, ttlMs: number): Promise<void>;
-  /** Removes the node's entry at once (graceful drain). */
-  deregister(nodeId: string): Promise<void>;
-  /** Live nodes. */
-  list(): Promise<NodeInfo[]>;
-  close(): Promise<void>;
+export class BrokerErrorListeners {
+  private readonly listeners: Array<(error: Error) => void> = [];
+
+  /** Registers a listener (the adapter's `onError`). */
+  add(listener: (error: Error) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Builds a {@link BrokerError} and gives it to every listener; a throwing listener never stops the others. */
+  report(code: BrokerErrorCode, message: string, cause?: unknown): void {
+    const error = new BrokerError(code, message, cause === undefined ? undefined : { cause });
+    for (const listener of this.listeners) {
+      try {
+        listener(error);
+      } catch {
+        // A failing listener must not stop the others or the connection's event loop.
+      }
+    }
+  }
 }

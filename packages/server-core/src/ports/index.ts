@@ -2,6 +2,8 @@
 export type * from './authenticator.js';
 export * from './broker.js';
 export type * from './connection.js';
+export type * from './delivery.js';
 export type * from './presence.js';
 export type * from './push.js';
+export * from './registry.js';
 export * from './storage.js';

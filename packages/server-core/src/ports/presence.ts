@@ -1,5 +1,7 @@
+import type { ChosenStatus } from '@natter/protocol';
+
 /** A status a user chooses. `invisible` users appear offline to others but still count as online for push. */
-export type ChosenStatus = 'online' | 'away' | 'invisible';
+export type { ChosenStatus };
 
 /** A user whose devices all stopped heartbeating. */
 export interface ExpiredUser {

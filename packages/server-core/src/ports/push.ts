@@ -1,6 +1,6 @@
-import type { Delivery } from '../chat/delivery.js';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
+import type { Delivery } from '../ports/delivery.js';
 import type { ChatStore } from './storage.js';
 
 /** A device's push subscription, as the device registered it. */

@@ -1,5 +1,6 @@
-import { ErrorCode, NatterError, type PresenceInfo, type ServerFrame } from '@natter/protocol';
+import { ErrorCode, NatterError, type PresenceInfo } from '@natter/protocol';
 import type { Logger } from '../observability/logger.js';
+import type { EphemeralSink } from '../ports/delivery.js';
 import type { ChosenStatus, PresenceRecord, PresenceStore } from '../ports/presence.js';
 import type { ChatStore } from '../ports/storage.js';
 
@@ -9,11 +10,6 @@ export interface PresenceEndpoint {
   readonly connectionId: string;
   /** Newest frame received from the device (any frame counts as a heartbeat). */
   readonly lastSeenAt: number;
-}
-
-/** Sends an ephemeral frame to every connection of the given users (on this node, or via the broker). */
-export interface EphemeralSink {
-  sendToUsers(userIds: Iterable<string>, frame: ServerFrame, exceptConnectionId?: string): void;
 }
 
 /** Options of {@link PresenceService}. */

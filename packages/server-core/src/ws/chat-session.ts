@@ -17,8 +17,9 @@ import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import type { Principal } from '../ports/authenticator.js';
 import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
+import type { EphemeralSink } from '../ports/delivery.js';
 import type { ChatStore } from '../ports/storage.js';
-import type { EphemeralSink, PresenceService } from '../presence/presence-service.js';
+import type { PresenceService } from '../presence/presence-service.js';
 import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 
 /** What a session needs from the server. */

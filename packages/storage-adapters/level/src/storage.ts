@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import {
+  defineStorage,
   ErrorCode,
   NatterError,
   STORAGE_CONTRACT_VERSION,
   type StorageAdapter,
-  type StoreManifest,
   type WriteTransaction,
 } from '@natter/server-core';
 import { Level } from 'level';
@@ -15,15 +15,6 @@ import { migrate, SCHEMA_VERSION } from './schema.js';
 import type { LevelDb, StagedView } from './staging.js';
 import { WriteQueue } from './write-queue.js';
 import { LevelWriteTransaction } from './write-transaction.js';
-
-const unavailable = () => new NatterError(ErrorCode.UNAVAILABLE, 'level storage is not open');
-
-/** The resources of an open store. */
-interface OpenStore {
-  db: LevelDb;
-  queue: WriteQueue;
-  epoch: string;
-}
 
 /**
  * Creates a LevelDB {@link StorageAdapter} (the `level` package). Call `open()` before use: it creates
@@ -45,32 +36,8 @@ interface OpenStore {
  */
 export function createLevelStorage(options: LevelStorageOptions): StorageAdapter {
   const resolved = resolveOptions(options);
-  let status: 'closed' | 'open' | 'closing' = 'closed';
-  let store: OpenStore | undefined;
-  let opening: Promise<void> | undefined;
-  let closing: Promise<void> | undefined;
 
-  const current = (): OpenStore => {
-    if (!store) throw unavailable();
-    return store;
-  };
-
-  const enqueue = <T>(run: (view: StagedView) => Promise<T>): Promise<T> => {
-    if (status !== 'open' || !store) return Promise.reject(unavailable());
-    return store.queue.enqueue(run);
-  };
-
-  const write = <T>(fn: (tx: WriteTransaction) => Promise<T>): Promise<T> =>
-    enqueue(async (view) => {
-      const tx = new LevelWriteTransaction(view);
-      try {
-        return await fn(tx);
-      } finally {
-        tx.end();
-      }
-    });
-
-  const openStore = async (): Promise<void> => {
+  const openDb = async (): Promise<LevelDb> => {
     mkdirSync(resolved.path, { recursive: true });
     const db: LevelDb = new Level<string, unknown>(resolved.path, {
       keyEncoding: 'utf8',
@@ -88,59 +55,52 @@ export function createLevelStorage(options: LevelStorageOptions): StorageAdapter
       }
       throw error;
     }
-    try {
-      const epoch = await migrate(db, resolved.sync);
+    return db;
+  };
+
+  return defineStorage({
+    manifest: {
+      name: 'level',
+      contractVersion: STORAGE_CONTRACT_VERSION,
+      schemaVersion: SCHEMA_VERSION,
+      capabilities: { search: false, multiProcess: false, persistent: true },
+    },
+    async open() {
+      const db = await openDb();
+      let epoch: string;
+      try {
+        epoch = await migrate(db, resolved.sync);
+      } catch (error) {
+        await db.close();
+        throw error;
+      }
       const queue = new WriteQueue(
         db,
         (operations) => db.batch(operations, { sync: resolved.sync }),
         resolved.maxBatchSize,
       );
-      store = { db, queue, epoch };
-      status = 'open';
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-  };
-
-  const manifest: StoreManifest = {
-    name: 'level',
-    contractVersion: STORAGE_CONTRACT_VERSION,
-    schemaVersion: SCHEMA_VERSION,
-    capabilities: { search: false, multiProcess: false, persistent: true },
-  };
-
-  return {
-    manifest,
-    accounts: new LevelAccountStore({ db: () => current().db, write: enqueue }),
-    chat: new LevelChatStore({ db: () => current().db, epoch: () => current().epoch, write }),
-    async open() {
-      if (closing) await closing;
-      if (status === 'open') return;
-      opening ??= openStore().finally(() => {
-        opening = undefined;
-      });
-      await opening;
-    },
-    close() {
-      if (status !== 'open' || !store) return closing ?? Promise.resolve();
-      status = 'closing';
-      const { db, queue } = store;
-      closing = (async () => {
-        try {
-          await queue.idle();
-        } finally {
-          // New reads fail with UNAVAILABLE from here; reopening waits until LevelDB released its lock.
-          store = undefined;
+      const enqueue = <T>(run: (view: StagedView) => Promise<T>): Promise<T> => queue.enqueue(run);
+      const write = <T>(fn: (tx: WriteTransaction) => Promise<T>): Promise<T> =>
+        enqueue(async (view) => {
+          const tx = new LevelWriteTransaction(view);
           try {
-            await db.close();
+            return await fn(tx);
           } finally {
-            status = 'closed';
-            closing = undefined;
+            tx.end();
           }
-        }
-      })();
-      return closing;
+        });
+      return {
+        accounts: new LevelAccountStore({ db: () => db, write: enqueue }),
+        chat: new LevelChatStore({ db: () => db, epoch: () => epoch, write }),
+        async close() {
+          try {
+            await queue.idle();
+          } finally {
+            // Reopening waits until LevelDB released its lock.
+            await db.close();
+          }
+        },
+      };
     },
-  };
+  });
 }

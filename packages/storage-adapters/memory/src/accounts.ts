@@ -10,13 +10,9 @@ import type { MemoryState } from './state.js';
 
 /** The memory adapter's {@link AccountStore}. Each method is one synchronous step, hence atomic. */
 export class MemoryAccountStore implements AccountStore {
-  constructor(
-    private readonly state: MemoryState,
-    private readonly assertOpen: () => void,
-  ) {}
+  constructor(private readonly state: MemoryState) {}
 
   async createUser(user: UserRecord): Promise<void> {
-    this.assertOpen();
     if (this.state.usernames.has(user.username)) {
       throw new NatterError(ErrorCode.CONFLICT, 'username is taken');
     }
@@ -26,12 +22,10 @@ export class MemoryAccountStore implements AccountStore {
   }
 
   async getUser(userId: string): Promise<UserRecord | undefined> {
-    this.assertOpen();
     return copyOptional(this.state.users.get(userId));
   }
 
   async getUsers(userIds: readonly string[]): Promise<UserRecord[]> {
-    this.assertOpen();
     const found: UserRecord[] = [];
     for (const id of new Set(userIds)) {
       const user = this.state.users.get(id);
@@ -41,13 +35,11 @@ export class MemoryAccountStore implements AccountStore {
   }
 
   async findUserByUsername(username: string): Promise<UserRecord | undefined> {
-    this.assertOpen();
     const id = this.state.usernames.get(username);
     return copyOptional(id === undefined ? undefined : this.state.users.get(id));
   }
 
   async searchUsers(prefix: string, limit: number): Promise<UserRecord[]> {
-    this.assertOpen();
     return [...this.state.usernames.keys()]
       .filter((username) => username.startsWith(prefix))
       .sort()
@@ -59,7 +51,6 @@ export class MemoryAccountStore implements AccountStore {
     userId: string,
     patch: { displayName?: string; passwordHash?: string },
   ): Promise<UserRecord | undefined> {
-    this.assertOpen();
     const user = this.state.users.get(userId);
     if (!user) return undefined;
     const updated: UserRecord = {
@@ -72,19 +63,16 @@ export class MemoryAccountStore implements AccountStore {
   }
 
   async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
-    this.assertOpen();
     this.state.refreshTokens.set(token.tokenHash, copyRecord(token));
   }
 
   async takeRefreshToken(tokenHash: string, now: number): Promise<RefreshTokenRecord | undefined> {
-    this.assertOpen();
     const token = this.state.refreshTokens.get(tokenHash);
     this.state.refreshTokens.delete(tokenHash);
     return token && token.expiresAt > now ? token : undefined;
   }
 
   async revokeRefreshTokens(userId: string, deviceId?: string): Promise<void> {
-    this.assertOpen();
     for (const [hash, token] of this.state.refreshTokens) {
       if (token.userId === userId && (deviceId === undefined || token.deviceId === deviceId)) {
         this.state.refreshTokens.delete(hash);

@@ -20,7 +20,6 @@ export interface MemoryChatDeps {
   state: MemoryState;
   epoch: () => string;
   write: <T>(fn: (tx: WriteTransaction) => Promise<T>) => Promise<T>;
-  assertOpen: () => void;
 }
 
 /** The memory adapter's {@link ChatStore}: reads from the committed state, writes through `deps.write`. */
@@ -36,23 +35,19 @@ export class MemoryChatStore implements ChatStore {
   }
 
   async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
-    this.deps.assertOpen();
     const row = this.deps.state.channels.get(channelId);
     return row && toChannelRecord(row);
   }
 
   async getMember(channelId: string, userId: string): Promise<MemberRecord | undefined> {
-    this.deps.assertOpen();
     return copyOptional(this.deps.state.members.get(channelId)?.get(userId));
   }
 
   async listMembers(channelId: string): Promise<MemberRecord[]> {
-    this.deps.assertOpen();
     return [...(this.deps.state.members.get(channelId)?.values() ?? [])].map(copyRecord);
   }
 
   async listChannelsOf(userId: string): Promise<Array<{ channel: ChannelRecord; member: MemberRecord }>> {
-    this.deps.assertOpen();
     const { state } = this.deps;
     const rows = [...(state.channelsOfUser.get(userId) ?? [])].map((id) => state.channels.get(id)!);
     rows.sort(
@@ -65,13 +60,11 @@ export class MemoryChatStore implements ChatStore {
   }
 
   async getMessage(channelId: string, seq: number): Promise<Message | undefined> {
-    this.deps.assertOpen();
     const message = seq >= 1 ? this.deps.state.messages.get(channelId)?.[seq - 1] : undefined;
     return message && copyMessage(message);
   }
 
   async countUnread(channelId: string, userId: string, afterSeq: number): Promise<number> {
-    this.deps.assertOpen();
     const messages = this.deps.state.messages.get(channelId) ?? [];
     let count = 0;
     for (let i = Math.max(0, Math.floor(afterSeq)); i < messages.length; i++) {
@@ -82,7 +75,6 @@ export class MemoryChatStore implements ChatStore {
   }
 
   async readHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
-    this.deps.assertOpen();
     const messages = this.deps.state.messages.get(channelId) ?? [];
     const range = pageRange(messages.length, query);
     return {
@@ -93,22 +85,18 @@ export class MemoryChatStore implements ChatStore {
   }
 
   async mentionsOf(query: MessageQuery): Promise<Message[]> {
-    this.deps.assertOpen();
     return mentionsOf(this.deps.state, query).map(copyMessage);
   }
 
   async searchMessages(query: MessageQuery & { text: string }): Promise<Message[]> {
-    this.deps.assertOpen();
     return searchMessages(this.deps.state, query).map(copyMessage);
   }
 
   async syncHead(userId: string): Promise<number> {
-    this.deps.assertOpen();
     return this.deps.state.syncLogs.get(userId)?.length ?? 0;
   }
 
   async readSync(userId: string, after: number, limit: number): Promise<SyncEntry[]> {
-    this.deps.assertOpen();
     const { state } = this.deps;
     const log = state.syncLogs.get(userId) ?? [];
     const start = Math.max(0, Math.floor(after));

@@ -1,10 +1,8 @@
 import { newId } from '@natter/protocol';
 import {
-  ErrorCode,
-  NatterError,
+  defineStorage,
   STORAGE_CONTRACT_VERSION,
   type StorageAdapter,
-  type StoreManifest,
   type WriteTransaction,
 } from '@natter/server-core';
 import { MemoryAccountStore } from './accounts.js';
@@ -33,14 +31,8 @@ const MEMORY_SCHEMA_VERSION = 1;
 export function createMemoryStorage(): StorageAdapter {
   const state = new MemoryState();
   const epoch = newId();
-  /** `closing`: new writes are refused while queued ones finish; reads still work. */
-  let status: 'closed' | 'open' | 'closing' = 'closed';
   /** Settles after the last queued write; writes chain onto it to run one at a time. */
   let tail: Promise<unknown> = Promise.resolve();
-
-  const assertOpen = (): void => {
-    if (status === 'closed') throw new NatterError(ErrorCode.UNAVAILABLE, 'memory storage is not open');
-  };
 
   const runWrite = async <T>(fn: (tx: WriteTransaction) => Promise<T>): Promise<T> => {
     const staging = new Staging(state);
@@ -55,34 +47,21 @@ export function createMemoryStorage(): StorageAdapter {
   };
 
   const write = <T>(fn: (tx: WriteTransaction) => Promise<T>): Promise<T> => {
-    if (status !== 'open') {
-      return Promise.reject(new NatterError(ErrorCode.UNAVAILABLE, 'memory storage is not open'));
-    }
     const result = tail.then(() => runWrite(fn));
     tail = result.catch(() => undefined);
     return result;
   };
 
-  const manifest: StoreManifest = {
-    name: 'memory',
-    contractVersion: STORAGE_CONTRACT_VERSION,
-    schemaVersion: MEMORY_SCHEMA_VERSION,
-    capabilities: { search: true, multiProcess: false, persistent: false },
-  };
-
-  return {
-    manifest,
-    accounts: new MemoryAccountStore(state, assertOpen),
-    chat: new MemoryChatStore({ state, epoch: () => epoch, write, assertOpen }),
-    async open() {
-      if (status === 'closing') await tail;
-      status = 'open';
+  const accounts = new MemoryAccountStore(state);
+  const chat = new MemoryChatStore({ state, epoch: () => epoch, write });
+  return defineStorage({
+    manifest: {
+      name: 'memory',
+      contractVersion: STORAGE_CONTRACT_VERSION,
+      schemaVersion: MEMORY_SCHEMA_VERSION,
+      capabilities: { search: true, multiProcess: false, persistent: false },
     },
-    async close() {
-      if (status === 'closed') return;
-      status = 'closing';
-      await tail;
-      if (status === 'closing') status = 'closed';
-    },
-  };
+    // The state belongs to the adapter object, not to one open period: reopening keeps it.
+    open: async () => ({ accounts, chat, close: async () => void (await tail) }),
+  });
 }

@@ -1,44 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'tsup';
+import { bundleFromSource } from '../../../../scripts/source-packages.js';
 
 /** This package's directory. */
 export const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = path.resolve(packageDir, '../../..');
 
 /**
  * Child processes cannot import TypeScript, so the adapter is bundled from source for them, into
  * the package's node_modules so the bundle's bare imports (`pg`) resolve. Returns the bundle's path.
  */
-export async function bundleAdapter(name: string): Promise<string> {
-  const outDir = path.join(packageDir, 'node_modules/.cache', name);
-  const sources: Record<string, string> = {
-    '@natter/protocol': path.join(repoRoot, 'packages/protocol/src/index.ts'),
-    '@natter/server-core': path.join(repoRoot, 'packages/server-core/src/index.ts'),
-  };
-  await build({
-    entry: { adapter: path.join(packageDir, 'src/index.ts') },
-    outDir,
-    format: ['esm'],
-    platform: 'node',
-    target: 'node20',
-    config: false,
-    dts: false,
-    sourcemap: false,
-    silent: true,
-    esbuildPlugins: [
-      {
-        name: 'natter-from-source',
-        setup(b) {
-          // Sibling packages from source (their dist may be missing or stale); everything else external.
-          b.onResolve({ filter: /^@natter\// }, (args) => ({ path: sources[args.path] ?? args.path }));
-          b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
-        },
-      },
-    ],
+export function bundleAdapter(name: string): Promise<string> {
+  return bundleFromSource({
+    entry: path.join(packageDir, 'src/index.ts'),
+    outDir: path.join(packageDir, 'node_modules/.cache', name),
+    name: 'adapter',
   });
-  return path.join(outDir, 'adapter.js');
 }
 
 /** Removes a bundle made by {@link bundleAdapter}, and the cache directories once they are empty. */

@@ -1,22 +1,18 @@
 import {
-  ErrorCode,
-  NatterError,
+  defineStorage,
   STORAGE_CONTRACT_VERSION,
   type StorageAdapter,
-  type StoreManifest,
   type WriteHint,
   type WriteTransaction,
 } from '@natter/server-core';
 import { SqliteAccountStore } from './accounts.js';
 import { SqliteChatStore } from './chat.js';
-import { type Connections, openConnections } from './connections.js';
+import { openConnections } from './connections.js';
 import { resolveOptions, type SqliteStorageOptions } from './options.js';
 import { SCHEMA_VERSION } from './schema/migrations.js';
 import type { ReadStatements, WriteStatements } from './statements.js';
 import { WriteQueue } from './write-queue.js';
 import { SqliteWriteTransaction } from './write-transaction.js';
-
-const unavailable = () => new NatterError(ErrorCode.UNAVAILABLE, 'sqlite storage is not open');
 
 /**
  * Creates a SQLite {@link StorageAdapter} (better-sqlite3, WAL mode, group commit). Call `open()`
@@ -37,88 +33,48 @@ const unavailable = () => new NatterError(ErrorCode.UNAVAILABLE, 'sqlite storage
  */
 export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapter {
   const resolved = resolveOptions(options);
-  let status: 'closed' | 'open' | 'closing' = 'closed';
-  let connections: Connections | undefined;
-  let queue: WriteQueue | undefined;
-  let closing: Promise<void> | undefined;
-
-  const current = (): Connections => {
-    if (!connections) throw unavailable();
-    return connections;
-  };
-
-  const enqueue = <T>(
-    run: (c: Connections, markWritten: () => void) => Promise<T>,
-    channelId?: string,
-  ): Promise<T> => {
-    if (status !== 'open' || !queue || !connections) return Promise.reject(unavailable());
-    const c = connections;
-    return queue.enqueue((markWritten) => run(c, markWritten), channelId);
-  };
-
-  const write = <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint): Promise<T> =>
-    enqueue(async (c, markWritten) => {
-      const tx = new SqliteWriteTransaction(c.writerReads, c.writes, c.append, markWritten);
-      try {
-        return await fn(tx);
-      } finally {
-        tx.end();
-      }
-    }, hint?.channelId);
-
-  // Durable state only: a read waits for the fsync of the last commit (see WriteQueue.read).
-  const read = <T>(fn: (reads: ReadStatements) => T): Promise<T> => {
-    // Reads still work while close() waits for the last writes.
-    if (!queue || !connections) return Promise.reject(unavailable());
-    const c = connections;
-    return queue.read(() => fn(c.reads));
-  };
-
-  const manifest: StoreManifest = {
-    name: 'sqlite',
-    contractVersion: STORAGE_CONTRACT_VERSION,
-    schemaVersion: SCHEMA_VERSION,
-    capabilities: { search: true, multiProcess: false, persistent: true },
-  };
-
-  return {
-    manifest,
-    accounts: new SqliteAccountStore({
-      read,
-      // Account writes are single statements that may write before they fail: always marked.
-      write: <T>(fn: (writes: WriteStatements) => T) =>
-        enqueue(async (c, markWritten) => {
-          markWritten();
-          return fn(c.writes);
-        }),
-    }),
-    chat: new SqliteChatStore({
-      read,
-      epoch: () => current().epoch,
-      write,
-    }),
+  return defineStorage({
+    manifest: {
+      name: 'sqlite',
+      contractVersion: STORAGE_CONTRACT_VERSION,
+      schemaVersion: SCHEMA_VERSION,
+      capabilities: { search: true, multiProcess: false, persistent: true },
+    },
     async open() {
-      if (closing) await closing;
-      if (status === 'open') return;
-      connections = openConnections(resolved);
-      queue = new WriteQueue(connections.batch, resolved.maxBatchSize);
-      status = 'open';
+      const c = openConnections(resolved);
+      const queue = new WriteQueue(c.batch, resolved.maxBatchSize);
+
+      const write = <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint): Promise<T> =>
+        queue.enqueue(async (markWritten) => {
+          const tx = new SqliteWriteTransaction(c.writerReads, c.writes, c.append, markWritten);
+          try {
+            return await fn(tx);
+          } finally {
+            tx.end();
+          }
+        }, hint?.channelId);
+      // Durable state only: a read waits for the fsync of the last commit (see WriteQueue.read).
+      const read = <T>(fn: (reads: ReadStatements) => T): Promise<T> => queue.read(() => fn(c.reads));
+
+      return {
+        accounts: new SqliteAccountStore({
+          read,
+          // Account writes are single statements that may write before they fail: always marked.
+          write: <T>(fn: (writes: WriteStatements) => T) =>
+            queue.enqueue(async (markWritten) => {
+              markWritten();
+              return fn(c.writes);
+            }),
+        }),
+        chat: new SqliteChatStore({ read, epoch: () => c.epoch, write }),
+        async close() {
+          try {
+            await queue.idle();
+          } finally {
+            await c.close();
+          }
+        },
+      };
     },
-    close() {
-      if (status !== 'open') return closing ?? Promise.resolve();
-      status = 'closing';
-      closing = (async () => {
-        try {
-          await queue!.idle();
-        } finally {
-          await connections!.close();
-          connections = undefined;
-          queue = undefined;
-          status = 'closed';
-          closing = undefined;
-        }
-      })();
-      return closing;
-    },
-  };
+  });
 }

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkCrashSafety } from '@natter/storage-conformance';
 import Database from 'better-sqlite3';
-import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleFromSource } from '../../../../scripts/source-packages.js';
 import { createSqliteStorage } from '../src/index.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = path.resolve(packageDir, '../../..');
 const childScript = path.join(packageDir, 'test/fixtures/crash-child.mjs');
 // Inside the package's node_modules so the bundle's bare imports (better-sqlite3) resolve.
 const bundleDir = path.join(packageDir, 'node_modules/.cache/natter-crash-test');
@@ -17,30 +16,10 @@ const bundle = path.join(bundleDir, 'adapter.js');
 
 /** Child processes cannot import TypeScript, so the adapter is bundled from source for them. */
 async function bundleAdapter(): Promise<void> {
-  const sources: Record<string, string> = {
-    '@natter/protocol': path.join(repoRoot, 'packages/protocol/src/index.ts'),
-    '@natter/server-core': path.join(repoRoot, 'packages/server-core/src/index.ts'),
-  };
-  await build({
-    entry: { adapter: path.join(packageDir, 'src/index.ts') },
+  await bundleFromSource({
+    entry: path.join(packageDir, 'src/index.ts'),
     outDir: bundleDir,
-    format: ['esm'],
-    platform: 'node',
-    target: 'node20',
-    config: false,
-    dts: false,
-    sourcemap: false,
-    silent: true,
-    esbuildPlugins: [
-      {
-        name: 'natter-from-source',
-        setup(b) {
-          // Sibling packages from source (their dist may be missing or stale); everything else external.
-          b.onResolve({ filter: /^@natter\// }, (args) => ({ path: sources[args.path] ?? args.path }));
-          b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
-        },
-      },
-    ],
+    name: 'adapter',
   });
 }
 

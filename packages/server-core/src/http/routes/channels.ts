@@ -1,86 +1,81 @@
-import { ErrorCode, NatterError } from '@natter/protocol';
-import type { HttpApiDeps } from '../deps.js';
-import { json } from '../responses.js';
-import type { Route } from '../router.js';
-import { idParam, intParam, MarkReadSchema, OpenDirectSchema, readJson, validate } from '../validation.js';
+import { ErrorCode, NatterError, type ProtocolLimits } from '@natter/protocol';
+import type { ChatService } from '../../chat/chat-service.js';
+import type { PresenceService } from '../../presence/presence-service.js';
+import type { RouteHandlers } from '../router.js';
 
-const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+/** A page size larger than the server's configured maximum is a 400, as for any out-of-range value. */
+function pageLimit(limit: number | undefined, max: number): number | undefined {
+  if (limit !== undefined && limit > max) {
+    throw new NatterError(ErrorCode.BAD_REQUEST, `limit must be between 1 and ${max}`);
+  }
+  return limit;
+}
 
-/** `/v1/channels`: the caller's channel list, direct channels, one channel, and history pages. */
-export function channelRoutes(deps: HttpApiDeps): Route[] {
-  const { service, config } = deps;
-  return [
-    {
-      method: 'GET',
-      path: '/v1/channels',
-      auth: true,
-      async handle(_ctx, principal) {
-        return json(200, { channels: await service.listChannels(principal.userId) });
-      },
+function paging(query: { limit?: number; beforeId?: string; channelId?: string }, max: number) {
+  const limit = pageLimit(query.limit, max);
+  return {
+    ...(limit !== undefined ? { limit } : {}),
+    ...(query.beforeId !== undefined ? { beforeId: query.beforeId } : {}),
+    ...(query.channelId !== undefined ? { channelId: query.channelId } : {}),
+  };
+}
+
+/** Channels, groups, history, receipts, mentions, search and presence: thin wrappers over the chat domain. */
+export function chatHandlers(
+  service: ChatService,
+  presence: PresenceService,
+  limits: ProtocolLimits,
+): RouteHandlers {
+  return {
+    listChannels: async ({ principal }) => ({ channels: await service.listChannels(principal.userId) }),
+    openDirect: async ({ principal, body }) => ({
+      channel: await service.openDirect(principal.userId, body.userId),
+    }),
+    getChannel: async ({ principal, params }) => ({
+      channel: await service.getChannel(principal.userId, params.id!),
+    }),
+    history: async ({ principal, params, query }) => {
+      const limit = pageLimit(query.limit, limits.maxHistoryPage);
+      const page = await service.history(principal.userId, params.id!, {
+        ...(query.before !== undefined ? { before: query.before } : {}),
+        ...(query.after !== undefined ? { after: query.after } : {}),
+        ...(query.around !== undefined ? { around: query.around } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
+      return { messages: page.messages, hasMoreBefore: page.hasMoreBefore, hasMoreAfter: page.hasMoreAfter };
     },
-    {
-      // Before `/v1/channels/:id`, which would otherwise take `direct` as an id.
-      method: 'POST',
-      path: '/v1/channels/direct',
-      auth: true,
-      async handle(ctx, principal) {
-        const input = validate(OpenDirectSchema, await readJson(ctx.request, config.maxBodyBytes));
-        return json(200, { channel: await service.openDirect(principal.userId, input.userId) });
-      },
+    receipts: async ({ principal, params }) => ({
+      receipts: await service.receipts(principal.userId, params.id!),
+    }),
+    markRead: async ({ principal, params, body }) => service.markRead(principal.userId, params.id!, body.seq),
+    createGroup: async ({ principal, body }) => ({
+      channel: await service.createGroup(principal.userId, body.name, body.memberIds),
+    }),
+    renameGroup: async ({ principal, params, body }) => ({
+      channel: await service.renameGroup(principal.userId, params.id!, body.name),
+    }),
+    addMembers: async ({ principal, params, body }) => ({
+      channel: await service.addMembers(principal.userId, params.id!, body.userIds),
+    }),
+    removeMember: async ({ principal, params }) => {
+      await service.removeMember(principal.userId, params.id!, params.userId!);
+      return undefined;
     },
-    {
-      method: 'GET',
-      path: '/v1/channels/:id',
-      auth: true,
-      async handle(ctx, principal) {
-        const channelId = idParam(ctx.params, 'id', 'channel');
-        return json(200, { channel: await service.getChannel(principal.userId, channelId) });
-      },
+    leaveGroup: async ({ principal, params }) => {
+      await service.removeMember(principal.userId, params.id!, principal.userId);
+      return undefined;
     },
-    {
-      method: 'GET',
-      path: '/v1/channels/:id/messages',
-      auth: true,
-      async handle(ctx, principal) {
-        const channelId = idParam(ctx.params, 'id', 'channel');
-        const before = intParam(ctx.url, 'before', 1, MAX_SEQ);
-        const after = intParam(ctx.url, 'after', 0, MAX_SEQ);
-        const around = intParam(ctx.url, 'around', 1, MAX_SEQ);
-        const limit = intParam(ctx.url, 'limit', 1, config.limits.maxHistoryPage);
-        if ([before, after, around].filter((x) => x !== undefined).length > 1) {
-          throw new NatterError(ErrorCode.BAD_REQUEST, 'at most one of before, after, around');
-        }
-        const page = await service.history(principal.userId, channelId, {
-          ...(before !== undefined ? { before } : {}),
-          ...(after !== undefined ? { after } : {}),
-          ...(around !== undefined ? { around } : {}),
-          ...(limit !== undefined ? { limit } : {}),
-        });
-        return json(200, {
-          messages: page.messages,
-          hasMoreBefore: page.hasMoreBefore,
-          hasMoreAfter: page.hasMoreAfter,
-        });
-      },
-    },
-    {
-      method: 'GET',
-      path: '/v1/channels/:id/receipts',
-      auth: true,
-      async handle(ctx, principal) {
-        const channelId = idParam(ctx.params, 'id', 'channel');
-        return json(200, { receipts: await service.receipts(principal.userId, channelId) });
-      },
-    },
-    {
-      method: 'POST',
-      path: '/v1/channels/:id/read',
-      auth: true,
-      async handle(ctx, principal) {
-        const channelId = idParam(ctx.params, 'id', 'channel');
-        const input = validate(MarkReadSchema, await readJson(ctx.request, config.maxBodyBytes));
-        return json(200, await service.markRead(principal.userId, channelId, input.seq));
-      },
-    },
-  ];
+    mentions: async ({ principal, query }) => ({
+      messages: await service.mentions(principal.userId, paging(query, limits.maxHistoryPage)),
+    }),
+    search: async ({ principal, query }) => ({
+      messages: await service.search(principal.userId, query.q, paging(query, limits.maxHistoryPage)),
+    }),
+    presence: async ({ principal, query }) => ({
+      users: await presence.query(principal.userId, {
+        ...(query.channelId !== undefined ? { channelId: query.channelId } : {}),
+        ...(query.userIds !== undefined ? { userIds: query.userIds } : {}),
+      }),
+    }),
+  };
 }

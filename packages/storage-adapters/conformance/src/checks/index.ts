@@ -5,7 +5,8 @@ import { channelChecks } from './channels.js';
 import { concurrencyChecks } from './concurrency.js';
 import { durabilityChecks } from './durability.js';
 import { historyChecks } from './history.js';
-import { lifecycleChecks } from './lifecycle.js';
+import { isolationChecks } from './isolation.js';
+import { lifecycleChecks, lifecycleRuleChecks } from './lifecycle.js';
 import { mentionChecks } from './mentions.js';
 import { rollbackChecks } from './rollback.js';
 import { searchChecks } from './search.js';
@@ -17,12 +18,14 @@ import { syncChecks } from './sync.js';
  */
 export const storageChecks = {
   ...lifecycleChecks,
+  ...lifecycleRuleChecks,
   ...accountChecks,
   ...channelChecks,
   ...appendChecks,
   ...rollbackChecks,
   ...concurrencyChecks,
   ...historyChecks,
+  ...isolationChecks,
   ...syncChecks,
   ...mentionChecks,
   ...searchChecks,

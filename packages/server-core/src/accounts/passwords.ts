@@ -1,12 +1,7 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { PASSWORD_LIMITS } from '@natter/protocol';
 
-/** Bounds on password length, in characters (UTF-16 code units after NFC normalisation). */
-export const PASSWORD_LIMITS = Object.freeze({
-  /** Shortest password accepted at signup. */
-  minLength: 8,
-  /** Longest password accepted anywhere; bounds the work one request can cause. */
-  maxLength: 256,
-});
+export { PASSWORD_LIMITS };
 
 const SCHEME = 'scrypt';
 const COST = 16_384;

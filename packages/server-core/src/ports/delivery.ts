@@ -1,4 +1,4 @@
-import type { SyncEntry } from '@natter/protocol';
+import type { ServerFrame, SyncEntry } from '@natter/protocol';
 
 /** The connection that issued a send, so its ack is sent in commit order with the live entries. */
 export interface DeliveryOrigin {
@@ -21,4 +21,12 @@ export interface Delivery {
  */
 export interface DeliverySink {
   deliver(deliveries: readonly Delivery[], origin?: DeliveryOrigin): void;
+}
+
+/**
+ * Sends an ephemeral frame (typing, presence, receipts) to every connection of the given users: on this
+ * node, or through the broker when scaled out. Best-effort by design: nothing ephemeral is in the record.
+ */
+export interface EphemeralSink {
+  sendToUsers(userIds: Iterable<string>, frame: ServerFrame, exceptConnectionId?: string): void;
 }

@@ -1,0 +1,255 @@
+/**
+ * The one list of natter's error codes: wire codes the server sends, codes the SDK raises itself, and codes
+ * of scale-out adapters. Each entry says who raises it, its HTTP status, whether retrying unchanged may
+ * succeed, and the WebSocket close code when the error can also end a connection. docs/protocol.md,
+ * docs/api.md and docs/client.md tables are generated from it (`npm run docs:tables`).
+ *
+ * Codes are stable: never renamed or reused. Check errors by `code`, never with `instanceof` (dual ESM/CJS
+ * builds make `instanceof` unreliable).
+ */
+
+/** Who raises an error: the server (on the wire and in the HTTP API), the client SDK, or a broker adapter. */
+export type ErrorOrigin = 'server' | 'client' | 'broker';
+
+/** What the list records about one code. */
+export interface ErrorSpec {
+  /** HTTP status the API answers with (for client and broker codes: the status a gateway would use). */
+  readonly status: number;
+  /** True when the same request may succeed later unchanged (after `retryAfterMs` when given). */
+  readonly retryable: boolean;
+  /** The WebSocket close code used when this error ends a connection, if it can. */
+  readonly closeCode?: number;
+  readonly origin: ErrorOrigin;
+  /** One sentence for the docs tables. */
+  readonly summary: string;
+}
+
+/** Every code with its spec. Add codes at the end of their group; never rename one. */
+export const ERRORS = {
+  NATTER_BAD_REQUEST: {
+    status: 400,
+    retryable: false,
+    closeCode: 1008,
+    origin: 'server',
+    summary:
+      'A frame or request body failed validation (wrong shape, types or ids). Also answered with 405 for a wrong method and 413 for an oversized HTTP body; too many invalid frames close the socket with 1008.',
+  },
+  NATTER_UNKNOWN_FRAME: {
+    status: 400,
+    retryable: false,
+    origin: 'server',
+    summary: "A frame's `t` is not a client frame type this server knows.",
+  },
+  NATTER_UNAUTHORIZED: {
+    status: 401,
+    retryable: false,
+    origin: 'server',
+    summary: 'No credentials, or credentials that are not valid.',
+  },
+  NATTER_TOKEN_EXPIRED: {
+    status: 401,
+    retryable: false,
+    closeCode: 4001,
+    origin: 'server',
+    summary: 'The access token has expired: refresh it and retry (sockets close with 4001).',
+  },
+  NATTER_INVALID_CREDENTIALS: {
+    status: 401,
+    retryable: false,
+    origin: 'server',
+    summary: 'Login failed; identical for unknown users and wrong passwords.',
+  },
+  NATTER_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    origin: 'server',
+    summary:
+      'The channel, message, user or route does not exist, or the caller may not see it (never distinguished).',
+  },
+  NATTER_FORBIDDEN: {
+    status: 403,
+    retryable: false,
+    origin: 'server',
+    summary: 'The caller may see the thing but not do this (e.g. renaming a 1-1 channel).',
+  },
+  NATTER_MESSAGE_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    closeCode: 1009,
+    origin: 'server',
+    summary: 'A message text exceeds `maxMessageBytes` (a frame above `maxFrameBytes` closes with 1009).',
+  },
+  NATTER_RATE_LIMITED: {
+    status: 429,
+    retryable: true,
+    closeCode: 1008,
+    origin: 'server',
+    summary:
+      'Too many requests; `retryAfterMs` says when to try again. A flood past the limit closes with 1008.',
+  },
+  NATTER_GROUP_FULL: {
+    status: 409,
+    retryable: false,
+    origin: 'server',
+    summary: 'A group would exceed its member limit (100 by default).',
+  },
+  NATTER_RESYNC_REQUIRED: {
+    status: 409,
+    retryable: false,
+    origin: 'server',
+    summary:
+      "The device's sync cursor cannot be continued (another epoch, ahead of the log, or pruned): drop local state and sync from 0.",
+  },
+  NATTER_CONFLICT: {
+    status: 409,
+    retryable: false,
+    origin: 'server',
+    summary: 'A unique value is taken (e.g. a username at signup).',
+  },
+  NATTER_STORE_VERSION_UNSUPPORTED: {
+    status: 500,
+    retryable: false,
+    origin: 'server',
+    summary:
+      'The store has a newer schema than the code, or the adapter implements another storage contract version.',
+  },
+  NATTER_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    closeCode: 1013,
+    origin: 'server',
+    summary: 'A dependency (storage, broker) is unavailable, or the connection was lost: retry later.',
+  },
+  NATTER_INTERNAL: {
+    status: 500,
+    retryable: true,
+    closeCode: 1011,
+    origin: 'server',
+    summary: 'An unexpected server fault. Nothing was half-written.',
+  },
+  NATTER_CLIENT_CLOSED: {
+    status: 499,
+    retryable: false,
+    origin: 'client',
+    summary:
+      'The client was closed while the operation was in flight; a pending message stays in the outbox.',
+  },
+  NATTER_CLIENT_DISCARDED: {
+    status: 499,
+    retryable: false,
+    origin: 'client',
+    summary: 'The pending message was discarded (here or by another tab) before it was acknowledged.',
+  },
+  NATTER_BAD_RESPONSE: {
+    status: 502,
+    retryable: true,
+    origin: 'client',
+    summary:
+      'The server answered something the SDK cannot use: a frame or body that fails the shared schema, or an answer of the wrong type for its request.',
+  },
+  NATTER_BROKER_UNREACHABLE: {
+    status: 503,
+    retryable: true,
+    origin: 'broker',
+    summary:
+      'A broker, presence-store or registry connection failed or dropped; publishes meanwhile may be lost (sync repairs them).',
+  },
+  NATTER_BROKER_RECONNECTED: {
+    status: 200,
+    retryable: false,
+    origin: 'broker',
+    summary:
+      'A broker connection came back with its subscriptions; what was published meanwhile is recovered through sync.',
+  },
+  NATTER_BROKER_CLOSED: {
+    status: 503,
+    retryable: false,
+    origin: 'broker',
+    summary: 'The adapter was closed; nothing more is published or delivered.',
+  },
+  NATTER_BROKER_HANDLER_FAILED: {
+    status: 500,
+    retryable: false,
+    origin: 'broker',
+    summary: "A subscriber's handler threw; delivery to other handlers and later messages goes on.",
+  },
+  NATTER_BROKER_BAD_DATA: {
+    status: 502,
+    retryable: false,
+    origin: 'broker',
+    summary:
+      'The broker or registry answered something the adapter cannot use (e.g. a malformed registry entry).',
+  },
+} as const satisfies Record<`NATTER_${string}`, ErrorSpec>;
+
+/** A stable natter error code. */
+export type ErrorCode = keyof typeof ERRORS;
+
+type ShortName<C extends string> = C extends `NATTER_${infer S}` ? S : never;
+
+/** Every code by its short name: `ErrorCode.NOT_FOUND === 'NATTER_NOT_FOUND'`. */
+export const ErrorCode = Object.freeze(
+  Object.fromEntries(Object.keys(ERRORS).map((code) => [code.slice('NATTER_'.length), code])),
+) as { readonly [C in ErrorCode as ShortName<C>]: C };
+
+/** True when `value` is one of natter's error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/** The spec of a code. */
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  return ERRORS[code];
+}
+
+/** Codes a client may retry unchanged after a delay. */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(
+  (Object.keys(ERRORS) as ErrorCode[]).filter((code) => ERRORS[code].retryable),
+);
+
+/** HTTP status used for each code by the HTTP API. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze(
+  Object.fromEntries((Object.keys(ERRORS) as ErrorCode[]).map((code) => [code, ERRORS[code].status])),
+) as Record<ErrorCode, number>;
+
+/**
+ * An error carrying a stable natter code. Thrown by the server core and the SDK alike.
+ * `retryAfterMs` is set for rate limits and temporary unavailability.
+ */
+export class NatterError extends Error {
+  override readonly name = 'NatterError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The error for a code read off the wire. A newer server may send a code this version does not list: it is
+ * kept as is (apps compare strings), and {@link isRetryable} treats it as final.
+ */
+export function errorFromWire(code: string, message: string, retryAfterMs?: number): NatterError {
+  return new NatterError(code as ErrorCode, message, retryAfterMs);
+}
+
+/**
+ * True when `err` carries a natter error code (works across module copies, unlike `instanceof`). Codes a
+ * newer server added count too: they start with `NATTER_`.
+ */
+export function isNatterError(err: unknown): err is NatterError {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('NATTER_');
+}
+
+/**
+ * True when retrying the same request later may succeed (rate limits, unavailability, lost connections).
+ * Codes this version does not know are final.
+ */
+export function isRetryable(err: unknown): boolean {
+  return isNatterError(err) && isErrorCode(err.code) && ERRORS[err.code].retryable;
+}

@@ -1,0 +1,27 @@
+/**
+ * Engine parts of natter's server core, for tests, benchmarks and tools that drive the engine directly.
+ * Not a stable API: these follow the engine's internals from release to release. Apps use the root export.
+ * @packageDocumentation
+ */
+export { AccountService, toProfile } from './accounts/account-service.js';
+export { LoginThrottle } from './accounts/login-throttle.js';
+export { hashPassword, verifyPassword } from './accounts/passwords.js';
+export { type IssuedTokens, type RefreshedTokens, TokenService } from './accounts/token-service.js';
+export {
+  ChatService,
+  type HistoryRequest,
+  type SendInput,
+  type SendResult,
+  type SyncPage,
+} from './chat/chat-service.js';
+export { type LiveEndpoint, LocalHub } from './chat/local-hub.js';
+export { ClusterSink, userTopic } from './cluster/cluster-sink.js';
+export { recommendNode } from './cluster/recommend.js';
+export { isOriginAllowed, type ResolvedConfig, resolveConfig } from './config.js';
+export { type ClientInfo, createHttpApi, type HttpApi, type HttpApiDeps } from './http/api.js';
+export { type FetchHandler, type NodeListenerOptions, toNodeListener } from './http/node-adapter.js';
+export { internalsOf } from './internals-registry.js';
+export { type PresenceEndpoint, type PresenceOptions, PresenceService } from './presence/presence-service.js';
+export type { NodeParts } from './server/wiring.js';
+export { ChatSession, type SessionDeps } from './ws/chat-session.js';
+export { type AcceptedConnection, WsTransport, type WsTransportDeps } from './ws/ws-transport.js';

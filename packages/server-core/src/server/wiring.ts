@@ -1,0 +1,206 @@
+import { CloseCode, type Discovery, newPrefixedId } from '@natter/protocol';
+import { AccountService } from '../accounts/account-service.js';
+import { LoginThrottle } from '../accounts/login-throttle.js';
+import { TokenService } from '../accounts/token-service.js';
+import { ChatService } from '../chat/chat-service.js';
+import { LocalHub } from '../chat/local-hub.js';
+import { ClusterSink } from '../cluster/cluster-sink.js';
+import { recommendNode } from '../cluster/recommend.js';
+import { type NatterServerOptions, type ResolvedConfig, resolveConfig } from '../config.js';
+import { createHttpApi, type HttpApi } from '../http/api.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type NatterMetrics } from '../observability/metrics.js';
+import type { Authenticator, Principal } from '../ports/authenticator.js';
+import type { ClientConnection } from '../ports/connection.js';
+import type { DeliverySink, EphemeralSink } from '../ports/delivery.js';
+import type { PushGateway } from '../ports/push.js';
+import type { StorageAdapter } from '../ports/storage.js';
+import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
+import { PresenceService } from '../presence/presence-service.js';
+import { ChatSession, type SessionDeps } from '../ws/chat-session.js';
+import { DeadlineQueue } from '../ws/deadline-queue.js';
+import { WsTransport } from '../ws/ws-transport.js';
+
+/** Every part of one node, built and connected but not started: what the lifecycle runs. */
+export interface NodeParts {
+  readonly nodeId: string;
+  readonly config: ResolvedConfig;
+  readonly logger: Logger;
+  readonly metrics: NatterMetrics;
+  readonly storage: StorageAdapter;
+  readonly hub: LocalHub<ChatSession>;
+  readonly cluster: ClusterSink | undefined;
+  readonly service: ChatService;
+  readonly accounts: AccountService;
+  readonly presence: PresenceService;
+  readonly push: PushGateway | undefined;
+  readonly tokens: TokenService | undefined;
+  readonly transport: WsTransport;
+  readonly api: HttpApi;
+  /** Opens a protocol session over any transport. */
+  accept(principal: Principal, deviceId: string | undefined, connection: ClientConnection): ChatSession;
+  /** Closes the sessions of one user (of one device, if given). */
+  closeSessions(userId: string, deviceId: string | undefined, code: number, reason: string): void;
+  /** Whether the node refuses new sockets (draining or closed); set by the lifecycle. */
+  draining: boolean;
+  /** The WebSocket URL this node announces; learnt from `listen()` when not configured. */
+  announcedWsUrl: string | undefined;
+}
+
+/**
+ * Builds a node's parts from its options and connects them: nothing starts, nothing opens. Throws for
+ * options that can never work (no authenticator, a short secret, bad limits).
+ */
+export function wireNode(options: NatterServerOptions): NodeParts {
+  const config = resolveConfig(options);
+  const logger = options.logger ?? createLogger();
+  const metrics = options.metrics ?? createMetrics();
+  const { storage } = options;
+  const hub = new LocalHub<ChatSession>();
+  const nodeId = options.cluster?.nodeId ?? newPrefixedId('node');
+  const cluster = options.cluster
+    ? new ClusterSink(nodeId, hub, options.cluster.broker, logger, metrics, storage.chat)
+    : undefined;
+  const live: DeliverySink & EphemeralSink = cluster ?? hub;
+  let push: PushGateway | undefined;
+  const service = new ChatService({
+    chat: storage.chat,
+    accounts: storage.accounts,
+    limits: config.limits,
+    sink: {
+      deliver(deliveries, origin) {
+        live.deliver(deliveries, origin);
+        push?.onDeliveries(deliveries);
+      },
+    },
+    ephemeral: live,
+    now: config.now,
+  });
+  const presence = new PresenceService(
+    options.presence?.store ?? new MemoryPresenceStore(),
+    storage.chat,
+    live,
+    logger,
+    config.now,
+    options.presence,
+  );
+  push = options.push?.({
+    isOnline: (userId) => presence.isOnline(userId),
+    chat: storage.chat,
+    logger,
+    metrics,
+  });
+  const tokens = options.tokens ? new TokenService(options.tokens, storage.accounts, config.now) : undefined;
+  const authenticator: Authenticator | undefined = options.authenticator ?? tokens;
+  if (!authenticator) throw new TypeError('createNatterServer needs `tokens` or an `authenticator`');
+  const accounts = new AccountService({
+    accounts: storage.accounts,
+    tokens,
+    throttle: new LoginThrottle({ now: config.now }),
+    allowSignup: options.tokens?.allowSignup ?? true,
+    now: config.now,
+  });
+
+  // One object for every session (a copy per session would cost its size on each idle connection).
+  const sessionDeps: SessionDeps = {
+    service,
+    presence,
+    chat: storage.chat,
+    hub,
+    ephemeral: live,
+    config,
+    logger,
+    metrics,
+    ...(cluster ? { routing: cluster } : {}),
+    expiry: new DeadlineQueue<ChatSession>(config.now),
+  };
+
+  const parts: NodeParts = {
+    nodeId,
+    config,
+    logger,
+    metrics,
+    storage,
+    hub,
+    cluster,
+    service,
+    accounts,
+    presence,
+    push,
+    tokens,
+    draining: false,
+    announcedWsUrl: options.publicWsUrl,
+    accept(principal, deviceId, connection) {
+      const session = new ChatSession(
+        newPrefixedId('conn'),
+        deviceId ?? newPrefixedId('dev'),
+        principal,
+        connection,
+        sessionDeps,
+      );
+      void session.start(session.connectionId);
+      return session;
+    },
+    closeSessions(userId, deviceId, code, reason) {
+      for (const endpoint of [...hub.endpointsOf(userId)]) {
+        if (deviceId === undefined || endpoint.deviceId === deviceId) endpoint.close(code, reason);
+      }
+    },
+    transport: new WsTransport({
+      config,
+      logger,
+      metrics,
+      authenticate: (token) => authenticator.authenticate(token),
+      isDraining: () => parts.draining,
+      accept: ({ principal, deviceId, connection }) => parts.accept(principal, deviceId, connection),
+    }),
+    api: createHttpApi({
+      service,
+      accounts,
+      presence,
+      ...(push ? { push } : {}),
+      authenticator,
+      config,
+      logger,
+      metrics,
+      discovery: (request, region) => discover(parts, options, request, region),
+      onLogout: (userId, deviceId) => {
+        const keys = [...hub.endpointsOf(userId)]
+          .filter((e) => deviceId === undefined || e.deviceId === deviceId)
+          .map((e) => e.connectionId);
+        parts.closeSessions(userId, deviceId, CloseCode.SESSION_REVOKED, 'logged out');
+        void presence.loggedOut(userId, keys);
+        // A logged-out device must not keep receiving notifications.
+        push
+          ?.removeSubscriptions(userId, deviceId)
+          .catch((err: unknown) => logger.warn({ err }, 'push unsubscribe failed'));
+      },
+    }),
+  };
+  return parts;
+}
+
+async function discover(
+  parts: NodeParts,
+  options: NatterServerOptions,
+  request: Request,
+  region: string | undefined,
+): Promise<Discovery> {
+  const registry = options.cluster?.registry;
+  if (registry) {
+    const best = recommendNode(await registry.list(), region);
+    if (best) return { wsUrl: best.wsUrl, region: best.region };
+  }
+  return {
+    wsUrl: options.publicWsUrl ?? wsUrlFor(request, parts.config.wsPath),
+    region: parts.config.region,
+  };
+}
+
+function wsUrlFor(request: Request, path: string): string {
+  const url = new URL(request.url);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = path;
+  url.search = '';
+  return url.toString();
+}
