@@ -23,6 +23,7 @@ export default defineConfig({
       '@natter/broker-redis': src('./packages/broker-redis/src/index.ts'),
       '@natter/broker-nats': src('./packages/broker-nats/src/index.ts'),
       '@natter/registry-zookeeper': src('./packages/registry-zookeeper/src/index.ts'),
+      '@natter/e2ee': src('./packages/e2ee/src/index.ts'),
     },
   },
   test: {
