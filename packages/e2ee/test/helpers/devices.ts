@@ -18,12 +18,14 @@ export async function newDevice(
     await engine.generateKeyPackages(keyPackages),
     await engine.lastResortKeyPackage(),
   );
-  return { engine, cursor: new Map() };
+  return { engine, cursor: new Map(), sent: new Set() };
 }
 
 /** Encrypts a text on a device and appends it to the channel's log. */
 export async function send(ds: TestDeliveryService, device: TestDevice, channelId: string, message: string) {
-  return ds.submitMessage(channelId, await device.engine.encrypt(channelId, utf8.encode(message)));
+  const entry = ds.submitMessage(channelId, await device.engine.encrypt(channelId, utf8.encode(message)));
+  device.sent.add(`${channelId}#${entry.seq}`);
+  return entry;
 }
 
 /** UTF-8 text of bytes. */
