@@ -9,8 +9,8 @@ import {
   acceptWelcomes,
   catchUp,
   commitThrough,
-  type TestDevice,
   TestDeliveryService,
+  type TestDevice,
 } from './helpers/delivery-service.js';
 import { decodeText, newDevice, send } from './helpers/devices.js';
 
@@ -111,7 +111,9 @@ describe('bad input and faults', () => {
     );
     await acceptWelcomes(ds, bob);
     const other = await alice.engine.encrypt('ch_other', new TextEncoder().encode('for ch_other only'));
-    await expect(bob.engine.decrypt(CHANNEL, other)).rejects.toMatchObject({ code: 'NATTER_E2EE_WRONG_GROUP' });
+    await expect(bob.engine.decrypt(CHANNEL, other)).rejects.toMatchObject({
+      code: 'NATTER_E2EE_WRONG_GROUP',
+    });
     expect(decodeText((await bob.engine.decrypt('ch_other', other)).plaintext)).toBe('for ch_other only');
   });
 
@@ -128,11 +130,15 @@ describe('bad input and faults', () => {
   it('refuses bytes that are not an MLS message at all', async () => {
     const { bob } = await threeDevices();
     const junk = new TextEncoder().encode('hello');
-    await expect(bob.engine.decrypt(CHANNEL, junk)).rejects.toMatchObject({ code: 'NATTER_E2EE_DECRYPT_FAILED' });
+    await expect(bob.engine.decrypt(CHANNEL, junk)).rejects.toMatchObject({
+      code: 'NATTER_E2EE_DECRYPT_FAILED',
+    });
     await expect(bob.engine.processCommit(CHANNEL, junk)).rejects.toMatchObject({
       code: 'NATTER_E2EE_COMMIT_REJECTED',
     });
-    await expect(bob.engine.joinFromWelcome(junk)).rejects.toMatchObject({ code: 'NATTER_E2EE_WELCOME_REJECTED' });
+    await expect(bob.engine.joinFromWelcome(junk)).rejects.toMatchObject({
+      code: 'NATTER_E2EE_WELCOME_REJECTED',
+    });
     await expect(bob.engine.addDevices(CHANNEL, [junk])).rejects.toMatchObject({
       code: 'NATTER_E2EE_KEY_PACKAGE_INVALID',
     });
@@ -173,7 +179,9 @@ describe('bad input and faults', () => {
     expect([aliceAdds.epoch, bobAdds.epoch]).toEqual([1, 1]);
 
     const accepted = ds.submitCommit(aliceAdds);
-    expect(() => ds.submitCommit(bobAdds)).toThrow(expect.objectContaining({ code: 'NATTER_E2EE_STALE_EPOCH' }));
+    expect(() => ds.submitCommit(bobAdds)).toThrow(
+      expect.objectContaining({ code: 'NATTER_E2EE_STALE_EPOCH' }),
+    );
     await alice.engine.confirmCommit(CHANNEL);
     alice.cursor.set(CHANNEL, accepted.seq);
 
@@ -194,7 +202,8 @@ describe('bad input and faults', () => {
     const everyone: TestDevice[] = [alice, bob, carol, dave, erin];
     for (const d of everyone) expect(d.engine.epoch(CHANNEL)).toBe(3);
     await send(ds, erin, CHANNEL, 'no fork here');
-    for (const d of [alice, bob, carol, dave]) expect(await catchUp(ds, d, CHANNEL)).toEqual(['no fork here']);
+    for (const d of [alice, bob, carol, dave])
+      expect(await catchUp(ds, d, CHANNEL)).toEqual(['no fork here']);
   });
 
   it('retries automatically through the SDK loop when its commit lost the race', async () => {
@@ -286,7 +295,9 @@ describe('bad input and faults', () => {
     });
     const mallory = await newDevice(ds, 'mallory', 'd1');
     await alice.createGroup(CHANNEL);
-    await expect(alice.addDevices(CHANNEL, [ds.claimKeyPackage(mallory.engine.identity)])).rejects.toMatchObject({
+    await expect(
+      alice.addDevices(CHANNEL, [ds.claimKeyPackage(mallory.engine.identity)]),
+    ).rejects.toMatchObject({
       code: 'NATTER_E2EE_KEY_PACKAGE_INVALID',
     });
     expect(alice.pendingCommit(CHANNEL)).toBeUndefined();
@@ -294,7 +305,9 @@ describe('bad input and faults', () => {
 
   it('refuses to remove a device that is not in the group', async () => {
     const { alice } = await threeDevices();
-    await expect(alice.engine.removeDevices(CHANNEL, [{ userId: 'zed', deviceId: 'd1' }])).rejects.toMatchObject({
+    await expect(
+      alice.engine.removeDevices(CHANNEL, [{ userId: 'zed', deviceId: 'd1' }]),
+    ).rejects.toMatchObject({
       code: 'NATTER_E2EE_NOT_IN_GROUP',
     });
   });
@@ -304,7 +317,9 @@ describe('bad input and faults', () => {
     await expect(bob.engine.encrypt('ch_nowhere', new Uint8Array([1]))).rejects.toMatchObject({
       code: 'NATTER_E2EE_UNKNOWN_GROUP',
     });
-    expect(() => bob.engine.epoch('ch_nowhere')).toThrow(expect.objectContaining({ code: 'NATTER_E2EE_UNKNOWN_GROUP' }));
+    expect(() => bob.engine.epoch('ch_nowhere')).toThrow(
+      expect.objectContaining({ code: 'NATTER_E2EE_UNKNOWN_GROUP' }),
+    );
   });
 
   it('reads messages sent in the epoch before a commit after processing it (kept receiver keys)', async () => {

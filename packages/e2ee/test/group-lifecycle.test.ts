@@ -171,7 +171,8 @@ describe('an encrypted channel of two users with two devices each', () => {
     const kp = ds.claimKeyPackage(bob.engine.identity);
     const restoredBob = {
       engine: await createTsMlsEngine({ state: await bob.engine.exportState() }),
-      cursor: new Map(),
+      cursor: new Map<string, number>(),
+      sent: new Set<string>(),
     };
     await commitThrough(ds, alice, CHANNEL, () => alice.engine.addDevices(CHANNEL, [kp]));
     expect(await acceptWelcomes(ds, restoredBob)).toEqual([CHANNEL]);
