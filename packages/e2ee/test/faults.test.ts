@@ -127,6 +127,14 @@ describe('bad input and faults', () => {
     expect(decodeText((await bob.engine.decrypt(CHANNEL, second)).plaintext)).toBe('two');
   });
 
+  it("answers DECRYPT_FAILED for a device's own message: MLS deletes a sender's key once used", async () => {
+    const { alice } = await threeDevices();
+    const own = await alice.engine.encrypt(CHANNEL, new TextEncoder().encode('mine'));
+    await expect(alice.engine.decrypt(CHANNEL, own)).rejects.toMatchObject({
+      code: 'NATTER_E2EE_DECRYPT_FAILED',
+    });
+  });
+
   it('refuses bytes that are not an MLS message at all', async () => {
     const { bob } = await threeDevices();
     const junk = new TextEncoder().encode('hello');

@@ -23,6 +23,8 @@ export function printTable({ environment, runs }) {
   row('encrypt 200 B, 102 devices (ms, median)', (r) => ms(r.message.encryptMs));
   row('decrypt 200 B (ms, median)', (r) => ms(r.message.decryptMs));
   row('ciphertext of 200 B (bytes)', (r) => r.message.ciphertextBytes);
+  if (runs.some((r) => r.initMs !== undefined))
+    row('load WebAssembly before first use (ms)', (r) => ms(r.initMs));
   for (const r of runs)
     if (r.build)
       console.log(`\n${r.library}: ${r.build}${r.nativeError ? `; native failed: ${r.nativeError}` : ''}`);
