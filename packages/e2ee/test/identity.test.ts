@@ -56,3 +56,34 @@ describe('device identities', () => {
     expect(safetyNumber(alice, [...bob, intruder])).not.toBe(seenByAlice);
   });
 });
+
+describe('KeyPackages', () => {
+  it('keeps one last-resort KeyPackage until it nears expiry, then renews it', async () => {
+    const engine = await createTsMlsEngine({
+      device: { userId: 'alice', deviceId: 'phone' },
+      keyPackageLifetimeDays: 28,
+    });
+    const first = await engine.lastResortKeyPackage();
+    expect(await engine.lastResortKeyPackage()).toEqual(first);
+    const short = await createTsMlsEngine({
+      device: { userId: 'alice', deviceId: 'tablet' },
+      keyPackageLifetimeDays: 6,
+    });
+    // A lifetime under the one-week renewal margin: every call makes a new one, the old one stays usable.
+    const a = await short.lastResortKeyPackage();
+    const b = await short.lastResortKeyPackage();
+    expect(b).not.toEqual(a);
+    expect(short.unusedKeyPackages()).toBe(1);
+  });
+
+  it('counts unused single-use KeyPackages and spends one per Welcome', async () => {
+    const alice = await createTsMlsEngine({ device: { userId: 'alice', deviceId: 'phone' } });
+    const bob = await createTsMlsEngine({ device: { userId: 'bob', deviceId: 'phone' } });
+    const kps = await bob.generateKeyPackages(3);
+    expect(bob.unusedKeyPackages()).toBe(3);
+    await alice.createGroup('ch_kp');
+    const add = await alice.addDevices('ch_kp', [kps[1]!]);
+    await bob.joinFromWelcome(add.welcome!);
+    expect(bob.unusedKeyPackages()).toBe(2);
+  });
+});

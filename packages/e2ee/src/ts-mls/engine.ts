@@ -148,8 +148,19 @@ class TsMlsEngine implements MlsEngine {
     return encodeMlsMessage({ keyPackage: kp, wireformat: 'mls_key_package', version: 'mls10' });
   }
 
+  /**
+   * Forgets private keys of KeyPackages expired for a day: no validating peer adds them any more, so no
+   * Welcome can need them (the day covers Welcomes still queued and clock skew).
+   */
+  private pruneExpired(): void {
+    const horizon = Date.now() / 1000 - DAY;
+    const keep = this.s.keyPackages.filter((k) => k.notAfter > horizon);
+    this.s.keyPackages.splice(0, this.s.keyPackages.length, ...keep);
+  }
+
   generateKeyPackages(count: number): Promise<Uint8Array[]> {
     return this.serial(async () => {
+      this.pruneExpired();
       const made: OwnKeyPackage[] = [];
       for (let i = 0; i < count; i++) made.push(await this.newKeyPackage(false));
       this.s.keyPackages.push(...made);
@@ -159,6 +170,7 @@ class TsMlsEngine implements MlsEngine {
 
   lastResortKeyPackage(): Promise<Uint8Array> {
     return this.serial(async () => {
+      this.pruneExpired();
       const now = Date.now() / 1000;
       let current = this.s.keyPackages.find((k) => k.lastResort);
       // Renewed a week before expiry so the server never hands out one that peers refuse.
