@@ -61,6 +61,25 @@ describe('readMlsHeader', () => {
     expect(readMlsHeader(kp)).toEqual({ wireFormat: 'key_package' });
   });
 
+  it('reads a member-sent public message whose authenticated data needs a two-byte length', () => {
+    const aad = new Uint8Array(70);
+    const bytes = new Uint8Array([
+      ...[0, 1, 0, 1], // mls10, public_message
+      ...[2, 0x61, 0x62], // group_id "ab"
+      ...[0, 0, 0, 0, 0, 0, 0, 7], // epoch 7
+      ...[1, 0, 0, 0, 3], // sender: member at leaf 3
+      ...[0x40, 70, ...aad], // authenticated_data (varint 70 in two bytes)
+      3, // content_type commit
+    ]);
+    expect(readMlsHeader(bytes)).toMatchObject({
+      wireFormat: 'public_message',
+      epoch: 7,
+      contentType: 'commit',
+      senderType: 'member',
+    });
+    expect(() => readMlsHeader(bytes.subarray(0, 30))).toThrow(RangeError);
+  });
+
   it('refuses bytes that are not an MLS message', () => {
     for (const junk of [
       new Uint8Array(),
