@@ -11,23 +11,18 @@ import {
   createApplicationMessage,
   createCommit,
   createGroup,
-  createGroupInfoWithExternalPubAndRatchetTree,
-  defaultCapabilities,
   emptyPskIndex,
   encodeMlsMessage,
-  generateKeyPackageWithKey,
   joinGroup,
   joinGroupExternal,
-  type KeyPackage,
   type Proposal,
   processPrivateMessage,
   processPublicMessage,
   zeroOutUint8Array,
 } from 'ts-mls';
 import { ratchetTreeFromExtension } from 'ts-mls/groupInfo.js';
-import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { E2eeErrorCode, e2eeError, isE2eeError } from '../errors.js';
-import { encodeDeviceCredential, sameDevice } from '../identity.js';
+import { sameDevice } from '../identity.js';
 import type {
   DecryptedMessage,
   DevicePublicIdentity,
@@ -45,19 +40,20 @@ import {
   type GroupEntry,
   type OwnKeyPackage,
 } from './engine-state.js';
+import { claimedKeyPackage, DAY, keyPackageMessage, makeKeyPackage, pruneExpired } from './key-packages.js';
 import { leavesOf, membershipChange, ownLeafIndex } from './members.js';
 import {
   decodeFramedMessage,
   decodeGroupInfoMessage,
-  decodeKeyPackageMessage,
   decodeWelcomeMessage,
+  encodeMessage,
+  groupInfoBytes,
   unprotectApplication,
 } from './messages.js';
-import { cipherSuite, clientConfig, type DeviceAuthenticator, SUITE } from './suite.js';
+import { cipherSuite, clientConfig, type DeviceAuthenticator } from './suite.js';
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
-const DAY = 86_400;
 
 /** Options of `createTsMlsEngine`. */
 export interface TsMlsEngineOptions {
@@ -128,49 +124,23 @@ class TsMlsEngine implements MlsEngine {
 
   // --- KeyPackages ---------------------------------------------------------------------------------------
 
-  private async newKeyPackage(lastResort: boolean): Promise<OwnKeyPackage> {
-    const now = Math.floor(Date.now() / 1000);
-    const notAfter = now + this.lifetimeDays * DAY;
-    const made = await generateKeyPackageWithKey(
-      { credentialType: 'basic', identity: encodeDeviceCredential(this.s) },
-      defaultCapabilities(),
-      // An hour of slack before now, for peers whose clocks run behind.
-      { notBefore: BigInt(now - 3600), notAfter: BigInt(notAfter) },
-      [],
-      { signKey: this.s.signaturePrivateKey, publicKey: this.s.signaturePublicKey },
-      this.impl,
-    );
-    const ref = await makeKeyPackageRef(made.publicPackage, this.impl.hash);
-    return { ...made, ref, lastResort, notAfter };
-  }
-
-  private static message(kp: KeyPackage): Uint8Array {
-    return encodeMlsMessage({ keyPackage: kp, wireformat: 'mls_key_package', version: 'mls10' });
-  }
-
-  /**
-   * Forgets private keys of KeyPackages expired for a day: no validating peer adds them any more, so no
-   * Welcome can need them (the day covers Welcomes still queued and clock skew).
-   */
-  private pruneExpired(): void {
-    const horizon = Date.now() / 1000 - DAY;
-    const keep = this.s.keyPackages.filter((k) => k.notAfter > horizon);
-    this.s.keyPackages.splice(0, this.s.keyPackages.length, ...keep);
+  private newKeyPackage(lastResort: boolean): Promise<OwnKeyPackage> {
+    return makeKeyPackage(this.s, this.impl, this.lifetimeDays, lastResort);
   }
 
   generateKeyPackages(count: number): Promise<Uint8Array[]> {
     return this.serial(async () => {
-      this.pruneExpired();
+      pruneExpired(this.s.keyPackages);
       const made: OwnKeyPackage[] = [];
       for (let i = 0; i < count; i++) made.push(await this.newKeyPackage(false));
       this.s.keyPackages.push(...made);
-      return made.map((k) => TsMlsEngine.message(k.publicPackage));
+      return made.map((k) => keyPackageMessage(k.publicPackage));
     });
   }
 
   lastResortKeyPackage(): Promise<Uint8Array> {
     return this.serial(async () => {
-      this.pruneExpired();
+      pruneExpired(this.s.keyPackages);
       const now = Date.now() / 1000;
       let current = this.s.keyPackages.find((k) => k.lastResort);
       // Renewed a week before expiry so the server never hands out one that peers refuse.
@@ -185,7 +155,7 @@ class TsMlsEngine implements MlsEngine {
         this.s.keyPackages.push(fresh);
         current = fresh;
       }
-      return TsMlsEngine.message(current.publicPackage);
+      return keyPackageMessage(current.publicPackage);
     });
   }
 
@@ -243,24 +213,6 @@ class TsMlsEngine implements MlsEngine {
 
   // --- commits made here -------------------------------------------------------------------------------
 
-  /**
-   * A claimed KeyPackage, checked for what ts-mls does not say clearly. Its signatures, lifetime, uniqueness
-   * in the tree and the authenticator's verdict are checked by ts-mls when it makes the commit (once: checking
-   * here too made a 100-device add about twice as slow in the bench).
-   */
-  private static keyPackageFor(bytes: Uint8Array): { keyPackage: KeyPackage; device: DeviceRef } {
-    const keyPackage = decodeKeyPackageMessage(bytes);
-    if (keyPackage.cipherSuite !== SUITE)
-      throw e2eeError(
-        E2eeErrorCode.KEY_PACKAGE_INVALID,
-        `KeyPackage of cipher suite ${keyPackage.cipherSuite}`,
-      );
-    const leaf = leavesOf([{ nodeType: 'leaf', leaf: keyPackage.leafNode }])[0];
-    if (!leaf)
-      throw e2eeError(E2eeErrorCode.KEY_PACKAGE_INVALID, 'KeyPackage credential is not a natter device');
-    return { keyPackage, device: { userId: leaf.userId, deviceId: leaf.deviceId } };
-  }
-
   private async commit(
     groupId: string,
     proposals: Proposal[],
@@ -281,16 +233,13 @@ class TsMlsEngine implements MlsEngine {
       const code = change.added.length ? E2eeErrorCode.KEY_PACKAGE_INVALID : E2eeErrorCode.COMMIT_REJECTED;
       throw e2eeError(code, `cannot make the commit: ${String(err)}`, err);
     }
-    const groupInfo = await createGroupInfoWithExternalPubAndRatchetTree(result.newState, [], this.impl);
     const out: PendingCommit = {
       groupId,
       epoch: Number(state.groupContext.epoch),
       commit: encodeMlsMessage(result.commit),
-      ...(result.welcome && {
-        welcome: encodeMlsMessage({ welcome: result.welcome, wireformat: 'mls_welcome', version: 'mls10' }),
-      }),
+      ...(result.welcome && { welcome: encodeMessage({ welcome: result.welcome }) }),
       welcomeRecipients: change.added,
-      groupInfo: encodeMlsMessage({ groupInfo, wireformat: 'mls_group_info', version: 'mls10' }),
+      groupInfo: await groupInfoBytes(result.newState, this.impl),
     };
     entry.pending = { kind: 'commit', out, state: result.newState, ...change };
     return out;
@@ -298,7 +247,7 @@ class TsMlsEngine implements MlsEngine {
 
   addDevices(groupId: string, keyPackages: readonly Uint8Array[]): Promise<PendingCommit> {
     return this.serial(async () => {
-      const claimed = keyPackages.map(TsMlsEngine.keyPackageFor);
+      const claimed = keyPackages.map(claimedKeyPackage);
       return this.commit(
         groupId,
         claimed.map(({ keyPackage }) => ({ proposalType: 'add', add: { keyPackage } })),
@@ -462,14 +411,7 @@ class TsMlsEngine implements MlsEngine {
   }
 
   exportGroupInfo(groupId: string): Promise<Uint8Array> {
-    return this.serial(async () => {
-      const groupInfo = await createGroupInfoWithExternalPubAndRatchetTree(
-        this.current(groupId),
-        [],
-        this.impl,
-      );
-      return encodeMlsMessage({ groupInfo, wireformat: 'mls_group_info', version: 'mls10' });
-    });
+    return this.serial(() => groupInfoBytes(this.current(groupId), this.impl));
   }
 
   joinByExternalCommit(bytes: Uint8Array): Promise<PendingCommit> {
@@ -497,17 +439,12 @@ class TsMlsEngine implements MlsEngine {
       } catch (err) {
         throw e2eeError(E2eeErrorCode.COMMIT_REJECTED, `cannot join by external commit: ${String(err)}`, err);
       }
-      const nextInfo = await createGroupInfoWithExternalPubAndRatchetTree(joined.newState, [], this.impl);
       const out: PendingCommit = {
         groupId,
         epoch: Number(groupInfo.groupContext.epoch),
-        commit: encodeMlsMessage({
-          publicMessage: joined.publicMessage,
-          wireformat: 'mls_public_message',
-          version: 'mls10',
-        }),
+        commit: encodeMessage({ publicMessage: joined.publicMessage }),
         welcomeRecipients: [],
-        groupInfo: encodeMlsMessage({ groupInfo: nextInfo, wireformat: 'mls_group_info', version: 'mls10' }),
+        groupInfo: await groupInfoBytes(joined.newState, this.impl),
       };
       const self: DeviceRef = { userId: this.s.userId, deviceId: this.s.deviceId };
       const pending = { kind: 'external' as const, out, state: joined.newState, added: [self], removed: [] };
@@ -526,11 +463,7 @@ class TsMlsEngine implements MlsEngine {
       const sent = await createApplicationMessage(state, plaintext, this.impl, options?.authenticatedData);
       entry.state = sent.newState;
       if (!entry.pending) sent.consumed.forEach(zeroOutUint8Array);
-      return encodeMlsMessage({
-        privateMessage: sent.privateMessage,
-        wireformat: 'mls_private_message',
-        version: 'mls10',
-      });
+      return encodeMessage({ privateMessage: sent.privateMessage });
     });
   }
 

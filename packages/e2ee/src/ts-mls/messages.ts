@@ -1,12 +1,14 @@
 /**
- * MLS messages on the way in: decoding bytes into ts-mls structures, and decrypting application messages
- * with their authenticated sender (ts-mls 1.6's `processPrivateMessage` returns the plaintext without it, so
- * this follows its application-message branch and keeps the sender's leaf).
+ * MLS messages as bytes: encoding what the engine sends, decoding what it receives, and decrypting
+ * application messages with their authenticated sender (ts-mls 1.6's `processPrivateMessage` returns the
+ * plaintext without it, so this follows its application-message branch and keeps the sender's leaf).
  */
 import {
   type CiphersuiteImpl,
   type ClientState,
+  createGroupInfoWithExternalPubAndRatchetTree,
   decodeMlsMessage,
+  encodeMlsMessage,
   type GroupInfo,
   type KeyPackage,
   type MLSMessage,
@@ -19,6 +21,23 @@ import { unprotectPrivateMessage } from 'ts-mls/messageProtection.js';
 import { type E2eeErrorCode, e2eeError } from '../errors.js';
 import type { DeviceRef } from '../port.js';
 import { deviceOfLeaf } from './members.js';
+
+/** One of the message bodies this engine sends, wrapped as an MLS 1.0 `MLSMessage` and encoded. */
+export function encodeMessage(
+  body: { welcome: Welcome } | { privateMessage: PrivateMessage } | { publicMessage: PublicMessage },
+): Uint8Array {
+  const version = 'mls10' as const;
+  if ('welcome' in body) return encodeMlsMessage({ ...body, wireformat: 'mls_welcome', version });
+  if ('privateMessage' in body)
+    return encodeMlsMessage({ ...body, wireformat: 'mls_private_message', version });
+  return encodeMlsMessage({ ...body, wireformat: 'mls_public_message', version });
+}
+
+/** The group's GroupInfo for external joins (signed, with its external key and the ratchet tree), encoded. */
+export async function groupInfoBytes(state: ClientState, impl: CiphersuiteImpl): Promise<Uint8Array> {
+  const groupInfo = await createGroupInfoWithExternalPubAndRatchetTree(state, [], impl);
+  return encodeMlsMessage({ groupInfo, wireformat: 'mls_group_info', version: 'mls10' });
+}
 
 /** Decodes an `MLSMessage`, or throws `code` (the caller's verdict for bytes that are not one). */
 function decode(bytes: Uint8Array, code: E2eeErrorCode, what: string): MLSMessage {
