@@ -29,6 +29,7 @@ export const SOURCE_ENTRIES: Readonly<Record<string, string>> = {
   '@natter/broker-redis': 'packages/broker-redis/src/index.ts',
   '@natter/broker-nats': 'packages/broker-nats/src/index.ts',
   '@natter/registry-zookeeper': 'packages/registry-zookeeper/src/index.ts',
+  '@natter/e2ee': 'packages/e2ee/src/index.ts',
 };
 
 /** The absolute source path of an `@natter/*` import specifier, if it names one of the entries. */

@@ -127,6 +127,57 @@ export const ERRORS = {
     origin: 'server',
     summary: 'An unexpected server fault. Nothing was half-written.',
   },
+  NATTER_MEDIA_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    origin: 'server',
+    summary: 'An upload exceeds `maxUploadBytes` (refused before reading past it).',
+  },
+  NATTER_MEDIA_QUOTA_EXCEEDED: {
+    status: 413,
+    retryable: false,
+    origin: 'server',
+    summary: 'An upload would take the user over their media quota.',
+  },
+  NATTER_MEDIA_TYPE_NOT_ALLOWED: {
+    status: 415,
+    retryable: false,
+    origin: 'server',
+    summary: "The upload's type, sniffed from its bytes, is not in the server's allowlist.",
+  },
+  NATTER_MEDIA_INVALID: {
+    status: 422,
+    retryable: false,
+    origin: 'server',
+    summary:
+      'An image that cannot be decoded: truncated, corrupt, lying about its type, or above the pixel limit.',
+  },
+  NATTER_E2EE_STALE_EPOCH: {
+    status: 409,
+    retryable: false,
+    origin: 'server',
+    summary:
+      "A commit for an epoch another member's commit already won (or a replay): process the winner, then retry the change as a new commit.",
+  },
+  NATTER_E2EE_NO_KEY_PACKAGE: {
+    status: 409,
+    retryable: true,
+    origin: 'server',
+    summary: 'The device has no KeyPackage left (not even a last-resort one); retry once it uploaded some.',
+  },
+  NATTER_E2EE_KEY_PACKAGE_INVALID: {
+    status: 400,
+    retryable: false,
+    origin: 'server',
+    summary:
+      'A KeyPackage is undecodable, badly signed, of another cipher suite, expired, or not a device identity.',
+  },
+  NATTER_E2EE_WRONG_GROUP: {
+    status: 400,
+    retryable: false,
+    origin: 'server',
+    summary: 'An MLS message names another group than the channel it was sent to.',
+  },
   NATTER_CLIENT_CLOSED: {
     status: 499,
     retryable: false,
@@ -146,6 +197,72 @@ export const ERRORS = {
     origin: 'client',
     summary:
       'The server answered something the SDK cannot use: a frame or body that fails the shared schema, or an answer of the wrong type for its request.',
+  },
+  NATTER_E2EE_EPOCH_GAP: {
+    status: 409,
+    retryable: false,
+    origin: 'client',
+    summary:
+      "A commit is for a later epoch than the device's: fetch the missed handshake entries, or rejoin by external commit.",
+  },
+  NATTER_E2EE_COMMIT_REJECTED: {
+    status: 400,
+    retryable: false,
+    origin: 'client',
+    summary:
+      'A commit failed MLS verification (forged, corrupt, or made on a fork); the device rejoins by external commit.',
+  },
+  NATTER_E2EE_DECRYPT_FAILED: {
+    status: 400,
+    retryable: false,
+    origin: 'client',
+    summary:
+      'An encrypted message could not be decrypted or authenticated (wrong keys, tampering, key too old).',
+  },
+  NATTER_E2EE_UNKNOWN_GROUP: {
+    status: 404,
+    retryable: false,
+    origin: 'client',
+    summary: 'This device has no MLS state for the channel: not yet joined, or removed.',
+  },
+  NATTER_E2EE_GROUP_EXISTS: {
+    status: 409,
+    retryable: false,
+    origin: 'client',
+    summary:
+      'The MLS group already exists on this device (created twice, or a Welcome for a group already joined).',
+  },
+  NATTER_E2EE_WELCOME_REJECTED: {
+    status: 400,
+    retryable: false,
+    origin: 'client',
+    summary:
+      "A Welcome cannot be used: a replay of a spent KeyPackage, another device's, or failing verification.",
+  },
+  NATTER_E2EE_COMMIT_PENDING: {
+    status: 409,
+    retryable: true,
+    origin: 'client',
+    summary:
+      "A change was asked while this device's previous commit for the group awaits the server's verdict.",
+  },
+  NATTER_E2EE_NO_PENDING_COMMIT: {
+    status: 409,
+    retryable: false,
+    origin: 'client',
+    summary: 'A pending commit was confirmed or discarded, but none is pending.',
+  },
+  NATTER_E2EE_NOT_IN_GROUP: {
+    status: 404,
+    retryable: false,
+    origin: 'client',
+    summary: 'A device named for removal is not in the MLS group.',
+  },
+  NATTER_E2EE_STATE_INVALID: {
+    status: 500,
+    retryable: false,
+    origin: 'client',
+    summary: 'Saved MLS state could not be read (corrupt, truncated, or written by a newer version).',
   },
   NATTER_BROKER_UNREACHABLE: {
     status: 503,
