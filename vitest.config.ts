@@ -14,6 +14,10 @@ export default defineConfig({
       '@natter/storage-level': src('./packages/storage-adapters/level/src/index.ts'),
       '@natter/storage-postgres': src('./packages/storage-adapters/postgres/src/index.ts'),
       '@natter/storage-conformance': src('./packages/storage-adapters/conformance/src/index.ts'),
+      '@natter/blob-conformance': src('./packages/storage-adapters/blob-conformance/src/index.ts'),
+      '@natter/blob-fs': src('./packages/storage-adapters/blob-fs/src/index.ts'),
+      '@natter/blob-s3': src('./packages/storage-adapters/blob-s3/src/index.ts'),
+      '@natter/media': src('./packages/media/src/index.ts'),
       // Sub-path entries before their package: aliases match by prefix.
       '@natter/client/level': src('./packages/client-sdk/src/level.ts'),
       '@natter/client': src('./packages/client-sdk/src/index.ts'),
