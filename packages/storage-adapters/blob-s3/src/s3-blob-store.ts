@@ -174,7 +174,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
           yield next.value;
         }
       } finally {
-        await iterator.return?.();
+        await iterator.return?.(undefined);
       }
     }
     const upload = new Upload({
