@@ -34,6 +34,14 @@ export const ErrorCode = {
   UNAVAILABLE: 'NATTER_UNAVAILABLE',
   /** An unexpected server fault. Nothing was half-written. */
   INTERNAL: 'NATTER_INTERNAL',
+  /** An upload is larger than the configured limit (`maxUploadBytes`); refused before reading past it. */
+  MEDIA_TOO_LARGE: 'NATTER_MEDIA_TOO_LARGE',
+  /** An upload would take the user past their storage quota. */
+  MEDIA_QUOTA_EXCEEDED: 'NATTER_MEDIA_QUOTA_EXCEEDED',
+  /** The upload's type, sniffed from its bytes, is not on the app's allowlist. */
+  MEDIA_TYPE_NOT_ALLOWED: 'NATTER_MEDIA_TYPE_NOT_ALLOWED',
+  /** The upload claims a type its bytes do not decode as (truncated, corrupt, or a decompression bomb). */
+  MEDIA_INVALID: 'NATTER_MEDIA_INVALID',
 } as const;
 
 /** A stable natter error code. */
@@ -70,6 +78,10 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   NATTER_STORE_VERSION_UNSUPPORTED: 500,
   NATTER_UNAVAILABLE: 503,
   NATTER_INTERNAL: 500,
+  NATTER_MEDIA_TOO_LARGE: 413,
+  NATTER_MEDIA_QUOTA_EXCEEDED: 413,
+  NATTER_MEDIA_TYPE_NOT_ALLOWED: 415,
+  NATTER_MEDIA_INVALID: 422,
 };
 
 /**
