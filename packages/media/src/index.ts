@@ -7,6 +7,7 @@
 export { contentDisposition, MAX_FILENAME_BYTES, sanitizeFilename } from './filename.js';
 export { createMediaPipeline, DEFAULT_IMAGE_SETTINGS, DEFAULT_MAX_UPLOAD_BYTES } from './pipeline.js';
 export { isAllowedType, isInlineSafe, OPAQUE_TYPE } from './sniff.js';
+export { type CompletedUpload, createTusUploads, type TusUploadOptions, type TusUploads } from './tus.js';
 export type {
   ImageOptions,
   IngestOptions,

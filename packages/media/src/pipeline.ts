@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { abortableSource, type BlobStore } from '@natter/server-core';
+import { abortableSource } from '@natter/server-core';
 import { tooLarge, typeNotAllowed } from './errors.js';
 import { sanitizeFilename } from './filename.js';
 import { type ImageSettings, processImage } from './image.js';
