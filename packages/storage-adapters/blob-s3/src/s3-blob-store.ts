@@ -57,14 +57,16 @@ export interface S3BlobStoreOptions {
    */
   forcePathStyle?: boolean;
   /**
-   * Bytes per multipart part (at least 5 MiB, S3's minimum). With `queueSize` it bounds the memory of
-   * one upload: about `partSize * (queueSize + 1)`.
+   * Bytes per multipart part (at least 5 MiB, S3's minimum: a part's length must be known before it
+   * is sent, so each upload holds parts in memory). With `queueSize` it bounds the memory of one
+   * upload at about `partSize * (queueSize + 1)`, whatever the blob's size.
    * @default 5242880 (5 MiB)
    */
   partSize?: number;
   /**
-   * Parts uploaded at once per `put`.
-   * @default 2
+   * Parts uploaded at once per `put`. One keeps memory at about two parts per upload in flight (20
+   * concurrent uploads: ~200 MiB); more speeds up single large uploads on high-latency links.
+   * @default 1
    */
   queueSize?: number;
   /**
@@ -123,7 +125,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
   const partSize = Math.max(options.partSize ?? 5 * 1024 * 1024, 5 * 1024 * 1024);
-  const queueSize = options.queueSize ?? 2;
+  const queueSize = options.queueSize ?? 1;
   const objectKey = (key: string) => `${prefix}${key}`;
   let state: 'new' | 'open' | 'closed' = 'new';
 
