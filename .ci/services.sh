@@ -47,7 +47,8 @@ if ! command -v ffmpeg >/dev/null || ! command -v radosgw >/dev/null || ! comman
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg ceph-mon ceph-osd radosgw; } \
     >/dev/null 2>&1 || echo "WARNING: could not install ffmpeg/ceph" >&2
 fi
-if ! up 7480; then
+ceph_full() { timeout 10 ceph -c "${NATTER_CEPH_DIR:-/var/lib/natter-ceph}/ceph.conf" health 2>/dev/null | grep -q full; }
+if ! up 7480 || ceph_full; then
   echo "starting Ceph radosgw (S3)"
   bash "$(dirname "$0")/start-radosgw.sh" || echo "WARNING: radosgw setup failed" >&2
   wait_for 7480 radosgw

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A one-node Ceph cluster for the S3 tests: a monitor, one OSD on memstore (in memory, 2 GiB at most)
+# A one-node Ceph cluster for the S3 tests: a monitor, one OSD on memstore (in memory)
 # and radosgw on 127.0.0.1:7480, with one S3 user. Throwaway by design: it is rebuilt from nothing
-# whenever radosgw is down (memstore keeps nothing across restarts anyway). About 20 s, ~150 MB RAM.
+# whenever radosgw is down or the OSD is full (memstore keeps nothing across restarts anyway). About
+# 20 s; ~150 MB of RAM plus what is stored (4 GiB at most; deleted data is reclaimed within seconds).
 # Environment: NATTER_CEPH_DIR (default /var/lib/natter-ceph), and the S3 credentials the tests use,
 # NATTER_S3_ACCESS_KEY / NATTER_S3_SECRET_KEY (defaults natter / natter-secret).
 set -euo pipefail
@@ -10,12 +11,18 @@ ACCESS=${NATTER_S3_ACCESS_KEY:-natter}
 SECRET=${NATTER_S3_SECRET_KEY:-natter-secret}
 
 # Stop daemons of an earlier run of this script (by their pid files only), then start from scratch.
+pids=()
 for pidfile in "$D"/run/*.pid; do
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+  if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null && pids+=("$pid"); fi
 done
-sleep 1
+for _ in $(seq 1 40); do
+  alive=0
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+  [ "$alive" = 0 ] && break
+  sleep 0.25
+done
 rm -rf "$D"
 mkdir -p "$D/mon" "$D/osd" "$D/run" "$D/log"
 FSID=$(cat /proc/sys/kernel/random/uuid)
@@ -37,7 +44,7 @@ mon max pg per osd = 1000
 mon data avail warn = 1
 mon data avail crit = 0
 osd objectstore = memstore
-memstore device bytes = 2147483648
+memstore device bytes = 4294967296
 osd crush chooseleaf type = 0
 run dir = $D/run
 log file = $D/log/\$name.log
@@ -50,6 +57,11 @@ osd data = $D/osd
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:7480
 rgw data = $D/rgw
+# Reclaim the space of deleted objects and aborted uploads within seconds (the default waits two hours,
+# and a memstore OSD that fills up blocks every write).
+rgw gc obj min wait = 0
+rgw gc processor period = 5
+rgw gc processor max time = 5
 EOC
 C=(-c "$D/ceph.conf")
 monmaptool --create --add a 127.0.0.1:6789 --fsid "$FSID" "$D/monmap" >/dev/null
