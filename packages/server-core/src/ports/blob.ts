@@ -76,6 +76,7 @@ export interface BlobStoreManifest {
   name: string;
   /** Contract version implemented; must equal {@link BLOB_CONTRACT_VERSION}. */
   contractVersion: number;
+  /** Optional features and properties of the backend. */
   capabilities: {
     /** `presignGet` is implemented: a client can fetch a blob from the backend directly. */
     presign: boolean;
@@ -169,6 +170,7 @@ export interface PresignOptions {
  * - `delete` is idempotent; a missing blob is `null` for `head` and `get`, never an error.
  */
 export interface BlobStore {
+  /** What the adapter is and can do. */
   readonly manifest: BlobStoreManifest;
   /** Prepares the store (creates directories, sweeps temp files of crashed writes, checks the bucket). */
   open(): Promise<void>;

@@ -4,6 +4,7 @@
  * failing uploads, presigned URLs when declared, persistence).
  * @packageDocumentation
  */
+/** The byte helpers the checks use (sources, readers, RSS tracking), for adapters' own tests. */
 export * as blobTestBytes from './bytes.js';
 export { type BlobCheckName, blobChecks } from './checks/index.js';
 export type {
