@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { blobTestBytes } from '@natter/blob-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isInlineSafe } from '../src/index.js';
 import { from, noisyPng, pdf, testPipeline, trackedSource, zipBomb } from './fixtures.js';
@@ -141,4 +142,20 @@ describe('aborting', () => {
     });
     expect(await keys()).toEqual([]);
   });
+});
+
+describe('memory', () => {
+  it('streams 10 concurrent 10 MiB uploads with RSS growth far below the bytes in flight', async () => {
+    const { pipeline } = await setup({ maxUploadBytes: 16 * MIB });
+    const rss = blobTestBytes.rssTracker();
+    const uploads = Array.from({ length: 10 }, () => {
+      const { source } = blobTestBytes.generatedSource(10 * MIB, rss.sample);
+      return pipeline.ingest(source, { filename: 'data.bin' });
+    });
+    const results = await Promise.all(uploads);
+    const growth = rss.stop();
+    expect(results.every((info) => info.size === 10 * MIB)).toBe(true);
+    // Buffering would hold 100 MiB; streaming holds a few chunks per upload.
+    expect(growth, `RSS grew by ${(growth / MIB).toFixed(1)} MiB`).toBeLessThan(25 * MIB);
+  }, 60_000);
 });
