@@ -40,4 +40,17 @@ if ! up 2181; then
     /usr/share/zookeeper/bin/zkServer.sh start /var/lib/zookeeper-ci/zoo.cfg >/dev/null 2>&1 || true
   wait_for 2181 ZooKeeper
 fi
+if ! command -v ffmpeg >/dev/null || ! command -v radosgw >/dev/null || ! command -v ceph-osd >/dev/null; then
+  # ffmpeg: video poster frames in @natter/media. Ceph (mon, osd, radosgw): the S3 server @natter/blob-s3
+  # is tested against (docs/decisions.md says why radosgw). About four minutes on a fresh machine.
+  echo "installing ffmpeg and Ceph (mon, osd, radosgw)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg ceph-mon ceph-osd radosgw; } \
+    >/dev/null 2>&1 || echo "WARNING: could not install ffmpeg/ceph" >&2
+fi
+ceph_full() { timeout 10 ceph -c "${NATTER_CEPH_DIR:-/var/lib/natter-ceph}/ceph.conf" health 2>/dev/null | grep -q full; }
+if ! up 7480 || ceph_full; then
+  echo "starting Ceph radosgw (S3)"
+  bash "$(dirname "$0")/start-radosgw.sh" || echo "WARNING: radosgw setup failed" >&2
+  wait_for 7480 radosgw
+fi
 echo "services ready"

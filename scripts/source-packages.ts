@@ -30,6 +30,10 @@ export const SOURCE_ENTRIES: Readonly<Record<string, string>> = {
   '@natter/broker-nats': 'packages/broker-nats/src/index.ts',
   '@natter/registry-zookeeper': 'packages/registry-zookeeper/src/index.ts',
   '@natter/e2ee': 'packages/e2ee/src/index.ts',
+  '@natter/blob-conformance': 'packages/storage-adapters/blob-conformance/src/index.ts',
+  '@natter/blob-fs': 'packages/storage-adapters/blob-fs/src/index.ts',
+  '@natter/blob-s3': 'packages/storage-adapters/blob-s3/src/index.ts',
+  '@natter/media': 'packages/media/src/index.ts',
 };
 
 /** The absolute source path of an `@natter/*` import specifier, if it names one of the entries. */

@@ -55,6 +55,7 @@ export function generatedTables(): Record<string, string> {
     'server-errors': table(errorHeader, errorRows('server')),
     'client-errors': table(errorHeader, errorRows('client')),
     'broker-errors': table(errorHeader, errorRows('broker')),
+    'blob-errors': table(errorHeader, errorRows('blob')),
     'close-codes': table(
       ['code', 'name', 'meaning', 'client action'],
       Object.entries(CLOSE_CODES).map(([name, spec]) => [String(spec.code), name, spec.meaning, spec.action]),

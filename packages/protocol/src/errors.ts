@@ -8,8 +8,11 @@
  * builds make `instanceof` unreliable).
  */
 
-/** Who raises an error: the server (on the wire and in the HTTP API), the client SDK, or a broker adapter. */
-export type ErrorOrigin = 'server' | 'client' | 'broker';
+/**
+ * Who raises an error: the server (on the wire and in the HTTP API), the client SDK, a broker (or presence
+ * store, or registry) adapter, or a blob store adapter.
+ */
+export type ErrorOrigin = 'server' | 'client' | 'broker' | 'blob';
 
 /** What the list records about one code. */
 export interface ErrorSpec {
@@ -296,6 +299,30 @@ export const ERRORS = {
     origin: 'broker',
     summary:
       'The broker or registry answered something the adapter cannot use (e.g. a malformed registry entry).',
+  },
+  NATTER_BLOB_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    origin: 'blob',
+    summary: 'The blob backend (disk, S3 endpoint) failed or is unreachable; nothing was stored.',
+  },
+  NATTER_BLOB_RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    retryable: false,
+    origin: 'blob',
+    summary: "A byte range starts at or past the end of the blob; the error's `size` is the blob's length.",
+  },
+  NATTER_BLOB_ABORTED: {
+    status: 499,
+    retryable: false,
+    origin: 'blob',
+    summary: '`put` was aborted through its signal; nothing was stored.',
+  },
+  NATTER_BLOB_CLOSED: {
+    status: 503,
+    retryable: false,
+    origin: 'blob',
+    summary: 'The blob store is not open (before `open()` or after `close()`).',
   },
 } as const satisfies Record<`NATTER_${string}`, ErrorSpec>;
 

@@ -1,5 +1,6 @@
 /** The ports of server-core: everything it needs from outside, as small typed interfaces. */
 export type * from './authenticator.js';
+export * from './blob.js';
 export * from './broker.js';
 export type * from './connection.js';
 export type * from './delivery.js';
