@@ -1,6 +1,7 @@
 import {
   type Channel,
   type ChannelSummary,
+  type DiscoveryAnswer,
   ErrorCode,
   isErrorCode,
   type Message,
@@ -58,11 +59,8 @@ export type PushSubscriptionInput =
   | { kind: 'webpush'; endpoint: string; keys: { p256dh: string; auth: string } }
   | { kind: 'webhook'; token: string; platform?: string };
 
-/** What the discovery endpoint answers: where to open the WebSocket. */
-export interface Discovery {
-  wsUrl: string;
-  region: string;
-}
+/** What the discovery endpoint answers: the candidate nodes, and the first one's URL for older clients. */
+export type Discovery = DiscoveryAnswer;
 
 /** Options of {@link HttpClient}. */
 export interface HttpClientOptions {
@@ -267,7 +265,7 @@ export class HttpClient {
     await this.call('POST', `/v1/groups/${enc(channelId)}/leave`);
   }
 
-  /** Where to open the WebSocket. */
+  /** Where to open the WebSocket: the candidate nodes, best first (`ChatClient` does this itself with `discovery`). */
   discovery(): Promise<Discovery> {
     return this.call('GET', '/v1/discovery', { auth: false });
   }

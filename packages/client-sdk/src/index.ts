@@ -11,6 +11,8 @@ export {
   CloseCode,
   type Codec,
   type CodecName,
+  type DiscoveryAnswer,
+  type DiscoveryCandidate,
   ErrorCode,
   type HelloFrame,
   isNatterError,
@@ -44,6 +46,7 @@ export type {
   ChannelAddedEvent,
   ChatClientEvents,
   ChatClientOptions,
+  ClientPlacementOptions,
   ClientStats,
   HistoryResult,
   MessageEvent,
@@ -82,6 +85,19 @@ export {
   type PendingMessage,
   type SendHandle,
 } from './outbox.js';
+export {
+  chooseNode,
+  type DiscoverFn,
+  type DiscoveryHint,
+  type DiscoveryOutcome,
+  type FailoverAdvice,
+  type PingFn,
+  type PlacedNode,
+  Placement,
+  type PlacementDecision,
+  type PlacementDeps,
+  type PlacementOptions,
+} from './placement.js';
 export {
   type ChosenStatus,
   Realtime,

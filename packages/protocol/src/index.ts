@@ -7,6 +7,7 @@ export * from './close-codes.js';
 export * from './codec.js';
 export * from './error-codes.js';
 export * from './frames.js';
+export * from './http/discovery.js';
 export * from './ids.js';
 export * from './limits.js';
 export type * from './model.js';

@@ -16,7 +16,8 @@ export type { Delivery, DeliveryOrigin, DeliverySink } from './chat/delivery.js'
 export { type LiveEndpoint, LocalHub } from './chat/local-hub.js';
 export { type PageRange, pageRange } from './chat/page-range.js';
 export { ClusterSink, userTopic } from './cluster/cluster-sink.js';
-export { recommendNode } from './cluster/recommend.js';
+export type { DiscoveryOptions } from './cluster/discovery-service.js';
+export { recommendNode, selectCandidates } from './cluster/recommend.js';
 export {
   isOriginAllowed,
   type NatterServerOptions,

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CloseCode, newPrefixedId } from '@natter/protocol';
+import { CloseCode, DISCOVERY_LIMITS, ErrorCode, NatterError, newPrefixedId } from '@natter/protocol';
 import { TokenService } from './auth/token-service.js';
 import { ChatService } from './chat/chat-service.js';
 import type { DeliverySink } from './chat/delivery.js';
 import { LocalHub } from './chat/local-hub.js';
 import { ClusterSink } from './cluster/cluster-sink.js';
-import { recommendNode } from './cluster/recommend.js';
+import { candidateOf, DiscoveryService, toAnswer } from './cluster/discovery-service.js';
 import { type NatterServerOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { createHttpApi } from './http/api.js';
 import { toNodeListener } from './http/node-adapter.js';
@@ -120,6 +120,17 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
   const httpServers: Server[] = [];
   const registry = options.cluster?.registry;
   const registryTtlMs = options.cluster?.registryTtlMs ?? 6_000;
+  const capacity = options.cluster?.capacity ?? 10_000;
+  const discoveryService = registry
+    ? new DiscoveryService({
+        registry,
+        wsPath: config.wsPath,
+        ...(options.cluster?.discovery ? { options: options.cluster.discovery } : {}),
+        logger,
+        metrics,
+      })
+    : undefined;
+  const regionHeader = options.cluster?.discovery?.regionHeader ?? 'x-natter-region';
 
   const nodeInfo = (): NodeInfo | undefined =>
     announcedWsUrl === undefined
@@ -128,7 +139,7 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
           id: nodeId,
           wsUrl: announcedWsUrl,
           region: config.region,
-          capacity: options.cluster?.capacity ?? 10_000,
+          capacity,
           load: transport.size,
         };
   const announce = async () => {
@@ -198,14 +209,18 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
     config,
     logger,
     metrics,
-    discovery: async (request) => {
-      if (registry) {
-        const wanted = new URL(request.url).searchParams.get('region') ?? undefined;
-        const best = recommendNode(await registry.list(), wanted);
-        if (best) return { wsUrl: best.wsUrl, region: best.region };
-      }
-      return { wsUrl: options.publicWsUrl ?? wsUrlFor(request, config.wsPath), region: config.region };
+    discovery: async (request, query, clientIp) => {
+      // The app's region wins; an edge's hint in a header stands in when the app named none.
+      const hinted = request.headers.get(regionHeader)?.trim();
+      const region =
+        query.region ?? (hinted && hinted.length <= DISCOVERY_LIMITS.maxRegionLength ? hinted : undefined);
+      if (discoveryService) return discoveryService.answer({ ...query, region }, clientIp);
+      if (draining) throw new NatterError(ErrorCode.UNAVAILABLE, 'draining', 1_000);
+      const wsUrl = options.publicWsUrl ?? wsUrlFor(request, config.wsPath);
+      const self = { id: nodeId, wsUrl, region: config.region, capacity, load: transport.size };
+      return toAnswer([candidateOf(self, config.wsPath)]);
     },
+    node: () => ({ nodeId, region: config.region, draining }),
     onLogout: (userId, deviceId) => {
       const keys = [...hub.endpointsOf(userId)]
         .filter((e) => deviceId === undefined || e.deviceId === deviceId)
@@ -322,6 +337,7 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
     },
     async close() {
       draining = true;
+      discoveryService?.close();
       if (sweeper) clearInterval(sweeper);
       if (registryTimer) clearInterval(registryTimer);
       await registry?.deregister(nodeId).catch(() => {});

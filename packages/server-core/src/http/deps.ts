@@ -1,3 +1,4 @@
+import type { DiscoveryAnswer, DiscoveryQuery } from '@natter/protocol';
 import type { TokenService } from '../auth/token-service.js';
 import type { ChatService } from '../chat/chat-service.js';
 import type { ResolvedConfig } from '../config.js';
@@ -29,8 +30,14 @@ export interface HttpApiDeps {
   config: ResolvedConfig;
   logger: Logger;
   metrics: NatterMetrics;
-  /** Where clients should open their WebSocket; answered by `GET /v1/discovery`. */
-  discovery(request: Request): Promise<{ wsUrl: string; region: string }>;
+  /**
+   * The nodes a client should connect to, best first (`GET /v1/discovery`); rejects with
+   * `NATTER_UNAVAILABLE` and `retryAfterMs` when no node is healthy. `clientIp` identifies the client's
+   * reports of failed nodes.
+   */
+  discovery(request: Request, query: DiscoveryQuery, clientIp: string | undefined): Promise<DiscoveryAnswer>;
+  /** This node as `GET /v1/ping` reports it. */
+  node(): { nodeId: string; region: string; draining: boolean };
   /** Called after a logout so the server closes that device's sockets (all of the user's without `deviceId`). */
   onLogout(userId: string, deviceId?: string): void;
 }
