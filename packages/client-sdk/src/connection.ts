@@ -39,7 +39,8 @@ export { parseRetryAfter, StateReason } from './connection-state.js';
 type State =
   | { status: 'idle' }
   | { status: 'connecting'; failures: number; socket: WebSocketLike | undefined }
-  | { status: 'open'; socket: WebSocketLike; hello: HelloFrame; openedAt: number }
+  /** `failures`: failed attempts before this session; counted on if it ends before it was stable. */
+  | { status: 'open'; socket: WebSocketLike; hello: HelloFrame; openedAt: number; failures: number }
   | { status: 'reconnecting'; failures: number; timer: ReturnType<typeof setTimeout> }
   | { status: 'closed' };
 
@@ -97,7 +98,8 @@ interface PendingRequest {
 export type OutgoingFrame = { t: ClientFrameType } & Record<string, unknown>;
 
 const UNAUTHORIZED_CODES = new Set<string>(['NATTER_UNAUTHORIZED', 'NATTER_INVALID_CREDENTIALS']);
-// A socket open for less than this before a 4001 is treated as a failure, so a broken token source cannot spin.
+// A session shorter than this counts as a failed attempt (the backoff keeps growing), so neither a broken token
+// source (4001 at once) nor a flapping node can make the client spin.
 const STABLE_SESSION_MS = 1_000;
 /**
  * Close codes of an open session that blame the node (it crashed, restarts, drains, failed or is full), so the
@@ -364,8 +366,9 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.lastLimits = { ...DEFAULT_LIMITS, ...hello.limits };
     const node = this.attemptNode;
     if (node !== undefined) this.options.placement?.opened(node);
+    const failures = this.state.status === 'connecting' ? this.state.failures : 0;
     this.setState(
-      { status: 'open', socket, hello, openedAt: this.options.now() },
+      { status: 'open', socket, hello, openedAt: this.options.now(), failures },
       StateReason.HELLO,
       node !== undefined ? { node } : {},
     );
@@ -445,7 +448,14 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (previous.status !== 'connecting' && previous.status !== 'open') return;
     this.teardown(connectionLost());
     if (previous.status === 'open') this.emit('down', { closeCode });
-    const failures = previous.status === 'connecting' ? previous.failures : 0;
+    // A session that ended at once does not reset the backoff: a node that says hello and then drops every
+    // session (flapping) is retried at a growing, jittered pace instead of every few hundred ms.
+    const failures =
+      previous.status === 'connecting'
+        ? previous.failures
+        : this.options.now() - previous.openedAt < STABLE_SESSION_MS
+          ? previous.failures
+          : 0;
     const node = this.attemptNode;
     const extra = { closeCode, ...(node !== undefined ? { node } : {}) };
     if (TERMINAL_CLOSE_CODES.has(closeCode)) {

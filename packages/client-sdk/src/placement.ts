@@ -80,6 +80,9 @@ interface BadMark {
 
 interface Round {
   discovered: boolean;
+  /** Discovery was asked after a failure in this round: the one "back to discovery at once" is spent. */
+  discoveredAfterFailure: boolean;
+  failures: number;
   discoveryFailed: boolean;
   lastResort: boolean;
   tried: Set<string>;
@@ -92,9 +95,9 @@ const FALLBACK_ID = 'configured';
  * the placement measures the round trip to each (a few pings, bounded in time and count, cached), connects to
  * the fastest healthy one, and remembers it. A node that fails is avoided for a while (longer each time it
  * fails again: a flapping node cannot pull the client back every few seconds), and the next candidate is tried
- * at once; when none is left, discovery is asked once, told which nodes failed. Attempts are grouped in
- * rounds separated by the connection's backoff: within a round each node is tried at most once and discovery
- * asked at most once, so a client never spins.
+ * at once; when none is left, discovery is asked again at once, told which nodes failed. Attempts are grouped
+ * in rounds separated by the connection's backoff: within a round each node is tried at most once and discovery
+ * asked at most twice (once to start, once after failures), so a client never spins.
  */
 export class Placement {
   private list: DiscoveryCandidate[] = [];
@@ -139,8 +142,11 @@ export class Placement {
     let pool = this.fresh() ? this.list.filter((n) => this.usable(n)) : [];
     let noNode: { retryAfterMs: number | undefined } | undefined;
     let error: Error | undefined;
-    if (pool.length === 0 && !this.round.discovered) {
-      this.round.discovered = true;
+    const round = this.round;
+    const mayDiscover = !round.discovered || (round.failures > 0 && !round.discoveredAfterFailure);
+    if (pool.length === 0 && mayDiscover) {
+      round.discovered = true;
+      if (round.failures > 0) round.discoveredAfterFailure = true;
       try {
         const outcome = await this.deps.discover({ region: this.o.region, failed: this.reportable() });
         if (outcome.kind === 'none' || (outcome.answer.candidates?.length ?? 1) === 0) {
@@ -170,9 +176,15 @@ export class Placement {
       if (resort) {
         this.round.lastResort = true;
         pool = [resort];
-      } else if (untried.length > 0) {
-        waitMs = Math.min(...untried.map((n) => (this.bad.get(n.nodeId)?.notBefore ?? now) - now));
       }
+    }
+    if (pool.length === 0 && waitMs === undefined) {
+      // If every known node named a delay, the next round cannot start sooner than the first of them ends.
+      const now = this.deps.now();
+      const wait = Math.min(
+        ...this.known().map((n) => Math.max(0, (this.bad.get(n.nodeId)?.notBefore ?? 0) - now)),
+      );
+      if (Number.isFinite(wait) && wait > 0) waitMs = wait;
     }
     if (pool.length === 0) {
       this.round = newRound();
@@ -189,8 +201,9 @@ export class Placement {
   failed(nodeId: string, options: { afterOpen?: boolean; retryAfterMs?: number } = {}): FailoverAdvice {
     this.markBad(nodeId, options.retryAfterMs);
     this.round.tried.add(nodeId);
+    this.round.failures++;
     const more = this.fresh() && this.list.some((n) => this.usable(n));
-    if (!options.afterOpen && (more || !this.round.discovered)) return 'now';
+    if (!options.afterOpen && (more || !this.round.discoveredAfterFailure)) return 'now';
     this.round = newRound();
     return 'later';
   }
@@ -285,7 +298,7 @@ export class Placement {
         let best: number | undefined;
         for (let i = 0; i < this.o.pingsPerNode; i++) {
           try {
-            const ms = await this.deps.ping(node, this.o.pingTimeoutMs);
+            const ms = await bounded(this.deps.ping(node, this.o.pingTimeoutMs), this.o.pingTimeoutMs);
             if (Number.isFinite(ms) && ms >= 0) best = best === undefined ? ms : Math.min(best, ms);
           } catch {
             break;
@@ -307,8 +320,24 @@ export class Placement {
   }
 }
 
+/** `promise`, or a rejection after `ms`: an injected ping that ignores its timeout still cannot stall placement. */
+function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 function newRound(): Round {
-  return { discovered: false, discoveryFailed: false, lastResort: false, tried: new Set() };
+  return {
+    discovered: false,
+    discoveredAfterFailure: false,
+    failures: 0,
+    discoveryFailed: false,
+    lastResort: false,
+    tried: new Set(),
+  };
 }
 
 /** The candidates of an answer; an answer without a list (an older server) is its one `wsUrl`. */

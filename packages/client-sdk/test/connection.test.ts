@@ -130,8 +130,21 @@ describe('Connection state machine', () => {
     server.autoAccept = true;
     await vi.advanceTimersByTimeAsync(300);
     expect(connection.status).toBe('open');
+    await vi.advanceTimersByTimeAsync(1_000);
     server.current.serverClose(1011);
     expect(changes.at(-1)?.delayMs).toBe(100);
+  });
+
+  it('keeps growing the delay when sessions end right after hello (a flapping node)', async () => {
+    const { connection, server, changes } = setup();
+    connection.connect();
+    for (let i = 0; i < 4; i++) {
+      await vi.advanceTimersByTimeAsync(i === 0 ? 0 : changes.at(-1)!.delayMs!);
+      expect(connection.status).toBe('open');
+      server.current.serverClose(1006);
+    }
+    const delays = changes.filter((c) => c.status === 'reconnecting').map((c) => c.delayMs);
+    expect(delays).toEqual([100, 200, 300, 400]);
   });
 
   it('refreshes the token and reconnects at once after 4001', async () => {
