@@ -26,7 +26,7 @@ export interface PlacementOptions {
   region?: string;
   /** Time one ping may take; a node that does not answer within it counts as unreachable, ms. @default 1000 */
   pingTimeoutMs?: number;
-  /** Pings per candidate; the smallest round trip counts (the first one pays for connection setup). @default 2 */
+  /** Pings per candidate; the smallest round trip counts (the first one pays for connection setup). @default 3 */
   pingsPerNode?: number;
   /** Candidates measured at most per placement, in discovery's order. @default 4 */
   maxPinged?: number;
@@ -115,7 +115,7 @@ export class Placement {
     this.o = {
       region: options.region,
       pingTimeoutMs: options.pingTimeoutMs ?? 1_000,
-      pingsPerNode: Math.max(1, options.pingsPerNode ?? 2),
+      pingsPerNode: Math.max(1, options.pingsPerNode ?? 3),
       maxPinged: Math.max(1, options.maxPinged ?? 4),
       rttTtlMs: options.rttTtlMs ?? 300_000,
       candidatesTtlMs: options.candidatesTtlMs ?? 60_000,
