@@ -137,7 +137,7 @@ describe.skipIf(!up)(`failover and placement figures, ${CLIENTS} clients on 3 no
         ),
       ),
     );
-    nodes.forEach((n, i) => proxies[i]!.setTarget(n.port));
+    for (const [i, n] of nodes.entries()) proxies[i]!.setTarget(n.port);
     api = await startApiNode(shape, store);
     crowd = await createCrowd(api, CLIENTS, `pl${token()}_`);
     // Small waves: the crowd shares one process (and its event loop) with the proxies and the API node, and a
