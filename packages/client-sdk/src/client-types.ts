@@ -18,8 +18,10 @@ export interface ChatClientOptions {
   /** WebSocket endpoint. @default `url` with ws(s) scheme and path `/v1/ws` */
   wsUrl?: string;
   /**
-   * Ask the server where to connect before each connect after a failure: `true` uses `GET {url}/v1/discovery`,
-   * a string is a discovery URL. @default false
+   * Let discovery name candidate nodes: `true` uses `GET {url}/v1/discovery`, a string is a discovery URL. The
+   * client connects to the candidate with the smallest measured round trip and, when a node fails, moves to
+   * the next one at once (docs/client.md, "Placement and failover"). Without it the client always uses
+   * `wsUrl`. @default false
    */
   discovery?: boolean | string;
   /**

@@ -227,8 +227,8 @@ export class Placement {
   }
 
   private pick(node: DiscoveryCandidate): PlacementDecision {
+    // Not marked as tried here: an attempt that fails for another reason (the token source) stays on this node.
     this.chosen = node;
-    this.round.tried.add(node.nodeId);
     return { kind: 'node', node, rttMs: this.rtts.get(node.nodeId)?.ms };
   }
 

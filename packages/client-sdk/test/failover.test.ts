@@ -30,7 +30,11 @@ const listing = (...ids: string[]): DiscoveryOutcome => ({
 
 type Behaviour = 'accept' | 'refuse' | 'hang' | 'overloaded' | 'flap';
 
-function setup(discovery: () => DiscoveryOutcome, options: PlacementOptions = {}) {
+function setup(
+  discovery: () => DiscoveryOutcome,
+  options: PlacementOptions = {},
+  getToken: () => string = () => 'token',
+) {
   const server = new FakeServer();
   const behaviour = new Map<string, Behaviour>();
   server.onConnect = (socket: FakeSocket) => {
@@ -72,7 +76,7 @@ function setup(discovery: () => DiscoveryOutcome, options: PlacementOptions = {}
   const connection = new Connection({
     wsUrl: 'ws://configured.test/v1/ws',
     placement,
-    getToken: () => 'token',
+    getToken,
     deviceId: () => 'dev_1',
     WebSocket: server.WebSocket,
     codec: jsonCodec,
@@ -130,6 +134,25 @@ describe('failover across candidate nodes', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(connection.status).toBe('open');
     expect(hostsTried()).toEqual(['a', 'b']);
+  });
+
+  it("stays on its node when the token source fails (not the node's fault)", async () => {
+    let calls = 0;
+    const { connection, changes, hostsTried } = setup(
+      () => listing('a', 'b'),
+      {},
+      () => {
+        calls++;
+        if (calls === 1) throw new Error('token service briefly down');
+        return 'token';
+      },
+    );
+    connection.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(changes.at(-1)).toMatchObject({ status: 'reconnecting', reason: 'token-failed' });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(connection.status).toBe('open');
+    expect(hostsTried()).toEqual(['a']);
   });
 
   it('moves on after a handshake timeout, marking the silent node', async () => {
