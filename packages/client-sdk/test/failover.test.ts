@@ -155,6 +155,30 @@ describe('failover across candidate nodes', () => {
     expect(hostsTried()).toEqual(['a']);
   });
 
+  it('leaves a candidate that answers its ping but refuses the upgrade, and names it to discovery', async () => {
+    const pinged = (id: string) => node(id, { pingUrl: `http://${id}.test/v1/ping` });
+    let answer: DiscoveryOutcome = {
+      kind: 'answer',
+      answer: { wsUrl: 'ws://a.test/v1/ws', region: 'eu', candidates: [pinged('a'), pinged('b')] },
+    };
+    const { behaviour, connection, hostsTried, hints, server } = setup(() => answer);
+    behaviour.set('a', 'refuse'); // a's ping is the fastest (every ping answers 1 ms; a comes first)
+    connection.connect();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(connection.status).toBe('open');
+    expect(hostsTried()).toEqual(['a', 'b']);
+    // b drops too: discovery is asked at once, told about both.
+    answer = listing('c');
+    behaviour.set('b', 'refuse');
+    const current = hostsTried().length;
+    // b's session breaks at once: a failure after open, so the backoff first (200 ms: the session was too short
+    // to reset it), then discovery, since a and b are both avoided.
+    server.current.serverClose(1006);
+    await vi.advanceTimersByTimeAsync(201);
+    expect(hostsTried().slice(current)).toEqual(['c']);
+    expect(hints.at(-1)?.failed.sort()).toEqual(['a', 'b']);
+  });
+
   it('moves on after a handshake timeout, marking the silent node', async () => {
     const { behaviour, connection, hostsTried, changes } = setup(() => listing('a', 'b'));
     behaviour.set('a', 'hang');
