@@ -4,6 +4,7 @@ import type { ChannelAddedReason } from './cache.js';
 import type { StateChange, TokenProvider } from './connection.js';
 import type { HistoryPage, Session } from './http.js';
 import type { AckEvent, OutboxEvent } from './outbox.js';
+import type { PingFn, PlacementOptions } from './placement.js';
 import type { ReceiptEvent, TypingEvent } from './presence.js';
 import type { CachedChannel, ClientStore } from './store.js';
 import type { StorageErrorEvent } from './stores/resilient.js';
@@ -17,10 +18,19 @@ export interface ChatClientOptions {
   /** WebSocket endpoint. @default `url` with ws(s) scheme and path `/v1/ws` */
   wsUrl?: string;
   /**
-   * Ask the server where to connect before each connect after a failure: `true` uses `GET {url}/v1/discovery`,
-   * a string is a discovery URL. @default false
+   * Let discovery name candidate nodes: `true` uses `GET {url}/v1/discovery`, a string is a discovery URL. The
+   * client connects to the candidate with the smallest measured round trip and, when a node fails, moves to
+   * the next one at once (docs/client.md, "Placement and failover"). Without it the client always uses
+   * `wsUrl`. @default false
    */
   discovery?: boolean | string;
+  /**
+   * The region the app wants its users in (with `discovery`): sent to discovery, and nodes of that region are
+   * chosen over nearer ones elsewhere while any of them is healthy. @default none (the nearest node wins)
+   */
+  region?: string;
+  /** Tuning of node placement and failover (with `discovery`); docs/client.md explains each. @default see each field */
+  placement?: ClientPlacementOptions;
   /** Local storage: cursor, cache, outbox. @default a new MemoryStore (nothing survives a reload) */
   store?: ClientStore;
   /** WebSocket constructor. @default the `isomorphic-ws` export (`ws` in Node, the global WebSocket elsewhere) */
@@ -67,6 +77,17 @@ export interface ChatClientOptions {
   tokenInHeader?: boolean;
   /** Clock, ms. @default Date.now */
   now?: () => number;
+}
+
+/** Options of node placement: {@link PlacementOptions} (without `region`), plus the ping and a timeout. */
+export interface ClientPlacementOptions extends Omit<PlacementOptions, 'region'> {
+  /**
+   * Measures the round trip to a candidate node. @default a `fetch` of the node's `GET /v1/ping`, timed from
+   * request to response headers
+   */
+  ping?: PingFn;
+  /** Time a discovery request may take before the client falls back to its configured URL, ms. @default 5000 */
+  discoveryTimeoutMs?: number;
 }
 
 /** Payload of the `message` event. */

@@ -1,6 +1,7 @@
 import {
   type Channel,
   type ChannelSummary,
+  DISCOVERY_LIMITS,
   ErrorCode,
   getCodec,
   type Message,
@@ -15,6 +16,7 @@ import { createBackoff, createRetryDelay } from './backoff.js';
 import { ChatCache } from './cache.js';
 import type { ChatClientEvents, ChatClientOptions, ClientStats, HistoryResult } from './client-types.js';
 import { Connection, type ConnectionStatus } from './connection.js';
+import { createDiscover, createPing } from './discovery.js';
 import { Emitter } from './emitter.js';
 import { errorCodeOf, toError } from './errors.js';
 import {
@@ -26,6 +28,7 @@ import {
   type Session,
 } from './http.js';
 import { Outbox, type PendingMessage, type SendHandle } from './outbox.js';
+import { type PlacedNode, Placement } from './placement.js';
 import { type ChosenStatus, Realtime } from './presence.js';
 import type { CachedChannel, CachedMessagesQuery, SyncCursor } from './store.js';
 import { MemoryStore } from './stores/memory.js';
@@ -55,6 +58,7 @@ export class ChatClient {
   private readonly cache: ChatCache;
   private readonly auth: Auth;
   private readonly connection: Connection;
+  private readonly placement: Placement | undefined;
   private readonly sync: SyncEngine;
   private readonly outbox: Outbox;
   private readonly realtime: Realtime;
@@ -101,9 +105,10 @@ export class ChatClient {
 
     const discoveryUrl =
       options.discovery === true ? `${httpUrl}/v1/discovery` : options.discovery || undefined;
+    this.placement = discoveryUrl ? this.createPlacement(discoveryUrl, wsUrl, options) : undefined;
     this.connection = new Connection({
       wsUrl,
-      ...(discoveryUrl ? { discover: () => this.discover(discoveryUrl, options.fetch) } : {}),
+      ...(this.placement ? { placement: this.placement } : {}),
       getToken: (request) => this.auth.token(request),
       deviceId: () => this.device,
       WebSocket: webSocketConstructor(options.WebSocket),
@@ -208,6 +213,14 @@ export class ChatClient {
   /** The connection's status. */
   get status(): ConnectionStatus {
     return this.connection.status;
+  }
+
+  /**
+   * The chat node placement chose last (with `discovery`): its id, URL, region, announced fullness and the
+   * measured round trip, if any. While `status` is `open`, the node the session is on.
+   */
+  get node(): PlacedNode | undefined {
+    return this.placement?.current;
   }
 
   /** The signed-in user's id, once known (login, saved session or the server's `hello`). */
@@ -658,15 +671,29 @@ export class ChatClient {
     };
   }
 
-  private async discover(url: string, fetchFn: FetchLike | undefined): Promise<string> {
-    if (url === `${this.http.baseUrl}/v1/discovery`) return (await this.http.discovery()).wsUrl;
-    const f = fetchFn ?? (globalThis as { fetch?: FetchLike }).fetch;
-    if (!f) throw new Error('no fetch for discovery');
-    const response = await f.call(globalThis, url, { headers: { accept: 'application/json' } });
-    const body = JSON.parse(await response.text()) as { wsUrl?: unknown };
-    if (!response.ok || typeof body.wsUrl !== 'string')
-      throw new Error(`discovery failed: HTTP ${response.status}`);
-    return body.wsUrl;
+  private createPlacement(discoveryUrl: string, wsUrl: string, options: ChatClientOptions): Placement {
+    const { region, placement = {} } = options;
+    if (region !== undefined && (region.length === 0 || region.length > DISCOVERY_LIMITS.maxRegionLength)) {
+      throw new TypeError(`region must be 1-${DISCOVERY_LIMITS.maxRegionLength} characters`);
+    }
+    const getFetch = (): FetchLike => {
+      const f = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
+      if (!f) throw new Error('no fetch in this runtime: pass the `fetch` option');
+      // Called as a plain function: some runtimes' fetch refuses another `this`.
+      return (url, init) => f.call(globalThis, url, init);
+    };
+    const { ping, discoveryTimeoutMs, ...tuning } = placement;
+    const random = typeof options.backoff === 'object' ? options.backoff.random : undefined;
+    return new Placement(
+      {
+        discover: createDiscover(discoveryUrl, getFetch, discoveryTimeoutMs ?? 5_000),
+        ping: ping ?? createPing(getFetch),
+        fallbackWsUrl: wsUrl,
+        now: this.now,
+        random: random ?? Math.random,
+      },
+      { ...tuning, ...(region !== undefined ? { region } : {}) },
+    );
   }
 }
 

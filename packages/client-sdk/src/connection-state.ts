@@ -32,6 +32,11 @@ export const StateReason = {
   REVOKED: 'revoked',
   /** The token provider failed with an authentication error (e.g. the refresh token is invalid); the client stops. */
   UNAUTHORIZED: 'unauthorized',
+  /**
+   * No node can be tried now: discovery answered that none is healthy (503), or every candidate failed in
+   * this round. The client waits (full jitter, never less than a delay the server named) and asks again.
+   */
+  NO_HEALTHY_NODE: 'no-healthy-node',
   /** The backoff delay elapsed. */
   RETRY: 'retry',
   /** The runtime reported the network is back (`online` event): retry without waiting. */
@@ -56,6 +61,8 @@ export interface StateChange {
   failures?: number;
   /** The error behind the change, if any. */
   error?: Error;
+  /** Id of the node concerned (with discovery): the one opened on (`open`), or the one that failed. */
+  node?: string;
 }
 
 /** What a token provider is told about why a token is needed. */

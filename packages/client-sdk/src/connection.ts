@@ -28,6 +28,7 @@ import {
 } from './connection-state.js';
 import { Emitter } from './emitter.js';
 import { connectionLost, errorCodeOf, toError } from './errors.js';
+import type { Placement } from './placement.js';
 import {
   type CloseEventLike,
   type ErrorEventLike,
@@ -44,7 +45,8 @@ export { parseRetryAfter, StateReason } from './connection-state.js';
 type State =
   | { status: 'idle' }
   | { status: 'connecting'; failures: number; socket: WebSocketLike | undefined }
-  | { status: 'open'; socket: WebSocketLike; hello: HelloFrame; openedAt: number }
+  /** `failures`: failed attempts before this session; counted on if it ends before it was stable. */
+  | { status: 'open'; socket: WebSocketLike; hello: HelloFrame; openedAt: number; failures: number }
   | { status: 'reconnecting'; failures: number; timer: ReturnType<typeof setTimeout> }
   | { status: 'closed' };
 
@@ -79,8 +81,11 @@ export type RequestSender = <F extends RequestFrame>(
 export interface ConnectionOptions {
   /** WebSocket URL of the endpoint, e.g. `wss://chat.example.com/v1/ws`. */
   wsUrl: string;
-  /** Finds the node to connect to (discovery); its failure falls back to the last known or `wsUrl`. */
-  discover?: () => Promise<string>;
+  /**
+   * Chooses the node to connect to (discovery, measured latency) and the next one after a failure. Without
+   * it the connection always uses `wsUrl`.
+   */
+  placement?: Placement;
   getToken: TokenProvider;
   /** The device id to announce in `?device=`, read at every connect. */
   deviceId: () => string | undefined;
@@ -112,8 +117,20 @@ interface PendingRequest {
 }
 
 const UNAUTHORIZED_CODES = new Set<string>(['NATTER_UNAUTHORIZED', 'NATTER_INVALID_CREDENTIALS']);
-// A socket open for less than this before a 4001 is treated as a failure, so a broken token source cannot spin.
+// A session shorter than this counts as a failed attempt (the backoff keeps growing), so neither a broken token
+// source (4001 at once) nor a flapping node can make the client spin.
 const STABLE_SESSION_MS = 1_000;
+/**
+ * Close codes of an open session that blame the node (it crashed, restarts, drains, failed or is full), so the
+ * client avoids it and moves on; other codes (normal, policy, token, a heartbeat the server missed) do not.
+ */
+const NODE_FAULT_CLOSES = new Set<number>([
+  1006,
+  CloseCode.GOING_AWAY,
+  CloseCode.INTERNAL_ERROR,
+  1012,
+  CloseCode.TRY_AGAIN_LATER,
+]);
 
 /**
  * The one connection state machine: idle → connecting → open → reconnecting → connecting … → closed.
@@ -130,7 +147,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   private lastSocketError: string | undefined;
   private wantFreshToken = false;
-  private discoveredUrl: string | undefined;
+  /** The node of the current attempt or session, as the placement knows it. */
+  private attemptNode: string | undefined;
   private lastLimits: ProtocolLimits = { ...DEFAULT_LIMITS };
   private removeNetworkListeners: (() => void) | undefined;
   /** The socket a network-change probe is in flight on: one probe at a time. */
@@ -255,8 +273,20 @@ export class Connection extends Emitter<ConnectionEvents> {
     let url: string;
     let token: string;
     try {
-      url = await this.resolveUrl();
+      const target = await this.resolveTarget();
       if (id !== this.attemptSeq) return;
+      if (target.kind === 'none') {
+        this.scheduleReconnect(
+          failures,
+          StateReason.NO_HEALTHY_NODE,
+          target.error ? { error: target.error } : {},
+          undefined,
+          target.retryAfterMs,
+        );
+        return;
+      }
+      url = target.url;
+      this.attemptNode = target.nodeId;
       token = await this.options.getToken({ refresh: this.wantFreshToken });
       this.wantFreshToken = false;
     } catch (err) {
@@ -316,17 +346,16 @@ export class Connection extends Emitter<ConnectionEvents> {
     return socket;
   }
 
-  private async resolveUrl(): Promise<string> {
-    const { discover, wsUrl } = this.options;
-    if (!discover) return wsUrl;
-    if (this.discoveredUrl) return this.discoveredUrl;
-    try {
-      this.discoveredUrl = await discover();
-      return this.discoveredUrl;
-    } catch {
-      // Discovery is an optimisation: the configured endpoint still works behind a load balancer.
-      return wsUrl;
-    }
+  /** Where the next attempt goes: the placement's choice, or the configured URL without one. */
+  private async resolveTarget(): Promise<
+    | { kind: 'node'; url: string; nodeId: string | undefined }
+    | { kind: 'none'; retryAfterMs: number | undefined; error: Error | undefined }
+  > {
+    const { placement, wsUrl } = this.options;
+    if (!placement) return { kind: 'node', url: wsUrl, nodeId: undefined };
+    const decision = await placement.next();
+    if (decision.kind === 'none') return decision;
+    return { kind: 'node', url: decision.node.wsUrl, nodeId: decision.node.nodeId };
   }
 
   private onData(socket: WebSocketLike, data: unknown): void {
@@ -361,7 +390,14 @@ export class Connection extends Emitter<ConnectionEvents> {
   private onHello(socket: WebSocketLike, hello: HelloFrame): void {
     clearTimeout(this.handshakeTimer);
     this.lastLimits = { ...DEFAULT_LIMITS, ...hello.limits };
-    this.setState({ status: 'open', socket, hello, openedAt: this.options.now() }, StateReason.HELLO);
+    const node = this.attemptNode;
+    if (node !== undefined) this.options.placement?.opened(node);
+    const failures = this.state.status === 'connecting' ? this.state.failures : 0;
+    this.setState(
+      { status: 'open', socket, hello, openedAt: this.options.now(), failures },
+      StateReason.HELLO,
+      node !== undefined ? { node } : {},
+    );
     this.emit('open', hello);
     const early = this.preHello;
     this.preHello = [];
@@ -458,15 +494,24 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (previous.status !== 'connecting' && previous.status !== 'open') return;
     this.teardown(connectionLost());
     if (previous.status === 'open') this.emit('down', { closeCode });
-    const failures = previous.status === 'connecting' ? previous.failures : 0;
-    const extra = { closeCode };
+    // A session that ended at once does not reset the backoff: a node that says hello and then drops every
+    // session (flapping) is retried at a growing, jittered pace instead of every few hundred ms.
+    const failures =
+      previous.status === 'connecting'
+        ? previous.failures
+        : this.options.now() - previous.openedAt < STABLE_SESSION_MS
+          ? previous.failures
+          : 0;
+    const node = this.attemptNode;
+    const extra = { closeCode, ...(node !== undefined ? { node } : {}) };
     if (TERMINAL_CLOSE_CODES.has(closeCode)) {
       this.setState({ status: 'closed' }, StateReason.REVOKED, extra);
       return;
     }
+    const retryAfterMs = parseRetryAfter(closeReason);
     if (forced) {
-      this.discoveredUrl = undefined;
-      this.scheduleReconnect(failures, forced, extra);
+      // No hello, or no pong: the node (or the way to it) does not answer.
+      this.failover(previous.status === 'open', failures, forced, extra, retryAfterMs);
       return;
     }
     if (closeCode === CloseCode.TOKEN_EXPIRED) {
@@ -476,19 +521,48 @@ export class Connection extends Emitter<ConnectionEvents> {
       this.scheduleReconnect(failures, StateReason.TOKEN_EXPIRED, extra, stable ? 0 : undefined);
       return;
     }
-    this.discoveredUrl = undefined;
     if (previous.status === 'connecting') {
       // Browsers hide the HTTP status of a refused upgrade; `ws` reports it in the error message.
-      if (this.lastSocketError === undefined || /\b40[13]\b/.test(this.lastSocketError))
-        this.wantFreshToken = true;
-      this.scheduleReconnect(failures, StateReason.CONNECT_FAILED, {
+      const refusedToken = /\b40[13]\b/.test(this.lastSocketError ?? '');
+      if (this.lastSocketError === undefined || refusedToken) this.wantFreshToken = true;
+      const detail = {
         ...extra,
         ...(this.lastSocketError ? { error: new Error(this.lastSocketError) } : {}),
-      });
+      };
+      // Every node would refuse the same token: that is no reason to avoid this one.
+      if (refusedToken) this.scheduleReconnect(failures, StateReason.CONNECT_FAILED, detail);
+      else this.failover(false, failures, StateReason.CONNECT_FAILED, detail, retryAfterMs);
       return;
     }
     const reason = closeCode === CloseCode.GOING_AWAY ? StateReason.GOING_AWAY : StateReason.SOCKET_CLOSED;
-    this.scheduleReconnect(failures, reason, extra, undefined, parseRetryAfter(closeReason));
+    if (NODE_FAULT_CLOSES.has(closeCode)) this.failover(true, failures, reason, extra, retryAfterMs);
+    else this.scheduleReconnect(failures, reason, extra, undefined, retryAfterMs);
+  }
+
+  /**
+   * The node of this attempt or session failed. With a placement, the node is avoided for a while (at least
+   * the delay it named) and the next attempt goes elsewhere: at once after a failed attempt while the round has
+   * an untried candidate, else after the jittered backoff (an open session's crowd spreads over the survivors
+   * instead of arriving together). Without one, the named delay plus backoff, as before.
+   */
+  private failover(
+    afterOpen: boolean,
+    failures: number,
+    reason: StateReason,
+    extra: Omit<StateChange, 'status' | 'previous' | 'reason'>,
+    retryAfterMs: number | undefined,
+  ): void {
+    const { placement } = this.options;
+    const node = this.attemptNode;
+    if (!placement || node === undefined) {
+      this.scheduleReconnect(failures, reason, extra, undefined, retryAfterMs);
+      return;
+    }
+    const advice = placement.failed(node, {
+      afterOpen,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+    this.scheduleReconnect(failures, reason, extra, advice === 'now' ? 0 : undefined);
   }
 
   private scheduleReconnect(

@@ -1,7 +1,7 @@
 import {
   type Channel,
   type ChannelSummary,
-  type Discovery,
+  type DiscoveryAnswer,
   ErrorBodySchema,
   ErrorCode,
   errorFromWire,
@@ -23,7 +23,7 @@ import {
 import * as v from 'valibot';
 import type { FetchLike, FetchResponseLike } from './transport.js';
 
-export type { Discovery, HistoryPage, MemberReceipt, PushSubscriptionInput, Session };
+export type { HistoryPage, MemberReceipt, PushSubscriptionInput, Session };
 
 /** At most one anchor; none gives the latest page. */
 export interface HistoryQuery {
@@ -39,6 +39,9 @@ export interface MessageQuery {
   beforeId?: string;
   channelId?: string;
 }
+
+/** What the discovery endpoint answers: the candidate nodes, and the first one's URL for older clients. */
+export type Discovery = DiscoveryAnswer;
 
 /** Options of {@link HttpClient}. */
 export interface HttpClientOptions {
@@ -211,7 +214,7 @@ export class HttpClient {
     await this.call('leaveGroup', { params: { id: channelId } });
   }
 
-  /** Where to open the WebSocket. */
+  /** Where to open the WebSocket: the candidate nodes, best first (`ChatClient` does this itself with `discovery`). */
   discovery(): Promise<Discovery> {
     return this.call('discovery');
   }

@@ -13,6 +13,8 @@ export {
   CloseCode,
   type Codec,
   type CodecName,
+  type DiscoveryAnswer,
+  type DiscoveryCandidate,
   ErrorCode,
   isNatterError,
   isRetryable,
@@ -33,6 +35,7 @@ export type {
   ChannelAddedEvent,
   ChatClientEvents,
   ChatClientOptions,
+  ClientPlacementOptions,
   ClientStats,
   HistoryResult,
   MessageEvent,
@@ -58,6 +61,7 @@ export {
   type Session,
 } from './http.js';
 export type { AckEvent, OutboxEvent, OutboxStatus, PendingMessage, SendHandle } from './outbox.js';
+export type { PlacedNode, PlacementOptions } from './placement.js';
 export type { ReceiptEvent, TypingEvent } from './presence.js';
 export {
   type CachedChannel,

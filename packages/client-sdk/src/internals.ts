@@ -16,6 +16,17 @@ export {
 } from './connection.js';
 export { Emitter, type Listener } from './emitter.js';
 export { Outbox, type OutboxDeps } from './outbox.js';
+export {
+  chooseNode,
+  type DiscoverFn,
+  type DiscoveryHint,
+  type DiscoveryOutcome,
+  type FailoverAdvice,
+  type PingFn,
+  Placement,
+  type PlacementDecision,
+  type PlacementDeps,
+} from './placement.js';
 export { Realtime, type RealtimeDeps } from './presence.js';
 export { IndexedDbKv } from './stores/indexeddb.js';
 export { MemoryKv } from './stores/memory.js';

@@ -1,7 +1,28 @@
 import { CloseCode, ErrorCode, jsonCodec } from '@natter/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Connection, type ConnectionOptions, type StateChange } from '../src/connection.js';
+import { type DiscoverFn, type DiscoveryOutcome, Placement } from '../src/placement.js';
 import { entry, FakeServer } from './helpers/fake-network.js';
+
+/** A discovery answer listing node A then node B (same region, equally loaded). */
+function twoNodes(): DiscoveryOutcome {
+  const node = (id: string) => ({ nodeId: id, wsUrl: `ws://${id}.test/v1/ws`, region: 'eu', load: 0 });
+  return {
+    kind: 'answer',
+    answer: { wsUrl: 'ws://node-a.test/v1/ws', region: 'eu', candidates: [node('node-a'), node('node-b')] },
+  };
+}
+
+/** A placement over an injected discovery; no pings (the candidates carry no ping URL). */
+function placementWith(discover: DiscoverFn): Placement {
+  return new Placement({
+    discover,
+    ping: async () => 1,
+    fallbackWsUrl: 'ws://chat.test/v1/ws',
+    now: () => Date.now(),
+    random: () => 0,
+  });
+}
 
 function setup(overrides: Partial<ConnectionOptions> = {}) {
   const server = new FakeServer();
@@ -109,8 +130,21 @@ describe('Connection state machine', () => {
     server.autoAccept = true;
     await vi.advanceTimersByTimeAsync(300);
     expect(connection.status).toBe('open');
+    await vi.advanceTimersByTimeAsync(1_000);
     server.current.serverClose(1011);
     expect(changes.at(-1)?.delayMs).toBe(100);
+  });
+
+  it('keeps growing the delay when sessions end right after hello (a flapping node)', async () => {
+    const { connection, server, changes } = setup();
+    connection.connect();
+    for (let i = 0; i < 4; i++) {
+      await vi.advanceTimersByTimeAsync(i === 0 ? 0 : changes.at(-1)!.delayMs!);
+      expect(connection.status).toBe('open');
+      server.current.serverClose(1006);
+    }
+    const delays = changes.filter((c) => c.status === 'reconnecting').map((c) => c.delayMs);
+    expect(delays).toEqual([100, 200, 300, 400]);
   });
 
   it('refreshes the token and reconnects at once after 4001', async () => {
@@ -175,26 +209,39 @@ describe('Connection state machine', () => {
     expect(connection.status).toBe('open');
   });
 
-  it('reconnects after 1001 no earlier than the delay named in the close reason, rediscovering the node', async () => {
-    const discover = vi.fn(async () => 'ws://node-b.test/v1/ws');
-    const { connection, server, changes } = setup({ discover });
+  it('reconnects after 1001 no earlier than the delay named in the close reason', async () => {
+    const { connection, server, changes } = setup();
     connection.connect();
     await vi.advanceTimersByTimeAsync(0);
-    expect(discover).toHaveBeenCalledTimes(1);
     server.current.serverClose(CloseCode.GOING_AWAY, 'draining; retryAfterMs=2000');
     expect(changes.at(-1)).toMatchObject({ status: 'reconnecting', reason: 'going-away', delayMs: 2_100 });
-    await vi.advanceTimersByTimeAsync(2_100);
+    await vi.advanceTimersByTimeAsync(2_099);
+    expect(connection.status).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(1);
     expect(connection.status).toBe('open');
-    expect(discover).toHaveBeenCalledTimes(2);
+  });
+
+  it('leaves a node that closed with 1001 for another candidate after the backoff alone', async () => {
+    const answer = twoNodes();
+    const discover = vi.fn(async () => answer);
+    const { connection, server, changes } = setup({ placement: placementWith(discover) });
+    connection.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.current.url.startsWith('ws://node-a.test/v1/ws?')).toBe(true);
+    server.current.serverClose(CloseCode.GOING_AWAY, 'draining; retryAfterMs=2000');
+    // The named delay keeps the client off node A, not off the cluster.
+    expect(changes.at(-1)).toMatchObject({ reason: 'going-away', delayMs: 100, node: 'node-a' });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(connection.status).toBe('open');
     expect(server.current.url.startsWith('ws://node-b.test/v1/ws?')).toBe(true);
+    expect(discover).toHaveBeenCalledTimes(1);
   });
 
   it('falls back to the configured URL when discovery fails', async () => {
-    const { connection, server } = setup({
-      discover: async () => {
-        throw new Error('discovery down');
-      },
+    const placement = placementWith(async () => {
+      throw new Error('discovery down');
     });
+    const { connection, server } = setup({ placement });
     connection.connect();
     await vi.advanceTimersByTimeAsync(0);
     expect(connection.status).toBe('open');

@@ -34,8 +34,9 @@ export const CLOSE_CODES = {
   INTERNAL_ERROR: { code: 1011, meaning: 'an unexpected server fault', action: 'reconnect with backoff' },
   TRY_AGAIN_LATER: {
     code: 1013,
-    meaning: 'the server is overloaded or its storage is unavailable',
-    action: 'reconnect with backoff',
+    meaning:
+      'the server is overloaded or its storage is unavailable; a node past `maxConnections` closes a new socket at once with reason `overloaded; retryAfterMs=N`',
+    action: 'another node now, this one not before N ms',
   },
   TOKEN_EXPIRED: {
     code: 4001,

@@ -12,6 +12,7 @@ export * from './frames/client.js';
 export * from './frames/requests.js';
 export * from './frames/server.js';
 export * from './http/bodies.js';
+export * from './http/discovery.js';
 export * from './http/routes.js';
 export * from './ids.js';
 export * from './limits.js';

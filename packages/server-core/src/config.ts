@@ -1,4 +1,5 @@
 import { DEFAULT_LIMITS, type ProtocolLimits } from '@natter/protocol';
+import type { DiscoveryOptions } from './cluster/discovery-service.js';
 import type { Logger } from './observability/logger.js';
 import type { NatterMetrics } from './observability/metrics.js';
 import type { Authenticator } from './ports/authenticator.js';
@@ -41,6 +42,8 @@ export interface ClusterOptions {
   registryTtlMs?: number;
   /** Spread of client disconnects when draining, ms: clients leave at random times within it. @default 3000 */
   drainWindowMs?: number;
+  /** How `GET /v1/discovery` chooses and checks nodes (with a `registry`). */
+  discovery?: DiscoveryOptions;
 }
 
 /** Options of {@link createNatterServer}. Every limit has a documented default. */
@@ -68,6 +71,14 @@ export interface NatterServerOptions {
   maxBufferedBytes?: number;
   /** Largest HTTP request body, bytes. @default 65536 */
   maxBodyBytes?: number;
+  /**
+   * Sockets this node holds at most. Past it, a new socket is closed at once with 1013 and
+   * `retryAfterMs=overloadRetryAfterMs` in the reason, so clients go to another node or wait.
+   * @default Infinity (no limit)
+   */
+  maxConnections?: number;
+  /** The retry delay a full node names when it refuses a socket, ms. @default 2000 */
+  overloadRetryAfterMs?: number;
   /** Path of the WebSocket endpoint. @default '/v1/ws' */
   wsPath?: string;
   /** Public WebSocket URL this node announces through discovery. @default derived from the request's Host */
@@ -96,6 +107,8 @@ export interface ResolvedConfig {
   handshakeTimeoutMs: number;
   maxBufferedBytes: number;
   maxBodyBytes: number;
+  maxConnections: number;
+  overloadRetryAfterMs: number;
   wsPath: string;
   region: string;
   now: () => number;
@@ -114,10 +127,18 @@ export function resolveConfig(options: NatterServerOptions): ResolvedConfig {
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    maxConnections: positiveOr(options.maxConnections, Number.POSITIVE_INFINITY, 'maxConnections'),
+    overloadRetryAfterMs: positiveOr(options.overloadRetryAfterMs, 2_000, 'overloadRetryAfterMs'),
     wsPath: options.wsPath ?? '/v1/ws',
     region: options.region ?? 'local',
     now: options.now ?? Date.now,
   };
+}
+
+function positiveOr(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (Number.isNaN(value) || value <= 0) throw new RangeError(`${name} must be a positive number`);
+  return value;
 }
 
 /**

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { ErrorCode, isNatterError, NatterError } from '@natter/protocol';
+export type { DiscoveryOptions } from './cluster/discovery-service.js';
 export type { ClusterOptions, NatterServerOptions, TokenOptions } from './config.js';
 export { createLogger, type Logger, silentLogger } from './observability/logger.js';
 export { createMetrics, type NatterMetrics } from './observability/metrics.js';

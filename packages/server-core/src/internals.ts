@@ -16,7 +16,7 @@ export {
 } from './chat/chat-service.js';
 export { type LiveEndpoint, LocalHub } from './chat/local-hub.js';
 export { ClusterSink, userTopic } from './cluster/cluster-sink.js';
-export { recommendNode } from './cluster/recommend.js';
+export { recommendNode, selectCandidates } from './cluster/recommend.js';
 export { isOriginAllowed, type ResolvedConfig, resolveConfig } from './config.js';
 export { type ClientInfo, createHttpApi, type HttpApi, type HttpApiDeps } from './http/api.js';
 export { type FetchHandler, type NodeListenerOptions, toNodeListener } from './http/node-adapter.js';

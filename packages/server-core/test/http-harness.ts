@@ -88,6 +88,7 @@ export async function createHarness(options: HarnessOptions = {}) {
     logger: silentLogger(),
     metrics,
     discovery: async () => ({ wsUrl: 'ws://chat.example/v1/ws', region: 'eu-1' }),
+    node: () => ({ nodeId: 'node_test', region: 'eu-1', draining: false }),
     onLogout: (userId, deviceId) => logouts.push({ userId, deviceId }),
   });
 

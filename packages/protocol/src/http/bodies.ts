@@ -140,8 +140,6 @@ export const PresenceListBodySchema = v.object({ users: v.array(PresenceInfoSche
 export const VapidKeyBodySchema = v.object({ publicKey: v.string() });
 /** A channel's mute state for the caller. */
 export const MuteResultBodySchema = v.object({ channelId: IdSchema, muted: v.boolean() });
-/** Where clients should open their WebSocket. */
-export const DiscoveryBodySchema = v.object({ wsUrl: v.string(), region: v.string() });
 /** The body of every error response. */
 export const ErrorBodySchema = v.object({
   error: v.object({
@@ -169,7 +167,5 @@ export type AddMembersBody = v.InferOutput<typeof AddMembersBodySchema>;
 export type Session = v.InferOutput<typeof SessionBodySchema>;
 /** A page of a channel's messages, ascending by `seq`. */
 export type HistoryPage = v.InferOutput<typeof HistoryPageBodySchema>;
-/** What the discovery endpoint answers: where to open the WebSocket. */
-export type Discovery = v.InferOutput<typeof DiscoveryBodySchema>;
 /** The body of every error response. */
 export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>;

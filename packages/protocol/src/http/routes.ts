@@ -8,7 +8,6 @@ import {
   ChannelBodySchema,
   ChannelListBodySchema,
   CreateGroupBodySchema,
-  DiscoveryBodySchema,
   HistoryPageBodySchema,
   LoginBodySchema,
   LogoutBodySchema,
@@ -30,6 +29,7 @@ import {
   UsersBodySchema,
   VapidKeyBodySchema,
 } from './bodies.js';
+import { DiscoveryAnswerSchema, DiscoveryQuerySchema, PingAnswerSchema } from './discovery.js';
 
 /** HTTP methods the API routes on. */
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -128,9 +128,6 @@ export const PresenceQuerySchema = v.pipe(
     'give exactly one of userIds, channelId',
   ),
 );
-
-/** `GET /v1/discovery?region=`. */
-export const DiscoveryQuerySchema = v.object({ region: v.optional(v.pipe(v.string(), v.maxLength(64))) });
 
 /** Every route of the HTTP API, by operation name. docs/api.md and `GET /v1/openapi.json` come from it. */
 export const ROUTES = {
@@ -405,10 +402,22 @@ export const ROUTES = {
     path: '/v1/discovery',
     auth: false,
     tag: 'discovery',
-    summary: 'Where to open the WebSocket (the recommended chat node).',
+    summary:
+      'The chat nodes to connect to, best first (healthy, the asked region first, less loaded first); 503 when none is healthy.',
     query: DiscoveryQuerySchema,
-    response: DiscoveryBodySchema,
+    response: DiscoveryAnswerSchema,
     status: 200,
+    errors: ['NATTER_UNAVAILABLE'],
+  },
+  ping: {
+    method: 'GET',
+    path: '/v1/ping',
+    auth: false,
+    tag: 'discovery',
+    summary: 'This node answers at once (a client measures its round trip); 503 while it drains.',
+    response: PingAnswerSchema,
+    status: 200,
+    errors: ['NATTER_UNAVAILABLE'],
   },
   openApi: {
     method: 'GET',

@@ -54,9 +54,9 @@ function notFoundFor(route: MountedRoute, param: string): NatterError {
  */
 export function createHttpApi(deps: HttpApiDeps): HttpApi {
   const { config, logger, metrics } = deps;
-  let openApi: unknown;
+  let openApi: Record<string, unknown> | undefined;
   const router = new Router({
-    ...metaHandlers(deps.discovery, () => {
+    ...metaHandlers(deps, () => {
       openApi ??= buildOpenApiDocument();
       return openApi;
     }),

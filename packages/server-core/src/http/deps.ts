@@ -1,4 +1,4 @@
-import type { Discovery } from '@natter/protocol';
+import type { DiscoveryAnswer, DiscoveryQuery } from '@natter/protocol';
 import type { AccountService } from '../accounts/account-service.js';
 import type { ChatService } from '../chat/chat-service.js';
 import type { ResolvedConfig } from '../config.js';
@@ -23,8 +23,14 @@ export interface HttpApiDeps {
   config: ResolvedConfig;
   logger: Logger;
   metrics: NatterMetrics;
-  /** Where clients should open their WebSocket; answered by `GET /v1/discovery`. */
-  discovery(request: Request, region: string | undefined): Promise<Discovery>;
+  /**
+   * The nodes a client should connect to, best first (`GET /v1/discovery`); rejects with
+   * `NATTER_UNAVAILABLE` and `retryAfterMs` when no node is healthy. `clientIp` identifies the client's
+   * reports of failed nodes.
+   */
+  discovery(request: Request, query: DiscoveryQuery, clientIp: string | undefined): Promise<DiscoveryAnswer>;
+  /** This node as `GET /v1/ping` reports it. */
+  node(): { nodeId: string; region: string; draining: boolean };
   /** Called after a logout so the server closes that device's sockets (all of the user's without `deviceId`). */
   onLogout(userId: string, deviceId: string | undefined): void;
 }

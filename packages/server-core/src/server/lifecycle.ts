@@ -127,6 +127,7 @@ export class NodeLifecycle {
     if (previous.status === 'running' || previous.status === 'draining') {
       for (const timer of previous.timers) clearInterval(timer);
     }
+    this.parts.discovery?.close();
     await this.deregister();
     await this.parts.cluster?.close();
     for (const endpoint of [...this.parts.hub.all()]) endpoint.close(CloseCode.GOING_AWAY, 'server closing');
@@ -162,7 +163,7 @@ export class NodeLifecycle {
           id: parts.nodeId,
           wsUrl: parts.announcedWsUrl,
           region: parts.config.region,
-          capacity: this.options.cluster?.capacity ?? 10_000,
+          capacity: parts.capacity,
           load: parts.transport.size,
         };
   }

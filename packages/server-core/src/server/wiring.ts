@@ -1,11 +1,19 @@
-import { CloseCode, type Discovery, newPrefixedId } from '@natter/protocol';
+import {
+  CloseCode,
+  DISCOVERY_LIMITS,
+  type DiscoveryAnswer,
+  type DiscoveryQuery,
+  ErrorCode,
+  NatterError,
+  newPrefixedId,
+} from '@natter/protocol';
 import { AccountService } from '../accounts/account-service.js';
 import { LoginThrottle } from '../accounts/login-throttle.js';
 import { TokenService } from '../accounts/token-service.js';
 import { ChatService } from '../chat/chat-service.js';
 import { LocalHub } from '../chat/local-hub.js';
 import { ClusterSink } from '../cluster/cluster-sink.js';
-import { recommendNode } from '../cluster/recommend.js';
+import { candidateOf, DiscoveryService, toAnswer } from '../cluster/discovery-service.js';
 import { type NatterServerOptions, type ResolvedConfig, resolveConfig } from '../config.js';
 import { createHttpApi, type HttpApi } from '../http/api.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -37,6 +45,10 @@ export interface NodeParts {
   readonly tokens: TokenService | undefined;
   readonly transport: WsTransport;
   readonly api: HttpApi;
+  /** Answers discovery from the registry with health checks; absent without a registry. */
+  readonly discovery: DiscoveryService | undefined;
+  /** Connections this node announces it is sized for. */
+  readonly capacity: number;
   /** Opens a protocol session over any transport. */
   accept(principal: Principal, deviceId: string | undefined, connection: ClientConnection): ChatSession;
   /** Closes the sessions of one user (of one device, if given). */
@@ -101,6 +113,17 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     now: config.now,
   });
 
+  const registry = options.cluster?.registry;
+  const discovery = registry
+    ? new DiscoveryService({
+        registry,
+        wsPath: config.wsPath,
+        ...(options.cluster?.discovery ? { options: options.cluster.discovery } : {}),
+        logger,
+        metrics,
+      })
+    : undefined;
+
   // One object for every session (a copy per session would cost its size on each idle connection).
   const sessionDeps: SessionDeps = {
     service,
@@ -128,6 +151,8 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     presence,
     push,
     tokens,
+    discovery,
+    capacity: options.cluster?.capacity ?? 10_000,
     draining: false,
     announcedWsUrl: options.publicWsUrl,
     accept(principal, deviceId, connection) {
@@ -163,7 +188,8 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       config,
       logger,
       metrics,
-      discovery: (request, region) => discover(parts, options, request, region),
+      discovery: (request, query, clientIp) => discover(parts, options, request, query, clientIp),
+      node: () => ({ nodeId, region: config.region, draining: parts.draining }),
       onLogout: (userId, deviceId) => {
         const keys = [...hub.endpointsOf(userId)]
           .filter((e) => deviceId === undefined || e.deviceId === deviceId)
@@ -180,21 +206,30 @@ export function wireNode(options: NatterServerOptions): NodeParts {
   return parts;
 }
 
+/** The nodes a client should connect to: the registry's healthy ones, or this node alone without one. */
 async function discover(
   parts: NodeParts,
   options: NatterServerOptions,
   request: Request,
-  region: string | undefined,
-): Promise<Discovery> {
-  const registry = options.cluster?.registry;
-  if (registry) {
-    const best = recommendNode(await registry.list(), region);
-    if (best) return { wsUrl: best.wsUrl, region: best.region };
-  }
-  return {
-    wsUrl: options.publicWsUrl ?? wsUrlFor(request, parts.config.wsPath),
+  query: DiscoveryQuery,
+  clientIp: string | undefined,
+): Promise<DiscoveryAnswer> {
+  // The app's region wins; an edge's hint in a header stands in when the app named none.
+  const header = options.cluster?.discovery?.regionHeader ?? 'x-natter-region';
+  const hinted = request.headers.get(header)?.trim();
+  const region =
+    query.region ?? (hinted && hinted.length <= DISCOVERY_LIMITS.maxRegionLength ? hinted : undefined);
+  if (parts.discovery) return parts.discovery.answer({ ...query, region }, clientIp);
+  if (parts.draining) throw new NatterError(ErrorCode.UNAVAILABLE, 'draining', 1_000);
+  const wsUrl = options.publicWsUrl ?? wsUrlFor(request, parts.config.wsPath);
+  const self = {
+    id: parts.nodeId,
+    wsUrl,
     region: parts.config.region,
+    capacity: parts.capacity,
+    load: parts.transport.size,
   };
+  return toAnswer([candidateOf(self, parts.config.wsPath)]);
 }
 
 function wsUrlFor(request: Request, path: string): string {

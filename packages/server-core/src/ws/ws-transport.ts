@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type CodecName, ErrorCode, getCodec, HTTP_STATUS, isNatterError } from '@natter/protocol';
+import { CloseCode, type CodecName, ErrorCode, getCodec, HTTP_STATUS, isNatterError } from '@natter/protocol';
 import { WebSocketServer, type Server as WsServer } from 'ws';
 import { isOriginAllowed, type ResolvedConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
@@ -86,6 +86,11 @@ export class WsTransport {
       reject(socket, 400, ErrorCode.BAD_REQUEST, 'no supported subprotocol');
       return;
     }
+    if (this.wss.clients.size >= config.maxConnections) {
+      metrics.errors.inc({ code: 'overloaded' });
+      this.refuseOverloaded(req, socket, head);
+      return;
+    }
     const token = tokenFromRequest(req, url);
     if (!token) {
       reject(socket, 401, ErrorCode.UNAUTHORIZED, 'missing token');
@@ -138,6 +143,20 @@ export class WsTransport {
     ws.wire(connection);
   }
 
+  /**
+   * Refuses a socket because the node is full: the upgrade completes and the socket closes at once with 1013
+   * and `retryAfterMs=…` in the reason. An HTTP 503 would do the same for less, but browsers hide the status
+   * and headers of a refused upgrade, while every runtime reads a close code and reason. Done before the
+   * token is checked: a full node spends nothing on authentication.
+   */
+  private refuseOverloaded(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const reason = `overloaded; retryAfterMs=${this.deps.config.overloadRetryAfterMs}`;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', ignoreError);
+      ws.close(CloseCode.TRY_AGAIN_LATER, reason);
+    });
+  }
+
   /** Closes every socket with `code`. */
   closeAll(code: number, reason: string): void {
     for (const ws of this.wss.clients) ws.close(code, reason);
@@ -153,6 +172,10 @@ export class WsTransport {
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+function ignoreError(): void {
+  // A refused socket's late errors (the peer went away first) need no handling.
 }
 
 function destroyOnError(this: Duplex): void {
