@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { NatterServerOptions } from './config.js';
+import type { ClientInfo } from './http/api.js';
+import { type FrameworkRequest, isNatterTarget, natterTargetOf } from './http/framework-request.js';
 import { toNodeListener } from './http/node-adapter.js';
 import { registerInternals } from './internals-registry.js';
 import type { NatterMetrics } from './observability/metrics.js';
@@ -16,10 +18,28 @@ export interface NatterServer {
   readonly wsPath: string;
   /** The node's Prometheus metrics (also served at `GET /metrics`). */
   readonly metrics: NatterMetrics;
-  /** Fetch-style handler for the HTTP API (`/v1/...`), `/healthz` and `/metrics`. */
-  fetch(request: Request): Promise<Response>;
-  /** Node `request` listener for the same routes; mount it in an existing server or framework. */
+  /**
+   * Fetch-style handler for the HTTP API (`/v1/...`), `/healthz` and `/metrics`: mount it in Hono, Bun or
+   * Deno. `info.clientIp` is the client's address (for login throttling) when the runtime knows it.
+   */
+  fetch(request: Request, info?: ClientInfo): Promise<Response>;
+  /**
+   * Node `request` listener for the same routes. It routes on Express's `originalUrl` when a mount path was
+   * stripped, and takes the body a framework's parser already read (`req.body`) instead of waiting for it.
+   */
   readonly requestListener: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Connect/Express middleware: answers natter's paths (`/v1/...`, `/healthz`, `/metrics`) and hands every
+   * other request to `next`. Mount it anywhere, before or after body parsers:
+   * `app.use(natter.middleware)`. docs/frameworks.md has the Express, Fastify and Hono recipes.
+   */
+  readonly middleware: (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
+  /**
+   * True when natter answers this request over HTTP: its target (`req.url`, or Express's `originalUrl`) is
+   * under `/v1/`, or is `/healthz` or `/metrics`. Frameworks that route first (a Fastify `onRequest` hook,
+   * a Hono middleware) ask it before handing the request over. Accepts a Node request or a path.
+   */
+  handles(request: IncomingMessage | string): boolean;
   /**
    * Opens a protocol session over any transport: the transport-agnostic entry point. The `ws` adapter uses
    * it after authenticating; other transports (and test harnesses) call it directly.
@@ -57,7 +77,7 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
   const parts = wireNode(options);
   const { metrics } = parts;
 
-  const fetchHandler = async (request: Request): Promise<Response> => {
+  const fetchHandler = async (request: Request, info?: ClientInfo): Promise<Response> => {
     const { pathname } = new URL(request.url);
     if (request.method === 'GET' && pathname === '/healthz') {
       const draining = parts.draining;
@@ -68,13 +88,23 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
         headers: { 'content-type': metrics.registry.contentType },
       });
     }
-    return parts.api.fetch(request);
+    return parts.api.fetch(request, info);
   };
-  const requestListener = toNodeListener(fetchHandler, {
+  const requestListener = toNodeListener((request) => fetchHandler(request), {
     maxBodyBytes: parts.config.maxBodyBytes,
     metrics,
     logger: parts.logger,
   });
+  const handles = (request: IncomingMessage | string): boolean =>
+    typeof request === 'string' ? isNatterTarget(request) : natterTargetOf(request) !== undefined;
+  const middleware = (req: FrameworkRequest, res: ServerResponse, next?: (err?: unknown) => void): void => {
+    if (handles(req)) requestListener(req, res);
+    else if (next) next();
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  };
   const lifecycle = new NodeLifecycle(parts, options, requestListener);
 
   const server: NatterServer = {
@@ -83,6 +113,8 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
     metrics,
     fetch: fetchHandler,
     requestListener,
+    middleware,
+    handles,
     accept: (principal, deviceId, connection) => parts.accept(principal, deviceId, connection),
     attach: (httpServer) => parts.transport.attach(httpServer),
     start: () => lifecycle.start(),

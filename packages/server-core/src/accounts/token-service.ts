@@ -4,6 +4,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import type { TokenOptions } from '../config.js';
 import type { Authenticator, Principal } from '../ports/authenticator.js';
 import type { AccountStore } from '../ports/storage.js';
+import { tokenSecretBytes } from './secret.js';
 
 /** A freshly issued credential pair. */
 export interface IssuedTokens {
@@ -23,7 +24,6 @@ export interface RefreshedTokens extends IssuedTokens {
 
 const ISSUER = 'natter';
 const ALGORITHM = 'HS256';
-const MIN_SECRET_BYTES = 32;
 /** Far above any token we issue; stops a huge header from costing a full parse. */
 const MAX_TOKEN_CHARS = 4096;
 const MAX_REFRESH_TOKEN_CHARS = 256;
@@ -55,17 +55,15 @@ export class TokenService implements Authenticator {
    * @param options secret (at least 32 bytes) and lifetimes.
    * @param accounts where refresh token hashes are kept.
    * @param now clock, ms since the epoch. @default Date.now
-   * @throws RangeError when the secret is shorter than 32 bytes or a lifetime is not a positive integer.
+   * @throws TypeError when the secret is missing (the message says how to make one); RangeError when it is
+   * shorter than 32 bytes or a lifetime is not a positive integer.
    */
   constructor(
     options: TokenOptions,
     private readonly accounts: AccountStore,
     private readonly now: () => number = Date.now,
   ) {
-    this.key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
-    if (this.key.byteLength < MIN_SECRET_BYTES) {
-      throw new RangeError(`tokens.secret must be at least ${MIN_SECRET_BYTES} bytes`);
-    }
+    this.key = tokenSecretBytes(options.secret);
     this.accessTtlSeconds = positiveSeconds(options.accessTtlSeconds, 900, 'accessTtlSeconds');
     this.refreshTtlSeconds = positiveSeconds(options.refreshTtlSeconds, 2_592_000, 'refreshTtlSeconds');
   }

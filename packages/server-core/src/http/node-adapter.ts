@@ -3,6 +3,7 @@ import { ErrorCode } from '@natter/protocol';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import { setClientIp } from './client-ip.js';
+import { consumedBody, type FrameworkRequest, natterTargetOf } from './framework-request.js';
 import { errorResponse } from './responses.js';
 
 /** A fetch-style handler, as returned by `createHttpApi(...).fetch` or wrapped by the server. */
@@ -64,8 +65,9 @@ async function handle(
 
   let body: Buffer | undefined;
   if (!METHODS_WITHOUT_BODY.has(method)) {
-    body = await readBody(req, options.maxBodyBytes);
-    if (body === undefined) return refuseTooLarge(req, res, options);
+    // After a framework's body parser the stream is spent; what the parser read stands in for it.
+    body = consumedBody(req) ?? (await readBody(req, options.maxBodyBytes));
+    if (body === undefined || body.length > options.maxBodyBytes) return refuseTooLarge(req, res, options);
   }
 
   const url = requestUrl(req, options.trustProxy ?? false);
@@ -152,7 +154,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | unde
   });
 }
 
-function requestUrl(req: IncomingMessage, trustProxy: boolean): URL | undefined {
+function requestUrl(req: FrameworkRequest, trustProxy: boolean): URL | undefined {
   const forwardedProto = trustProxy
     ? firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim()
     : undefined;
@@ -160,7 +162,8 @@ function requestUrl(req: IncomingMessage, trustProxy: boolean): URL | undefined 
   const scheme =
     forwardedProto === 'https' || forwardedProto === 'http' ? forwardedProto : encrypted ? 'https' : 'http';
   const host = req.headers.host ?? 'localhost';
-  const target = req.url ?? '/';
+  // Behind a framework's mount path, `originalUrl` still holds the path natter routes on.
+  const target = natterTargetOf(req) ?? req.url ?? '/';
   // A Host with path characters, or an absolute-form / `//authority` target, could otherwise move the
   // parsed URL to another host or path than the one routed on.
   if (!HOST_PATTERN.test(host) || !target.startsWith('/') || target.startsWith('//')) return undefined;
