@@ -5,6 +5,12 @@
  * @packageDocumentation
  */
 export { ErrorCode, isNatterError, NatterError } from '@natter/protocol';
+export {
+  type ClaimNames,
+  createJwtAuthenticator,
+  type JwtAuthenticatorOptions,
+  userIdFromSubject,
+} from './accounts/jwt-authenticator.js';
 export type { DiscoveryOptions } from './cluster/discovery-service.js';
 export type { ClusterOptions, NatterServerOptions, TokenOptions } from './config.js';
 export { createLogger, type Logger, silentLogger } from './observability/logger.js';

@@ -3,6 +3,7 @@
  * Not a stable API: these follow the engine's internals from release to release. Apps use the root export.
  * @packageDocumentation
  */
+export { AccountGate, type AccountGateOptions, usernameFrom } from './accounts/account-gate.js';
 export { AccountService, toProfile } from './accounts/account-service.js';
 export { LoginThrottle } from './accounts/login-throttle.js';
 export { hashPassword, verifyPassword } from './accounts/passwords.js';

@@ -79,7 +79,8 @@ export class AccountService {
     // Unknown users (and accounts without a password) verify against a dummy hash: the same scrypt work
     // and the same answer as a wrong password, so neither body nor timing reveals who exists.
     const valid = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !valid) {
+    // A deactivated account answers like a wrong password: the same work, the same answer.
+    if (!user || !valid || user.deactivatedAt != null) {
       throttle.recordFailure(keys);
       throw invalidCredentials();
     }
@@ -94,7 +95,8 @@ export class AccountService {
   async refresh(refreshToken: string): Promise<Session> {
     const refreshed = await this.requireTokens().refresh(refreshToken);
     const user = await this.options.accounts.getUser(refreshed.userId);
-    if (!user) throw new NatterError(ErrorCode.UNAUTHORIZED, 'invalid refresh token');
+    if (!user || user.deactivatedAt != null)
+      throw new NatterError(ErrorCode.UNAUTHORIZED, 'invalid refresh token');
     const { accessToken, expiresAt, deviceId } = refreshed;
     return { user: toProfile(user), deviceId, accessToken, refreshToken: refreshed.refreshToken, expiresAt };
   }

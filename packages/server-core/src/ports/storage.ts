@@ -37,6 +37,11 @@ export interface UserRecord {
   /** scrypt hash in PHC-like form; null for users managed by an external authenticator. */
   passwordHash: string | null;
   createdAt: number;
+  /**
+   * When the app's backend deactivated the user (server API), ms since the epoch; absent or null while
+   * active. A deactivated user's tokens are refused and their login fails; their messages stay.
+   */
+  deactivatedAt?: number | null;
 }
 
 /** A channel row. */
@@ -167,9 +172,10 @@ export interface AccountStore {
   findUserByUsername(username: string): Promise<UserRecord | undefined>;
   /** Users whose username starts with `prefix`, by username. */
   searchUsers(prefix: string, limit: number): Promise<UserRecord[]>;
+  /** Patches the given fields; `deactivatedAt: null` reactivates. Returns the user after the patch. */
   updateUser(
     userId: string,
-    patch: { displayName?: string; passwordHash?: string },
+    patch: { displayName?: string; passwordHash?: string; deactivatedAt?: number | null },
   ): Promise<UserRecord | undefined>;
   saveRefreshToken(token: RefreshTokenRecord): Promise<void>;
   /** Deletes and returns the token (one-time use, for rotation); undefined when absent or expired. */

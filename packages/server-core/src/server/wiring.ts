@@ -7,6 +7,7 @@ import {
   NatterError,
   newPrefixedId,
 } from '@natter/protocol';
+import { AccountGate } from '../accounts/account-gate.js';
 import { AccountService } from '../accounts/account-service.js';
 import { LoginThrottle } from '../accounts/login-throttle.js';
 import { TokenService } from '../accounts/token-service.js';
@@ -43,6 +44,8 @@ export interface NodeParts {
   readonly presence: PresenceService;
   readonly push: PushGateway | undefined;
   readonly tokens: TokenService | undefined;
+  /** Every token passes it: unknown users are refused or provisioned, deactivated ones refused. */
+  readonly gate: AccountGate;
   readonly transport: WsTransport;
   readonly api: HttpApi;
   /** Answers discovery from the registry with health checks; absent without a registry. */
@@ -103,8 +106,10 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     metrics,
   });
   const tokens = options.tokens ? new TokenService(options.tokens, storage.accounts, config.now) : undefined;
-  const authenticator: Authenticator | undefined = options.authenticator ?? tokens;
-  if (!authenticator) throw new TypeError('createNatterServer needs `tokens` or an `authenticator`');
+  const verifier: Authenticator | undefined = options.authenticator ?? tokens;
+  if (!verifier) throw new TypeError('createNatterServer needs `tokens` or an `authenticator`');
+  const gate = new AccountGate(verifier, storage.accounts, { logger, now: config.now });
+  const authenticator: Authenticator = gate;
   const accounts = new AccountService({
     accounts: storage.accounts,
     tokens,
@@ -151,6 +156,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     presence,
     push,
     tokens,
+    gate,
     discovery,
     capacity: options.cluster?.capacity ?? 10_000,
     draining: false,
