@@ -1,14 +1,14 @@
 import type { ChannelKind, Message, SyncEntry, SystemEvent } from '@natter/protocol';
 
 /**
- * The storage port. Version 1 of the contract; docs/adapters.md states the guarantees each method gives,
+ * The storage port. Version 3 of the contract; docs/adapters.md states the guarantees each method gives,
  * and `@natter/storage-conformance` checks them.
  *
  * The chat rules (who may send, the group limit, idempotency) live in the core and run inside
  * {@link ChatStore.write} against the small {@link WriteTransaction} interface, so every adapter
  * enforces them identically; an adapter only stores rows and allocates sequences atomically.
  */
-export const STORAGE_CONTRACT_VERSION = 2;
+export const STORAGE_CONTRACT_VERSION = 3;
 
 /** What an adapter declares about itself; the core reads `capabilities` before using optional features. */
 export interface StoreManifest {
@@ -38,10 +38,34 @@ export interface UserRecord {
   passwordHash: string | null;
   createdAt: number;
   /**
-   * When the app's backend deactivated the user (server API), ms since the epoch; absent or null while
-   * active. A deactivated user's tokens are refused and their login fails; their messages stay.
+   * When the app's backend deactivated the user (server API), ms since the epoch; absent while active
+   * (adapters leave the key out then). A deactivated user's tokens are refused and their login fails;
+   * their messages and memberships stay.
    */
+  deactivatedAt?: number;
+}
+
+/** The fields {@link AccountStore.updateUser} may change; absent fields stay as they are. */
+export interface UserPatch {
+  displayName?: string;
+  passwordHash?: string;
+  /** A time deactivates the user; `null` reactivates them. */
   deactivatedAt?: number | null;
+}
+
+/**
+ * A user after a patch, for adapters that keep whole records: absent fields stay, `deactivatedAt: null`
+ * removes the key (an active user has none).
+ */
+export function applyUserPatch(user: UserRecord, patch: UserPatch): UserRecord {
+  const { deactivatedAt: previous, ...rest } = user;
+  const deactivatedAt = patch.deactivatedAt === undefined ? previous : (patch.deactivatedAt ?? undefined);
+  return {
+    ...rest,
+    displayName: patch.displayName ?? user.displayName,
+    passwordHash: patch.passwordHash ?? user.passwordHash,
+    ...(deactivatedAt !== undefined ? { deactivatedAt } : {}),
+  };
 }
 
 /** A channel row. */
@@ -173,10 +197,7 @@ export interface AccountStore {
   /** Users whose username starts with `prefix`, by username. */
   searchUsers(prefix: string, limit: number): Promise<UserRecord[]>;
   /** Patches the given fields; `deactivatedAt: null` reactivates. Returns the user after the patch. */
-  updateUser(
-    userId: string,
-    patch: { displayName?: string; passwordHash?: string; deactivatedAt?: number | null },
-  ): Promise<UserRecord | undefined>;
+  updateUser(userId: string, patch: UserPatch): Promise<UserRecord | undefined>;
   saveRefreshToken(token: RefreshTokenRecord): Promise<void>;
   /** Deletes and returns the token (one-time use, for rotation); undefined when absent or expired. */
   takeRefreshToken(tokenHash: string, now: number): Promise<RefreshTokenRecord | undefined>;

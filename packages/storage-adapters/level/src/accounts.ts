@@ -1,8 +1,10 @@
 import {
   type AccountStore,
+  applyUserPatch,
   ErrorCode,
   NatterError,
   type RefreshTokenRecord,
+  type UserPatch,
   type UserRecord,
 } from '@natter/server-core';
 import { key, prefix, rangeOf } from './keys.js';
@@ -73,18 +75,11 @@ export class LevelAccountStore implements AccountStore {
     });
   }
 
-  async updateUser(
-    userId: string,
-    patch: { displayName?: string; passwordHash?: string },
-  ): Promise<UserRecord | undefined> {
+  async updateUser(userId: string, patch: UserPatch): Promise<UserRecord | undefined> {
     return this.deps.write(async (view) => {
       const user = await view.get<UserRecord>(key.user(userId));
       if (!user) return undefined;
-      const updated: UserRecord = {
-        ...user,
-        displayName: patch.displayName ?? user.displayName,
-        passwordHash: patch.passwordHash ?? user.passwordHash,
-      };
+      const updated = applyUserPatch(user, patch);
       view.put(key.user(userId), updated);
       return { ...updated };
     });

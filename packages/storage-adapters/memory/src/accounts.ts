@@ -1,8 +1,10 @@
 import {
   type AccountStore,
+  applyUserPatch,
   ErrorCode,
   NatterError,
   type RefreshTokenRecord,
+  type UserPatch,
   type UserRecord,
 } from '@natter/server-core';
 import { copyOptional, copyRecord } from './copy.js';
@@ -47,17 +49,10 @@ export class MemoryAccountStore implements AccountStore {
       .map((username) => copyRecord(this.state.users.get(this.state.usernames.get(username)!)!));
   }
 
-  async updateUser(
-    userId: string,
-    patch: { displayName?: string; passwordHash?: string },
-  ): Promise<UserRecord | undefined> {
+  async updateUser(userId: string, patch: UserPatch): Promise<UserRecord | undefined> {
     const user = this.state.users.get(userId);
     if (!user) return undefined;
-    const updated: UserRecord = {
-      ...user,
-      displayName: patch.displayName ?? user.displayName,
-      passwordHash: patch.passwordHash ?? user.passwordHash,
-    };
+    const updated = applyUserPatch(user, patch);
     this.state.users.set(userId, updated);
     return copyRecord(updated);
   }

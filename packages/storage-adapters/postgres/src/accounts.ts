@@ -1,4 +1,4 @@
-import type { AccountStore, RefreshTokenRecord, UserRecord } from '@natter/server-core';
+import type { AccountStore, RefreshTokenRecord, UserPatch, UserRecord } from '@natter/server-core';
 import { ErrorCode, NatterError } from '@natter/server-core';
 import type { Pool, QueryResultRow } from 'pg';
 import { isUniqueViolation } from './errors.js';
@@ -29,6 +29,7 @@ export class PgAccountStore implements AccountStore {
         encodeText(user.displayName),
         user.passwordHash,
         user.createdAt,
+        user.deactivatedAt ?? null,
       ]);
     } catch (error) {
       if (isUniqueViolation(error)) throw new NatterError(ErrorCode.CONFLICT, 'username is taken');
@@ -59,13 +60,12 @@ export class PgAccountStore implements AccountStore {
     return (end === -1 ? rows : rows.slice(0, end)).map(toUser);
   }
 
-  async updateUser(
-    userId: string,
-    patch: { displayName?: string; passwordHash?: string },
-  ): Promise<UserRecord | undefined> {
+  async updateUser(userId: string, patch: UserPatch): Promise<UserRecord | undefined> {
     const [row] = await this.rows<UserRow>(this.deps.sql.updateUser, [
       patch.displayName === undefined ? null : encodeText(patch.displayName),
       patch.passwordHash ?? null,
+      patch.deactivatedAt !== undefined,
+      patch.deactivatedAt ?? null,
       userId,
     ]);
     return row && toUser(row);

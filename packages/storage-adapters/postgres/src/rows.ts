@@ -9,6 +9,7 @@ export interface UserRow {
   display_name: string;
   password_hash: string | null;
   created_at: number;
+  deactivated_at: number | null;
 }
 
 /** A row of `refresh_tokens`. */
@@ -71,6 +72,7 @@ export const toUser = (row: UserRow): UserRecord => ({
   displayName: decodeText(row.display_name),
   passwordHash: row.password_hash,
   createdAt: row.created_at,
+  ...(row.deactivated_at !== null ? { deactivatedAt: row.deactivated_at } : {}),
 });
 
 /** Maps a `refresh_tokens` row to the port's record. */

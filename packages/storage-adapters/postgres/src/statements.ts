@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SynchronousCommit } from './options.js';
 import { quoteIdentifier } from './schema/migrations.js';
 
-const USER_COLUMNS = 'id, username, display_name, password_hash, created_at';
+const USER_COLUMNS = 'id, username, display_name, password_hash, created_at, deactivated_at';
 const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
 const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
 const MESSAGE_COLUMNS =
@@ -27,16 +27,18 @@ export function statements(schema: string) {
     epoch: `SELECT value FROM ${s}.meta WHERE key = 'epoch'`,
 
     // Accounts.
-    insertUser: `INSERT INTO ${s}.users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`,
+    insertUser: `INSERT INTO ${s}.users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`,
     userById: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1`,
     usersByIds: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = ANY($1::text[])`,
     userByUsername: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE username = $1`,
     // Usernames with a prefix are one run of the ("C"-collated) index from the prefix on; the caller
     // keeps the leading rows that match. No LIKE, so `%` and `_` stay literal.
     usersFrom: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE username >= $1 ORDER BY username LIMIT $2`,
+    // $3 says whether to set deactivated_at at all; $4 is its new value (NULL reactivates).
     updateUser: `UPDATE ${s}.users SET display_name = coalesce($1, display_name),
-                   password_hash = coalesce($2, password_hash)
-                 WHERE id = $3 RETURNING ${USER_COLUMNS}`,
+                   password_hash = coalesce($2, password_hash),
+                   deactivated_at = CASE WHEN $3::boolean THEN $4::bigint ELSE deactivated_at END
+                 WHERE id = $5 RETURNING ${USER_COLUMNS}`,
     saveToken: `INSERT INTO ${s}.refresh_tokens (token_hash, user_id, device_id, expires_at)
                 VALUES ($1, $2, $3, $4)
                 ON CONFLICT (token_hash) DO UPDATE SET user_id = excluded.user_id,

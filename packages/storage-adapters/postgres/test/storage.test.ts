@@ -1,4 +1,10 @@
-import { ErrorCode, type NewMessage, type StorageAdapter, type WriteTransaction } from '@natter/server-core';
+import {
+  ErrorCode,
+  type NewMessage,
+  STORAGE_CONTRACT_VERSION,
+  type StorageAdapter,
+  type WriteTransaction,
+} from '@natter/server-core';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStorage, SCHEMA_VERSION } from '../src/index.js';
@@ -87,7 +93,7 @@ describe.runIf(run)('createPostgresStorage', () => {
   it('declares a persistent, multi-process store with search', () => {
     expect(storage.manifest).toEqual({
       name: 'postgres',
-      contractVersion: 2,
+      contractVersion: STORAGE_CONTRACT_VERSION,
       schemaVersion: SCHEMA_VERSION,
       capabilities: { persistent: true, multiProcess: true, search: true },
     });

@@ -1,4 +1,4 @@
-import type { AccountStore, RefreshTokenRecord, UserRecord } from '@natter/server-core';
+import type { AccountStore, RefreshTokenRecord, UserPatch, UserRecord } from '@natter/server-core';
 import { conflictOnDuplicate } from './constraint.js';
 import { toToken, toUser } from './rows.js';
 import type { ReadStatements, WriteStatements } from './statements.js';
@@ -22,7 +22,14 @@ export class SqliteAccountStore implements AccountStore {
   async createUser(user: UserRecord): Promise<void> {
     await this.deps.write((w) =>
       conflictOnDuplicate('username is taken', () =>
-        w.insertUser.run(user.id, user.username, user.displayName, user.passwordHash, user.createdAt),
+        w.insertUser.run(
+          user.id,
+          user.username,
+          user.displayName,
+          user.passwordHash,
+          user.createdAt,
+          user.deactivatedAt ?? null,
+        ),
       ),
     );
   }
@@ -52,12 +59,15 @@ export class SqliteAccountStore implements AccountStore {
     return (matching === -1 ? rows : rows.slice(0, matching)).map(toUser);
   }
 
-  async updateUser(
-    userId: string,
-    patch: { displayName?: string; passwordHash?: string },
-  ): Promise<UserRecord | undefined> {
+  async updateUser(userId: string, patch: UserPatch): Promise<UserRecord | undefined> {
     const row = await this.deps.write((w) =>
-      w.updateUser.get(patch.displayName ?? null, patch.passwordHash ?? null, userId),
+      w.updateUser.get(
+        patch.displayName ?? null,
+        patch.passwordHash ?? null,
+        patch.deactivatedAt === undefined ? 0 : 1,
+        patch.deactivatedAt ?? null,
+        userId,
+      ),
     );
     return row && toUser(row);
   }

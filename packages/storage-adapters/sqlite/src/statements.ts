@@ -20,7 +20,7 @@ const preparer =
   <P extends unknown[], R = unknown>(sql: string): Statement<P, R> =>
     db.prepare<P, R>(sql);
 
-const USER_COLUMNS = 'id, username, display_name, password_hash, created_at';
+const USER_COLUMNS = 'id, username, display_name, password_hash, created_at, deactivated_at';
 const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
 const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
 const MESSAGE_COLUMNS =
@@ -143,11 +143,13 @@ export type ReadStatements = ReturnType<typeof prepareReads>;
 export function prepareWrites(db: Db) {
   const prepare = preparer(db);
   return {
-    insertUser: prepare<[string, string, string, string | null, number]>(
-      `INSERT INTO users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
+    insertUser: prepare<[string, string, string, string | null, number, number | null]>(
+      `INSERT INTO users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
-    updateUser: prepare<[string | null, string | null, string], UserRow>(
-      `UPDATE users SET display_name = coalesce(?, display_name), password_hash = coalesce(?, password_hash)
+    // The third and fourth parameters: whether to set deactivated_at, and to what (NULL reactivates).
+    updateUser: prepare<[string | null, string | null, number, number | null, string], UserRow>(
+      `UPDATE users SET display_name = coalesce(?, display_name), password_hash = coalesce(?, password_hash),
+        deactivated_at = CASE WHEN ? THEN ? ELSE deactivated_at END
         WHERE id = ? RETURNING ${USER_COLUMNS}`,
     ),
     saveToken: prepare<[string, string, string, number]>(

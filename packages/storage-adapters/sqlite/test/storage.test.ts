@@ -69,7 +69,7 @@ describe('createSqliteStorage', () => {
   it('declares a persistent, single-process store of the current schema, with search', () => {
     expect(storage.manifest).toMatchObject({
       name: 'sqlite',
-      schemaVersion: 4,
+      schemaVersion: 5,
       capabilities: { persistent: true, multiProcess: false, search: true },
     });
   });

@@ -100,6 +100,41 @@ export const accountChecks = {
     },
   ),
 
+  deactivation: defineCheck(
+    'users',
+    'updateUser sets and clears deactivatedAt, keeps it through other patches, and every user read returns it',
+    async ({ adapter }) => {
+      const alice = userRecord('alice');
+      await adapter.accounts.createUser(alice);
+      const deactivated = await adapter.accounts.updateUser(alice.id, { deactivatedAt: 1_700_000_000_123 });
+      expect(deactivated).toEqual({ ...alice, deactivatedAt: 1_700_000_000_123 });
+      const renamed = await adapter.accounts.updateUser(alice.id, { displayName: 'Gone' });
+      expect(renamed?.deactivatedAt).toBe(1_700_000_000_123);
+      expect((await adapter.accounts.getUser(alice.id))?.deactivatedAt).toBe(1_700_000_000_123);
+      expect((await adapter.accounts.findUserByUsername('alice'))?.deactivatedAt).toBe(1_700_000_000_123);
+      expect((await adapter.accounts.getUsers([alice.id]))[0]?.deactivatedAt).toBe(1_700_000_000_123);
+      expect((await adapter.accounts.searchUsers('ali', 5))[0]?.deactivatedAt).toBe(1_700_000_000_123);
+      const active = await adapter.accounts.updateUser(alice.id, { deactivatedAt: null });
+      expect(active).toEqual({ ...alice, displayName: 'Gone' });
+      expect(active && 'deactivatedAt' in active).toBe(false);
+      expect(await adapter.accounts.getUser(alice.id)).toEqual({ ...alice, displayName: 'Gone' });
+    },
+  ),
+
+  createDeactivated: defineCheck(
+    'users',
+    'createUser keeps a deactivatedAt it is given, and an active user has no deactivatedAt key',
+    async ({ adapter }) => {
+      const bob = { ...userRecord('bob'), deactivatedAt: 42 };
+      await adapter.accounts.createUser(bob);
+      expect(await adapter.accounts.getUser(bob.id)).toEqual(bob);
+      const carol = userRecord('carol');
+      await adapter.accounts.createUser(carol);
+      const stored = await adapter.accounts.getUser(carol.id);
+      expect(stored && 'deactivatedAt' in stored).toBe(false);
+    },
+  ),
+
   updateUnknownUser: defineCheck(
     'users',
     'updateUser returns undefined for an unknown user',

@@ -124,6 +124,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'users.deactivated_at: a user deactivated by the app backend (server API)',
+    sql: (s) => `ALTER TABLE ${s}.users ADD COLUMN deactivated_at bigint;`,
+  },
 ];
 
 /** The schema version this code writes and understands. */

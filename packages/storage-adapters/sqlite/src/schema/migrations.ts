@@ -154,6 +154,13 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE sync_heads;
     `,
   },
+  {
+    version: 5,
+    description: 'users.deactivated_at: a user deactivated by the app backend (server API)',
+    sql: `
+      ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
