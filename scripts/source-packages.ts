@@ -12,6 +12,7 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
  */
 export const SOURCE_ENTRIES: Readonly<Record<string, string>> = {
   '@natter/protocol/openapi': 'packages/protocol/src/openapi.ts',
+  '@natter/protocol/signature': 'packages/protocol/src/signature.ts',
   '@natter/protocol': 'packages/protocol/src/index.ts',
   '@natter/server-core/internals': 'packages/server-core/src/internals.ts',
   '@natter/server-core': 'packages/server-core/src/index.ts',
@@ -25,6 +26,7 @@ export const SOURCE_ENTRIES: Readonly<Record<string, string>> = {
   '@natter/client': 'packages/client-sdk/src/index.ts',
   '@natter/push/verify': 'packages/push/src/verify.ts',
   '@natter/push': 'packages/push/src/index.ts',
+  '@natter/server-client': 'packages/server-client/src/index.ts',
   '@natter/broker-conformance': 'packages/broker-conformance/src/index.ts',
   '@natter/broker-redis': 'packages/broker-redis/src/index.ts',
   '@natter/broker-nats': 'packages/broker-nats/src/index.ts',

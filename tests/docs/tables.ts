@@ -7,6 +7,7 @@ import {
   ERRORS,
   type ErrorCode,
   type ErrorOrigin,
+  EVENT_DATA_SCHEMAS,
   LIMIT_ENFORCEMENT,
   type ProtocolLimits,
   ROUTES,
@@ -84,12 +85,16 @@ export function generatedTables(): Record<string, string> {
       ['`kind`', 'fields'],
       Object.entries(ENTRY_SCHEMAS).map(([kind, schema]) => [`\`${kind}\``, fieldsOf(schema)]),
     ),
+    'event-types': table(
+      ['`type`', '`data` fields'],
+      Object.entries(EVENT_DATA_SCHEMAS).map(([type, schema]) => [`\`${type}\``, fieldsOf(schema)]),
+    ),
     routes: table(
       ['method', 'path', 'auth', 'status', 'what'],
       Object.values(ROUTES as Record<string, RouteSpec>).map((route) => [
         route.method,
         `\`${route.path}\``,
-        route.auth ? 'bearer' : '—',
+        route.auth === 'apiKey' ? `API key \`${route.scope}\`` : route.auth ? 'bearer' : '—',
         String(route.status),
         route.summary,
       ]),

@@ -181,6 +181,13 @@ export const ERRORS = {
     origin: 'server',
     summary: 'An MLS message names another group than the channel it was sent to.',
   },
+  NATTER_INSUFFICIENT_SCOPE: {
+    status: 403,
+    retryable: false,
+    origin: 'server',
+    summary:
+      'A server API key was given but does not hold the scope the route needs (or no key was configured for the server API).',
+  },
   NATTER_CLIENT_CLOSED: {
     status: 499,
     retryable: false,

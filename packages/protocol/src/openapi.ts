@@ -77,7 +77,8 @@ function queryParameters(route: RouteSpec): JsonSchema[] {
 function errorResponses(route: RouteSpec): Record<string, JsonSchema> {
   const codes = [
     ...COMMON_ERRORS,
-    ...(route.auth ? (['NATTER_UNAUTHORIZED', 'NATTER_TOKEN_EXPIRED'] as const) : []),
+    ...(route.auth === true ? (['NATTER_UNAUTHORIZED', 'NATTER_TOKEN_EXPIRED'] as const) : []),
+    ...(route.auth === 'apiKey' ? (['NATTER_UNAUTHORIZED', 'NATTER_INSUFFICIENT_SCOPE'] as const) : []),
     ...(route.errors ?? []),
   ];
   const byStatus = new Map<number, ErrorCode[]>();
@@ -121,7 +122,8 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       operationId,
       summary: route.summary,
       tags: [route.tag],
-      ...(route.auth ? {} : { security: [] }),
+      ...(route.auth === true ? {} : { security: route.auth === 'apiKey' ? [{ serverApiKey: [] }] : [] }),
+      ...(route.scope ? { 'x-natter-scope': route.scope } : {}),
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(route.body
         ? {
@@ -149,7 +151,15 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
     security: [{ bearer: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        serverApiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A server API key for app backends (`/v1/server/...`), holding the scope each operation names in `x-natter-scope`.',
+        },
+      },
       schemas: components(),
     },
   };

@@ -4,11 +4,13 @@ import type { Logger } from './observability/logger.js';
 import type { NatterMetrics } from './observability/metrics.js';
 import type { Authenticator } from './ports/authenticator.js';
 import type { Broker } from './ports/broker.js';
+import type { EventSinkFactory } from './ports/events.js';
 import type { PresenceStore } from './ports/presence.js';
 import type { PushGatewayFactory } from './ports/push.js';
 import type { NodeRegistry } from './ports/registry.js';
 import type { StorageAdapter } from './ports/storage.js';
 import type { PresenceOptions } from './presence/presence-service.js';
+import type { ServerApiOptions } from './server-api/api-keys.js';
 
 /** Options of the built-in account and token service (signup, login, refresh). */
 export interface TokenOptions {
@@ -94,6 +96,16 @@ export interface NatterServerOptions {
   cluster?: ClusterOptions;
   /** Push notifications for offline users, e.g. `createPushGateway(...)` from `@natter/push`. */
   push?: PushGatewayFactory;
+  /**
+   * The server API for app backends (`/v1/server/...`): API keys with scopes. Without keys its routes
+   * answer 404. docs/server-api.md describes it.
+   */
+  serverApi?: ServerApiOptions;
+  /**
+   * Where events for the app's backend go (new messages, edits, deletes, membership, new channels,
+   * reports), e.g. `createEventWebhooks(...)` from `@natter/webhooks`. Without it no events are kept.
+   */
+  events?: EventSinkFactory;
   logger?: Logger;
   metrics?: NatterMetrics;
   /** @default Date.now */

@@ -18,6 +18,7 @@ export { createMetrics, type NatterMetrics } from './observability/metrics.js';
 export * from './ports/index.js';
 export { MemoryPresenceStore } from './presence/memory-presence-store.js';
 export { createNatterServer, type NatterServer } from './server.js';
+export type { ServerApiKey, ServerApiOptions } from './server-api/api-keys.js';
 export { defineStorage, type OpenedStorage, type StorageDefinition } from './storage/define-storage.js';
 export { checkStorageManifest } from './storage/manifest.js';
 export { type PageRange, pageRange } from './storage/page-range.js';

@@ -8,6 +8,7 @@ export { AccountService, toProfile } from './accounts/account-service.js';
 export { LoginThrottle } from './accounts/login-throttle.js';
 export { hashPassword, verifyPassword } from './accounts/passwords.js';
 export { type IssuedTokens, type RefreshedTokens, TokenService } from './accounts/token-service.js';
+export { AppChat, type AppChatOptions, type AppPost } from './chat/app-chat.js';
 export {
   ChatService,
   type HistoryRequest,
@@ -19,10 +20,13 @@ export { type LiveEndpoint, LocalHub } from './chat/local-hub.js';
 export { ClusterSink, userTopic } from './cluster/cluster-sink.js';
 export { recommendNode, selectCandidates } from './cluster/recommend.js';
 export { isOriginAllowed, type ResolvedConfig, resolveConfig } from './config.js';
+export { ServerEvents, type ServerEventsOptions } from './events/server-events.js';
 export { type ClientInfo, createHttpApi, type HttpApi, type HttpApiDeps } from './http/api.js';
 export { type FetchHandler, type NodeListenerOptions, toNodeListener } from './http/node-adapter.js';
 export { internalsOf } from './internals-registry.js';
 export { type PresenceEndpoint, type PresenceOptions, PresenceService } from './presence/presence-service.js';
 export type { NodeParts } from './server/wiring.js';
+export { ApiKeys } from './server-api/api-keys.js';
+export { ServerApiService, type ServerApiServiceDeps } from './server-api/server-api-service.js';
 export { ChatSession, type SessionDeps } from './ws/chat-session.js';
 export { type AcceptedConnection, WsTransport, type WsTransportDeps } from './ws/ws-transport.js';

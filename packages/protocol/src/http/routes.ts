@@ -30,6 +30,7 @@ import {
   VapidKeyBodySchema,
 } from './bodies.js';
 import { DiscoveryAnswerSchema, DiscoveryQuerySchema, PingAnswerSchema } from './discovery.js';
+import { SERVER_ROUTES, type ServerApiScope } from './server-api.js';
 
 /** HTTP methods the API routes on. */
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -46,12 +47,26 @@ export interface RouteSpec {
   readonly method: HttpMethod;
   /** Path with `{name}` parameters, e.g. `/v1/groups/{id}/members/{userId}`; each parameter is an id. */
   readonly path: string;
-  /** True when the route needs a bearer token. */
-  readonly auth: boolean;
+  /**
+   * `true` when the route needs a user's bearer token; `'apiKey'` when it needs a server API key (app
+   * backends) holding `scope`; `false` for public routes.
+   */
+  readonly auth: boolean | 'apiKey';
+  /** The scope a server API key needs for an `'apiKey'` route. */
+  readonly scope?: ServerApiScope;
   /** One line for the docs. */
   readonly summary: string;
   /** Groups routes in the docs. */
-  readonly tag: 'auth' | 'users' | 'channels' | 'groups' | 'messages' | 'presence' | 'push' | 'discovery';
+  readonly tag:
+    | 'auth'
+    | 'users'
+    | 'channels'
+    | 'groups'
+    | 'messages'
+    | 'presence'
+    | 'push'
+    | 'discovery'
+    | 'server';
   /** Query parameters, when the route takes any. */
   readonly query?: QuerySchema;
   /** JSON request body, when the route takes one. */
@@ -429,6 +444,7 @@ export const ROUTES = {
     response: v.record(v.string(), v.unknown()),
     status: 200,
   },
+  ...SERVER_ROUTES,
 } as const satisfies Record<string, RouteSpec>;
 
 /** The name of an HTTP API operation. */

@@ -16,6 +16,8 @@ export const SystemEventSchema = v.variant('action', [
   v.object({ action: v.literal('member_removed'), actorId: IdSchema, memberId: IdSchema }),
   v.object({ action: v.literal('member_left'), actorId: IdSchema }),
   v.object({ action: v.literal('renamed'), actorId: IdSchema, name: v.string() }),
+  /** A notice the app posted through the server API; the message's `text` is the notice. */
+  v.object({ action: v.literal('notice'), actorId: IdSchema }),
 ]);
 
 /** A stored message as every device sees it. */
@@ -32,7 +34,7 @@ export const MessageSchema = v.object({
   clientMsgId: v.nullable(IdSchema),
   /** `text` for user messages, `system` for membership and rename events. */
   kind: v.picklist(['text', 'system']),
-  /** The message text (empty for system messages). */
+  /** The message text (empty for system messages, except an app's `notice`). */
   text: v.string(),
   /** User ids @-mentioned in the text. */
   mentions: v.array(IdSchema),

@@ -21,6 +21,7 @@ import { accountHandlers } from './routes/accounts.js';
 import { chatHandlers } from './routes/channels.js';
 import { metaHandlers } from './routes/meta.js';
 import { pushHandlers } from './routes/push.js';
+import { serverHandlers } from './routes/server.js';
 import { readJson } from './validation.js';
 
 export type { HttpApiDeps } from './deps.js';
@@ -63,6 +64,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
     ...accountHandlers(deps.accounts, deps.onLogout),
     ...chatHandlers(deps.service, deps.presence, config.limits),
     ...(deps.push ? pushHandlers(deps.push, deps.service) : {}),
+    ...(deps.serverApi?.keys.enabled ? serverHandlers(deps.serverApi.service, deps.serverApi.events) : {}),
   });
 
   async function authenticate(request: Request): Promise<Principal> {
@@ -73,7 +75,12 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
 
   async function run(route: MountedRoute, ctx: RequestContext): Promise<Response> {
     const { spec } = route;
-    const principal = spec.auth ? await authenticate(ctx.request) : undefined;
+    const principal = spec.auth === true ? await authenticate(ctx.request) : undefined;
+    // Server API routes take an API key instead of a user's token; its scope is checked before anything.
+    const caller =
+      spec.auth === 'apiKey' && spec.scope && deps.serverApi
+        ? { keyName: deps.serverApi.keys.authorize(ctx.request, spec.scope) }
+        : undefined;
     for (const name of pathParams(spec.path)) {
       // A malformed id names nothing: the same 404 as for an id that does not exist.
       if (!v.is(IdSchema, ctx.params[name])) throw notFoundFor(route, name);
@@ -84,7 +91,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
       : undefined;
     // Each handler's input type is derived from its route's schemas, which validated `query` and `body`
     // just above; the router holds handlers of every route in one list, so it passes the input untyped.
-    const result = await route.handle({ ctx, params: ctx.params, query, body, principal } as never);
+    const result = await route.handle({ ctx, params: ctx.params, query, body, principal, caller } as never);
     if (result instanceof Response) return result;
     return spec.response ? json(spec.status, result) : noContent();
   }

@@ -5,8 +5,11 @@ import type { ResolvedConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import type { Authenticator } from '../ports/authenticator.js';
+import type { EventSink } from '../ports/events.js';
 import type { PushGateway } from '../ports/push.js';
 import type { PresenceService } from '../presence/presence-service.js';
+import type { ApiKeys } from '../server-api/api-keys.js';
+import type { ServerApiService } from '../server-api/server-api-service.js';
 
 /** What the HTTP API is built from; the server assembly supplies it. */
 export interface HttpApiDeps {
@@ -31,6 +34,8 @@ export interface HttpApiDeps {
   discovery(request: Request, query: DiscoveryQuery, clientIp: string | undefined): Promise<DiscoveryAnswer>;
   /** This node as `GET /v1/ping` reports it. */
   node(): { nodeId: string; region: string; draining: boolean };
+  /** The server API for app backends; its routes are mounted only with at least one key. */
+  serverApi?: { keys: ApiKeys; service: ServerApiService; events: EventSink | undefined };
   /** Called after a logout so the server closes that device's sockets (all of the user's without `deviceId`). */
   onLogout(userId: string, deviceId: string | undefined): void;
 }

@@ -22,6 +22,13 @@ export interface RequestContext {
 
 type AuthOf<N extends RouteName> = (typeof ROUTES)[N]['auth'] extends true ? Principal : undefined;
 
+/** The server API key that called an `'apiKey'` route, by its configured name. */
+export interface ApiCaller {
+  keyName: string;
+}
+
+type CallerOf<N extends RouteName> = (typeof ROUTES)[N]['auth'] extends 'apiKey' ? ApiCaller : undefined;
+
 /** The validated input of a route's handler: path parameters, query and body parsed by the route's schemas. */
 export interface HandlerInput<N extends RouteName> {
   ctx: RequestContext;
@@ -31,6 +38,8 @@ export interface HandlerInput<N extends RouteName> {
   body: RouteBody<N>;
   /** The caller, for routes that need a bearer token. */
   principal: AuthOf<N>;
+  /** The API key, for server API routes. */
+  caller: CallerOf<N>;
 }
 
 /** What a handler returns: the route's response body (nothing for 204), or a whole `Response`. */

@@ -59,6 +59,7 @@ export class NodeLifecycle {
     await parts.storage.open();
     this.storageOpened = true;
     await parts.push?.start();
+    await parts.eventSink?.start();
     const timers: ReturnType<typeof setInterval>[] = [];
     const shortest = Math.min(parts.config.limits.heartbeatTimeoutMs, parts.presence.graceMs);
     const every = Math.max(100, Math.min(5_000, Math.floor(shortest / 4)));
@@ -142,6 +143,7 @@ export class NodeLifecycle {
       ),
     );
     await this.parts.push?.stop();
+    await this.parts.eventSink?.stop();
     await this.releaseStorage();
   }
 

@@ -11,21 +11,26 @@ import { AccountGate } from '../accounts/account-gate.js';
 import { AccountService } from '../accounts/account-service.js';
 import { LoginThrottle } from '../accounts/login-throttle.js';
 import { TokenService } from '../accounts/token-service.js';
+import { AppChat } from '../chat/app-chat.js';
 import { ChatService } from '../chat/chat-service.js';
 import { LocalHub } from '../chat/local-hub.js';
 import { ClusterSink } from '../cluster/cluster-sink.js';
 import { candidateOf, DiscoveryService, toAnswer } from '../cluster/discovery-service.js';
 import { type NatterServerOptions, type ResolvedConfig, resolveConfig } from '../config.js';
+import { ServerEvents } from '../events/server-events.js';
 import { createHttpApi, type HttpApi } from '../http/api.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type NatterMetrics } from '../observability/metrics.js';
 import type { Authenticator, Principal } from '../ports/authenticator.js';
 import type { ClientConnection } from '../ports/connection.js';
 import type { DeliverySink, EphemeralSink } from '../ports/delivery.js';
+import type { EventSink } from '../ports/events.js';
 import type { PushGateway } from '../ports/push.js';
 import type { StorageAdapter } from '../ports/storage.js';
 import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
 import { PresenceService } from '../presence/presence-service.js';
+import { ApiKeys } from '../server-api/api-keys.js';
+import { ServerApiService } from '../server-api/server-api-service.js';
 import { ChatSession, type SessionDeps } from '../ws/chat-session.js';
 import { DeadlineQueue } from '../ws/deadline-queue.js';
 import { WsTransport } from '../ws/ws-transport.js';
@@ -43,6 +48,15 @@ export interface NodeParts {
   readonly accounts: AccountService;
   readonly presence: PresenceService;
   readonly push: PushGateway | undefined;
+  /**
+   * The events hook: committed messages become events by themselves; parts that commit something without
+   * a sync entry (reports) call `events.emit(...)` after their commit.
+   */
+  readonly events: ServerEvents;
+  /** Where events go (event webhooks); started and stopped with the node. */
+  readonly eventSink: EventSink | undefined;
+  /** The server API's domain (app backends). */
+  readonly serverApi: ServerApiService;
   readonly tokens: TokenService | undefined;
   /** Every token passes it: unknown users are refused or provisioned, deactivated ones refused. */
   readonly gate: AccountGate;
@@ -78,16 +92,21 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     : undefined;
   const live: DeliverySink & EphemeralSink = cluster ?? hub;
   let push: PushGateway | undefined;
+  const eventSink = options.events?.({ logger, metrics });
+  const events = new ServerEvents({ sink: eventSink, logger, metrics, now: config.now });
+  /** Every commit's entries: live delivery, then the push and event hints. */
+  const committed: DeliverySink = {
+    deliver(deliveries, origin) {
+      live.deliver(deliveries, origin);
+      push?.onDeliveries(deliveries);
+      events.fromDeliveries(deliveries);
+    },
+  };
   const service = new ChatService({
     chat: storage.chat,
     accounts: storage.accounts,
     limits: config.limits,
-    sink: {
-      deliver(deliveries, origin) {
-        live.deliver(deliveries, origin);
-        push?.onDeliveries(deliveries);
-      },
-    },
+    sink: committed,
     ephemeral: live,
     now: config.now,
   });
@@ -115,6 +134,26 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     tokens,
     throttle: new LoginThrottle({ now: config.now }),
     allowSignup: options.tokens?.allowSignup ?? true,
+    now: config.now,
+  });
+
+  const appChat = new AppChat({
+    chat: storage.chat,
+    accounts: storage.accounts,
+    limits: config.limits,
+    sink: committed,
+    appUserId: options.serverApi?.appUserId ?? 'app',
+    now: config.now,
+  });
+  const apiKeys = new ApiKeys(options.serverApi?.keys ?? []);
+  const serverApi = new ServerApiService({
+    accounts: storage.accounts,
+    chat: storage.chat,
+    service,
+    appChat,
+    tokens,
+    gate,
+    closeSessions: (userId, code, reason) => parts.closeSessions(userId, undefined, code, reason),
     now: config.now,
   });
 
@@ -155,6 +194,9 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     accounts,
     presence,
     push,
+    events,
+    eventSink,
+    serverApi,
     tokens,
     gate,
     discovery,
@@ -190,6 +232,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       accounts,
       presence,
       ...(push ? { push } : {}),
+      serverApi: { keys: apiKeys, service: serverApi, events: eventSink },
       authenticator,
       config,
       logger,
