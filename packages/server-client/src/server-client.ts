@@ -137,7 +137,8 @@ export class NatterServerClient {
 
   /** Posts a message or a notice to a channel, as a member or as the app. */
   async postMessage(channelId: string, input: PostInput): Promise<Message> {
-    const body = { ...input, ...(input.mentions ? { mentions: [...input.mentions] } : {}) };
+    const { mentions, ...rest } = input;
+    const body = { ...rest, ...(mentions ? { mentions: [...mentions] } : {}) };
     return (await this.call('serverPostMessage', { params: { id: channelId }, body })).message;
   }
 
