@@ -1,5 +1,5 @@
 /**
- * Runs the real reference server (`examples/reference-server/dist/main.js`, what `npm start` runs) with the
+ * Runs the real reference server (`packages/cli/dist/cli.js`, what `npm start` runs) with the
  * built web demo, on a fresh data directory and a free port.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const main = join(root, 'examples/reference-server/dist/main.js');
+const main = join(root, 'packages/cli/dist/cli.js');
 const demo = join(root, 'examples/web-demo/dist/index.html');
 
 /** A running reference server. */
@@ -26,7 +26,7 @@ export function ensureBuilt(): void {
   if (existsSync(main) && existsSync(demo)) return;
   execFileSync(
     'npx',
-    ['turbo', 'run', 'build', '--output-logs=errors-only', '--filter=@natter/reference-server...'],
+    ['turbo', 'run', 'build', '--output-logs=errors-only', '--filter=@natter/cli...'],
     {
       cwd: root,
       stdio: 'ignore',

@@ -1,7 +1,7 @@
 /**
  * The reference natter server: server-core on the embedded SQLite store, HTTP and WebSocket on one port,
- * and the web demo (`examples/web-demo`) at `/`. `npm start` at the repo root runs it. Configuration is by
- * environment variable (see README.md).
+ * and the web demo (`examples/web-demo`) at `/`. `npx natter` and `npm start` at the repo root run it.
+ * Flags set port, host and data directory; everything else is an environment variable (see README.md).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -10,17 +10,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createPushGateway } from '@natter/push';
-import { createLogger, createNatterServer } from '@natter/server-core';
+import { createNatterServer, type Logger } from '@natter/server-core';
 import { createSqliteStorage } from '@natter/storage-sqlite';
 import { DEMO_PASSWORD, DEMO_USERS, demoUsersEnabled, seedDemo } from './demo-seed.js';
+import type { CliOptions } from './options.js';
 import { createStaticSite, isBuiltSite, missingSite } from './static-site.js';
 import { loadVapidKeys } from './vapid.js';
 
-const logger = createLogger({ name: 'natter-reference-server' });
-const port = Number(process.env.PORT ?? 8080);
-const host = process.env.NATTER_HOST ?? '127.0.0.1';
-const dataDir = resolve(process.env.NATTER_DATA_DIR ?? './data');
 const allowedOrigins = process.env.NATTER_ALLOWED_ORIGINS?.split(',')
   .map((o) => o.trim())
   .filter(Boolean);
@@ -28,11 +26,8 @@ const presenceGraceMs = process.env.NATTER_PRESENCE_GRACE_MS
   ? Number(process.env.NATTER_PRESENCE_GRACE_MS)
   : undefined;
 
-/** Paths the natter node answers; everything else is the web demo. */
-const API_PATH = /^\/(v1|healthz|metrics)(\/|\?|$)/;
-
 /** The token secret: from NATTER_TOKEN_SECRET, else generated once and kept in the data directory. */
-function tokenSecret(): string {
+function tokenSecret(dataDir: string): string {
   if (process.env.NATTER_TOKEN_SECRET) return process.env.NATTER_TOKEN_SECRET;
   const file = join(dataDir, 'token-secret');
   if (!existsSync(file)) {
@@ -42,9 +37,14 @@ function tokenSecret(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** The built web demo: NATTER_WEB_ROOT, else the `dist` of the `@natter/web-demo` workspace package. */
+/**
+ * The built web demo: NATTER_WEB_ROOT, else the copy the build put beside this file (`dist/web`, what the
+ * published package ships), else the `dist` of the `@natter/web-demo` workspace package.
+ */
 function webRoot(): string {
   if (process.env.NATTER_WEB_ROOT) return resolve(process.env.NATTER_WEB_ROOT);
+  const shipped = fileURLToPath(new URL('./web', import.meta.url));
+  if (isBuiltSite(shipped)) return shipped;
   try {
     const manifest = createRequire(import.meta.url).resolve('@natter/web-demo/package.json');
     return join(dirname(manifest), 'dist');
@@ -57,7 +57,7 @@ function webRoot(): string {
  * Push notifications for offline users: Web Push with VAPID keys kept in the data directory, and the signed
  * webhook when `NATTER_PUSH_WEBHOOK_URL` and `NATTER_PUSH_WEBHOOK_SECRET` are set. `NATTER_PUSH=0` turns it off.
  */
-function pushGateway() {
+function pushGateway(dataDir: string) {
   const keys = loadVapidKeys(join(dataDir, 'vapid.json'));
   const webhookUrl = process.env.NATTER_PUSH_WEBHOOK_URL;
   const webhookSecret = process.env.NATTER_PUSH_WEBHOOK_SECRET;
@@ -68,26 +68,26 @@ function pushGateway() {
   });
 }
 
-async function main(): Promise<void> {
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new RangeError(`PORT must be 0-65535, got ${process.env.PORT}`);
+/** Serves natter until SIGINT or SIGTERM, then drains and exits. */
+export async function runServer(options: CliOptions, logger: Logger): Promise<void> {
+  const { port, host, dataDir } = options;
   if (presenceGraceMs !== undefined && !(Number.isInteger(presenceGraceMs) && presenceGraceMs > 0))
     throw new RangeError(`NATTER_PRESENCE_GRACE_MS must be a positive integer, got ${presenceGraceMs}`);
   mkdirSync(dataDir, { recursive: true });
   const server = createNatterServer({
     storage: createSqliteStorage({ path: join(dataDir, 'natter.db') }),
-    tokens: { secret: tokenSecret() },
+    tokens: { secret: tokenSecret(dataDir) },
     logger,
     ...(allowedOrigins ? { allowedOrigins } : {}),
     ...(presenceGraceMs !== undefined ? { presence: { graceMs: presenceGraceMs } } : {}),
-    ...(process.env.NATTER_PUSH === '0' ? {} : { push: pushGateway() }),
+    ...(process.env.NATTER_PUSH === '0' ? {} : { push: pushGateway(dataDir) }),
   });
 
   const root = webRoot();
   const site = isBuiltSite(root) ? createStaticSite(root) : missingSite(root);
   if (!isBuiltSite(root)) logger.warn({ root }, 'web demo not built; serving the API only');
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (API_PATH.test(req.url ?? '/')) server.requestListener(req, res);
+    if (server.handles(req)) server.requestListener(req, res);
     else site(req, res);
   });
   server.attach(httpServer);
@@ -110,11 +110,6 @@ async function main(): Promise<void> {
       logger.warn({ err }, 'could not seed the demo users');
     }
   }
-  logger.info({ url, dataDir }, 'natter is listening');
-  process.stdout.write(
-    `\nnatter reference server\n  Web demo   ${url}/\n${demo}  HTTP API   ${url}/v1\n  WebSocket  ${wsUrl}${server.wsPath}\n  Health     ${url}/healthz\n  Metrics    ${url}/metrics\n  Data       ${dataDir}\n\n`,
-  );
-
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -138,9 +133,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Announced only once the signal handlers are in place: a supervisor that stops the server as soon as
+  // it is up must get a clean shutdown, not the default action of a signal nobody listens to yet.
+  logger.info({ url, dataDir }, 'natter is listening');
+  process.stdout.write(
+    `\nnatter reference server\n  Web demo   ${url}/\n${demo}  HTTP API   ${url}/v1\n  WebSocket  ${wsUrl}${server.wsPath}\n  Health     ${url}/healthz\n  Metrics    ${url}/metrics\n  Data       ${dataDir}\n\n`,
+  );
 }
-
-main().catch((err: unknown) => {
-  logger.fatal({ err }, 'natter failed to start');
-  process.exit(1);
-});

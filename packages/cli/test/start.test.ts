@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const demo = fileURLToPath(new URL('../../web-demo/dist/index.html', import.meta.url));
+const main = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const demo = fileURLToPath(new URL('../dist/web/index.html', import.meta.url));
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -30,7 +30,7 @@ describe('reference server (npm start)', () => {
   beforeAll(() => {
     // `npm start` builds first; a test run straight after `npm install` may not have built yet.
     if (!existsSync(main) || !existsSync(demo))
-      execFileSync('npx', ['turbo', 'run', 'build', '--filter=@natter/reference-server...'], {
+      execFileSync('npx', ['turbo', 'run', 'build', '--filter=@natter/cli...'], {
         cwd: root,
         stdio: 'ignore',
       });
@@ -95,5 +95,36 @@ describe('reference server (npm start)', () => {
     const exited2 = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     expect(await exited2).toBe(0);
+  }, 60_000);
+
+  it('takes --port, --host and --data-dir flags, logs JSON lines when not on a terminal, and prints --help', async () => {
+    const help = spawnSync(process.execPath, [main, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--port <n>[\s\S]*--host <addr>[\s\S]*--data-dir <dir>/);
+    const wrong = spawnSync(process.execPath, [main, '--nope'], { encoding: 'utf8' });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toContain('natter --help');
+
+    const flagsDir = mkdtempSync(join(tmpdir(), 'natter-cli-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, NATTER_DEMO_USERS: '0', NATTER_PUSH: '0' };
+    delete env.PORT;
+    delete env.NATTER_DATA_DIR;
+    child = spawn(process.execPath, [main, '--port', '0', '--host', '127.0.0.1', '--data-dir', flagsDir], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = await waitForOutput(child, /Health\s+(http:\S+)/);
+    const listening = out.split('\n').find((line) => line.includes('natter is listening'));
+    expect(JSON.parse(listening!)).toMatchObject({
+      level: 30,
+      msg: 'natter is listening',
+      dataDir: flagsDir,
+    });
+    // The first start generated a secret into the data directory.
+    expect(existsSync(join(flagsDir, 'token-secret'))).toBe(true);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    rmSync(flagsDir, { recursive: true, force: true });
   }, 60_000);
 });
