@@ -21,7 +21,7 @@ export { isOriginAllowed, type ResolvedConfig, resolveConfig } from './config.js
 export { type ClientInfo, createHttpApi, type HttpApi, type HttpApiDeps } from './http/api.js';
 export { type FetchHandler, type NodeListenerOptions, toNodeListener } from './http/node-adapter.js';
 export { internalsOf } from './internals-registry.js';
-export { type PresenceEndpoint, type PresenceOptions, PresenceService } from './presence/presence-service.js';
+export { type PresenceEndpoint, PresenceService } from './presence/presence-service.js';
 export type { NodeParts } from './server/wiring.js';
 export { ChatSession, type SessionDeps } from './ws/chat-session.js';
 export { type AcceptedConnection, WsTransport, type WsTransportDeps } from './ws/ws-transport.js';
