@@ -25,6 +25,7 @@ export const SOURCE_ENTRIES: Readonly<Record<string, string>> = {
   '@natter/client/internals': 'packages/client-sdk/src/internals.ts',
   '@natter/client': 'packages/client-sdk/src/index.ts',
   '@natter/push/verify': 'packages/push/src/verify.ts',
+  '@natter/push/postgres': 'packages/push/src/postgres.ts',
   '@natter/push': 'packages/push/src/index.ts',
   '@natter/server-client': 'packages/server-client/src/index.ts',
   '@natter/broker-conformance': 'packages/broker-conformance/src/index.ts',

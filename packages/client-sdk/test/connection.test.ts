@@ -319,6 +319,29 @@ describe('Connection state machine', () => {
     });
   });
 
+  it('rejects with NATTER_BAD_RESPONSE an answer of the wrong type or shape, at once, and keeps the session', async () => {
+    const { connection, server } = setup();
+    const errors: Error[] = [];
+    connection.on('error', (e) => errors.push(e));
+    server.handle = (socket, frame) => {
+      // A pong for a sync, and an ack whose entry fails the shared schema.
+      if (frame.t === 'sync') socket.push({ t: 'pong', rid: frame.rid, serverTime: 1 });
+      if (frame.t === 'send')
+        socket.push({ t: 'ack', rid: frame.rid, entry: { pos: 'x' }, duplicate: false } as never);
+    };
+    connection.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    await expect(connection.request({ t: 'sync', after: 0 })).rejects.toMatchObject({
+      code: ErrorCode.BAD_RESPONSE,
+      message: 'unexpected answer pong to sync',
+    });
+    await expect(
+      connection.request({ t: 'send', channelId: 'g_1', clientMsgId: 'c', text: 'x' }),
+    ).rejects.toMatchObject({ code: ErrorCode.BAD_RESPONSE });
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual([ErrorCode.BAD_RESPONSE]);
+    expect(connection.status).toBe('open');
+  });
+
   it('rejects requests in flight with a retryable error when the socket drops', async () => {
     const { connection, server } = setup();
     connection.connect();

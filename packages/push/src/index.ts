@@ -1,7 +1,8 @@
 /**
  * Push notifications for natter: tells users with no online device about new messages, through Web Push
  * (VAPID, RFC 8291 encryption) for browsers or a signed webhook the app forwards to APNs/FCM, from a
- * durable SQLite queue. Plug it into `createNatterServer({ push: createPushGateway(...) })`.
+ * durable queue behind a `PushStore` port (SQLite by default, PostgreSQL in `@natter/push/postgres` for
+ * many nodes). Plug it into `createNatterServer({ push: createPushGateway(...) })`.
  * @packageDocumentation
  */
 export { MemoryNotifier, type MemoryResponder, type RecordedSend } from './memory-notifier.js';
@@ -16,6 +17,16 @@ export {
   type VerifyWebhookOptions,
   verifyWebhookSignature,
 } from './sign.js';
+export type {
+  JobOutcome,
+  OwedMessage,
+  PendingNotification,
+  PromoteResult,
+  PushJob,
+  PushStore,
+  PushStoreSettings,
+} from './store/push-store.js';
+export { createSqlitePushStore, type SqlitePushStoreOptions } from './store/sqlite.js';
 export {
   isKnownPushService,
   type VapidKeys,

@@ -1,14 +1,23 @@
 import type { Notifier } from './notifier.js';
+import type { PushStore } from './store/push-store.js';
+import { createSqlitePushStore } from './store/sqlite.js';
 import type { WebPushOptions } from './web-push-notifier.js';
 import type { WebhookOptions } from './webhook-notifier.js';
 
 /** Options of {@link createPushGateway}. */
 export interface PushGatewayOptions {
   /**
-   * SQLite file (created with its directory) holding subscriptions, mutes and the notification queue.
-   * One process owns it; keep it on the same disk as the chat store.
+   * SQLite file (created with its directory) holding subscriptions, mutes and the notification queue, for
+   * one process: keep it on the same disk as the chat store. Give `store` instead when several chat nodes
+   * share one queue. One of the two is required.
    */
-  dataPath: string;
+  dataPath?: string;
+  /**
+   * Where subscriptions, mutes and the queue live, instead of `dataPath`: a {@link PushStore} adapter, e.g.
+   * `createPostgresPushStore(...)` from `@natter/push/postgres` so every node of a cluster shares one
+   * queue (each due row is claimed by one node). The gateway opens it on `start()` and closes it on `stop()`.
+   */
+  store?: PushStore;
   /** Web Push for browsers (VAPID keys). Without it, `webpush` subscriptions are refused. */
   webPush?: WebPushOptions;
   /** A signed HTTP POST to the app's endpoint, which forwards to APNs/FCM. Without it, `webhook` subscriptions are refused. */
@@ -40,7 +49,8 @@ export interface PushGatewayOptions {
 
 /** {@link PushGatewayOptions} with defaults applied. */
 export interface ResolvedPushOptions {
-  dataPath: string;
+  /** The store, made from `dataPath` when none was given. */
+  store: PushStore;
   collapseMs: number;
   includeContent: boolean;
   workerIntervalMs: number;
@@ -61,13 +71,15 @@ function nonNegative(name: string, value: number): number {
 
 /** Applies defaults and checks values. */
 export function resolvePushOptions(options: PushGatewayOptions): ResolvedPushOptions {
-  if (!options.dataPath) throw new TypeError('createPushGateway needs `dataPath`');
+  if (!options.store && !options.dataPath)
+    throw new TypeError('createPushGateway needs `dataPath` (a SQLite file) or `store` (a PushStore)');
+  const collapseMs = nonNegative('collapseMs', options.collapseMs ?? 30_000);
   const workerIntervalMs = nonNegative('workerIntervalMs', options.workerIntervalMs ?? 1_000);
   if (workerIntervalMs < 10) throw new RangeError('workerIntervalMs must be at least 10');
   const onlineHoldMs = nonNegative('onlineHoldMs', options.onlineHoldMs ?? 60_000);
   return {
-    dataPath: options.dataPath,
-    collapseMs: nonNegative('collapseMs', options.collapseMs ?? 30_000),
+    store: options.store ?? createSqlitePushStore({ path: options.dataPath! }),
+    collapseMs,
     includeContent: options.includeContent ?? false,
     workerIntervalMs,
     onlineHoldMs,

@@ -1,6 +1,6 @@
 import { newId } from '@natter/protocol';
 import type { PushPayload } from './notifier.js';
-import type { PendingNotification } from './queue.js';
+import type { PendingNotification } from './store/push-store.js';
 
 /** Longest message text put in a payload (with `includeContent`), in characters: Web Push allows ~4 KB. */
 export const MAX_CONTENT_CHARS = 500;

@@ -9,7 +9,7 @@ import {
 import type { Notifier, StoredSubscription } from './notifier.js';
 import { type PushGatewayOptions, resolvePushOptions } from './options.js';
 import { truncateContent } from './payload.js';
-import { type OwedMessage, PushStore } from './queue.js';
+import type { OwedMessage, PushStore } from './store/push-store.js';
 import { WebPushNotifier } from './web-push-notifier.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import { PushWorker } from './worker.js';
@@ -24,7 +24,7 @@ export interface NatterPushGateway extends PushGateway {
   /** Runs one pass over the queue now (after the one in progress, if any). Handy in tests. */
   flush(): Promise<void>;
   /** Owed notifications and unsent jobs. */
-  stats(): { pending: number; jobs: number };
+  stats(): Promise<{ pending: number; jobs: number }>;
 }
 
 /**
@@ -33,19 +33,21 @@ export interface NatterPushGateway extends PushGateway {
  * createNatterServer({ storage, tokens, push: createPushGateway({ dataPath: './data/push.db', webPush: { vapid } }) });
  * ```
  * Every committed text message owes its offline recipients a notification; owed notifications are
- * written to `dataPath` synchronously inside `onDeliveries` (durable from the commit on) and sent by a
- * background worker: collapsed per channel, skipped for muted channels and online users, retried with
- * backoff, and sent once even across a crash. See docs/push.md.
+ * recorded in the push store from `onDeliveries` (the SQLite store writes them before it returns, so they
+ * are durable from the commit on; a shared PostgreSQL store right after it) and sent by a background
+ * worker: collapsed per channel, skipped for muted channels and online users, retried with backoff, and
+ * sent once even across a crash. See docs/push.md.
  */
 export function createPushGateway(options: PushGatewayOptions): (context: PushContext) => NatterPushGateway {
   const resolved = resolvePushOptions(options);
   return (context) => {
-    const { logger, metrics } = context;
+    const { logger } = context;
     const notifiers: Partial<Record<Notifier['kind'], Notifier>> = {};
     if (options.webPush) notifiers.webpush = new WebPushNotifier(options.webPush, logger);
     if (options.webhook) notifiers.webhook = new WebhookNotifier(options.webhook, logger, resolved.now);
     Object.assign(notifiers, options.notifiers);
 
+    /** Set while the gateway runs (between `start()` and `stop()`). */
     let store: PushStore | undefined;
     let worker: PushWorker | undefined;
     let timer: ReturnType<typeof setInterval> | undefined;
@@ -63,11 +65,17 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
         try {
           await worker?.pass();
         } catch (err) {
-          metrics.errors.inc({ code: 'push_worker_failed' });
+          context.countError('push_worker_failed');
           logger.warn({ err }, 'push worker pass failed');
         }
       });
       return running;
+    };
+
+    /** Push is a hint: a failure to record one must never reach the commit that called `onDeliveries`. */
+    const enqueueFailed = (err: unknown) => {
+      context.countError('push_enqueue_failed');
+      logger.error({ err }, 'push enqueue failed');
     };
 
     let passQueued = false;
@@ -84,9 +92,9 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
       onDeliveries(deliveries: readonly Delivery[]): void {
         try {
           if (!store) {
-            if (!warnedNotRunning) logger.warn('push gateway not started: notifications skipped');
+            if (!warnedNotRunning) logger.warn({}, 'push gateway not started: notifications skipped');
             warnedNotRunning = true;
-            metrics.errors.inc({ code: 'push_not_running' });
+            context.countError('push_not_running');
             return;
           }
           const owed: OwedMessage[] = [];
@@ -102,11 +110,10 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
               text: resolved.includeContent ? truncateContent(message.text) : null,
             });
           }
-          if (owed.length > 0) store.enqueue(owed, resolved.now());
+          if (owed.length === 0) return;
+          store.enqueue(owed, resolved.now()).catch((err: unknown) => enqueueFailed(err));
         } catch (err) {
-          // Push is a hint: a failure here must never reach the commit that called us.
-          metrics.errors.inc({ code: 'push_enqueue_failed' });
-          logger.error({ err }, 'push enqueue failed');
+          enqueueFailed(err);
         }
       },
 
@@ -115,15 +122,15 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
         if (!notifier)
           throw new NatterError(ErrorCode.BAD_REQUEST, `${subscription.kind} push is not configured`);
         notifier.validate?.(subscription);
-        open().putSubscription(userId, deviceId, subscription, resolved.now());
+        await open().putSubscription(userId, deviceId, subscription, resolved.now());
       },
 
       async removeSubscriptions(userId: string, deviceId?: string) {
-        open().removeSubscriptions(userId, deviceId);
+        await open().removeSubscriptions(userId, deviceId);
       },
 
       async setMuted(userId: string, channelId: string, muted: boolean) {
-        open().setMuted(userId, channelId, muted);
+        await open().setMuted(userId, channelId, muted);
       },
 
       vapidPublicKey: () => options.webPush?.vapid.publicKey,
@@ -138,7 +145,8 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
 
       async start() {
         if (store) return;
-        store = PushStore.open(resolved.dataPath, { collapseMs: resolved.collapseMs });
+        await resolved.store.open({ collapseMs: resolved.collapseMs });
+        store = resolved.store;
         worker = new PushWorker(store, context, notifiers, resolved);
         warnedNotRunning = false;
         timer = setInterval(tick, resolved.workerIntervalMs);
@@ -160,7 +168,7 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
         ]);
         clearTimeout(waited);
         worker = undefined;
-        closing?.close();
+        await closing?.close();
       },
     };
   };

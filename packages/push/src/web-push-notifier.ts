@@ -1,6 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import type { Agent } from 'node:https';
-import { ErrorCode, type Logger, NatterError, type PushSubscriptionInput } from '@natter/server-core';
+import { ErrorCode, NatterError, type PushLogger, type PushSubscriptionInput } from '@natter/server-core';
 import webpush from 'web-push';
 import {
   type Notifier,
@@ -73,7 +73,7 @@ export class WebPushNotifier implements Notifier {
 
   constructor(
     private readonly options: WebPushOptions,
-    private readonly logger?: Logger,
+    private readonly logger?: PushLogger,
   ) {
     const { subject, publicKey, privateKey } = options.vapid;
     // Validates subject and key formats now rather than at the first send.

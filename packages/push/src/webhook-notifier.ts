@@ -1,4 +1,4 @@
-import type { Logger } from '@natter/server-core';
+import type { PushLogger } from '@natter/server-core';
 import {
   type Notifier,
   outcomeOfStatus,
@@ -45,7 +45,7 @@ export class WebhookNotifier implements Notifier {
 
   constructor(
     private readonly options: WebhookOptions,
-    private readonly logger?: Logger,
+    private readonly logger?: PushLogger,
     private readonly now: () => number = Date.now,
   ) {
     if (!options.secret || options.secret.length < 32) {

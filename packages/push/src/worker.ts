@@ -8,13 +8,18 @@ import {
   type PushJob,
   type PushStore,
   subscriptionKey,
-} from './queue.js';
+} from './store/push-store.js';
 
 /** Rows taken per pass; the next pass (one interval later) takes the rest. */
 const BATCH = 200;
 /** Owed notifications checked, and sends in flight, at once. */
 const CONCURRENCY = 16;
 const PURGE_EVERY_MS = 60_000;
+/**
+ * How long a claimed row is hidden from other workers (other nodes sharing a PostgreSQL store); far above a
+ * notifier's own timeout, so a row is never sent by two nodes at once, and a crashed node's rows come back.
+ */
+const CLAIM_LEASE_MS = 60_000;
 
 async function eachLimited<T>(
   items: readonly T[],
@@ -44,15 +49,15 @@ export class PushWorker {
 
   async pass(): Promise<void> {
     const { now } = this.options;
-    await eachLimited(this.store.duePending(now(), BATCH), CONCURRENCY, (owed) =>
+    await eachLimited(await this.store.claimDuePending(now(), BATCH, CLAIM_LEASE_MS), CONCURRENCY, (owed) =>
       this.guard(() => this.consider(owed), { userId: owed.userId, channelId: owed.channelId }),
     );
-    await eachLimited(this.store.dueJobs(now(), BATCH), CONCURRENCY, (job) =>
+    await eachLimited(await this.store.claimDueJobs(now(), BATCH, CLAIM_LEASE_MS), CONCURRENCY, (job) =>
       this.guard(() => this.deliver(job), { notificationId: job.id, deviceId: job.deviceId }),
     );
     if (now() - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now();
-      this.store.purge(now() - this.options.retainFinishedMs, now());
+      await this.store.purge(now() - this.options.retainFinishedMs, now());
     }
   }
 
@@ -61,7 +66,7 @@ export class PushWorker {
     try {
       await fn();
     } catch (err) {
-      this.context.metrics.errors.inc({ code: 'push_worker_failed' });
+      this.context.countError('push_worker_failed');
       this.context.logger.warn({ err, ...context }, 'push worker step failed; it stays queued');
     }
   }
@@ -69,21 +74,19 @@ export class PushWorker {
   private async consider(owed: PendingNotification): Promise<void> {
     const { store, context, options } = this;
     const { userId, channelId, latestSeq } = owed;
-    if (store.isMuted(userId, channelId)) return store.dropPending(userId, channelId, latestSeq);
-    const member = await context.chat.getMember(channelId, userId);
+    const drop = () => store.dropPending(userId, channelId, latestSeq);
+    if (await store.isMuted(userId, channelId)) return drop();
+    const seen = await context.seenUpTo(channelId, userId);
     // Left the channel, or a device already stored (or the user read) every message: nothing to tell.
-    if (!member || Math.max(member.deliveredSeq, member.readSeq) >= latestSeq) {
-      return store.dropPending(userId, channelId, latestSeq);
-    }
+    if (seen === undefined || seen >= latestSeq) return drop();
     if (await context.isOnline(userId)) {
       // Online may only mean "within presence's grace period after closing the app": wait and see.
-      if (options.now() - owed.firstAt >= options.onlineHoldMs)
-        store.dropPending(userId, channelId, latestSeq);
-      else store.postponePending(userId, channelId, options.now() + options.onlineRecheckMs);
+      if (options.now() - owed.firstAt >= options.onlineHoldMs) await drop();
+      else await store.postponePending(userId, channelId, options.now() + options.onlineRecheckMs);
       return;
     }
     const includeContent = options.includeContent;
-    store.promote(userId, channelId, options.now(), (pending) =>
+    await store.promote(userId, channelId, options.now(), (pending) =>
       buildPayload(includeContent ? pending : { ...pending, latestText: null }),
     );
   }
@@ -92,15 +95,15 @@ export class PushWorker {
     const { store, context, options } = this;
     const finish = (outcome: JobOutcome, attempts = job.attempts, goneKey?: string) =>
       store.finishJob(job, outcome, options.now(), attempts, goneKey);
-    const target = store.subscription(job.userId, job.deviceId);
-    if (!target) return void finish('unsubscribed');
-    if (store.isMuted(job.userId, job.channelId)) return void finish('muted');
+    const target = await store.subscription(job.userId, job.deviceId);
+    if (!target) return void (await finish('unsubscribed'));
+    if (await store.isMuted(job.userId, job.channelId)) return void (await finish('muted'));
     // A retry may come long after the first attempt: by then the user may be back in the app.
-    if (job.attempts > 0 && (await context.isOnline(job.userId))) return void finish('online');
+    if (job.attempts > 0 && (await context.isOnline(job.userId))) return void (await finish('online'));
     const notifier = this.notifiers[target.subscription.kind];
     if (!notifier) {
       context.logger.warn({ kind: target.subscription.kind }, 'no notifier for a subscription kind');
-      return void finish('failed');
+      return void (await finish('failed'));
     }
     let outcome: SendOutcome;
     try {
@@ -113,24 +116,24 @@ export class PushWorker {
     const log = { notificationId: job.id, userId: job.userId, deviceId: job.deviceId, attempts };
     switch (outcome) {
       case 'ok':
-        finish('ok', attempts);
+        await finish('ok', attempts);
         return;
       case 'gone':
-        finish('gone', attempts, subscriptionKey(target.subscription));
+        await finish('gone', attempts, subscriptionKey(target.subscription));
         context.logger.info(log, 'push subscription gone; removed');
         return;
       case 'failed':
-        finish('failed', attempts);
-        context.metrics.errors.inc({ code: 'push_failed' });
+        await finish('failed', attempts);
+        context.countError('push_failed');
         context.logger.warn(log, 'push notification refused; not retried');
         return;
       case 'retry': {
         if (attempts >= (notifier.maxAttempts ?? 5)) {
-          finish('gave_up', attempts);
-          context.metrics.errors.inc({ code: 'push_gave_up' });
+          await finish('gave_up', attempts);
+          context.countError('push_gave_up');
           context.logger.warn(log, 'push notification given up after its last attempt');
         } else {
-          store.retryJob(
+          await store.retryJob(
             job,
             attempts,
             options.now() + retryDelay(attempts, options.retryBaseMs, options.retryMaxMs),

@@ -89,7 +89,7 @@ describe('push gateway', () => {
     for (const text of ['a', 'b', 'c']) await sendText(sender, channelId, text);
     await sleep(1_800); // past onlineHoldMs: the owed notification is dropped as seen
     expect(memory.attempts).toEqual([]);
-    expect(ts!.gateway.stats()).toEqual({ pending: 0, jobs: 0 });
+    expect(await ts!.gateway.stats()).toEqual({ pending: 0, jobs: 0 });
   });
 
   it('still notifies a user who closed the app just before the message, once presence lets them go', async () => {
@@ -141,12 +141,12 @@ describe('push gateway', () => {
     const { memory, bob, channelId, sender } = await setup({ workerIntervalMs: 60_000 });
     await ts!.gateway.flush(); // let the pass that start() kicked off finish
     const sent = await sendText(sender, channelId, 'read me elsewhere');
-    expect(ts!.gateway.stats().pending).toBe(1);
+    expect((await ts!.gateway.stats()).pending).toBe(1);
     const read = await api(ts!.url, bob, 'POST', `/v1/channels/${channelId}/read`, { seq: sent.seq });
     expect(read.status).toBe(200);
     await ts!.gateway.flush();
     expect(memory.attempts).toEqual([]);
-    expect(ts!.gateway.stats()).toEqual({ pending: 0, jobs: 0 });
+    expect(await ts!.gateway.stats()).toEqual({ pending: 0, jobs: 0 });
   });
 
   it('sends one notification per registered device, and none to a device removed at logout', async () => {

@@ -98,7 +98,7 @@ describe('Web Push', () => {
     await sleep(300);
     await ts!.gateway.flush();
     expect(service.received).toHaveLength(1);
-    expect(ts!.gateway.stats()).toEqual({ pending: 0, jobs: 0 });
+    expect(await ts!.gateway.stats()).toEqual({ pending: 0, jobs: 0 });
   });
 
   it('retries a push service that is briefly unavailable, and delivers once', async () => {

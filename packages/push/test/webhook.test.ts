@@ -43,9 +43,9 @@ async function setup(webhook: { timeoutMs?: number; maxAttempts?: number } = {},
   return { alice, bob, channelId, sender };
 }
 
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5_000) {
+async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -108,7 +108,7 @@ describe('webhook notifier', () => {
     receiver.respond = () => 500;
     await sendText(sender, channelId, 'doomed');
     await waitFor(() => receiver.received.length === 3, 'three attempts');
-    await waitFor(() => ts!.gateway.stats().jobs === 0, 'the job to finish');
+    await waitFor(async () => (await ts!.gateway.stats()).jobs === 0, 'the job to finish');
     expect(await gaveUp()).toBe(1);
     await sleep(500);
     await ts!.gateway.flush();
@@ -122,7 +122,7 @@ describe('webhook notifier', () => {
     await waitFor(() => receiver.received.length === 1, 'the attempt');
     await sleep(400);
     expect(receiver.received).toHaveLength(1);
-    expect(ts!.gateway.stats().jobs).toBe(0);
+    expect((await ts!.gateway.stats()).jobs).toBe(0);
   });
 
   it('removes the subscription when the app answers 410 Gone, but not on 404', async () => {

@@ -17,6 +17,7 @@ export { createLogger, type Logger, silentLogger } from './observability/logger.
 export { createMetrics, type NatterMetrics } from './observability/metrics.js';
 export * from './ports/index.js';
 export { MemoryPresenceStore } from './presence/memory-presence-store.js';
+export type { PresenceOptions } from './presence/presence-service.js';
 export { createNatterServer, type NatterServer } from './server.js';
 export type { ServerApiKey, ServerApiOptions } from './server-api/api-keys.js';
 export { defineStorage, type OpenedStorage, type StorageDefinition } from './storage/define-storage.js';

@@ -24,7 +24,7 @@ export { ServerEvents, type ServerEventsOptions } from './events/server-events.j
 export { type ClientInfo, createHttpApi, type HttpApi, type HttpApiDeps } from './http/api.js';
 export { type FetchHandler, type NodeListenerOptions, toNodeListener } from './http/node-adapter.js';
 export { internalsOf } from './internals-registry.js';
-export { type PresenceEndpoint, type PresenceOptions, PresenceService } from './presence/presence-service.js';
+export { type PresenceEndpoint, PresenceService } from './presence/presence-service.js';
 export type { NodeParts } from './server/wiring.js';
 export { ApiKeys } from './server-api/api-keys.js';
 export { ServerApiService, type ServerApiServiceDeps } from './server-api/server-api-service.js';

@@ -1,30 +1,28 @@
-import type { Logger } from '../observability/logger.js';
-import type { NatterMetrics } from '../observability/metrics.js';
-import type { Delivery } from '../ports/delivery.js';
-import type { ChatStore } from './storage.js';
+import type { PushSubscriptionInput } from '@natter/protocol';
+import type { Delivery } from './delivery.js';
 
-/** A device's push subscription, as the device registered it. */
-export type PushSubscriptionInput =
-  | {
-      kind: 'webpush';
-      /** The browser's PushSubscription: endpoint URL and its keys (base64url). */
-      endpoint: string;
-      keys: { p256dh: string; auth: string };
-    }
-  | {
-      kind: 'webhook';
-      /** An app-defined device token (APNs/FCM token, say) the app's webhook forwards to. */
-      token: string;
-      platform?: string;
-    };
+export type { PushSubscriptionInput };
 
-/** What a push gateway can ask of the running server. */
+/** The few log calls a push gateway makes (pino's logger satisfies it). */
+export interface PushLogger {
+  debug(details: object, message: string): void;
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+/** What a push gateway can ask of the running server: exactly what deciding and reporting a push needs. */
 export interface PushContext {
   /** True when any device of the user is live (presence): such users get no push. */
   isOnline(userId: string): Promise<boolean>;
-  chat: ChatStore;
-  logger: Logger;
-  metrics: NatterMetrics;
+  /**
+   * The highest seq of a channel a device of the user stored or the user read (undefined when the user is
+   * not a member): a notification is owed only for messages past it.
+   */
+  seenUpTo(channelId: string, userId: string): Promise<number | undefined>;
+  logger: PushLogger;
+  /** Counts an error by code in the node's metrics (`natter_errors_total{code}`). */
+  countError(code: string): void;
 }
 
 /**

@@ -120,9 +120,12 @@ export function wireNode(options: NatterServerOptions): NodeParts {
   );
   push = options.push?.({
     isOnline: (userId) => presence.isOnline(userId),
-    chat: storage.chat,
+    seenUpTo: async (channelId, userId) => {
+      const member = await storage.chat.getMember(channelId, userId);
+      return member && Math.max(member.deliveredSeq, member.readSeq);
+    },
     logger,
-    metrics,
+    countError: (code) => metrics.errors.inc({ code }),
   });
   const tokens = options.tokens ? new TokenService(options.tokens, storage.accounts, config.now) : undefined;
   const verifier: Authenticator | undefined = options.authenticator ?? tokens;

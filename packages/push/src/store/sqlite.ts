@@ -1,8 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { PushSubscriptionInput } from '@natter/server-core';
+import { ErrorCode, NatterError, type PushSubscriptionInput } from '@natter/server-core';
 import Database from 'better-sqlite3';
-import type { PushPayload, SendOutcome, StoredSubscription } from './notifier.js';
+import type { PushPayload, StoredSubscription } from '../notifier.js';
+import {
+  type JobOutcome,
+  normalizeSubscription,
+  type OwedMessage,
+  type PendingNotification,
+  type PromoteResult,
+  type PushJob,
+  type PushStore,
+  type PushStoreSettings,
+  subscriptionKey,
+} from './push-store.js';
+import { migrate } from './sqlite-schema.js';
 import {
   type JobRow,
   type PendingRow,
@@ -12,119 +24,82 @@ import {
   toJob,
   toPending,
   toSubscription,
-} from './queue-statements.js';
-import { migrate } from './schema.js';
+} from './sqlite-statements.js';
 
-/** A message that may be owed a notification: one recipient's delivery. */
-export interface OwedMessage {
-  userId: string;
-  channelId: string;
-  seq: number;
-  messageId: string;
-  senderId: string;
-  /** Stored only when the app opted into content; null otherwise. */
-  text: string | null;
-}
-
-/** The owed notification of one (user, channel): the messages since the last one, collapsed. */
-export interface PendingNotification {
-  userId: string;
-  channelId: string;
-  count: number;
-  latestSeq: number;
-  latestMessageId: string;
-  latestSenderId: string;
-  latestText: string | null;
-  firstAt: number;
-  dueAt: number;
-}
-
-/** One notification to one device. */
-export interface PushJob {
-  id: string;
-  deviceId: string;
-  userId: string;
-  channelId: string;
-  payload: PushPayload;
-  /** Attempts made so far. */
-  attempts: number;
-  dueAt: number;
-}
-
-/** How a job ended: a send outcome, or why it was dropped before sending. */
-export type JobOutcome = Exclude<SendOutcome, 'retry'> | 'gave_up' | 'unsubscribed' | 'muted' | 'online';
-
-/** What {@link PushStore.promote} did with an owed notification. */
-export type PromoteResult =
-  | { kind: 'queued'; jobs: number }
-  | { kind: 'no_subscriptions' }
-  | { kind: 'collapsed'; until: number }
-  | { kind: 'none' };
-
-/** The identity of a subscription: one browser (endpoint) or one app install (token). */
-export function subscriptionKey(subscription: PushSubscriptionInput): string {
-  return subscription.kind === 'webpush' ? subscription.endpoint : subscription.token;
-}
-
-/** Only the known fields, in a fixed order, so nothing a client sent beyond them is stored. */
-function normalize(subscription: PushSubscriptionInput): PushSubscriptionInput {
-  return subscription.kind === 'webpush'
-    ? {
-        kind: 'webpush',
-        endpoint: subscription.endpoint,
-        keys: { p256dh: subscription.keys.p256dh, auth: subscription.keys.auth },
-      }
-    : {
-        kind: 'webhook',
-        token: subscription.token,
-        ...(subscription.platform === undefined ? {} : { platform: subscription.platform }),
-      };
+/** Options of {@link createSqlitePushStore}. */
+export interface SqlitePushStoreOptions {
+  /** SQLite file, created with its directory. One process owns it. */
+  path: string;
 }
 
 /**
- * The durable side of push: subscriptions, mutes, owed notifications and the send queue, in one SQLite
- * file (WAL). Every method is synchronous (better-sqlite3) and each is one transaction, so what the
- * gateway records is on disk before it returns, and a process crash loses nothing that was recorded.
+ * The SQLite {@link PushStore} (WAL): one file, one process. Every method is one synchronous
+ * better-sqlite3 transaction, so what the gateway records is on disk before its promise settles and a
+ * process crash loses nothing that was recorded. The default store of `createPushGateway({ dataPath })`.
  */
-export class PushStore {
-  private readonly statements: Statements;
+export function createSqlitePushStore(options: SqlitePushStoreOptions): PushStore {
+  return new SqlitePushStore(options.path);
+}
 
-  private constructor(
-    private readonly db: Database.Database,
-    private readonly collapseMs: number,
-  ) {
-    this.statements = prepareStatements(db);
-  }
+class SqlitePushStore implements PushStore {
+  readonly name = 'sqlite';
+  private opened: { db: Database.Database; statements: Statements } | undefined;
+  private collapseMs = 0;
 
-  /** Opens (creating and migrating when needed) the store at `path`. */
-  static open(path: string, options: { collapseMs: number }): PushStore {
-    mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+  constructor(private readonly path: string) {}
+
+  async open(settings: PushStoreSettings): Promise<void> {
+    this.collapseMs = settings.collapseMs;
+    if (this.opened) return;
+    mkdirSync(dirname(this.path), { recursive: true });
+    const db = new Database(this.path);
     try {
       db.pragma('busy_timeout = 5000');
       const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (got ${String(mode)})`);
+      if (mode !== 'wal') throw new Error(`could not switch ${this.path} to WAL mode (got ${String(mode)})`);
       // NORMAL in WAL survives a process crash; only a power loss can drop the newest commits.
       db.pragma('synchronous = NORMAL');
       migrate(db);
-      return new PushStore(db, options.collapseMs);
+      const statements = prepareStatements(db);
+      // One process owns the file: every claim still standing is a previous run's, which died holding it.
+      db.transaction(() => {
+        statements.releaseAll.run();
+        statements.releaseAllJobs.run();
+      })();
+      this.opened = { db, statements };
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  close(): void {
-    this.db.close();
+  async close(): Promise<void> {
+    const opened = this.opened;
+    this.opened = undefined;
+    opened?.db.close();
   }
 
-  get isOpen(): boolean {
-    return this.db.open;
+  private get db(): Database.Database {
+    return this.current().db;
+  }
+
+  private get statements(): Statements {
+    return this.current().statements;
+  }
+
+  private current(): { db: Database.Database; statements: Statements } {
+    if (!this.opened) throw new NatterError(ErrorCode.UNAVAILABLE, 'the push store is not open');
+    return this.opened;
   }
 
   /** Registers (or replaces) a device's subscription, and takes the endpoint/token from any other device. */
-  putSubscription(userId: string, deviceId: string, subscription: PushSubscriptionInput, now: number): void {
-    const clean = normalize(subscription);
+  async putSubscription(
+    userId: string,
+    deviceId: string,
+    subscription: PushSubscriptionInput,
+    now: number,
+  ): Promise<void> {
+    const clean = normalizeSubscription(subscription);
     const key = subscriptionKey(clean);
     this.db.transaction(() => {
       this.statements.removeByKey.run(clean.kind, key, userId, deviceId);
@@ -132,22 +107,22 @@ export class PushStore {
     })();
   }
 
-  removeSubscriptions(userId: string, deviceId?: string): void {
+  async removeSubscriptions(userId: string, deviceId?: string): Promise<void> {
     if (deviceId === undefined) this.statements.removeUser.run(userId);
     else this.statements.removeDevice.run(userId, deviceId);
   }
 
-  subscription(userId: string, deviceId: string): StoredSubscription | undefined {
+  async subscription(userId: string, deviceId: string): Promise<StoredSubscription | undefined> {
     const row = this.statements.subscription.get(userId, deviceId) as SubscriptionRow | undefined;
     return row && toSubscription(row);
   }
 
-  subscriptionsOf(userId: string): StoredSubscription[] {
+  async subscriptionsOf(userId: string): Promise<StoredSubscription[]> {
     return (this.statements.subscriptionsOf.all(userId) as SubscriptionRow[]).map(toSubscription);
   }
 
   /** Muting also drops what is owed for the channel. */
-  setMuted(userId: string, channelId: string, muted: boolean): void {
+  async setMuted(userId: string, channelId: string, muted: boolean): Promise<void> {
     this.db.transaction(() => {
       if (muted) {
         this.statements.mute.run(userId, channelId);
@@ -158,7 +133,11 @@ export class PushStore {
     })();
   }
 
-  isMuted(userId: string, channelId: string): boolean {
+  async isMuted(userId: string, channelId: string): Promise<boolean> {
+    return this.muted(userId, channelId);
+  }
+
+  private muted(userId: string, channelId: string): boolean {
     return this.statements.isMuted.get(userId, channelId) !== undefined;
   }
 
@@ -168,13 +147,13 @@ export class PushStore {
    * entries already notified are skipped.
    * Returns how many were recorded.
    */
-  enqueue(messages: readonly OwedMessage[], now: number): number {
+  async enqueue(messages: readonly OwedMessage[], now: number): Promise<number> {
     return this.db.transaction(() => {
       let recorded = 0;
       for (const m of messages) {
         // Users with no device registered (most, in many apps) cost nothing further.
         if (this.statements.hasSubscription.get(m.userId) === undefined) continue;
-        if (this.isMuted(m.userId, m.channelId)) continue;
+        if (this.muted(m.userId, m.channelId)) continue;
         const last = this.statements.collapse.get(m.userId, m.channelId) as
           | { last_sent_at: number; last_seq: number }
           | undefined;
@@ -187,29 +166,36 @@ export class PushStore {
     })();
   }
 
-  duePending(now: number, limit: number): PendingNotification[] {
-    return (this.statements.duePending.all(now, limit) as PendingRow[]).map(toPending);
+  async claimDuePending(now: number, limit: number, leaseMs: number): Promise<PendingNotification[]> {
+    return this.db.transaction(() => {
+      const due = (this.statements.duePending.all({ now, limit }) as PendingRow[]).map(toPending);
+      for (const p of due) this.statements.claimPending.run(now + leaseMs, p.userId, p.channelId);
+      return due;
+    })();
   }
 
-  postponePending(userId: string, channelId: string, dueAt: number): void {
+  async postponePending(userId: string, channelId: string, dueAt: number): Promise<void> {
     this.statements.postpone.run(dueAt, userId, channelId);
   }
 
-  /** Drops an owed notification, unless a message newer than `upToSeq` joined it meanwhile. */
-  dropPending(userId: string, channelId: string, upToSeq: number): void {
-    this.statements.dropPending.run(userId, channelId, upToSeq);
+  async dropPending(userId: string, channelId: string, upToSeq: number): Promise<void> {
+    this.db.transaction(() => {
+      const dropped = this.statements.dropPending.run(userId, channelId, upToSeq).changes > 0;
+      // A newer message joined while it was claimed: released, it is due again now, not when the claim ends.
+      if (!dropped) this.statements.releasePending.run(userId, channelId);
+    })();
   }
 
   /**
    * Turns the owed notification of (user, channel) into one job per subscribed device, records the
    * collapse window, and removes it from pending: one transaction, so it is sent once or stays owed.
    */
-  promote(
+  async promote(
     userId: string,
     channelId: string,
     now: number,
     build: (pending: PendingNotification) => PushPayload,
-  ): PromoteResult {
+  ): Promise<PromoteResult> {
     return this.db.transaction((): PromoteResult => {
       const row = this.statements.pending.get(userId, channelId) as PendingRow | undefined;
       if (!row) return { kind: 'none' };
@@ -221,7 +207,7 @@ export class PushStore {
         return { kind: 'collapsed', until };
       }
       this.statements.dropPendingOf.run(userId, channelId);
-      const devices = this.subscriptionsOf(userId);
+      const devices = (this.statements.subscriptionsOf.all(userId) as SubscriptionRow[]).map(toSubscription);
       if (devices.length === 0) return { kind: 'no_subscriptions' };
       const payload = build(pending);
       const raw = JSON.stringify(payload);
@@ -233,8 +219,12 @@ export class PushStore {
     })();
   }
 
-  dueJobs(now: number, limit: number): PushJob[] {
-    return (this.statements.dueJobs.all(now, limit) as JobRow[]).map(toJob);
+  async claimDueJobs(now: number, limit: number, leaseMs: number): Promise<PushJob[]> {
+    return this.db.transaction(() => {
+      const jobs = (this.statements.dueJobs.all({ now, limit }) as JobRow[]).map(toJob);
+      for (const job of jobs) this.statements.claimJob.run(now + leaseMs, job.id, job.deviceId);
+      return jobs;
+    })();
   }
 
   /**
@@ -242,7 +232,13 @@ export class PushStore {
    * unless the device registered another endpoint meanwhile. Returns false when the job was already
    * finished.
    */
-  finishJob(job: PushJob, outcome: JobOutcome, now: number, attempts: number, goneKey?: string): boolean {
+  async finishJob(
+    job: PushJob,
+    outcome: JobOutcome,
+    now: number,
+    attempts: number,
+    goneKey?: string,
+  ): Promise<boolean> {
     return this.db.transaction(() => {
       const changed = this.statements.finishJob.run(now, outcome, attempts, job.id, job.deviceId).changes > 0;
       if (changed && outcome === 'gone' && goneKey !== undefined) {
@@ -252,18 +248,18 @@ export class PushStore {
     })();
   }
 
-  retryJob(job: PushJob, attempts: number, dueAt: number): void {
+  async retryJob(job: PushJob, attempts: number, dueAt: number): Promise<void> {
     this.statements.retryJob.run(attempts, dueAt, job.id, job.deviceId);
   }
 
   /** Deletes finished jobs older than `finishedBefore`, and collapse windows long over. */
-  purge(finishedBefore: number, now: number): void {
+  async purge(finishedBefore: number, now: number): Promise<void> {
     this.statements.purgeJobs.run(finishedBefore);
     this.statements.purgeCollapse.run(now - this.collapseMs - 24 * 3_600_000);
   }
 
   /** Owed notifications and unfinished jobs, for tests and health checks. */
-  counts(): { pending: number; jobs: number } {
+  async counts(): Promise<{ pending: number; jobs: number }> {
     const n = (row: unknown) => (row as { n: number }).n;
     return { pending: n(this.statements.countPending.get()), jobs: n(this.statements.countJobs.get()) };
   }

@@ -1,7 +1,7 @@
 import type { PushSubscriptionInput } from '@natter/server-core';
 import type Database from 'better-sqlite3';
-import type { PushPayload, StoredSubscription } from './notifier.js';
-import type { PendingNotification, PushJob } from './queue.js';
+import type { PushPayload, StoredSubscription } from '../notifier.js';
+import type { PendingNotification, PushJob } from './push-store.js';
 
 export interface PendingRow {
   user_id: string;
@@ -78,12 +78,17 @@ export interface Statements {
   enqueue: Database.Statement<[EnqueueParams]>;
   pending: Database.Statement<unknown[]>;
   duePending: Database.Statement<unknown[]>;
+  claimPending: Database.Statement<unknown[]>;
+  releasePending: Database.Statement<unknown[]>;
+  releaseAll: Database.Statement<unknown[]>;
   postpone: Database.Statement<unknown[]>;
   dropPending: Database.Statement<unknown[]>;
   dropPendingOf: Database.Statement<unknown[]>;
   setCollapse: Database.Statement<unknown[]>;
   insertJob: Database.Statement<unknown[]>;
   dueJobs: Database.Statement<unknown[]>;
+  claimJob: Database.Statement<unknown[]>;
+  releaseAllJobs: Database.Statement<unknown[]>;
   finishJob: Database.Statement<unknown[]>;
   retryJob: Database.Statement<unknown[]>;
   purgeJobs: Database.Statement<unknown[]>;
@@ -141,8 +146,14 @@ export function prepareStatements(db: Database.Database): Statements {
          latest_seq = MAX(latest_seq, excluded.latest_seq)`,
     ),
     pending: s('SELECT * FROM pending WHERE user_id = ? AND channel_id = ?'),
-    duePending: s('SELECT * FROM pending WHERE due_at <= ? ORDER BY due_at LIMIT ?'),
-    postpone: s('UPDATE pending SET due_at = ? WHERE user_id = ? AND channel_id = ?'),
+    duePending: s(
+      `SELECT * FROM pending WHERE due_at <= @now AND (claimed_until IS NULL OR claimed_until <= @now)
+       ORDER BY due_at LIMIT @limit`,
+    ),
+    claimPending: s('UPDATE pending SET claimed_until = ? WHERE user_id = ? AND channel_id = ?'),
+    releasePending: s('UPDATE pending SET claimed_until = NULL WHERE user_id = ? AND channel_id = ?'),
+    releaseAll: s('UPDATE pending SET claimed_until = NULL WHERE claimed_until IS NOT NULL'),
+    postpone: s('UPDATE pending SET due_at = ?, claimed_until = NULL WHERE user_id = ? AND channel_id = ?'),
     dropPending: s('DELETE FROM pending WHERE user_id = ? AND channel_id = ? AND latest_seq <= ?'),
     dropPendingOf: s('DELETE FROM pending WHERE user_id = ? AND channel_id = ?'),
     setCollapse: s(
@@ -154,12 +165,19 @@ export function prepareStatements(db: Database.Database): Statements {
       `INSERT INTO jobs (id, device_id, user_id, channel_id, payload, attempts, due_at, created_at)
        VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
     ),
-    dueJobs: s('SELECT * FROM jobs WHERE sent_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?'),
+    dueJobs: s(
+      `SELECT * FROM jobs WHERE sent_at IS NULL AND due_at <= @now
+         AND (claimed_until IS NULL OR claimed_until <= @now)
+       ORDER BY due_at LIMIT @limit`,
+    ),
+    claimJob: s('UPDATE jobs SET claimed_until = ? WHERE id = ? AND device_id = ?'),
+    releaseAllJobs: s('UPDATE jobs SET claimed_until = NULL WHERE claimed_until IS NOT NULL'),
     finishJob: s(
       'UPDATE jobs SET sent_at = ?, outcome = ?, attempts = ? WHERE id = ? AND device_id = ? AND sent_at IS NULL',
     ),
     retryJob: s(
-      'UPDATE jobs SET attempts = ?, due_at = ? WHERE id = ? AND device_id = ? AND sent_at IS NULL',
+      `UPDATE jobs SET attempts = ?, due_at = ?, claimed_until = NULL
+       WHERE id = ? AND device_id = ? AND sent_at IS NULL`,
     ),
     purgeJobs: s('DELETE FROM jobs WHERE sent_at IS NOT NULL AND sent_at < ?'),
     purgeCollapse: s('DELETE FROM collapse WHERE last_sent_at < ?'),

@@ -2,7 +2,7 @@ import { ErrorCode, NatterError } from '@natter/server-core';
 import type Database from 'better-sqlite3';
 
 /** Version of the push store's schema (`PRAGMA user_version`). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const V1 = `
 -- One subscription per device. \`key\` is the Web Push endpoint or the webhook token: one browser or one
@@ -70,6 +70,16 @@ CREATE INDEX jobs_due ON jobs (due_at) WHERE sent_at IS NULL;
 CREATE INDEX jobs_finished ON jobs (sent_at) WHERE sent_at IS NOT NULL;
 `;
 
+/**
+ * Claims (`claimed_until`): a due row handed to a worker is hidden from other claims until then, and
+ * released when the worker settles it. One process owns the file, so `open()` releases every claim left by
+ * a previous run that crashed.
+ */
+const V2 = `
+ALTER TABLE pending ADD COLUMN claimed_until INTEGER;
+ALTER TABLE jobs ADD COLUMN claimed_until INTEGER;
+`;
+
 /** Creates or upgrades the schema; refuses a file written by a newer version. */
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -81,7 +91,8 @@ export function migrate(db: Database.Database): void {
   }
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
-    db.exec(V1);
+    if (version < 1) db.exec(V1);
+    if (version < 2) db.exec(V2);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

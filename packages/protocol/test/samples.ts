@@ -1,0 +1,160 @@
+import type { ClientFrameType, EntryKind, RouteName, ServerFrameType } from '../src/index.js';
+
+/** Sample values for the round-trip test: one valid value of every frame, entry kind and HTTP body. */
+
+const message = {
+  id: '01JD0000000000000000000000',
+  channelId: 'g_1',
+  seq: 3,
+  senderId: 'u_ada',
+  clientMsgId: 'c_1',
+  kind: 'text' as const,
+  text: 'héllo 👋 wörld',
+  mentions: ['u_bob'],
+  system: null,
+  createdAt: 1_700_000_000_000,
+};
+const systemMessage = {
+  ...message,
+  seq: 1,
+  clientMsgId: null,
+  kind: 'system' as const,
+  text: '',
+  mentions: [],
+  system: { action: 'created' as const, actorId: 'u_ada', name: 'Team', memberIds: ['u_ada', 'u_bob'] },
+};
+const channel = {
+  id: 'g_1',
+  kind: 'group' as const,
+  name: 'Team',
+  createdBy: 'u_ada',
+  createdAt: 1_700_000_000_000,
+  memberIds: ['u_ada', 'u_bob'],
+};
+const user = { id: 'u_ada', username: 'ada', displayName: 'Ada', createdAt: 1 };
+const presence = { userId: 'u_bob', status: 'away' as const, lastActiveAt: 12 };
+const entry = { pos: 7, kind: 'message' as const, message };
+const limits = {
+  maxMessageBytes: 16_384,
+  maxFrameBytes: 65_536,
+  sendsPerSecond: 20,
+  sendBurst: 40,
+  maxGroupMembers: 100,
+  maxSyncPage: 500,
+  maxHistoryPage: 200,
+  heartbeatIntervalMs: 20_000,
+  heartbeatTimeoutMs: 60_000,
+};
+const session = { user, deviceId: 'dev_1', accessToken: 'a.b.c', refreshToken: 'r', expiresAt: 2 };
+
+export const CLIENT_FRAME_SAMPLES: Record<ClientFrameType, object> = {
+  send: { t: 'send', rid: 1, channelId: 'g_1', clientMsgId: 'c_1', text: 'hi', mentions: ['u_bob'] },
+  sync: { t: 'sync', rid: 2, epoch: 'e1', after: 5, limit: 100 },
+  history: { t: 'history', rid: 3, channelId: 'g_1', around: 4, limit: 10 },
+  ping: { t: 'ping', rid: 4 },
+  typing: { t: 'typing', rid: 5, channelId: 'g_1', active: false },
+  read: { t: 'read', rid: 6, channelId: 'g_1', seq: 3 },
+  received: { t: 'received', rid: 7, channelId: 'g_1', seq: 3 },
+  'presence.get': { t: 'presence.get', rid: 8, userIds: ['u_bob'] },
+  status: { t: 'status', rid: 9, status: 'invisible' },
+};
+
+export const SERVER_FRAME_SAMPLES: Record<ServerFrameType, object> = {
+  hello: {
+    t: 'hello',
+    protocol: 1,
+    userId: 'u_ada',
+    deviceId: 'dev_1',
+    sessionId: 's',
+    epoch: 'e1',
+    head: 7,
+    limits,
+    serverTime: 5,
+  },
+  ack: { t: 'ack', rid: 1, entry, duplicate: false },
+  msg: { t: 'msg', entry: { pos: 1, kind: 'message', message: systemMessage } },
+  'sync.page': { t: 'sync.page', rid: 2, epoch: 'e1', entries: [entry], head: 7, hasMore: false },
+  'history.page': {
+    t: 'history.page',
+    rid: 3,
+    channelId: 'g_1',
+    messages: [systemMessage, message],
+    hasMoreBefore: false,
+    hasMoreAfter: true,
+  },
+  pong: { t: 'pong', rid: 4, serverTime: 9 },
+  error: { t: 'error', rid: 5, code: 'NATTER_RATE_LIMITED', message: 'slow down', retryAfterMs: 250 },
+  presence: { t: 'presence', user: presence },
+  'presence.list': { t: 'presence.list', rid: 6, users: [presence] },
+  'status.ok': { t: 'status.ok', rid: 7, status: 'away' },
+  typing: { t: 'typing', channelId: 'g_1', userId: 'u_bob', active: true, expiresInMs: 5_000 },
+  'read.ok': { t: 'read.ok', rid: 8, channelId: 'g_1', readSeq: 3, unread: 0 },
+  receipt: { t: 'receipt', channelId: 'g_1', userId: 'u_bob', readSeq: 3, deliveredSeq: 3 },
+};
+
+export const ENTRY_SAMPLES: Record<EntryKind, object> = {
+  message: entry,
+};
+
+/** Request and response bodies by route (only the ones the route has). */
+export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object }> = {
+  signup: { body: { username: 'ada', password: 'correct horse', displayName: 'Ada' }, response: session },
+  login: { body: { username: 'ada', password: 'x', deviceId: 'dev_1' }, response: session },
+  refresh: { body: { refreshToken: 'r' }, response: session },
+  logout: { body: { allDevices: true } },
+  me: { response: { user } },
+  updateProfile: { body: { displayName: 'Ada L.' }, response: { user } },
+  searchUsers: { response: { users: [user] } },
+  getUser: { response: { user } },
+  listChannels: {
+    response: {
+      channels: [{ ...channel, lastSeq: 3, lastMessage: message, readSeq: 1, unread: 2 }],
+    },
+  },
+  openDirect: {
+    body: { userId: 'u_bob' },
+    response: { channel: { ...channel, id: 'd_1', kind: 'direct', name: null } },
+  },
+  getChannel: { response: { channel } },
+  history: { response: { messages: [message], hasMoreBefore: true, hasMoreAfter: false } },
+  receipts: { response: { receipts: [{ userId: 'u_bob', readSeq: 2, deliveredSeq: 3 }] } },
+  markRead: { body: { seq: 3 }, response: { readSeq: 3, unread: 0 } },
+  setMuted: { body: { muted: true }, response: { channelId: 'g_1', muted: true } },
+  mentions: { response: { messages: [message] } },
+  search: { response: { messages: [message] } },
+  presence: { response: { users: [presence] } },
+  vapidKey: { response: { publicKey: 'BPk' } },
+  registerPush: {
+    body: {
+      kind: 'webpush',
+      endpoint: 'https://push.example/abc',
+      keys: {
+        p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
+        auth: 'tBHItJI5svbpez7KI4CCXg',
+      },
+    },
+  },
+  removePush: {},
+  createGroup: { body: { name: 'Team', memberIds: ['u_bob'] }, response: { channel } },
+  renameGroup: { body: { name: 'Team 2' }, response: { channel } },
+  addMembers: { body: { userIds: ['u_cat'] }, response: { channel } },
+  removeMember: {},
+  leaveGroup: {},
+  discovery: {
+    response: {
+      wsUrl: 'wss://a.example/v1/ws',
+      region: 'eu',
+      candidates: [
+        {
+          nodeId: 'n1',
+          wsUrl: 'wss://a.example/v1/ws',
+          pingUrl: 'https://a.example/v1/ping',
+          region: 'eu',
+          load: 0.5,
+        },
+      ],
+    },
+  },
+  ping: { response: { nodeId: 'n1', region: 'eu', status: 'ok' } },
+  openApi: { response: { openapi: '3.1.0', paths: {} } },
+};
