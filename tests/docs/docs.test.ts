@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { generatedTables, regenerate, tablesIn } from './tables.js';
 
 const docs = (name: string) => fileURLToPath(new URL(`../../docs/${name}`, import.meta.url));
-const PAGES = ['protocol.md', 'api.md', 'client.md', 'scaling.md', 'adapters.md'];
+const PAGES = ['protocol.md', 'api.md', 'client.md', 'scaling.md', 'adapters.md', 'server-api.md'];
 
 /**
  * The docs tables are generated from `@natter/protocol` (error codes, close codes, limits, frames, entry

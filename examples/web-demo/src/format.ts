@@ -98,6 +98,9 @@ export function systemText(message: Message, users: ReadonlyMap<string, UserProf
       return `${actor} left`;
     case 'renamed':
       return `${actor} renamed the group to “${s.name}”`;
+    case 'notice':
+      // A notice the app posted through the server API: its text is the line to show.
+      return message.text;
   }
 }
 

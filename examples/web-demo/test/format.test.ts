@@ -82,6 +82,12 @@ describe('format', () => {
     expect(system({ action: 'renamed', actorId: 'u_c', name: 'Crew' })).toBe(
       'Carol renamed the group to “Crew”',
     );
+    const notice = message({
+      kind: 'system',
+      text: 'Maintenance at 10:00',
+      system: { action: 'notice', actorId: 'app' },
+    });
+    expect(systemText(notice, users, 'u_a')).toBe('Maintenance at 10:00');
   });
 
   it('previews the last message of a conversation', () => {

@@ -157,4 +157,47 @@ export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object
   },
   ping: { response: { nodeId: 'n1', region: 'eu', status: 'ok' } },
   openApi: { response: { openapi: '3.1.0', paths: {} } },
+  serverCreateUser: {
+    body: { id: 'u_ada', username: 'ada', displayName: 'Ada' },
+    response: { user },
+  },
+  serverUpdateUser: { body: { displayName: 'Ada L.' }, response: { user } },
+  serverDeactivateUser: { response: { user: { ...user, deactivatedAt: 1_700_000_000_500 } } },
+  serverReactivateUser: { response: { user } },
+  serverIssueTokens: { body: { deviceId: 'dev_1' }, response: session },
+  serverCreateChannel: {
+    body: { kind: 'group', name: 'Team', ownerId: 'u_ada', memberIds: ['u_bob'] },
+    response: { channel },
+  },
+  serverAddMembers: { body: { userIds: ['u_cat'] }, response: { channel } },
+  serverRemoveMember: {},
+  serverPostMessage: {
+    body: { text: 'Ada started a call', system: true, clientMsgId: 'c_2' },
+    response: {
+      message: {
+        ...systemMessage,
+        text: 'Ada started a call',
+        system: { action: 'notice' as const, actorId: 'app' },
+      },
+    },
+  },
+  serverEvents: {
+    response: {
+      events: [
+        {
+          id: 'evt_01JD0000000000000000000000',
+          type: 'message.created',
+          createdAt: 1_700_000_000_000,
+          data: { message },
+        },
+        {
+          id: 'evt_01JD0000000000000000000001',
+          type: 'member.removed',
+          createdAt: 1_700_000_000_001,
+          data: { channelId: 'g_1', actorId: 'app', userId: 'u_bob', left: false },
+        },
+      ],
+      hasMore: false,
+    },
+  },
 };

@@ -40,9 +40,15 @@ async function serve(authenticator: Authenticator): Promise<Running> {
   return { natter, url };
 }
 
+/** What the tests read of an answer: a user, or an error. */
+interface CallBody {
+  user: { id: string; username: string; displayName: string };
+  error: { code: string; retryAfterMs?: number };
+}
+
 async function call(url: string, path: string, token: string) {
   const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as CallBody };
 }
 
 function openSocket(url: string, token: string): Promise<{ hello: Record<string, unknown>; close(): void }> {

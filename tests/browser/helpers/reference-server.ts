@@ -24,14 +24,10 @@ export interface ReferenceServer {
 /** Builds the server and the demo when they have not been built yet (CI builds before testing). */
 export function ensureBuilt(): void {
   if (existsSync(main) && existsSync(demo)) return;
-  execFileSync(
-    'npx',
-    ['turbo', 'run', 'build', '--output-logs=errors-only', '--filter=@natter/cli...'],
-    {
-      cwd: root,
-      stdio: 'ignore',
-    },
-  );
+  execFileSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only', '--filter=@natter/cli...'], {
+    cwd: root,
+    stdio: 'ignore',
+  });
 }
 
 /** Starts the server; resolves once it printed its URLs. */
