@@ -24,6 +24,8 @@ describe('the HTTP API and its OpenAPI document', () => {
     storage: createMemoryStorage(),
     tokens: { secret: 'openapi-test-secret-openapi-test-secret!' },
     push: idlePush,
+    // With a key, the server API's routes are mounted too.
+    serverApi: { keys: [{ name: 'test', key: 'openapi-test-key-openapi-test-key-0123', scopes: '*' }] },
     logger: silentLogger(),
     metrics: createMetrics({ defaults: false }),
   });
