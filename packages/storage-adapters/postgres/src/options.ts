@@ -35,6 +35,12 @@ export interface PostgresStorageOptions {
    * @default 8
    */
   maxAttempts?: number;
+  /**
+   * Most `write()` calls committed together in one transaction (group commit). Larger batches share
+   * more round trips and WAL flushes; each batch holds its row locks until its COMMIT.
+   * @default 256
+   */
+  maxBatchSize?: number;
 }
 
 /** Values of PostgreSQL's `synchronous_commit`. */
@@ -53,6 +59,7 @@ export interface ResolvedPostgresOptions {
   poolConfig: PoolConfig;
   schema: string;
   maxAttempts: number;
+  maxBatchSize: number;
   synchronousCommit: SynchronousCommit | undefined;
 }
 
@@ -63,6 +70,7 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   const schema = options.schema ?? 'natter';
   const maxPoolSize = options.maxPoolSize ?? 10;
   const maxAttempts = options.maxAttempts ?? 8;
+  const maxBatchSize = options.maxBatchSize ?? 256;
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
     throw new TypeError(
       'createPostgresStorage: `schema` must be letters, digits and _ (not starting with a digit, at most 63)',
@@ -73,6 +81,9 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   }
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new TypeError('createPostgresStorage: `maxAttempts` must be a positive integer');
+  }
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
+    throw new TypeError('createPostgresStorage: `maxBatchSize` must be a positive integer');
   }
   const { synchronousCommit } = options;
   if (synchronousCommit !== undefined && !SYNCHRONOUS_COMMIT.includes(synchronousCommit)) {
@@ -85,5 +96,5 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   }
   const poolConfig: PoolConfig = { ...options.pool, max: maxPoolSize };
   if (options.connectionString !== undefined) poolConfig.connectionString = options.connectionString;
-  return { poolConfig, schema, maxAttempts, synchronousCommit };
+  return { poolConfig, schema, maxAttempts, maxBatchSize, synchronousCommit };
 }
