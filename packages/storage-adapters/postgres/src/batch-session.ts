@@ -78,7 +78,7 @@ export class BatchSession {
           for (const p of groups.slice(i).flat()) p.reject(error);
           throw error;
         }
-        group.forEach((p, j) => p.resolve(results[j]!));
+        for (const [j, p] of group.entries()) p.resolve(results[j]!);
       }
     }
   }

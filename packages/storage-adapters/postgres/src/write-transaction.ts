@@ -184,7 +184,8 @@ export class PgWriteTransaction implements WriteTransaction {
     this.wrote = true;
     // A user listed n times got n positions, head - n + 1 .. head, handed out in recipient order.
     const next = new Map<string, number>();
-    row.user_ids.forEach((userId, i) => next.set(userId, row.heads[i]! - counts.get(userId)! + 1));
+    for (const [i, userId] of row.user_ids.entries())
+      next.set(userId, row.heads[i]! - counts.get(userId)! + 1);
     const positions = recipientIds.map((userId) => {
       const pos = next.get(userId)!;
       next.set(userId, pos + 1);
