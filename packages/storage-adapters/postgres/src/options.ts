@@ -41,6 +41,13 @@ export interface PostgresStorageOptions {
    * @default 256
    */
   maxBatchSize?: number;
+  /**
+   * Batches committed at once, each on its own connection (writes of one channel always share a
+   * lane, so they keep their call order). More lanes use more of the server's cores; keep it below
+   * `maxPoolSize`, which reads share.
+   * @default 2
+   */
+  writeLanes?: number;
 }
 
 /** Values of PostgreSQL's `synchronous_commit`. */
@@ -60,6 +67,7 @@ export interface ResolvedPostgresOptions {
   schema: string;
   maxAttempts: number;
   maxBatchSize: number;
+  writeLanes: number;
   synchronousCommit: SynchronousCommit | undefined;
 }
 
@@ -71,6 +79,7 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   const maxPoolSize = options.maxPoolSize ?? 10;
   const maxAttempts = options.maxAttempts ?? 8;
   const maxBatchSize = options.maxBatchSize ?? 256;
+  const writeLanes = options.writeLanes ?? 2;
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
     throw new TypeError(
       'createPostgresStorage: `schema` must be letters, digits and _ (not starting with a digit, at most 63)',
@@ -85,6 +94,9 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
     throw new TypeError('createPostgresStorage: `maxBatchSize` must be a positive integer');
   }
+  if (!Number.isInteger(writeLanes) || writeLanes < 1) {
+    throw new TypeError('createPostgresStorage: `writeLanes` must be a positive integer');
+  }
   const { synchronousCommit } = options;
   if (synchronousCommit !== undefined && !SYNCHRONOUS_COMMIT.includes(synchronousCommit)) {
     throw new TypeError(
@@ -96,5 +108,5 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   }
   const poolConfig: PoolConfig = { ...options.pool, max: maxPoolSize };
   if (options.connectionString !== undefined) poolConfig.connectionString = options.connectionString;
-  return { poolConfig, schema, maxAttempts, maxBatchSize, synchronousCommit };
+  return { poolConfig, schema, maxAttempts, maxBatchSize, writeLanes, synchronousCommit };
 }

@@ -5,6 +5,7 @@ import {
   STORAGE_CONTRACT_VERSION,
   type StorageAdapter,
   type StoreManifest,
+  type WriteHint,
   type WriteTransaction,
 } from '@natter/server-core';
 import pg from 'pg';
@@ -13,6 +14,7 @@ import { PgChatStore } from './chat.js';
 import { type PostgresStorageOptions, resolveOptions } from './options.js';
 import { migrate, SCHEMA_VERSION } from './schema/migrations.js';
 import { beginWrite, statements } from './statements.js';
+import { WriteLanes } from './write-lanes.js';
 import { PgWriteQueue } from './write-queue.js';
 
 const unavailable = () => new NatterError(ErrorCode.UNAVAILABLE, 'postgres storage is not open');
@@ -47,9 +49,12 @@ const types = {
  * with a savepoint per call only when a call fails after writing (write-queue.ts). Sends through
  * `appendChecked` run together in one statement. A write PostgreSQL aborts for a deadlock or a
  * serialization failure is run again, up to `maxAttempts` times, so `fn` must only work through its
- * transaction. Writes run in call order.
+ * transaction. `writeLanes` batches run at once, by channel (write-lanes.ts): writes hinted with the
+ * same channel run in call order; a write without a hint waits for all earlier writes (and later ones
+ * wait for it).
  *
- * Do not call `write()` from inside a `write()` function: the inner call waits for the outer one.
+ * Do not call `write()` from inside a `write()` function of the same channel (or without a hint): the
+ * inner call waits for the outer one.
  *
  * @example
  * ```ts
@@ -70,17 +75,18 @@ export function createPostgresStorage(options: PostgresStorageOptions = {}): Sto
     if (!pool) throw unavailable();
     return pool;
   };
-  const queue = new PgWriteQueue({
+  const queueDeps = {
     pool: currentPool,
     sql,
     begins: beginWrite(resolved.schema, resolved.synchronousCommit),
     maxAttempts: resolved.maxAttempts,
     maxBatchSize: resolved.maxBatchSize,
-  });
+  };
+  const lanes = new WriteLanes(Array.from({ length: resolved.writeLanes }, () => new PgWriteQueue(queueDeps)));
 
-  const write = <T>(fn: (tx: WriteTransaction) => Promise<T>): Promise<T> => {
+  const write = <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint): Promise<T> => {
     if (status !== 'open') return Promise.reject(unavailable());
-    return queue.enqueue(fn);
+    return lanes.write(fn, hint?.channelId);
   };
 
   const openStore = async (): Promise<void> => {
@@ -133,7 +139,7 @@ export function createPostgresStorage(options: PostgresStorageOptions = {}): Sto
       const closingPool = pool;
       closing = (async () => {
         try {
-          await queue.idle();
+          await lanes.idle();
         } finally {
           pool = undefined;
           try {

@@ -9,6 +9,7 @@ import { lifecycleChecks } from './lifecycle.js';
 import { mentionChecks } from './mentions.js';
 import { rollbackChecks } from './rollback.js';
 import { searchChecks } from './search.js';
+import { sendChecks } from './send.js';
 import { syncChecks } from './sync.js';
 
 /**
@@ -26,6 +27,7 @@ export const storageChecks = {
   ...syncChecks,
   ...mentionChecks,
   ...searchChecks,
+  ...sendChecks,
   ...durabilityChecks,
 } satisfies Record<string, ConformanceCheck>;
 
