@@ -1,6 +1,6 @@
 import { ErrorCode, type NewMessage, type StorageAdapter, type WriteTransaction } from '@natter/server-core';
-import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPostgresStorage, SCHEMA_VERSION } from '../src/index.js';
 import { MIGRATIONS, migrate, schemaVersionOf } from '../src/schema/migrations.js';
 import { adminPool, dropSchema, PG_URL, pgSuitesRun, uniqueSchema } from './pg.js';
@@ -337,6 +337,66 @@ describe.runIf(run)('createPostgresStorage', () => {
     await expect(storage.accounts.getUser('u_a')).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
     await storage.open();
     expect((await storage.chat.getChannel('c1'))?.lastSeq).toBe(5);
+  });
+
+  it('commits a batch of concurrent sends in three round trips: BEGIN, one send_checked call, COMMIT', async () => {
+    const oneLane = createPostgresStorage({ connectionString: PG_URL, schema, writeLanes: 1 });
+    others.push(oneLane);
+    await oneLane.open();
+    await oneLane.chat.write(async (tx) => {
+      await tx.insertChannel(channel('c2'));
+      for (const userId of ['u_a', 'u_b']) await tx.upsertMember(member('c2', userId));
+      await tx.upsertMember(member('c1', 'u_b'));
+    });
+    const send = (i: number) => {
+      const channelId = i % 2 === 0 ? 'c1' : 'c2';
+      return oneLane.chat.write(
+        (tx) =>
+          tx.appendChecked!({
+            id: `m${i}`,
+            channelId,
+            senderId: 'u_a',
+            clientMsgId: `k${i}`,
+            text: `send ${i}`,
+            mentions: ['u_b'],
+            createdAt: 1_000 + i,
+          }),
+        { channelId },
+      );
+    };
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(i)));
+      expect(queries).toHaveBeenCalledTimes(3);
+      expect(results.map((r) => r.kind)).toEqual(Array(40).fill('appended'));
+    } finally {
+      queries.mockRestore();
+    }
+    expect((await oneLane.chat.getChannel('c1'))?.lastSeq).toBe(20);
+    expect((await oneLane.chat.getChannel('c2'))?.lastSeq).toBe(20);
+    expect(await oneLane.chat.syncHead('u_a')).toBe(40);
+    expect((await oneLane.chat.readSync('u_b', 0, 100)).map((e) => e.message.id)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `m${i}`),
+    );
+    expect(await oneLane.chat.mentionsOf({ userId: 'u_b', limit: 100 })).toHaveLength(40);
+  });
+
+  it('refuses to use a transaction after appendChecked, and commits nothing of that write', async () => {
+    const write = storage.chat.write(async (tx) => {
+      await tx.appendChecked!({
+        id: 'm1',
+        channelId: 'c1',
+        senderId: 'u_a',
+        clientMsgId: 'k1',
+        text: 'hi',
+        mentions: [],
+        createdAt: 1,
+      });
+      await tx.renameChannel('c1', 'too late');
+    });
+    await expect(write).rejects.toThrow(/appendChecked must be the last use/);
+    expect(await storage.chat.getChannel('c1')).toMatchObject({ lastSeq: 0, name: 'c1' });
+    expect(await storage.chat.syncHead('u_a')).toBe(0);
   });
 
   it('works with synchronousCommit: off', async () => {
