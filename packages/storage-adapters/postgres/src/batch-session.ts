@@ -1,6 +1,12 @@
-import type { CheckedAppendResult, CheckedSend } from '@natter/server-core';
+import type { AppendedMessage, CheckedAppendResult } from '@natter/server-core';
 import type { PoolClient, QueryResultRow } from 'pg';
-import { type SendCheckedRow, sendCheckedValues, splitByKey, toCheckedResults } from './send-group.js';
+import {
+  type AppendGroupRow,
+  type AppendOp,
+  appendGroupValues,
+  splitByKey,
+  toOpResults,
+} from './append-group.js';
 import type { NamedStatement, Statements } from './statements.js';
 
 /** How a batch's transaction holds the store's write lock (see write-queue.ts). */
@@ -9,10 +15,10 @@ export type LockMode = 'shared' | 'exclusive';
 /** The BEGIN statements of a write transaction, one per lock mode. */
 export type BeginStatements = Record<LockMode, string>;
 
-/** A send waiting to run with the next group. */
-interface PendingSend {
-  send: CheckedSend;
-  resolve: (result: CheckedAppendResult) => void;
+/** An append waiting to run with the next group. */
+interface PendingAppend {
+  op: AppendOp;
+  resolve: (result: CheckedAppendResult | AppendedMessage) => void;
   reject: (error: unknown) => void;
 }
 
@@ -20,9 +26,10 @@ interface PendingSend {
  * One batch's transaction on one pooled connection. BEGIN is sent with the first statement (a batch
  * whose calls run no SQL costs nothing), with the lock mode known by then.
  *
- * Sends (`appendChecked`) are not run at once: they wait in `pending` until something else needs the
- * connection, or the batch has started all its calls, and then run together in one `send_checked`
- * call. Statements therefore still reach PostgreSQL in the order the calls issued them.
+ * Appends (`appendMessage`, `appendChecked`) of a batch of several calls are not run at once: they
+ * wait in `pending` until something else needs the connection, or the batch has started all its calls,
+ * and then run together in one `append_group` call. Statements therefore still reach PostgreSQL in the
+ * order the calls issued them.
  *
  * The first SQL error is remembered: PostgreSQL has aborted the transaction (or the savepoint's
  * subtransaction), so everything after it fails with that error until `rollbackToSavepoint`.
@@ -31,7 +38,7 @@ export class BatchSession {
   /** The first SQL error since BEGIN (or the last savepoint rollback). */
   failure: { error: unknown } | undefined;
   private begun = false;
-  private pending: PendingSend[] = [];
+  private pending: PendingAppend[] = [];
 
   constructor(
     private readonly client: PoolClient,
@@ -46,31 +53,29 @@ export class BatchSession {
     return this.begun;
   }
 
-  /** Runs a statement after the sends queued before it. */
+  /** Runs a statement after the appends queued before it. */
   async run<R extends QueryResultRow>(statement: NamedStatement, values: unknown[]): Promise<R[]> {
-    await this.flushSends();
+    await this.flushAppends();
     return this.execute<R>(statement, values);
   }
 
-  /** Queues a send for the next group; settles when that group ran. */
-  defer(send: CheckedSend): Promise<CheckedAppendResult> {
-    return new Promise((resolve, reject) => this.pending.push({ send, resolve, reject }));
+  /** Queues an append for the next group; settles when that group ran. */
+  defer(op: AppendOp): Promise<CheckedAppendResult | AppendedMessage> {
+    return new Promise((resolve, reject) => this.pending.push({ op, resolve, reject }));
   }
 
-  /** Runs every queued send, in `send_checked` calls of distinct keys, in queue order. */
-  async flushSends(): Promise<void> {
+  /** Runs every queued append, in `append_group` calls of distinct keys, in queue order. */
+  async flushAppends(): Promise<void> {
     while (this.pending.length > 0) {
       const groups = splitByKey(this.pending.splice(0));
-      // Several send_checked calls in one transaction take their locks in no global order: alone.
+      // Several append_group calls in one transaction take their locks in no global order: alone.
       if (groups.length > 1) await this.begin('exclusive');
       for (const [i, group] of groups.entries()) {
-        let results: CheckedAppendResult[];
+        let results: ReturnType<typeof toOpResults>;
         try {
-          const values = sendCheckedValues(group.map((p) => p.send));
-          results = toCheckedResults(
-            await this.execute<SendCheckedRow>(this.sql.sendChecked, values),
-            group.length,
-          );
+          const ops = group.map((p) => p.op);
+          const rows = await this.execute<AppendGroupRow>(this.sql.appendGroup, appendGroupValues(ops));
+          results = toOpResults(ops, rows);
         } catch (error) {
           // This group and every later one fail, and so does the batch: what the statement stored (if
           // anything) must not commit.
@@ -78,7 +83,11 @@ export class BatchSession {
           for (const p of groups.slice(i).flat()) p.reject(error);
           throw error;
         }
-        for (const [j, p] of group.entries()) p.resolve(results[j]!);
+        for (const [j, p] of group.entries()) {
+          const result = results[j]!;
+          if (result.ok) p.resolve(result.value);
+          else p.reject(result.error);
+        }
       }
     }
   }
@@ -92,7 +101,7 @@ export class BatchSession {
 
   /** COMMIT; a transaction PostgreSQL had aborted answers ROLLBACK, which is an error here. */
   async commit(): Promise<void> {
-    await this.flushSends();
+    await this.flushAppends();
     if (this.failure) throw this.failure.error;
     if (!this.begun) return;
     const result = await this.client.query('COMMIT');
@@ -111,7 +120,7 @@ export class BatchSession {
   }
 
   async releaseSavepoint(): Promise<void> {
-    await this.flushSends();
+    await this.flushAppends();
     if (this.failure) throw this.failure.error;
     await this.control('RELEASE SAVEPOINT natter_call');
   }

@@ -40,6 +40,15 @@ export class NeedsExclusive extends Error {
   override readonly name = 'NeedsExclusive';
 }
 
+/**
+ * Thrown when a call of a batch uses its transaction after an append that ran grouped with later
+ * calls' appends: its statements would no longer follow call order. The batch runs again, one call
+ * after another (write-queue.ts); the caller never sees this error.
+ */
+export class OutOfTurn extends Error {
+  override readonly name = 'OutOfTurn';
+}
+
 /** Errors after which the whole `write()` function is run again in a new transaction. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof ConcurrentInsert || error instanceof NeedsExclusive) return true;

@@ -42,10 +42,11 @@ export interface PostgresStorageOptions {
    */
   maxBatchSize?: number;
   /**
-   * Batches committed at once, each on its own connection (writes of one channel always share a
-   * lane, so they keep their call order). More lanes use more of the server's cores; keep it below
-   * `maxPoolSize`, which reads share.
-   * @default 2
+   * Batches run at once, each on its own connection (writes of one channel always share a lane, so
+   * they keep their call order; a write without a channel hint waits for all lanes). More lanes can
+   * use more of a large server's cores, at the price of smaller batches; on a 2-core machine one lane
+   * was faster. Keep it below `maxPoolSize`, which reads share.
+   * @default 1
    */
   writeLanes?: number;
 }
@@ -79,7 +80,7 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   const maxPoolSize = options.maxPoolSize ?? 10;
   const maxAttempts = options.maxAttempts ?? 8;
   const maxBatchSize = options.maxBatchSize ?? 256;
-  const writeLanes = options.writeLanes ?? 2;
+  const writeLanes = options.writeLanes ?? 1;
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
     throw new TypeError(
       'createPostgresStorage: `schema` must be letters, digits and _ (not starting with a digit, at most 63)',

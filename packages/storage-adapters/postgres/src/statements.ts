@@ -129,14 +129,12 @@ function texts(schema: string) {
                        WHERE channel_id = $2 AND user_id = $3 RETURNING read_seq AS marker`,
     raiseDeliveredMarker: `UPDATE ${s}.members SET delivered_seq = greatest(delivered_seq, $1)
                             WHERE channel_id = $2 AND user_id = $3 RETURNING delivered_seq AS marker`,
-    /** The port's appendMessage as one call (schema v2, see schema/append-functions.ts). */
-    appendMessage: `SELECT outcome, seq, user_ids, heads
-                      FROM ${s}.append_message($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11::text[], $12::bigint[])`,
-    /** A group of appendChecked sends as one call: parallel arrays, one element per send. */
-    sendChecked: `SELECT n, outcome, channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system,
+    /** A group of appends as one call: parallel arrays, one element per append (schema/append-functions.ts). */
+    appendGroup: `SELECT n, outcome, channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system,
                          created_at, sender_pos, user_ids, positions
-                    FROM ${s}.send_checked($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                           $6::text[], $7::bigint[])`,
+                    FROM ${s}.append_group($1::boolean[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                           $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[],
+                                           $11::text[])`,
   } as const;
 }
 

@@ -82,7 +82,9 @@ export function createPostgresStorage(options: PostgresStorageOptions = {}): Sto
     maxAttempts: resolved.maxAttempts,
     maxBatchSize: resolved.maxBatchSize,
   };
-  const lanes = new WriteLanes(Array.from({ length: resolved.writeLanes }, () => new PgWriteQueue(queueDeps)));
+  const lanes = new WriteLanes(
+    Array.from({ length: resolved.writeLanes }, () => new PgWriteQueue(queueDeps)),
+  );
 
   const write = <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint): Promise<T> => {
     if (status !== 'open') return Promise.reject(unavailable());

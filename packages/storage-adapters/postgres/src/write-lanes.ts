@@ -22,6 +22,8 @@ export class WriteLanes {
 
   /** Runs `fn` in its channel's lane, or as a barrier without a channel. */
   write<T>(fn: (tx: WriteTransaction) => Promise<T>, channelId: string | undefined): Promise<T> {
+    // One lane runs its batches one after another, in call order: nothing to coordinate.
+    if (this.lanes.length === 1) return this.lanes[0]!.enqueue(fn);
     if (channelId === undefined) {
       const earlier = [this.barrier, ...this.unsettled];
       this.unsettled.clear();

@@ -11,10 +11,13 @@ import { PgWriteTransaction } from './write-transaction.js';
  * round trips of BEGIN and COMMIT and one WAL flush, and a failing call rolls back alone. No call
  * settles before its batch committed.
  *
- * **Sends in one statement.** A call's `appendChecked` does not run at once: the call waits (parks)
- * and the batch starts its next call. When every call of the batch has run or parked, the parked
- * sends run together in one `send_checked` call; a statement of another call flushes the sends queued
- * before it first, so statements keep the calls' order. A batch of N sends costs three round trips.
+ * **Appends in one statement.** In a batch of several calls, a call's `appendMessage` or
+ * `appendChecked` does not run at once: the call waits (parks) and the batch starts its next call.
+ * When every call of the batch has run or parked, the parked appends run together in one
+ * `append_group` call; a statement of another call flushes the appends queued before it first, so
+ * statements keep the calls' order. A batch of N sends costs three round trips. A parked call that
+ * uses its transaction again afterwards would run its statements after later calls' ones: it fails
+ * with `OutOfTurn` and the batch runs again with savepoints, where every call runs in turn.
  *
  * **Savepoints only when needed** (as in the SQLite adapter). A batch first runs its calls bare. A
  * call that fails without having changed anything (no statement that wrote, no SQL error) simply
@@ -25,11 +28,12 @@ import { PgWriteTransaction } from './write-transaction.js';
  * simply run again.
  *
  * **The store's write lock** (an advisory lock keyed by the schema, taken at BEGIN) keeps writers of
- * several processes free of deadlocks. Shared by a batch of one call and by a batch of sends only: a
- * single append takes its channel's row lock and then its recipients' head locks in user id order, and
- * `send_checked` takes all its channels' locks in id order and then all heads in user id order, so
- * these never wait on each other in a cycle. Exclusive for any other batch: its calls take locks in no
- * global order. A batch of one call that appends twice is rolled back and run again exclusively.
+ * several processes free of deadlocks. Shared by a batch of one call and by a batch of nothing but
+ * grouped appends: a single append takes its channel's row lock and then its recipients' head locks in
+ * user id order, and `append_group` takes all its channels' locks in id order and then all heads in
+ * user id order, so these never wait on each other in a cycle. Exclusive for any other batch: its
+ * calls take locks in no global order. A batch of one call that appends twice is rolled back and run
+ * again exclusively.
  */
 export class PgWriteQueue {
   private readonly pending: QueuedCall[] = [];
@@ -111,7 +115,7 @@ export class PgWriteQueue {
   ): Promise<BareAttempt> {
     let allStarted = false;
     // Asked at BEGIN, i.e. at the batch's first statement. When every call had already started by
-    // then, no call ran a statement of its own: the batch is nothing but sends.
+    // then, no call ran a statement of its own: the batch is nothing but grouped appends.
     const lockMode = (): LockMode => {
       if (exclusiveRequired) return 'exclusive';
       return batch.length === 1 || allStarted ? 'shared' : 'exclusive';
@@ -129,7 +133,8 @@ export class PgWriteQueue {
         // In a batch of several calls a second append of one call implies a statement of its own, so
         // the batch holds the lock exclusively; a single call asks for it (NeedsExclusive).
         exclusive: batch.length > 1 || exclusiveRequired,
-        immediate: false,
+        // A call alone gains nothing from waiting for a group, and runs as it issues.
+        immediate: batch.length === 1,
         onPark: park,
       });
       const outcome = runCall(call.fn, tx);
@@ -137,7 +142,7 @@ export class PgWriteQueue {
       await Promise.race([outcome, parked]);
     }
     allStarted = true;
-    const flushed = await session.flushSends().then(
+    const flushed = await session.flushAppends().then(
       () => undefined,
       (error: unknown) => ({ error }),
     );

@@ -5,14 +5,16 @@ import {
   type CheckedAppendResult,
   type CheckedSend,
   ErrorCode,
+  isNatterError,
   type MemberRecord,
   NatterError,
   type NewMessage,
   type WriteTransaction,
 } from '@natter/server-core';
 import type { QueryResultRow } from 'pg';
+import type { AppendOp } from './append-group.js';
 import type { BatchSession } from './batch-session.js';
-import { ConcurrentInsert, NeedsExclusive } from './errors.js';
+import { ConcurrentInsert, NeedsExclusive, OutOfTurn } from './errors.js';
 import { type ChannelRow, type MemberRow, type MessageRow, toChannel, toMember, toMessage } from './rows.js';
 import type { NamedStatement, Statements } from './statements.js';
 import { encodeOptional, encodeText } from './text.js';
@@ -24,11 +26,11 @@ export interface CallContext {
   /** The batch holds the store's write lock exclusively (see {@link NeedsExclusive}). */
   exclusive: boolean;
   /**
-   * Run `appendChecked` at once instead of with the next group (savepoint reruns, where each call's
-   * statements must run between its own SAVEPOINT and RELEASE).
+   * Run appends at once instead of with the next group: a batch of one call, and savepoint reruns,
+   * where each call's statements must run between its own SAVEPOINT and RELEASE.
    */
   immediate: boolean;
-  /** Called when the call waits for its send's group: the batch may start its next call meanwhile. */
+  /** Called when the call waits for its append's group: the batch may start its next call meanwhile. */
   onPark: () => void;
 }
 
@@ -44,8 +46,8 @@ export interface CallContext {
  */
 export class PgWriteTransaction implements WriteTransaction {
   private active = true;
-  /** Set by `appendChecked`: it is the function's last use of the transaction. */
-  private finished = false;
+  /** The call's append waited for a group: other calls may have run statements since. */
+  private parked = false;
   /** How many messages this call appended. */
   private appends = 0;
   /** The first SQL error of this call; the write rejects with it. */
@@ -146,93 +148,52 @@ export class PgWriteTransaction implements WriteTransaction {
   }
 
   /**
-   * One call of `append_message` (schema/append-functions.ts): it takes the channel's row lock before
-   * it checks anything, allocates the seq, and advances the sync heads with `INSERT ... ON CONFLICT DO
-   * UPDATE` (locking each head row, in user id order); the locks are held until COMMIT. A concurrent
-   * append to the same channel or user waits and then reads the committed value, so no entry committed
-   * later can get a smaller seq or pos.
+   * One element of an `append_group` call (schema/append-functions.ts): it takes the channel's row lock
+   * before it checks anything, allocates the seq, and advances the sync heads with `INSERT ... ON
+   * CONFLICT DO UPDATE` (locking each head row, in user id order); the locks are held until COMMIT. A
+   * concurrent append to the same channel or user waits and then reads the committed value, so no
+   * entry committed later can get a smaller seq or pos. In a batch of several calls it runs together
+   * with the other calls' appends (see {@link appendChecked}).
    */
   async appendMessage(message: NewMessage, recipientIds: readonly string[]): Promise<AppendedMessage> {
     this.countAppend();
-    const counts = new Map<string, number>();
-    for (const userId of recipientIds) counts.set(userId, (counts.get(userId) ?? 0) + 1);
-    const [row] = await this.query<{ outcome: string; seq: number; user_ids: string[]; heads: number[] }>(
-      this.context.sql.appendMessage,
-      [
-        message.channelId,
-        message.id,
-        message.senderId,
-        message.clientMsgId,
-        message.kind,
-        encodeText(message.text),
-        JSON.stringify(message.mentions),
-        message.kind === 'text' ? message.mentions : [],
-        message.system === null ? null : JSON.stringify(message.system),
-        message.createdAt,
-        [...counts.keys()],
-        [...counts.values()],
-      ],
-    );
-    if (row?.outcome === 'conflict') {
-      throw new NatterError(ErrorCode.CONFLICT, 'the sender already used this clientMsgId');
-    }
-    if (row?.outcome === 'not_found') {
-      throw new NatterError(ErrorCode.NOT_FOUND, `channel ${message.channelId} does not exist`);
-    }
-    if (row?.outcome !== 'appended') throw new Error(`append_message answered ${row?.outcome}`);
-    // Only now: a refused append stored nothing, so its caller may fail alone.
+    const result = await this.append({ kind: 'plain', message, recipientIds: [...recipientIds] });
+    // Only now: a refused append (CONFLICT, NOT_FOUND) stored nothing, so its caller may fail alone.
     this.wrote = true;
-    // A user listed n times got n positions, head - n + 1 .. head, handed out in recipient order.
-    const next = new Map<string, number>();
-    for (const [i, userId] of row.user_ids.entries())
-      next.set(userId, row.heads[i]! - counts.get(userId)! + 1);
-    const positions = recipientIds.map((userId) => {
-      const pos = next.get(userId)!;
-      next.set(userId, pos + 1);
-      return { userId, pos };
-    });
-    const stored: Message = {
-      id: message.id,
-      channelId: message.channelId,
-      seq: row.seq,
-      senderId: message.senderId,
-      clientMsgId: message.clientMsgId,
-      kind: message.kind,
-      text: message.text,
-      mentions: [...message.mentions],
-      system: message.system === null ? null : structuredClone(message.system),
-      createdAt: message.createdAt,
-    };
-    return { message: stored, positions };
+    return result as AppendedMessage;
   }
 
   /**
-   * The whole send in one statement: the batch runs it with the other calls' sends in one
-   * `send_checked` call (or at once in a savepoint rerun). The call is parked meanwhile, so the batch
-   * starts its next call; this is why it must be the function's last use of the transaction.
+   * The whole send in one statement. In a batch of several calls the call parks here and the batch
+   * starts its next call; the parked appends then run together in one `append_group` call. A call that
+   * uses the transaction again after that has let later calls' statements run before its own: the
+   * batch then runs again, one call after another (write-queue.ts).
    */
   async appendChecked(send: CheckedSend): Promise<CheckedAppendResult> {
-    this.ensureUsable();
-    this.finished = true;
     this.countAppend();
-    const { session } = this.context;
-    let result: CheckedAppendResult;
-    try {
-      if (this.context.immediate) {
-        const pending = session.defer(send);
-        await session.flushSends();
-        result = await pending;
-      } else {
-        const pending = session.defer(send);
-        this.context.onPark();
-        result = await pending;
-      }
-    } catch (error) {
-      this.failure ??= { error };
-      throw error;
-    }
+    const result = (await this.append({ kind: 'checked', send })) as CheckedAppendResult;
     if (result.kind === 'appended') this.wrote = true;
     return result;
+  }
+
+  /** Runs an append now (savepoint reruns, single calls) or with the batch's next group. */
+  private async append(op: AppendOp): Promise<CheckedAppendResult | AppendedMessage> {
+    this.ensureUsable();
+    const { session } = this.context;
+    const pending = session.defer(op);
+    try {
+      if (this.context.immediate) {
+        await session.flushAppends();
+      } else {
+        this.parked = true;
+        this.context.onPark();
+      }
+      return await pending;
+    } catch (error) {
+      // An SQL error aborted the transaction; a refusal (CONFLICT, NOT_FOUND) did not.
+      if (!isNatterError(error)) this.failure ??= { error };
+      throw error;
+    }
   }
 
   /** A second append without the exclusive lock is run again with it (see {@link NeedsExclusive}). */
@@ -257,8 +218,13 @@ export class PgWriteTransaction implements WriteTransaction {
 
   private ensureUsable(): void {
     if (!this.active) throw new Error('write transaction used after its write() settled');
-    if (this.finished) throw new Error('appendChecked must be the last use of its write transaction');
     if (this.failure) throw this.failure.error;
+    if (this.parked) {
+      // Other calls' statements ran after this call's append: the batch must run again in call order.
+      const error = new OutOfTurn('a write used its transaction after a grouped append');
+      this.failure = { error };
+      throw error;
+    }
   }
 
   /** Runs a statement that changes data (the batch then knows this call wrote). */

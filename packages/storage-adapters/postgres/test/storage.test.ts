@@ -1,4 +1,10 @@
-import { ErrorCode, type NewMessage, type StorageAdapter, type WriteTransaction } from '@natter/server-core';
+import {
+  type CheckedAppendResult,
+  ErrorCode,
+  type NewMessage,
+  type StorageAdapter,
+  type WriteTransaction,
+} from '@natter/server-core';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPostgresStorage, SCHEMA_VERSION } from '../src/index.js';
@@ -296,34 +302,43 @@ describe.runIf(run)('createPostgresStorage', () => {
     await expect(leaked.getChannel('c1')).rejects.toThrow(/after its write\(\) settled/);
   });
 
-  it('keeps call order per channel: a write without a hint waits for the writes before it', async () => {
-    const order: string[] = [];
-    const hold = gate();
-    const first = storage.chat.write(
-      async (tx) => {
-        await hold.promise;
-        await tx.appendMessage(message('m1'), []);
-        order.push('hinted');
-      },
-      { channelId: 'c1' },
-    );
-    const barrier = storage.chat.write(async (tx) => {
-      await tx.appendMessage(message('m2'), []);
-      order.push('unhinted');
-    });
-    const after = storage.chat.write(
-      async (tx) => {
-        await tx.appendMessage(message('m3'), []);
-        order.push('hinted after');
-      },
-      { channelId: 'c1' },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(order).toEqual([]);
-    hold.open();
-    await Promise.all([first, barrier, after]);
-    expect(order).toEqual(['hinted', 'unhinted', 'hinted after']);
-  });
+  it.each([1, 3])(
+    'keeps call order per channel with %i write lane(s): a write without a hint waits for the writes before it',
+    async (writeLanes) => {
+      const lanes = createPostgresStorage({ connectionString: PG_URL, schema, writeLanes });
+      others.push(lanes);
+      await lanes.open();
+      const order: string[] = [];
+      const hold = gate();
+      const first = lanes.chat.write(
+        async (tx) => {
+          await hold.promise;
+          await tx.appendMessage(message('m1'), []);
+          order.push('hinted');
+        },
+        { channelId: 'c1' },
+      );
+      const barrier = lanes.chat.write(async (tx) => {
+        await tx.appendMessage(message('m2'), []);
+        order.push('unhinted');
+      });
+      const after = lanes.chat.write(
+        async (tx) => {
+          await tx.appendMessage(message('m3'), []);
+          order.push('hinted after');
+        },
+        { channelId: 'c1' },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(order).toEqual([]);
+      hold.open();
+      await Promise.all([first, barrier, after]);
+      expect(order).toEqual(['hinted', 'unhinted', 'hinted after']);
+      expect(
+        (await lanes.chat.readHistory('c1', { limit: 10, minSeq: 0 })).messages.map((m) => m.id),
+      ).toEqual(['m1', 'm2', 'm3']);
+    },
+  );
 
   it('refuses calls with UNAVAILABLE after close, and close waits for queued writes', async () => {
     const queued = Array.from({ length: 5 }, (_, i) =>
@@ -381,22 +396,40 @@ describe.runIf(run)('createPostgresStorage', () => {
     expect(await oneLane.chat.mentionsOf({ userId: 'u_b', limit: 100 })).toHaveLength(40);
   });
 
-  it('refuses to use a transaction after appendChecked, and commits nothing of that write', async () => {
-    const write = storage.chat.write(async (tx) => {
-      await tx.appendChecked!({
-        id: 'm1',
-        channelId: 'c1',
-        senderId: 'u_a',
-        clientMsgId: 'k1',
-        text: 'hi',
-        mentions: [],
-        createdAt: 1,
-      });
-      await tx.renameChannel('c1', 'too late');
+  it('lets a write use its transaction after an append that ran grouped with later writes', async () => {
+    const send = (id: string) => ({
+      id,
+      channelId: 'c1',
+      senderId: 'u_a',
+      clientMsgId: `k-${id}`,
+      text: id,
+      mentions: [],
+      createdAt: 1,
     });
-    await expect(write).rejects.toThrow(/appendChecked must be the last use/);
-    expect(await storage.chat.getChannel('c1')).toMatchObject({ lastSeq: 0, name: 'c1' });
-    expect(await storage.chat.syncHead('u_a')).toBe(0);
+    // Three writes in one batch; the first renames the channel after its send, so the batch runs
+    // again in call order: the rename lands between the first and the second send.
+    const [first, second, third] = await Promise.all([
+      storage.chat.write(
+        async (tx) => {
+          const result = await tx.appendChecked!(send('m1'));
+          await tx.renameChannel('c1', 'renamed after m1');
+          return result;
+        },
+        { channelId: 'c1' },
+      ),
+      storage.chat.write((tx) => tx.appendChecked!(send('m2')), { channelId: 'c1' }),
+      storage.chat.write(
+        async (tx) => ({
+          name: (await tx.getChannel('c1'))?.name,
+          sent: await tx.appendChecked!(send('m3')),
+        }),
+        { channelId: 'c1' },
+      ),
+    ]);
+    const seqOf = (r: CheckedAppendResult) => (r.kind === 'appended' ? r.appended.message.seq : undefined);
+    expect([seqOf(first), seqOf(second), seqOf(third.sent)]).toEqual([1, 2, 3]);
+    expect(third.name).toBe('renamed after m1');
+    expect((await storage.chat.readSync('u_a', 0, 10)).map((e) => e.message.id)).toEqual(['m1', 'm2', 'm3']);
   });
 
   it('works with synchronousCommit: off', async () => {
