@@ -55,6 +55,8 @@ DECLARE
   -- ... and one per (appended message, recipient), in recipient order.
   r_n integer[] := '{}';
   r_user text[] := '{}';
+  -- How many appended messages carry an idempotency key.
+  v_keys integer := 0;
 BEGIN
   FOR v_channel IN SELECT DISTINCT x COLLATE "C" FROM unnest(p_channels) AS x ORDER BY 1 LOOP
     PERFORM 1 FROM ${s}.channels c WHERE c.id = v_channel FOR UPDATE;
@@ -129,6 +131,9 @@ BEGIN
     END IF;
     a_n := a_n || i;
     a_seq := a_seq || v_seq;
+    IF p_keys[i] IS NOT NULL THEN
+      v_keys := v_keys + 1;
+    END IF;
     a_mentions := a_mentions || v_stored;
     r_n := r_n || array_fill(i, ARRAY[cardinality(v_recipients)]);
     r_user := r_user || v_recipients;
@@ -158,22 +163,24 @@ BEGIN
   ), logged AS (
     INSERT INTO ${s}.sync_log (user_id, pos, channel_id, seq)
     SELECT p.user_id, p.pos, p_channels[p.n], a.seq FROM placed p JOIN a ON a.n = p.n
-  ), keyed AS (
+  ), senders AS (
     -- The sender's position: their first entry of the message, 0 when they are no recipient.
+    SELECT p.n, min(p.pos) AS pos FROM placed p WHERE p.user_id = p_senders[p.n] GROUP BY p.n
+  ), keyed AS (
     INSERT INTO ${s}.client_msgs (sender_id, client_msg_id, channel_id, seq, sender_pos)
-    SELECT p_senders[a.n], p_keys[a.n], p_channels[a.n], a.seq,
-           coalesce((SELECT min(p.pos) FROM placed p WHERE p.n = a.n AND p.user_id = p_senders[a.n]), 0)
-      FROM a WHERE p_keys[a.n] IS NOT NULL
+    SELECT p_senders[a.n], p_keys[a.n], p_channels[a.n], a.seq, coalesce(sp.pos, 0)
+      FROM a LEFT JOIN senders sp ON sp.n = a.n
+     WHERE p_keys[a.n] IS NOT NULL
     ON CONFLICT DO NOTHING RETURNING 1
+  ), lists AS (
+    SELECT p.n, array_agg(p.user_id ORDER BY p.o) AS user_ids, array_agg(p.pos ORDER BY p.o) AS positions
+      FROM placed p GROUP BY p.n
   )
   SELECT a.n, 'appended'::text, p_channels[a.n], a.seq, p_ids[a.n], p_senders[a.n], p_keys[a.n],
-         p_kinds[a.n], p_texts[a.n], a.mentions, p_systems[a.n], p_created_at[a.n],
-         coalesce(min(p.pos) FILTER (WHERE p.user_id = p_senders[a.n]), 0),
-         coalesce(array_agg(p.user_id ORDER BY p.o) FILTER (WHERE p.n IS NOT NULL), '{}'),
-         coalesce(array_agg(p.pos ORDER BY p.o) FILTER (WHERE p.n IS NOT NULL), '{}')
-    FROM a LEFT JOIN placed p ON p.n = a.n
-   WHERE (SELECT count(*) FROM keyed) = (SELECT count(*) FROM a WHERE p_keys[a.n] IS NOT NULL)
-   GROUP BY a.n, a.seq, a.mentions;
+         p_kinds[a.n], p_texts[a.n], a.mentions, p_systems[a.n], p_created_at[a.n], coalesce(sp.pos, 0),
+         coalesce(l.user_ids, '{}'), coalesce(l.positions, '{}')
+    FROM a LEFT JOIN senders sp ON sp.n = a.n LEFT JOIN lists l ON l.n = a.n
+   WHERE (SELECT count(*) FROM keyed) = v_keys;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'a concurrent write used the same clientMsgId' USING ERRCODE = 'NT001';
   END IF;
