@@ -48,11 +48,6 @@ export class BatchSession {
     private readonly lockMode: () => LockMode,
   ) {}
 
-  /** Whether BEGIN was sent. */
-  get started(): boolean {
-    return this.begun;
-  }
-
   /** Runs a statement after the appends queued before it. */
   async run<R extends QueryResultRow>(statement: NamedStatement, values: unknown[]): Promise<R[]> {
     await this.flushAppends();
