@@ -90,7 +90,7 @@ export class ChatService {
     }
     const outcome = await chat.write(
       async (tx) => {
-        if (tx.appendChecked) return this.appendChecked(tx, userId, input);
+        if (tx.appendChecked) return this.sendChecked(tx, userId, input);
         const earlier = await tx.findByClientMsgId(userId, input.clientMsgId);
         if (earlier) return { duplicate: true as const, message: earlier.message, pos: earlier.senderPos };
         // One read serves both the membership check and the recipients: a channel has members only
@@ -131,7 +131,7 @@ export class ChatService {
    * The send on a store that checks it in one step (`WriteTransaction.appendChecked`): the same rules as
    * `sendMessage`'s own path (idempotency, then membership, mentions kept for members only), same outcome.
    */
-  private async appendChecked(tx: WriteTransaction, userId: string, input: SendInput) {
+  private async sendChecked(tx: WriteTransaction, userId: string, input: SendInput) {
     const result = await tx.appendChecked!({
       id: newId(this.now()),
       channelId: input.channelId,
