@@ -189,8 +189,9 @@ export interface WriteTransaction {
    * not a member gives `notMember`; otherwise the text message is stored with mentions kept only for
    * members, and every member (each once, in an order the adapter chooses) gets a sync entry.
    *
-   * It must be the function's last use of `tx`: the adapter may run it together with other writes'
-   * sends (later calls on `tx` throw). The write still commits or rolls back as a whole.
+   * The adapter may run it together with other writes' appends (the PostgreSQL adapter runs a batch's
+   * appends in one statement); the write still commits or rolls back as a whole. docs/adapters.md
+   * states the contract; `@natter/storage-conformance` checks it through `ChatService`.
    */
   appendChecked?(send: CheckedSend): Promise<CheckedAppendResult>;
 }
