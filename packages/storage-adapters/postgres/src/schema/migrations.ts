@@ -1,5 +1,6 @@
 import { ErrorCode, NatterError } from '@natter/server-core';
 import type { Pool, PoolClient } from 'pg';
+import { APPEND_FUNCTIONS } from './append-functions.js';
 
 /** One step of the schema history. Steps are never edited once released; new ones are appended. */
 export interface Migration {
@@ -123,6 +124,11 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (user_id, message_id)
       );
     `,
+  },
+  {
+    version: 2,
+    description: 'appends as one function call: append_message (appendMessage), send_checked (appendChecked)',
+    sql: APPEND_FUNCTIONS,
   },
 ];
 
