@@ -15,6 +15,25 @@ if ! up 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
   wait_for 5432 PostgreSQL
 fi
+# Three more PostgreSQL servers for the sharded store (NATTER_PG_SHARD_URLS): separate clusters on 5433-5435,
+# trust auth on 127.0.0.1, a `test` database, small shared_buffers. Created once (a few seconds), then only
+# started when down.
+pg_version="$(ls /etc/postgresql | sort -V | tail -n1)"
+for port in 5433 5434 5435; do
+  cluster="shard$((port - 5432))"
+  up "$port" && continue
+  if [ ! -d "/etc/postgresql/$pg_version/$cluster" ]; then
+    echo "creating PostgreSQL cluster $pg_version/$cluster on :$port"
+    pg_createcluster --quiet --port "$port" --start-conf=manual \
+      -o shared_buffers=32MB -o max_connections=60 \
+      "$pg_version" "$cluster" -- --auth-local=trust --auth-host=trust >/dev/null ||
+      echo "WARNING: could not create PostgreSQL cluster $cluster" >&2
+  fi
+  pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$cluster" start || true
+  wait_for "$port" "PostgreSQL $cluster" &&
+    { psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 ||
+      psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE test"; }
+done
 if ! up 6379; then
   echo "starting Redis"
   mkdir -p /var/lib/redis /var/log/redis

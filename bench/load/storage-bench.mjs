@@ -12,8 +12,9 @@ import { inBatches } from '../systems/setup-plan.mjs';
 
 /**
  * Scenario 5 in its own process: appends/s of one storage adapter through the port the server uses
- * (`storage.chat.write(tx => tx.appendMessage(...))`), with 1 or N concurrent senders over 1,000
- * two-member channels, against raw better-sqlite3 batched inserts of (channel_id, seq) rows as the limit.
+ * (`storage.chat.write(tx => tx.appendMessage(...))`), or whole sends through `ChatService.sendMessage`
+ * (`path: 'send'`), with 1 or N concurrent senders over 1,000 two-member channels, against raw
+ * better-sqlite3 batched inserts of (channel_id, seq) rows as the limit.
  */
 dieOnError();
 const CHANNELS = 1_000;
@@ -54,7 +55,7 @@ async function adapterRun(args) {
   }
 }
 
-async function measureAdapter({ adapter, senders, count, maxMs, warmup }) {
+async function measureAdapter({ adapter, senders, count, maxMs, warmup, path = 'append' }) {
   const storage = openAdapter(adapter);
   try {
     await storage.open();
@@ -89,6 +90,12 @@ async function measureAdapter({ adapter, senders, count, maxMs, warmup }) {
     },
   );
   let serial = 0;
+  // `send`: what a chat send costs the store, through the server's own path (ChatService.sendMessage: one
+  // write with the idempotency and membership checks, or the store's appendChecked where it has one).
+  const sendOne = () => {
+    const c = channels[randomChannel()];
+    return service.sendMessage(c.members[0], { channelId: c.id, clientMsgId: `k${++serial}`, text: TEXT });
+  };
   const appendOne = () => {
     const c = channels[randomChannel()];
     const message = {
@@ -109,7 +116,7 @@ async function measureAdapter({ adapter, senders, count, maxMs, warmup }) {
     const worker = async () => {
       while (done < limit && now() < deadline) {
         done++;
-        await appendOne();
+        await (path === 'send' ? sendOne() : appendOne());
       }
     };
     await Promise.all(Array.from({ length: senders }, worker));

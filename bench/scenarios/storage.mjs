@@ -30,6 +30,19 @@ export async function storage({ quick, progress }) {
       if (quick && senders === 1 && (adapter === 'level' || adapter === 'postgres')) continue;
       await run(`${adapter} x${senders}`, 'adapterRun', { adapter, senders, count, maxMs, warmup });
     }
+  // Whole sends through ChatService.sendMessage (idempotency and membership checked in the same write):
+  // what a chat send costs the store. PostgreSQL does it in one statement (appendChecked), the others
+  // through the port's reads and appendMessage.
+  for (const adapter of ['sqlite-full', 'postgres'])
+    for (const senders of quick ? [100] : [1, 100])
+      await run(`${adapter} send x${senders}`, 'adapterRun', {
+        adapter,
+        senders,
+        count,
+        maxMs,
+        warmup,
+        path: 'send',
+      });
   await run('raw-sqlite full', 'rawRun', { synchronous: 'FULL', count, maxMs });
   await run('raw-sqlite normal', 'rawRun', { synchronous: 'NORMAL', count, maxMs });
   await run('raw-sqlite rows full', 'rawRowsRun', { synchronous: 'FULL', count, maxMs });

@@ -16,6 +16,7 @@ import {
   ROUTES,
   type RouteBodyInput,
   type RouteName,
+  type RouteQuery,
   type RouteResponse,
   type Session,
   type UserProfile,
@@ -25,20 +26,11 @@ import type { FetchLike, FetchResponseLike } from './transport.js';
 
 export type { HistoryPage, MemberReceipt, PushSubscriptionInput, Session };
 
-/** At most one anchor; none gives the latest page. */
-export interface HistoryQuery {
-  before?: number;
-  after?: number;
-  around?: number;
-  limit?: number;
-}
+/** A history page's anchor (at most one; none gives the latest page) and size: the route's query. */
+export type HistoryQuery = RouteQuery<'history'>;
 
 /** Paging of mentions and search results: newest first, continue with the last id as `beforeId`. */
-export interface MessageQuery {
-  limit?: number;
-  beforeId?: string;
-  channelId?: string;
-}
+export type MessageQuery = RouteQuery<'mentions'>;
 
 /** What the discovery endpoint answers: the candidate nodes, and the first one's URL for older clients. */
 export type Discovery = DiscoveryAnswer;

@@ -4,14 +4,27 @@ import { connect } from 'node:net';
 export const REDIS_URL = process.env.NATTER_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const NATS_URL = process.env.NATTER_NATS_URL ?? 'nats://127.0.0.1:4222';
 export const PG_URL = process.env.NATTER_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The separate PostgreSQL servers of the sharded store (`.ci/services.sh` starts three on 5433-5435). */
+export const PG_SHARD_URLS = (
+  process.env.NATTER_PG_SHARD_URLS ??
+  [5433, 5434, 5435].map((port) => `postgres://postgres@127.0.0.1:${port}/test`).join(',')
+)
+  .split(',')
+  .map((url) => url.trim())
+  .filter((url) => url.length > 0);
 export const ZOOKEEPER_URL = process.env.NATTER_ZOOKEEPER_URL ?? '127.0.0.1:2181';
 
-export type Service = 'redis' | 'nats' | 'pg' | 'zookeeper';
+export type Service = 'redis' | 'nats' | 'pg' | 'pgShards' | 'zookeeper';
 
 const SERVICES: Record<Service, { url: string; env: string; name: string }> = {
   redis: { url: REDIS_URL, env: 'NATTER_REDIS_URL', name: 'Redis' },
   nats: { url: NATS_URL, env: 'NATTER_NATS_URL', name: 'NATS' },
   pg: { url: PG_URL, env: 'NATTER_PG_URL', name: 'PostgreSQL' },
+  pgShards: {
+    url: PG_SHARD_URLS.join(','),
+    env: 'NATTER_PG_SHARD_URLS',
+    name: 'the PostgreSQL shard servers',
+  },
   zookeeper: { url: `tcp://${ZOOKEEPER_URL.split(',')[0]}`, env: 'NATTER_ZOOKEEPER_URL', name: 'ZooKeeper' },
 };
 
@@ -40,7 +53,10 @@ export function reachable(url: string): Promise<boolean> {
  */
 export async function servicesUp(what: string, needed: readonly Service[]): Promise<boolean> {
   const down: Service[] = [];
-  for (const s of needed) if (!(await reachable(SERVICES[s].url))) down.push(s);
+  for (const s of needed) {
+    const urls = s === 'pgShards' ? PG_SHARD_URLS : [SERVICES[s].url];
+    if (!(await Promise.all(urls.map(reachable))).every(Boolean)) down.push(s);
+  }
   if (down.length === 0 || process.env.CI === 'true') return true;
   for (const s of down) {
     const { url, env, name } = SERVICES[s];

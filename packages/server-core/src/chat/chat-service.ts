@@ -89,6 +89,7 @@ export class ChatService {
     }
     const outcome = await chat.write(
       async (tx) => {
+        if (tx.appendChecked) return this.sendChecked(tx, userId, input);
         const earlier = await tx.findByClientMsgId(userId, input.clientMsgId);
         if (earlier) return { duplicate: true as const, message: earlier.message, pos: earlier.senderPos };
         // One read serves both the membership check and the recipients: a channel has members only
@@ -123,6 +124,27 @@ export class ChatService {
     }
     const senderEntry = this.dispatch(outcome.appended, userId, origin);
     return { entry: senderEntry, duplicate: false };
+  }
+
+  /**
+   * The send on a store that checks it in one step (`WriteTransaction.appendChecked`): the same rules as
+   * `sendMessage`'s own path (idempotency, then membership, mentions kept for members only), same outcome.
+   */
+  private async sendChecked(tx: WriteTransaction, userId: string, input: SendInput) {
+    const result = await tx.appendChecked!({
+      id: newId(this.now()),
+      channelId: input.channelId,
+      senderId: userId,
+      clientMsgId: input.clientMsgId,
+      text: input.text,
+      mentions: [...new Set(input.mentions ?? [])],
+      createdAt: this.now(),
+    });
+    if (result.kind === 'notMember') throw notFound();
+    if (result.kind === 'duplicate') {
+      return { duplicate: true as const, message: result.message, pos: result.senderPos };
+    }
+    return { duplicate: false as const, appended: result.appended };
   }
 
   /** Opens (creating on first use) the direct channel between the caller and `peerId`. */

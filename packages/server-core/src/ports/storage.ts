@@ -118,6 +118,32 @@ export interface AppendedMessage {
   positions: Array<{ userId: string; pos: number }>;
 }
 
+/**
+ * A user's text message for {@link WriteTransaction.appendChecked}: the send as the core received it,
+ * before the chat rules that the adapter applies in the same step.
+ */
+export interface CheckedSend {
+  /** The new message's id (used only when the message is stored). */
+  id: string;
+  channelId: string;
+  senderId: string;
+  /** The sender's idempotency key. */
+  clientMsgId: string;
+  text: string;
+  /** Users the sender mentions, each once; the adapter keeps those who are members, in this order. */
+  mentions: string[];
+  createdAt: number;
+}
+
+/** Result of {@link WriteTransaction.appendChecked}. */
+export type CheckedAppendResult =
+  /** Stored, with one sync entry per member. */
+  | { kind: 'appended'; appended: AppendedMessage }
+  /** The sender used this key before: their earlier message and their position for it; nothing stored. */
+  | { kind: 'duplicate'; message: Message; senderPos: number }
+  /** The sender is not a member (or the channel does not exist); nothing stored. */
+  | { kind: 'notMember' };
+
 /** A stored refresh token (only its hash is kept). */
 export interface RefreshTokenRecord {
   tokenHash: string;
@@ -185,6 +211,18 @@ export interface WriteTransaction {
    * committed later can carry a smaller seq or position than one already committed.
    */
   appendMessage(message: NewMessage, recipientIds: readonly string[]): Promise<AppendedMessage>;
+  /**
+   * Optional: a whole send in one step, so a remote store can do it in one round trip. It applies the
+   * rules the core otherwise applies itself with `findByClientMsgId`, `listMembers` and
+   * `appendMessage`, in this order: a key the sender already used gives `duplicate`; a sender who is
+   * not a member gives `notMember`; otherwise the text message is stored with mentions kept only for
+   * members, and every member (each once, in an order the adapter chooses) gets a sync entry.
+   *
+   * The adapter may run it together with other writes' appends (the PostgreSQL adapter runs a batch's
+   * appends in one statement); the write still commits or rolls back as a whole. docs/adapters.md
+   * states the contract; `@natter/storage-conformance` checks it through `ChatService`.
+   */
+  appendChecked?(send: CheckedSend): Promise<CheckedAppendResult>;
 }
 
 /** Users and refresh tokens. Plain rows; no chat rules. */

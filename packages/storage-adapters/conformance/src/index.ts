@@ -5,6 +5,7 @@
  */
 export { type StorageCheckName, storageChecks } from './checks/index.js';
 export { type CrashAck, type CrashSafetyOptions, checkCrashSafety, runUntilKilled } from './crash.js';
+export { withoutAppendChecked } from './generic-send.js';
 export type {
   CheckContext,
   ConformanceCheck,

@@ -1,5 +1,12 @@
 import type { Message } from '@natter/protocol';
-import type { ChatStore, StorageAdapter, StoreManifest, WriteTransaction } from '@natter/server-core';
+import type {
+  ChatStore,
+  CheckedAppendResult,
+  CheckedSend,
+  StorageAdapter,
+  StoreManifest,
+  WriteTransaction,
+} from '@natter/server-core';
 import { createMemoryStorage } from '@natter/storage-memory';
 import type { StorageFactory } from '../src/index.js';
 
@@ -236,6 +243,43 @@ function bindTx(tx: WriteTransaction): WriteTransaction {
     raiseDeliveredMarker: tx.raiseDeliveredMarker.bind(tx),
     appendMessage: tx.appendMessage.bind(tx),
   };
+}
+
+/** What an `appendChecked` built on the memory adapter gets wrong, if anything. */
+interface CheckedBugs {
+  /** Stores the send of a non-member. */
+  anyone?: boolean;
+  /** Keeps mentions of non-members. */
+  allMentions?: boolean;
+  /** Does not look the key up first (the retry fails with CONFLICT instead of being a duplicate). */
+  noKeyLookup?: boolean;
+}
+
+/**
+ * Gives the memory adapter an `appendChecked` made of its own methods, with `bugs`; without bugs it
+ * is correct, so the send checks must pass on it and fail with each bug.
+ */
+export function withAppendChecked(bugs: CheckedBugs = {}): Breakage {
+  return (inner) =>
+    wrapTransactions(inner, (tx) => ({
+      ...bindTx(tx),
+      appendChecked: async (send: CheckedSend): Promise<CheckedAppendResult> => {
+        const earlier = bugs.noKeyLookup
+          ? undefined
+          : await tx.findByClientMsgId(send.senderId, send.clientMsgId);
+        if (earlier) return { kind: 'duplicate', message: earlier.message, senderPos: earlier.senderPos };
+        const members = (await tx.listMembers(send.channelId)).map((m) => m.userId);
+        if (!bugs.anyone && !members.includes(send.senderId)) return { kind: 'notMember' };
+        const mentions = bugs.allMentions
+          ? send.mentions
+          : send.mentions.filter((id) => members.includes(id));
+        const appended = await tx.appendMessage(
+          { ...send, kind: 'text', mentions, system: null },
+          members.includes(send.senderId) ? members : [...members, send.senderId],
+        );
+        return { kind: 'appended', appended };
+      },
+    }));
 }
 
 function bindChat(chat: ChatStore): ChatStore {

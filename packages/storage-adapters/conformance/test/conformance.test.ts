@@ -1,6 +1,12 @@
 import { createMemoryStorage } from '@natter/storage-memory';
 import { describe, expect, it } from 'vitest';
-import { type ConformanceCheck, runCheck, type StorageFactory, storageChecks } from '../src/index.js';
+import {
+  type ConformanceCheck,
+  runCheck,
+  type StorageFactory,
+  storageChecks,
+  withoutAppendChecked,
+} from '../src/index.js';
 import {
   brokenFactory,
   forgetfulFactory,
@@ -14,6 +20,7 @@ import {
   skipsSequenceNumbers,
   syncSkipsEntry,
   unreadCountsOwn,
+  withAppendChecked,
 } from './broken-adapters.js';
 
 const correct = brokenFactory();
@@ -96,6 +103,24 @@ const cases: Array<{
     control: correct,
     checks: [storageChecks.readSyncPaging, storageChecks.concurrentAppends],
   },
+  {
+    name: 'an appendChecked that stores the sends of non-members',
+    broken: brokenFactory(withAppendChecked({ anyone: true })),
+    control: brokenFactory(withAppendChecked()),
+    checks: [storageChecks.sendRefused, storageChecks.concurrentSends],
+  },
+  {
+    name: 'an appendChecked that keeps mentions of non-members',
+    broken: brokenFactory(withAppendChecked({ allMentions: true })),
+    control: brokenFactory(withAppendChecked()),
+    checks: [storageChecks.sendMentions],
+  },
+  {
+    name: 'an appendChecked that does not look up the idempotency key',
+    broken: brokenFactory(withAppendChecked({ noKeyLookup: true })),
+    control: brokenFactory(withAppendChecked()),
+    checks: [storageChecks.sendRetried],
+  },
 ];
 
 describe('the conformance suite catches broken adapters', () => {
@@ -112,6 +137,14 @@ describe('the conformance suite catches broken adapters', () => {
       }
     });
   }
+});
+
+describe('withoutAppendChecked', () => {
+  it("hides the adapter's appendChecked, so sends take the core's own path", async () => {
+    // The broken appendChecked would store a stranger's send; hidden, the core refuses it.
+    const hidden = withoutAppendChecked(brokenFactory(withAppendChecked({ anyone: true })));
+    await expect(runCheck(hidden, storageChecks.sendRefused)).resolves.toBe('passed');
+  });
 });
 
 describe('runCheck', () => {

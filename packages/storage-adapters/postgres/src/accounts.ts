@@ -3,7 +3,7 @@ import { ErrorCode, NatterError } from '@natter/server-core';
 import type { Pool, QueryResultRow } from 'pg';
 import { isUniqueViolation } from './errors.js';
 import { type TokenRow, toToken, toUser, type UserRow } from './rows.js';
-import type { Statements } from './statements.js';
+import type { NamedStatement, Statements } from './statements.js';
 import { encodeText } from './text.js';
 
 /** How the account store reaches the rest of the adapter. */
@@ -91,9 +91,9 @@ export class PgAccountStore implements AccountStore {
   }
 
   private async rows<R extends QueryResultRow = QueryResultRow>(
-    text: string,
+    statement: NamedStatement,
     values: unknown[],
   ): Promise<R[]> {
-    return (await this.deps.pool().query<R>(text, values)).rows;
+    return (await this.deps.pool().query<R>({ ...statement, values })).rows;
   }
 }

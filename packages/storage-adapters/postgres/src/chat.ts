@@ -22,7 +22,7 @@ import {
   toMessage,
   toSyncEntry,
 } from './rows.js';
-import type { Statements } from './statements.js';
+import type { NamedStatement, Statements } from './statements.js';
 
 /** How the chat store reaches the rest of the adapter. */
 export interface PgChatDeps {
@@ -147,7 +147,7 @@ export class PgChatStore implements ChatStore {
     return rows.map(toSyncEntry);
   }
 
-  private async rows<R extends QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
-    return (await this.deps.pool().query<R>(text, values)).rows;
+  private async rows<R extends QueryResultRow>(statement: NamedStatement, values: unknown[]): Promise<R[]> {
+    return (await this.deps.pool().query<R>({ ...statement, values })).rows;
   }
 }

@@ -35,6 +35,20 @@ export interface PostgresStorageOptions {
    * @default 8
    */
   maxAttempts?: number;
+  /**
+   * Most `write()` calls committed together in one transaction (group commit). Larger batches share
+   * more round trips and WAL flushes; each batch holds its row locks until its COMMIT.
+   * @default 256
+   */
+  maxBatchSize?: number;
+  /**
+   * Batches run at once, each on its own connection (writes of one channel always share a lane, so
+   * they keep their call order; a write without a channel hint waits for all lanes). More lanes can
+   * use more of a large server's cores, at the price of smaller batches; on a 2-core machine one lane
+   * was faster. Keep it below `maxPoolSize`, which reads share.
+   * @default 1
+   */
+  writeLanes?: number;
 }
 
 /** Values of PostgreSQL's `synchronous_commit`. */
@@ -53,6 +67,8 @@ export interface ResolvedPostgresOptions {
   poolConfig: PoolConfig;
   schema: string;
   maxAttempts: number;
+  maxBatchSize: number;
+  writeLanes: number;
   synchronousCommit: SynchronousCommit | undefined;
 }
 
@@ -63,6 +79,8 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   const schema = options.schema ?? 'natter';
   const maxPoolSize = options.maxPoolSize ?? 10;
   const maxAttempts = options.maxAttempts ?? 8;
+  const maxBatchSize = options.maxBatchSize ?? 256;
+  const writeLanes = options.writeLanes ?? 1;
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
     throw new TypeError(
       'createPostgresStorage: `schema` must be letters, digits and _ (not starting with a digit, at most 63)',
@@ -73,6 +91,12 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   }
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new TypeError('createPostgresStorage: `maxAttempts` must be a positive integer');
+  }
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
+    throw new TypeError('createPostgresStorage: `maxBatchSize` must be a positive integer');
+  }
+  if (!Number.isInteger(writeLanes) || writeLanes < 1) {
+    throw new TypeError('createPostgresStorage: `writeLanes` must be a positive integer');
   }
   const { synchronousCommit } = options;
   if (synchronousCommit !== undefined && !SYNCHRONOUS_COMMIT.includes(synchronousCommit)) {
@@ -85,5 +109,5 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   }
   const poolConfig: PoolConfig = { ...options.pool, max: maxPoolSize };
   if (options.connectionString !== undefined) poolConfig.connectionString = options.connectionString;
-  return { poolConfig, schema, maxAttempts, synchronousCommit };
+  return { poolConfig, schema, maxAttempts, maxBatchSize, writeLanes, synchronousCommit };
 }

@@ -15,11 +15,28 @@ const prefixed = (alias: string, cols: string) =>
     .map((c) => `${alias}.${c}`)
     .join(', ');
 
+/** A statement prepared once per connection under its name (pg's named statements). */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
 /**
- * Every SQL statement of the adapter, for one schema. Values are always `$n` parameters; the schema
- * name, validated by the options, is the only text put into the SQL.
+ * Every SQL statement of the adapter, for one schema, as named statements: each connection parses
+ * one once and from then on only binds values. Values are always `$n` parameters; the schema name,
+ * validated by the options, is the only text put into the SQL. Names are per pool, and each adapter
+ * has its own pool, so two schemas never share a name on one connection.
  */
-export function statements(schema: string) {
+export function statements(schema: string): {
+  readonly [K in keyof ReturnType<typeof texts>]: NamedStatement;
+} {
+  const all = texts(schema);
+  return Object.fromEntries(
+    Object.entries(all).map(([key, text]) => [key, { name: `natter_${key}`, text }]),
+  ) as { [K in keyof typeof all]: NamedStatement };
+}
+
+function texts(schema: string) {
   const s = quoteIdentifier(schema);
   const m = prefixed('m', MESSAGE_COLUMNS);
   return {
@@ -114,37 +131,12 @@ export function statements(schema: string) {
                        WHERE channel_id = $2 AND user_id = $3 RETURNING read_seq AS marker`,
     raiseDeliveredMarker: `UPDATE ${s}.members SET delivered_seq = greatest(delivered_seq, $1)
                             WHERE channel_id = $2 AND user_id = $3 RETURNING delivered_seq AS marker`,
-    clientMsgTaken: `SELECT 1 FROM ${s}.client_msgs WHERE sender_id = $1 AND client_msg_id = $2`,
-    /** Takes the channel's row lock until commit: the next seq is allocated in commit order. */
-    nextSeq: `UPDATE ${s}.channels SET last_seq = last_seq + 1, last_activity_at = $1
-               WHERE id = $2 RETURNING last_seq`,
-    /**
-     * Advances the heads of the distinct recipients ($1, with how many entries each gets in $2) and
-     * writes their sync-log entries for message ($3 channel, $4 seq), in one statement: the head rows
-     * stay locked until COMMIT, so the fewer round trips after this point, the shorter other appends
-     * to these users wait. Heads are locked in user id order, so concurrent single appends never
-     * deadlock on them. Returns each user's new head.
-     */
-    advanceHeads: `WITH counts AS (
-                     SELECT u.user_id, u.n FROM unnest($1::text[], $2::bigint[]) AS u (user_id, n)
-                   ), heads AS (
-                     INSERT INTO ${s}.sync_heads AS h (user_id, head)
-                     SELECT user_id, n FROM counts ORDER BY user_id COLLATE "C"
-                     ON CONFLICT (user_id) DO UPDATE SET head = h.head + excluded.head
-                     RETURNING h.user_id, h.head
-                   ), entries AS (
-                     INSERT INTO ${s}.sync_log (user_id, pos, channel_id, seq)
-                     SELECT heads.user_id, heads.head - counts.n + k, $3::text, $4::bigint
-                       FROM heads JOIN counts ON counts.user_id = heads.user_id
-                      CROSS JOIN LATERAL generate_series(1, counts.n) AS k
-                   )
-                   SELECT user_id, head FROM heads`,
-    insertMessage: `INSERT INTO ${s}.messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    insertClientMsg: `INSERT INTO ${s}.client_msgs (sender_id, client_msg_id, channel_id, seq, sender_pos)
-                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1 AS inserted`,
-    insertMentions: `INSERT INTO ${s}.mentions (user_id, message_id, channel_id, seq)
-                     SELECT DISTINCT u, $2::text, $3::text, $4::bigint FROM unnest($1::text[]) AS u
-                     ON CONFLICT DO NOTHING`,
+    /** A group of appends as one call: parallel arrays, one element per append (schema/append-functions.ts). */
+    appendGroup: `SELECT n, outcome, channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system,
+                         created_at, sender_pos, user_ids, positions
+                    FROM ${s}.append_group($1::boolean[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                           $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[],
+                                           $11::text[])`,
   } as const;
 }
 

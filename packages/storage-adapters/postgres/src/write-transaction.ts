@@ -2,40 +2,60 @@ import type { Message } from '@natter/protocol';
 import {
   type AppendedMessage,
   type ChannelRecord,
+  type CheckedAppendResult,
+  type CheckedSend,
   ErrorCode,
+  isNatterError,
   type MemberRecord,
   NatterError,
   type NewMessage,
   type WriteTransaction,
 } from '@natter/server-core';
-import type { PoolClient, QueryResultRow } from 'pg';
-import { ConcurrentInsert, NeedsExclusive } from './errors.js';
+import type { QueryResultRow } from 'pg';
+import type { AppendOp } from './append-group.js';
+import type { BatchSession } from './batch-session.js';
+import { ConcurrentInsert, NeedsExclusive, OutOfTurn } from './errors.js';
 import { type ChannelRow, type MemberRow, type MessageRow, toChannel, toMember, toMessage } from './rows.js';
-import type { Statements } from './statements.js';
+import type { NamedStatement, Statements } from './statements.js';
 import { encodeOptional, encodeText } from './text.js';
 
+/** How one call's transaction view reaches its batch. */
+export interface CallContext {
+  session: BatchSession;
+  sql: Statements;
+  /** The batch holds the store's write lock exclusively (see {@link NeedsExclusive}). */
+  exclusive: boolean;
+  /**
+   * Run appends at once instead of with the next group: a batch of one call, and savepoint reruns,
+   * where each call's statements must run between its own SAVEPOINT and RELEASE.
+   */
+  immediate: boolean;
+  /** Called when the call waits for its append's group: the batch may start its next call meanwhile. */
+  onPark: () => void;
+}
+
 /**
- * The PostgreSQL adapter's {@link WriteTransaction}: every method runs SQL on the write's own pooled
- * connection inside its BEGIN ... COMMIT (READ COMMITTED, with row locks where numbers are allocated).
+ * The PostgreSQL adapter's {@link WriteTransaction}: one `write()` call's view of its batch's
+ * transaction (write-queue.ts). Every method runs SQL on the batch's connection inside its
+ * BEGIN ... COMMIT (READ COMMITTED, with row locks where numbers are allocated).
  *
- * Expected failures (unknown channel, a taken key) are detected by a query before the statement that
- * would fail, so the transaction stays usable when the caller catches them. Any SQL error is
- * remembered: PostgreSQL aborts the transaction, and the write must then fail even if its function
- * swallowed the error (a COMMIT would silently roll back).
+ * Expected failures (unknown channel, a taken key) are detected before anything is stored, so the
+ * transaction stays usable when the caller catches them. Any SQL error is remembered: PostgreSQL
+ * aborts the transaction, and the write must then fail even if its function swallowed the error (a
+ * COMMIT would silently roll back). `wrote` tells the batch whether a failing call left changes.
  */
 export class PgWriteTransaction implements WriteTransaction {
   private active = true;
-  /** How many messages this transaction appended. */
+  /** The call's append waited for a group: other calls may have run statements since. */
+  private parked = false;
+  /** How many messages this call appended. */
   private appends = 0;
-  /** The first SQL error of this transaction; the write rejects with it. */
+  /** The first SQL error of this call; the write rejects with it. */
   failure: { error: unknown } | undefined;
+  /** This call changed something (conservatively: it ran a writing statement). */
+  wrote = false;
 
-  constructor(
-    private readonly client: PoolClient,
-    private readonly sql: Statements,
-    /** The write holds the store's write lock exclusively (see {@link NeedsExclusive}). */
-    private readonly exclusive: boolean,
-  ) {}
+  constructor(private readonly context: CallContext) {}
 
   /** Ends the transaction: a leaked reference must not run SQL on a connection back in the pool. */
   end(): void {
@@ -43,21 +63,21 @@ export class PgWriteTransaction implements WriteTransaction {
   }
 
   async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
-    const [row] = await this.query<ChannelRow>(this.sql.channel, [channelId]);
+    const [row] = await this.query<ChannelRow>(this.context.sql.channel, [channelId]);
     return row && toChannel(row);
   }
 
   async getMember(channelId: string, userId: string): Promise<MemberRecord | undefined> {
-    const [row] = await this.query<MemberRow>(this.sql.member, [channelId, userId]);
+    const [row] = await this.query<MemberRow>(this.context.sql.member, [channelId, userId]);
     return row && toMember(row);
   }
 
   async listMembers(channelId: string): Promise<MemberRecord[]> {
-    return (await this.query<MemberRow>(this.sql.members, [channelId])).map(toMember);
+    return (await this.query<MemberRow>(this.context.sql.members, [channelId])).map(toMember);
   }
 
   async findDirectChannel(directKey: string): Promise<ChannelRecord | undefined> {
-    const [row] = await this.query<ChannelRow>(this.sql.directChannel, [directKey]);
+    const [row] = await this.query<ChannelRow>(this.context.sql.directChannel, [directKey]);
     return row && toChannel(row);
   }
 
@@ -65,7 +85,7 @@ export class PgWriteTransaction implements WriteTransaction {
     senderId: string,
     clientMsgId: string,
   ): Promise<{ message: Message; senderPos: number } | undefined> {
-    const [row] = await this.query<MessageRow & { sender_pos: number }>(this.sql.clientMsg, [
+    const [row] = await this.query<MessageRow & { sender_pos: number }>(this.context.sql.clientMsg, [
       senderId,
       clientMsgId,
     ]);
@@ -73,11 +93,11 @@ export class PgWriteTransaction implements WriteTransaction {
   }
 
   async insertChannel(channel: Omit<ChannelRecord, 'lastSeq'>): Promise<void> {
-    const taken = await this.query(this.sql.channelTaken, [channel.id, channel.directKey]);
+    const taken = await this.query(this.context.sql.channelTaken, [channel.id, channel.directKey]);
     if (taken.length > 0) {
       throw new NatterError(ErrorCode.CONFLICT, `channel ${channel.id} or its direct key already exists`);
     }
-    const inserted = await this.query(this.sql.insertChannel, [
+    const inserted = await this.change(this.context.sql.insertChannel, [
       channel.id,
       channel.kind,
       encodeOptional(channel.name),
@@ -90,7 +110,7 @@ export class PgWriteTransaction implements WriteTransaction {
   }
 
   async upsertMember(member: MemberRecord): Promise<void> {
-    await this.query(this.sql.upsertMember, [
+    await this.change(this.context.sql.upsertMember, [
       member.channelId,
       member.userId,
       member.role,
@@ -102,20 +122,24 @@ export class PgWriteTransaction implements WriteTransaction {
   }
 
   async deleteMember(channelId: string, userId: string): Promise<void> {
-    await this.query(this.sql.deleteMember, [channelId, userId]);
+    await this.change(this.context.sql.deleteMember, [channelId, userId]);
   }
 
   async renameChannel(channelId: string, name: string): Promise<void> {
-    await this.query(this.sql.renameChannel, [encodeText(name), channelId]);
+    await this.change(this.context.sql.renameChannel, [encodeText(name), channelId]);
   }
 
   async raiseReadMarker(channelId: string, userId: string, seq: number): Promise<number> {
-    const [row] = await this.query<{ marker: number }>(this.sql.raiseReadMarker, [seq, channelId, userId]);
+    const [row] = await this.change<{ marker: number }>(this.context.sql.raiseReadMarker, [
+      seq,
+      channelId,
+      userId,
+    ]);
     return row?.marker ?? 0;
   }
 
   async raiseDeliveredMarker(channelId: string, userId: string, seq: number): Promise<number> {
-    const [row] = await this.query<{ marker: number }>(this.sql.raiseDeliveredMarker, [
+    const [row] = await this.change<{ marker: number }>(this.context.sql.raiseDeliveredMarker, [
       seq,
       channelId,
       userId,
@@ -124,91 +148,61 @@ export class PgWriteTransaction implements WriteTransaction {
   }
 
   /**
-   * `UPDATE channels ... RETURNING last_seq` takes the channel's row lock, and the sync heads are
-   * advanced with `INSERT ... ON CONFLICT DO UPDATE` (locking each head row); both locks are held until
-   * COMMIT. A concurrent append to the same channel or user waits and then reads the committed value,
-   * so no entry committed later can get a smaller seq or pos.
+   * One element of an `append_group` call (schema/append-functions.ts): it takes the channel's row lock
+   * before it checks anything, allocates the seq, and advances the sync heads with `INSERT ... ON
+   * CONFLICT DO UPDATE` (locking each head row, in user id order); the locks are held until COMMIT. A
+   * concurrent append to the same channel or user waits and then reads the committed value, so no
+   * entry committed later can get a smaller seq or pos. In a batch of several calls it runs together
+   * with the other calls' appends (see {@link appendChecked}).
    */
   async appendMessage(message: NewMessage, recipientIds: readonly string[]): Promise<AppendedMessage> {
-    const { sql } = this;
-    if (this.appends++ > 0 && !this.exclusive) {
-      // A second append would take a channel lock while holding the head locks of the first: a lock
-      // order that deadlocks with other appenders. The write runs again, alone.
+    this.countAppend();
+    const result = await this.append({ kind: 'plain', message, recipientIds: [...recipientIds] });
+    // Only now: a refused append (CONFLICT, NOT_FOUND) stored nothing, so its caller may fail alone.
+    this.wrote = true;
+    return result as AppendedMessage;
+  }
+
+  /**
+   * The whole send in one statement. In a batch of several calls the call parks here and the batch
+   * starts its next call; the parked appends then run together in one `append_group` call. A call that
+   * uses the transaction again after that has let later calls' statements run before its own: the
+   * batch then runs again, one call after another (write-queue.ts).
+   */
+  async appendChecked(send: CheckedSend): Promise<CheckedAppendResult> {
+    this.countAppend();
+    const result = (await this.append({ kind: 'checked', send })) as CheckedAppendResult;
+    if (result.kind === 'appended') this.wrote = true;
+    return result;
+  }
+
+  /** Runs an append now (savepoint reruns, single calls) or with the batch's next group. */
+  private async append(op: AppendOp): Promise<CheckedAppendResult | AppendedMessage> {
+    this.ensureUsable();
+    const { session } = this.context;
+    const pending = session.defer(op);
+    try {
+      if (this.context.immediate) {
+        await session.flushAppends();
+      } else {
+        this.parked = true;
+        this.context.onPark();
+      }
+      return await pending;
+    } catch (error) {
+      // An SQL error aborted the transaction; a refusal (CONFLICT, NOT_FOUND) did not.
+      if (!isNatterError(error)) this.failure ??= { error };
+      throw error;
+    }
+  }
+
+  /** A second append without the exclusive lock is run again with it (see {@link NeedsExclusive}). */
+  private countAppend(): void {
+    if (this.appends++ > 0 && !this.context.exclusive) {
       const error = new NeedsExclusive('a write appending more than one message runs alone');
       this.failure ??= { error };
       throw error;
     }
-    if (message.clientMsgId !== null) {
-      const taken = await this.query(sql.clientMsgTaken, [message.senderId, message.clientMsgId]);
-      if (taken.length > 0)
-        throw new NatterError(ErrorCode.CONFLICT, 'the sender already used this clientMsgId');
-    }
-    const [allocated] = await this.query<{ last_seq: number }>(sql.nextSeq, [
-      message.createdAt,
-      message.channelId,
-    ]);
-    if (!allocated) throw new NatterError(ErrorCode.NOT_FOUND, `channel ${message.channelId} does not exist`);
-    const seq = allocated.last_seq;
-
-    await this.query(sql.insertMessage, [
-      message.channelId,
-      seq,
-      message.id,
-      message.senderId,
-      message.clientMsgId,
-      message.kind,
-      encodeText(message.text),
-      JSON.stringify(message.mentions),
-      message.system === null ? null : JSON.stringify(message.system),
-      message.createdAt,
-    ]);
-    if (message.kind === 'text' && message.mentions.length > 0) {
-      await this.query(sql.insertMentions, [message.mentions, message.id, message.channelId, seq]);
-    }
-
-    // The sync heads last: their row locks are the ones every append to these users waits for.
-    const counts = new Map<string, number>();
-    for (const userId of recipientIds) counts.set(userId, (counts.get(userId) ?? 0) + 1);
-    const heads = new Map<string, number>();
-    if (counts.size > 0) {
-      const rows = await this.query<{ user_id: string; head: number }>(sql.advanceHeads, [
-        [...counts.keys()],
-        [...counts.values()],
-        message.channelId,
-        seq,
-      ]);
-      // A user listed n times got n positions, head - n + 1 .. head, handed out in recipient order.
-      for (const row of rows) heads.set(row.user_id, row.head - counts.get(row.user_id)!);
-    }
-    const positions = recipientIds.map((userId) => {
-      const pos = heads.get(userId)! + 1;
-      heads.set(userId, pos);
-      return { userId, pos };
-    });
-    if (message.clientMsgId !== null) {
-      const senderPos = positions.find((p) => p.userId === message.senderId)?.pos ?? 0;
-      const inserted = await this.query(sql.insertClientMsg, [
-        message.senderId,
-        message.clientMsgId,
-        message.channelId,
-        seq,
-        senderPos,
-      ]);
-      if (inserted.length === 0) this.raceLost('the sender used this clientMsgId in a concurrent write');
-    }
-    const stored: Message = {
-      id: message.id,
-      channelId: message.channelId,
-      seq,
-      senderId: message.senderId,
-      clientMsgId: message.clientMsgId,
-      kind: message.kind,
-      text: message.text,
-      mentions: [...message.mentions],
-      system: message.system === null ? null : structuredClone(message.system),
-      createdAt: message.createdAt,
-    };
-    return { message: stored, positions };
   }
 
   /**
@@ -222,15 +216,32 @@ export class PgWriteTransaction implements WriteTransaction {
     throw error;
   }
 
-  /** Runs one statement, remembering the first SQL error (the transaction is aborted from then on). */
-  private async query<R extends QueryResultRow = QueryResultRow>(
-    text: string,
-    values: unknown[],
-  ): Promise<R[]> {
+  private ensureUsable(): void {
     if (!this.active) throw new Error('write transaction used after its write() settled');
     if (this.failure) throw this.failure.error;
+    if (this.parked) {
+      // Other calls' statements ran after this call's append: the batch must run again in call order.
+      const error = new OutOfTurn('a write used its transaction after a grouped append');
+      this.failure = { error };
+      throw error;
+    }
+  }
+
+  /** Runs a statement that changes data (the batch then knows this call wrote). */
+  private change<R extends QueryResultRow = QueryResultRow>(statement: NamedStatement, values: unknown[]) {
+    this.ensureUsable();
+    this.wrote = true;
+    return this.query<R>(statement, values);
+  }
+
+  /** Runs one statement, remembering the first SQL error (the transaction is aborted from then on). */
+  private async query<R extends QueryResultRow = QueryResultRow>(
+    statement: NamedStatement,
+    values: unknown[],
+  ): Promise<R[]> {
+    this.ensureUsable();
     try {
-      return (await this.client.query<R>(text, values)).rows;
+      return await this.context.session.run<R>(statement, values);
     } catch (error) {
       this.failure ??= { error };
       throw error;

@@ -1,5 +1,11 @@
-import { runStorageConformance } from '@natter/storage-conformance';
-import { afterAll, describe } from 'vitest';
+import {
+  runCheck,
+  runStorageConformance,
+  type StorageFactory,
+  storageChecks,
+  withoutAppendChecked,
+} from '@natter/storage-conformance';
+import { afterAll, describe, it } from 'vitest';
 import { createPostgresStorage } from '../src/index.js';
 import { migrate } from '../src/schema/migrations.js';
 import { adminPool, dropSchema, PG_URL, pgSuitesRun, uniqueSchema } from './pg.js';
@@ -30,13 +36,14 @@ if (await pgSuitesRun()) {
     await admin.end();
     if (errors.length > 0) throw errors[0];
   });
-  runStorageConformance({
-    name: 'postgres',
-    factory: async () => {
+  const factoryWith =
+    (writeLanes: number): StorageFactory =>
+    async () => {
       const next = ready.shift() ?? prepare();
       ready.push(prepare());
       const schema = await next;
-      const create = () => createPostgresStorage({ connectionString: PG_URL, schema, maxPoolSize: 8 });
+      const create = () =>
+        createPostgresStorage({ connectionString: PG_URL, schema, maxPoolSize: 8, writeLanes });
       return {
         adapter: create(),
         reopen: async () => create(),
@@ -44,7 +51,28 @@ if (await pgSuitesRun()) {
           drop(schema);
         },
       };
-    },
+    };
+  const factory = factoryWith(1);
+  runStorageConformance({ name: 'postgres', factory });
+  // The adapter sends through appendChecked; the same checks through the core's own path on the same
+  // store hold both to one contract.
+  // Several lanes run batches of different channels at once; order and gap-freedom must still hold.
+  describe('concurrency and sends on postgres with three write lanes', () => {
+    const checks = Object.values(storageChecks).filter(
+      (c) => c.group === 'concurrency' || c.group === 'send (ChatService)',
+    );
+    for (const check of checks) {
+      it(check.title, async () => {
+        await runCheck(factoryWith(3), check);
+      });
+    }
+  });
+  describe('send (ChatService) on postgres without appendChecked (the core path)', () => {
+    for (const check of Object.values(storageChecks).filter((c) => c.group === 'send (ChatService)')) {
+      it(check.title, async () => {
+        await runCheck(withoutAppendChecked(factory), check);
+      });
+    }
   });
 } else {
   describe.skip('storage conformance: postgres (PostgreSQL unreachable, see the warning)', () => {});

@@ -71,8 +71,13 @@ class Writer {
   }
 }
 
-/** Appends like a child does, from this process, with `inFlight` writes at once. */
-async function appendFromParent(adapter: StorageAdapter, writer: string, offset: number): Promise<Ack[]> {
+/** Appends like a child does, from this process, six writes at once: whole sends or plain appends. */
+async function appendFromParent(
+  adapter: StorageAdapter,
+  writer: string,
+  offset: number,
+  mode: 'send' | 'append',
+): Promise<Ack[]> {
   const acks: Ack[] = [];
   let next = 0;
   const worker = async () => {
@@ -80,22 +85,24 @@ async function appendFromParent(adapter: StorageAdapter, writer: string, offset:
       const n = next++;
       const channel = CHANNELS[(n * 7 + offset) % CHANNELS.length]!;
       const id = `${writer}-${String(n).padStart(4, '0')}`;
+      const send = {
+        id,
+        channelId: channel.id,
+        senderId: channel.members[n % channel.members.length]!,
+        clientMsgId: `cm-${id}`,
+        text: `message ${id}`,
+        mentions: [],
+        createdAt: Date.now(),
+      };
       const { message, positions } = await adapter.chat.write(
-        (tx) =>
-          tx.appendMessage(
-            {
-              id,
-              channelId: channel.id,
-              senderId: channel.members[n % channel.members.length]!,
-              clientMsgId: `cm-${id}`,
-              kind: 'text',
-              text: `message ${id}`,
-              mentions: [],
-              system: null,
-              createdAt: Date.now(),
-            },
-            channel.members,
-          ),
+        async (tx) => {
+          if (mode === 'append') {
+            return tx.appendMessage({ ...send, kind: 'text', system: null }, channel.members);
+          }
+          const result = await tx.appendChecked!(send);
+          if (result.kind !== 'appended') throw new Error(`send ${id}: ${result.kind}`);
+          return result.appended;
+        },
         { channelId: channel.id },
       );
       acks.push({ id, channelId: message.channelId, seq: message.seq, positions });
@@ -121,7 +128,7 @@ describe.runIf(run)('several processes writing one store', () => {
     removeBundle(bundle);
   });
 
-  it('keeps every channel at seq 1..n and every user at pos 1..m with 3 child processes and 2 pools in the parent appending at once', {
+  it('keeps every channel at seq 1..n and every user at pos 1..m with 3 child processes and 2 pools in the parent appending and sending at once', {
     timeout: 180_000,
   }, async () => {
     // The children open the new schema at the same time as the parent: the migrations race.
@@ -133,6 +140,8 @@ describe.runIf(run)('several processes writing one store', () => {
         count: PER_WRITER,
         channels: CHANNELS,
         offset: i,
+        // Whole sends (grouped into send_checked calls) from two processes, plain appends from one.
+        mode: i === 1 ? 'append' : 'send',
       };
       const child = spawn(process.execPath, [childScript, bundle, JSON.stringify(config)], {
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -175,8 +184,8 @@ describe.runIf(run)('several processes writing one store', () => {
       // Ending stdin is the signal (and lets the child exit when it is done).
       for (const w of writers) w.child.stdin.end('go\n');
       const fromParents = await Promise.all([
-        appendFromParent(main, 'main', 3),
-        appendFromParent(second, 'second', 4),
+        appendFromParent(main, 'main', 3, 'append'),
+        appendFromParent(second, 'second', 4, 'send'),
       ]);
       const codes = await Promise.all(writers.map((w) => w.exited));
       for (const [i, w] of writers.entries()) expect(codes[i], `${w.name} exit: ${w.errors}`).toBe(0);

@@ -1,12 +1,13 @@
 import {
+  type CheckedAppendResult,
   ErrorCode,
   type NewMessage,
   STORAGE_CONTRACT_VERSION,
   type StorageAdapter,
   type WriteTransaction,
 } from '@natter/server-core';
-import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPostgresStorage, SCHEMA_VERSION } from '../src/index.js';
 import { MIGRATIONS, migrate, schemaVersionOf } from '../src/schema/migrations.js';
 import { adminPool, dropSchema, PG_URL, pgSuitesRun, uniqueSchema } from './pg.js';
@@ -302,34 +303,43 @@ describe.runIf(run)('createPostgresStorage', () => {
     await expect(leaked.getChannel('c1')).rejects.toThrow(/after its write\(\) settled/);
   });
 
-  it('keeps call order per channel: a write without a hint waits for the writes before it', async () => {
-    const order: string[] = [];
-    const hold = gate();
-    const first = storage.chat.write(
-      async (tx) => {
-        await hold.promise;
-        await tx.appendMessage(message('m1'), []);
-        order.push('hinted');
-      },
-      { channelId: 'c1' },
-    );
-    const barrier = storage.chat.write(async (tx) => {
-      await tx.appendMessage(message('m2'), []);
-      order.push('unhinted');
-    });
-    const after = storage.chat.write(
-      async (tx) => {
-        await tx.appendMessage(message('m3'), []);
-        order.push('hinted after');
-      },
-      { channelId: 'c1' },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(order).toEqual([]);
-    hold.open();
-    await Promise.all([first, barrier, after]);
-    expect(order).toEqual(['hinted', 'unhinted', 'hinted after']);
-  });
+  it.each([1, 3])(
+    'keeps call order per channel with %i write lane(s): a write without a hint waits for the writes before it',
+    async (writeLanes) => {
+      const lanes = createPostgresStorage({ connectionString: PG_URL, schema, writeLanes });
+      others.push(lanes);
+      await lanes.open();
+      const order: string[] = [];
+      const hold = gate();
+      const first = lanes.chat.write(
+        async (tx) => {
+          await hold.promise;
+          await tx.appendMessage(message('m1'), []);
+          order.push('hinted');
+        },
+        { channelId: 'c1' },
+      );
+      const barrier = lanes.chat.write(async (tx) => {
+        await tx.appendMessage(message('m2'), []);
+        order.push('unhinted');
+      });
+      const after = lanes.chat.write(
+        async (tx) => {
+          await tx.appendMessage(message('m3'), []);
+          order.push('hinted after');
+        },
+        { channelId: 'c1' },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(order).toEqual([]);
+      hold.open();
+      await Promise.all([first, barrier, after]);
+      expect(order).toEqual(['hinted', 'unhinted', 'hinted after']);
+      expect(
+        (await lanes.chat.readHistory('c1', { limit: 10, minSeq: 0 })).messages.map((m) => m.id),
+      ).toEqual(['m1', 'm2', 'm3']);
+    },
+  );
 
   it('refuses calls with UNAVAILABLE after close, and close waits for queued writes', async () => {
     const queued = Array.from({ length: 5 }, (_, i) =>
@@ -343,6 +353,84 @@ describe.runIf(run)('createPostgresStorage', () => {
     await expect(storage.accounts.getUser('u_a')).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
     await storage.open();
     expect((await storage.chat.getChannel('c1'))?.lastSeq).toBe(5);
+  });
+
+  it('commits a batch of concurrent sends in three round trips: BEGIN, one send_checked call, COMMIT', async () => {
+    const oneLane = createPostgresStorage({ connectionString: PG_URL, schema, writeLanes: 1 });
+    others.push(oneLane);
+    await oneLane.open();
+    await oneLane.chat.write(async (tx) => {
+      await tx.insertChannel(channel('c2'));
+      for (const userId of ['u_a', 'u_b']) await tx.upsertMember(member('c2', userId));
+      await tx.upsertMember(member('c1', 'u_b'));
+    });
+    const send = (i: number) => {
+      const channelId = i % 2 === 0 ? 'c1' : 'c2';
+      return oneLane.chat.write(
+        (tx) =>
+          tx.appendChecked!({
+            id: `m${i}`,
+            channelId,
+            senderId: 'u_a',
+            clientMsgId: `k${i}`,
+            text: `send ${i}`,
+            mentions: ['u_b'],
+            createdAt: 1_000 + i,
+          }),
+        { channelId },
+      );
+    };
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(i)));
+      expect(queries).toHaveBeenCalledTimes(3);
+      expect(results.map((r) => r.kind)).toEqual(Array(40).fill('appended'));
+    } finally {
+      queries.mockRestore();
+    }
+    expect((await oneLane.chat.getChannel('c1'))?.lastSeq).toBe(20);
+    expect((await oneLane.chat.getChannel('c2'))?.lastSeq).toBe(20);
+    expect(await oneLane.chat.syncHead('u_a')).toBe(40);
+    expect((await oneLane.chat.readSync('u_b', 0, 100)).map((e) => e.message.id)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `m${i}`),
+    );
+    expect(await oneLane.chat.mentionsOf({ userId: 'u_b', limit: 100 })).toHaveLength(40);
+  });
+
+  it('lets a write use its transaction after an append that ran grouped with later writes', async () => {
+    const send = (id: string) => ({
+      id,
+      channelId: 'c1',
+      senderId: 'u_a',
+      clientMsgId: `k-${id}`,
+      text: id,
+      mentions: [],
+      createdAt: 1,
+    });
+    // Three writes in one batch; the first renames the channel after its send, so the batch runs
+    // again in call order: the rename lands between the first and the second send.
+    const [first, second, third] = await Promise.all([
+      storage.chat.write(
+        async (tx) => {
+          const result = await tx.appendChecked!(send('m1'));
+          await tx.renameChannel('c1', 'renamed after m1');
+          return result;
+        },
+        { channelId: 'c1' },
+      ),
+      storage.chat.write((tx) => tx.appendChecked!(send('m2')), { channelId: 'c1' }),
+      storage.chat.write(
+        async (tx) => ({
+          name: (await tx.getChannel('c1'))?.name,
+          sent: await tx.appendChecked!(send('m3')),
+        }),
+        { channelId: 'c1' },
+      ),
+    ]);
+    const seqOf = (r: CheckedAppendResult) => (r.kind === 'appended' ? r.appended.message.seq : undefined);
+    expect([seqOf(first), seqOf(second), seqOf(third.sent)]).toEqual([1, 2, 3]);
+    expect(third.name).toBe('renamed after m1');
+    expect((await storage.chat.readSync('u_a', 0, 10)).map((e) => e.message.id)).toEqual(['m1', 'm2', 'm3']);
   });
 
   it('works with synchronousCommit: off', async () => {

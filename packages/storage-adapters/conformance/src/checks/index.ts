@@ -10,6 +10,7 @@ import { lifecycleChecks, lifecycleRuleChecks } from './lifecycle.js';
 import { mentionChecks } from './mentions.js';
 import { rollbackChecks } from './rollback.js';
 import { searchChecks } from './search.js';
+import { sendChecks } from './send.js';
 import { syncChecks } from './sync.js';
 
 /**
@@ -29,6 +30,7 @@ export const storageChecks = {
   ...syncChecks,
   ...mentionChecks,
   ...searchChecks,
+  ...sendChecks,
   ...durabilityChecks,
 } satisfies Record<string, ConformanceCheck>;
 

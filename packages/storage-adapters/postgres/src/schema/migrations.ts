@@ -1,5 +1,6 @@
 import { ErrorCode, NatterError } from '@natter/server-core';
 import type { Pool, PoolClient } from 'pg';
+import { APPEND_FUNCTIONS } from './append-functions.js';
 
 /** One step of the schema history. Steps are never edited once released; new ones are appended. */
 export interface Migration {
@@ -126,6 +127,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    description: 'appends as one function call: append_message (appendMessage), send_checked (appendChecked)',
+    sql: APPEND_FUNCTIONS,
+  },
+  {
+    version: 3,
     description: 'users.deactivated_at: a user deactivated by the app backend (server API)',
     sql: (s) => `ALTER TABLE ${s}.users ADD COLUMN deactivated_at bigint;`,
   },

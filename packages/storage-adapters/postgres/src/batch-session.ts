@@ -1,0 +1,154 @@
+import type { AppendedMessage, CheckedAppendResult } from '@natter/server-core';
+import type { PoolClient, QueryResultRow } from 'pg';
+import {
+  type AppendGroupRow,
+  type AppendOp,
+  appendGroupValues,
+  splitByKey,
+  toOpResults,
+} from './append-group.js';
+import type { NamedStatement, Statements } from './statements.js';
+
+/** How a batch's transaction holds the store's write lock (see write-queue.ts). */
+export type LockMode = 'shared' | 'exclusive';
+
+/** The BEGIN statements of a write transaction, one per lock mode. */
+export type BeginStatements = Record<LockMode, string>;
+
+/** An append waiting to run with the next group. */
+interface PendingAppend {
+  op: AppendOp;
+  resolve: (result: CheckedAppendResult | AppendedMessage) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * One batch's transaction on one pooled connection. BEGIN is sent with the first statement (a batch
+ * whose calls run no SQL costs nothing), with the lock mode known by then.
+ *
+ * Appends (`appendMessage`, `appendChecked`) of a batch of several calls are not run at once: they
+ * wait in `pending` until something else needs the connection, or the batch has started all its calls,
+ * and then run together in one `append_group` call. Statements therefore still reach PostgreSQL in the
+ * order the calls issued them.
+ *
+ * The first SQL error is remembered: PostgreSQL has aborted the transaction (or the savepoint's
+ * subtransaction), so everything after it fails with that error until `rollbackToSavepoint`.
+ */
+export class BatchSession {
+  /** The first SQL error since BEGIN (or the last savepoint rollback). */
+  failure: { error: unknown } | undefined;
+  private begun = false;
+  private pending: PendingAppend[] = [];
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly sql: Statements,
+    private readonly begins: BeginStatements,
+    /** Asked once, when the transaction begins. */
+    private readonly lockMode: () => LockMode,
+  ) {}
+
+  /** Runs a statement after the appends queued before it. */
+  async run<R extends QueryResultRow>(statement: NamedStatement, values: unknown[]): Promise<R[]> {
+    await this.flushAppends();
+    return this.execute<R>(statement, values);
+  }
+
+  /** Queues an append for the next group; settles when that group ran. */
+  defer(op: AppendOp): Promise<CheckedAppendResult | AppendedMessage> {
+    return new Promise((resolve, reject) => this.pending.push({ op, resolve, reject }));
+  }
+
+  /** Runs every queued append, in `append_group` calls of distinct keys, in queue order. */
+  async flushAppends(): Promise<void> {
+    while (this.pending.length > 0) {
+      const groups = splitByKey(this.pending.splice(0));
+      // Several append_group calls in one transaction take their locks in no global order: alone.
+      if (groups.length > 1) await this.begin('exclusive');
+      for (const [i, group] of groups.entries()) {
+        let results: ReturnType<typeof toOpResults>;
+        try {
+          const ops = group.map((p) => p.op);
+          const rows = await this.execute<AppendGroupRow>(this.sql.appendGroup, appendGroupValues(ops));
+          results = toOpResults(ops, rows);
+        } catch (error) {
+          // This group and every later one fail, and so does the batch: what the statement stored (if
+          // anything) must not commit.
+          this.failure ??= { error };
+          for (const p of groups.slice(i).flat()) p.reject(error);
+          throw error;
+        }
+        for (const [j, p] of group.entries()) {
+          const result = results[j]!;
+          if (result.ok) p.resolve(result.value);
+          else p.reject(result.error);
+        }
+      }
+    }
+  }
+
+  /** Starts the transaction if no statement did yet (in `mode`, else the one `lockMode` tells). */
+  async begin(mode?: LockMode): Promise<void> {
+    if (this.begun) return;
+    this.begun = true;
+    await this.control(this.begins[mode ?? this.lockMode()]);
+  }
+
+  /** COMMIT; a transaction PostgreSQL had aborted answers ROLLBACK, which is an error here. */
+  async commit(): Promise<void> {
+    await this.flushAppends();
+    if (this.failure) throw this.failure.error;
+    if (!this.begun) return;
+    const result = await this.client.query('COMMIT');
+    if (result.command !== 'COMMIT') throw new Error(`COMMIT answered ${result.command}`);
+  }
+
+  /** ROLLBACK of whatever ran; throws only when the connection is broken. */
+  async rollback(): Promise<void> {
+    for (const p of this.pending.splice(0)) p.reject(new Error('the write batch was rolled back'));
+    if (this.begun) await this.client.query('ROLLBACK');
+  }
+
+  async savepoint(): Promise<void> {
+    await this.begin();
+    await this.control('SAVEPOINT natter_call');
+  }
+
+  async releaseSavepoint(): Promise<void> {
+    await this.flushAppends();
+    if (this.failure) throw this.failure.error;
+    await this.control('RELEASE SAVEPOINT natter_call');
+  }
+
+  /** Undoes the current call alone; the transaction is usable again afterwards. */
+  async rollbackToSavepoint(): Promise<void> {
+    for (const p of this.pending.splice(0)) p.reject(new Error('the write was rolled back'));
+    this.failure = undefined;
+    await this.control('ROLLBACK TO SAVEPOINT natter_call; RELEASE SAVEPOINT natter_call');
+  }
+
+  private async execute<R extends QueryResultRow>(
+    statement: NamedStatement,
+    values: unknown[],
+  ): Promise<R[]> {
+    if (this.failure) throw this.failure.error;
+    await this.begin();
+    try {
+      return (await this.client.query<R>({ ...statement, values })).rows;
+    } catch (error) {
+      this.failure ??= { error };
+      throw error;
+    }
+  }
+
+  /** A transaction-control statement (simple protocol, no values); its failure poisons the batch. */
+  private async control(text: string): Promise<void> {
+    if (this.failure) throw this.failure.error;
+    try {
+      await this.client.query(text);
+    } catch (error) {
+      this.failure ??= { error };
+      throw error;
+    }
+  }
+}
