@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -122,18 +123,27 @@ try {
   log('quick start: Bob got the message');
 
   log('running npx natter');
+  // npx runs the bin in a child of its own and does not pass SIGTERM on, so the server gets its own
+  // process group and the whole group is stopped; otherwise the server outlives this script and holds
+  // its pipes open, and the script never exits.
   const cli = spawn('npx', ['natter', '--port', '0', '--data-dir', join(app, 'cli-data')], {
     cwd: app,
     env: { ...process.env, NATTER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const [, health] = await waitForOutput(cli, /Health\s+(http:\S+)/, 60_000);
   const res = await fetch(health);
   if (res.status !== 200) throw new Error(`npx natter: /healthz answered ${res.status}`);
   const page = await fetch(health.replace('/healthz', '/'));
   if (!(await page.text()).includes('<div id="app">')) throw new Error('npx natter: no web demo at /');
-  cli.kill('SIGTERM');
-  await new Promise((resolve) => cli.once('exit', resolve));
+  const exited = new Promise((resolve) => cli.once('close', resolve));
+  process.kill(-cli.pid, 'SIGTERM');
+  const stopped = await Promise.race([exited.then(() => true), sleep(15_000, false, { ref: false })]);
+  if (!stopped) {
+    process.kill(-cli.pid, 'SIGKILL');
+    throw new Error('npx natter did not stop within 15 s of SIGTERM');
+  }
   log('npx natter: healthy, web demo served, stopped');
   log('ok');
 } finally {
