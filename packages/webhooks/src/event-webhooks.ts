@@ -39,6 +39,8 @@ export function createEventWebhooks(options: EventWebhooksOptions): (context: Ev
     let running: Promise<void> = Promise.resolve();
     let passQueued = false;
     let opened = false;
+    /** Appends not yet settled: an asynchronous store (PostgreSQL) records after `publish` returns. */
+    const appending = new Set<Promise<void>>();
 
     /** Passes never overlap: each starts after the previous one ended. Resolves with how many it started. */
     const pass = (): Promise<number> => {
@@ -71,13 +73,16 @@ export function createEventWebhooks(options: EventWebhooksOptions): (context: Ev
           return;
         }
         // The SQLite store writes synchronously inside the call: durable before the commit hook returns.
-        store.append(events, endpointsOf, resolved.now()).then(tick, (err: unknown) => {
+        const appended = store.append(events, endpointsOf, resolved.now()).then(tick, (err: unknown) => {
           metrics.errors.inc({ code: 'webhook_publish_failed' });
           logger.error({ err, count: events.length }, 'events not recorded');
         });
+        appending.add(appended);
+        void appended.finally(() => appending.delete(appended));
       },
       list: (after, limit) => store.list(after, limit),
       async flush() {
+        await Promise.all(appending);
         // Passes take at most `concurrency` per endpoint: go on until a pass finds nothing due.
         for (let round = 0; round < 10_000; round++) {
           const started = await pass();
@@ -99,6 +104,7 @@ export function createEventWebhooks(options: EventWebhooksOptions): (context: Ev
         if (timer) clearInterval(timer);
         timer = undefined;
         opened = false;
+        await Promise.all(appending);
         let waited: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           running.then(() => dispatcher?.settle()),
