@@ -68,10 +68,12 @@ describe('presence', () => {
     await dm(alice, bob);
     const watcher = await connect(bob);
     const ghost = await connect(alice);
+    // The ghost's last sign of life is its connect: the heartbeat timeout and the grace run from there, so
+    // the clock starts here (on a loaded machine the wait below can outlast the timeout itself).
+    const started = Date.now();
     await watcher.seen((f) => f.t === 'presence' && f.user.userId === alice.id && f.user.status === 'online');
     // Stop reading and writing without closing: a half-open connection, as when a phone loses signal.
     ghost.socket.pause();
-    const started = Date.now();
     // The watcher keeps heartbeating so that only the ghost goes silent.
     watcher.heartbeat(100);
     await watcher.waitFor(
