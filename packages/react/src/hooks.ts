@@ -36,15 +36,16 @@ export function useMessages(channelId: string): MessagesView {
   const stores = useChatStores();
   const store = stores.messages(channelId);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
-  return useMemo(
+  // The actions keep their identity per channel, so rows given them as props stay memoised.
+  const actions = useMemo(
     () => ({
-      ...snapshot,
       loadOlder: () => store.loadOlder(),
       retry: (clientMsgId: string) => store.retry(clientMsgId),
       discard: (clientMsgId: string) => store.discard(clientMsgId),
     }),
-    [snapshot, store],
+    [store],
   );
+  return useMemo(() => ({ ...snapshot, ...actions }), [snapshot, actions]);
 }
 
 /** Options of a send. */

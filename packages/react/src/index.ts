@@ -4,6 +4,17 @@
  * components themed with CSS variables.
  * @packageDocumentation
  */
+
+export { Avatar, type AvatarProps, PresenceDot, type PresenceDotProps } from './components/Avatar.js';
+export { ChannelList, type ChannelListProps } from './components/ChannelList.js';
+export { ChatTheme, type ChatThemeProps } from './components/ChatTheme.js';
+export { Composer, type ComposerProps } from './components/Composer.js';
+export { MessageList, type MessageListProps } from './components/MessageList.js';
+export { MessageRow, type MessageRowProps } from './components/MessageRow.js';
+export { ReadReceipts, type ReadReceiptsProps } from './components/ReadReceipts.js';
+export { SearchPanel, type SearchPanelProps } from './components/SearchPanel.js';
+export { TypingIndicator, type TypingIndicatorProps } from './components/TypingIndicator.js';
+export { NATTER_CSS } from './components/theme-css.js';
 export {
   type MessagesView,
   type SendOptions,
