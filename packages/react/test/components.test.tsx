@@ -87,9 +87,7 @@ describe('components against a real server (1,000-message channel)', () => {
     );
     await until(() => view.container.querySelector('.natter-channel') !== null, 'channel row');
     await until(
-      () =>
-        view.container.querySelector('.natter-channel')?.getAttribute('aria-label')?.startsWith('alice') ??
-        false,
+      () => view.container.querySelector('.natter-channel-name')?.textContent === 'alice',
       'direct channel named after the other member',
     );
     expect(view.container.querySelector('nav')?.getAttribute('aria-label')).toBe('Conversations');

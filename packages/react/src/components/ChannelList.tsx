@@ -85,24 +85,28 @@ const ChannelRow = memo(function ChannelRow(props: {
   onSelect(channelId: string): void;
 }): ReactNode {
   const { view, title, preview, other, selected, onSelect } = props;
-  const unread = view.unread > 0 ? `, ${view.unread} unread` : '';
   return (
     <button
       type="button"
       className="natter-channel"
       aria-current={selected ? 'true' : undefined}
-      aria-label={`${title}${unread}`}
       onClick={() => onSelect(view.channel.id)}
     >
-      {other ? <Avatar id={other} presence /> : <Avatar id={view.channel.id} name={title} />}
-      <span className="natter-channel-text" aria-hidden="true">
+      <span aria-hidden="true">
+        {other ? <Avatar id={other} presence /> : <Avatar id={view.channel.id} name={title} />}
+      </span>
+      {/* The visible text is the button's name (title first, so voice control can say it). */}
+      <span className="natter-channel-text">
         <span className="natter-channel-name">{title}</span>
         <span className="natter-channel-preview">{preview}</span>
       </span>
       {view.unread > 0 ? (
-        <span className="natter-badge" aria-hidden="true">
-          {view.unread > 99 ? '99+' : view.unread}
-        </span>
+        <>
+          <span className="natter-badge" aria-hidden="true">
+            {view.unread > 99 ? '99+' : view.unread}
+          </span>
+          <span className="natter-sr-only">, {view.unread} unread</span>
+        </>
       ) : null}
     </button>
   );

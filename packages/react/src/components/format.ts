@@ -33,7 +33,7 @@ export function initials(name: string): string {
 export function avatarColor(userId: string): string {
   let hash = 0;
   for (let i = 0; i < userId.length; i++) hash = (hash * 31 + userId.charCodeAt(i)) >>> 0;
-  return `hsl(${hash % 360} 65% 32%)`;
+  return `hsl(${hash % 360} 65% 26%)`;
 }
 
 /** `14:05`, in the user's locale. */

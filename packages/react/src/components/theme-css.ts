@@ -28,7 +28,9 @@ export const NATTER_CSS = `
   }
 }
 .natter *, .natter *::before, .natter *::after { box-sizing: border-box; }
-.natter button { font: inherit; color: inherit; cursor: pointer; }
+/* Only the kit's own buttons: an app's buttons inside the root keep their look. */
+.natter :where(.natter-channel, .natter-jump, .natter-send, .natter-search-result, .natter-message-actions button, .natter-loading button) {
+  font: inherit; color: inherit; cursor: pointer; }
 .natter :focus-visible { outline: 2px solid var(--natter-accent); outline-offset: 2px; }
 .natter-sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 
