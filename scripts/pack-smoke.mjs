@@ -121,6 +121,13 @@ try {
   if (code !== 0) throw new Error(`the quick start exited with ${code}`);
   log('quick start: Bob got the message');
 
+  log('loading @natter/react (ESM and CommonJS; npm installs its React peer)');
+  const reactCheck =
+    "const m = await import('@natter/react'); const c = (await import('node:module')).createRequire(import.meta.url)('@natter/react');" +
+    " for (const k of ['NatterProvider', 'useMessages', 'MessageList']) if (typeof m[k] !== 'function' || typeof c[k] !== 'function') throw new Error(k);";
+  run(process.execPath, ['--input-type=module', '-e', reactCheck], { cwd: app });
+  log('@natter/react: loads');
+
   log('running npx natter');
   const cli = spawn('npx', ['natter', '--port', '0', '--data-dir', join(app, 'cli-data')], {
     cwd: app,
