@@ -112,6 +112,8 @@ export interface Watched<T> {
   readonly current: T;
   /** Renders so far. */
   readonly renders: number;
+  /** Renders again (after the test changed what `use` reads). */
+  rerender(): Promise<void>;
   unmount(): Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export async function watchHook<T>(client: ChatClient, use: () => T): Promise<Wa
   };
   const mounted = await mount(client, <Probe use={use} report={report} />);
   return {
+    rerender: () => mounted.rerender(<Probe use={use} report={report} />),
     get current() {
       return current as T;
     },

@@ -10,7 +10,11 @@ import {
   useChannels,
   useConnectionState,
   useMessages,
+  usePresence,
+  useReadReceipts,
+  useSearch,
   useSend,
+  useTyping,
 } from '../src/index.js';
 import { mount, signedIn, startServer, type TestServer, until, watchHook } from './harness.js';
 
@@ -127,6 +131,79 @@ describe('hooks against a real server', () => {
     await until(() => list.current.channels[0]?.unread === 0, 'own message reads the channel');
     // A channel that did not change keeps its object.
     expect(list.current.channels[1]).toBe(bobRow);
+  });
+
+  it('useTyping, useReadReceipts and usePresence follow the other member', async () => {
+    const { alice, bob, channel } = await pair();
+    const view = await watchHook(alice.client, () => ({
+      typing: useTyping(channel.id),
+      receipts: useReadReceipts(channel.id),
+      presence: usePresence(bob.user.id),
+    }));
+    unmounts.push(view.unmount);
+    await until(() => view.current.presence?.status === 'online', 'bob online');
+    bob.client.setTyping(channel.id, true);
+    await until(() => view.current.typing.includes(bob.user.id), 'bob typing');
+    const sent = await alice.client.send(channel.id, 'read me').acked;
+    await bob.client.markRead(channel.id, sent.seq);
+    await until(
+      () => view.current.receipts.some((r) => r.userId === bob.user.id && r.readSeq >= sent.seq),
+      'bob read receipt',
+    );
+    await bob.client.send(channel.id, 'a reply').acked;
+    await until(() => view.current.typing.length === 0, 'a message ends typing');
+    await bob.client.setStatus('away');
+    await until(() => view.current.presence?.status === 'away', 'bob away');
+  }, 30_000);
+
+  it('useSearch finds messages as the query changes and never shows an older answer', async () => {
+    const { alice, bob, channel } = await pair();
+    await bob.client.send(channel.id, 'the blue whale').acked;
+    await bob.client.send(channel.id, 'a red fox').acked;
+    let query = 'whale';
+    const view = await watchHook(alice.client, () => useSearch(query, { debounceMs: 20 }));
+    unmounts.push(view.unmount);
+    await until(() => view.current.status === 'done', 'first answer');
+    expect(view.current.status === 'done' && view.current.results.map((m) => m.text)).toEqual([
+      'the blue whale',
+    ]);
+    query = 'fox';
+    await view.rerender();
+    await until(() => view.current.status === 'done' && view.current.query === 'fox', 'second answer');
+    expect(view.current.status === 'done' && view.current.results.map((m) => m.text)).toEqual(['a red fox']);
+    query = 'x';
+    await view.rerender();
+    await until(() => view.current.status === 'idle', 'too short is idle');
+  });
+
+  it('a failed send stays in place with its error, and retry sends it in the same row', async () => {
+    const { alice, bob } = await pair();
+    const carol = await signedIn(server.url, 'carol');
+    clients.push(carol.client);
+    // A group Alice is not in yet: her send fails for good (not a member) until Carol adds her.
+    const group = await carol.client.createGroup('later', [bob.user.id]);
+    const view = await watchHook(alice.client, () => ({
+      list: useMessages(group.id),
+      send: useSend(group.id),
+    }));
+    unmounts.push(view.unmount);
+    const key = view.current.send('let me in').message.clientMsgId;
+    await until(() => view.current.list.items.find((i) => i.key === key)?.status === 'failed', 'failed row');
+    const failed = view.current.list.items.find((i) => i.key === key);
+    expect(failed?.status === 'failed' && failed.pending.error?.code).toBe('NATTER_NOT_FOUND');
+    await carol.client.addMembers(group.id, [alice.user.id]);
+    view.current.list.retry(key);
+    await until(
+      () => view.current.list.items.find((i) => i.key === key)?.status === 'sent',
+      'sent after retry',
+    );
+    expect(view.current.list.items.filter((i) => i.key === key)).toHaveLength(1);
+    const discarded = view.current.send('never mind');
+    await view.current.list.discard(discarded.message.clientMsgId);
+    await until(
+      () => !view.current.list.items.some((i) => i.key === discarded.message.clientMsgId),
+      'discarded',
+    );
   });
 
   it('one incoming message re-renders one row, not the list of 1,000 rows', async () => {
