@@ -23,6 +23,7 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
   let carol: ChatClient;
   let withBob: string;
   let withCarol: string;
+  let bobId: string;
   const bobGot: Message[] = [];
   const errors: string[] = [];
 
@@ -49,6 +50,7 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
     withBob = (await bob.openDirect(aliceId)).id;
     bob.on('message', ({ message }) => bobGot.push(message));
     expect(bobUser.displayName).toBe('Bob');
+    bobId = bobUser.id;
 
     context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
     page = await context.newPage();
@@ -95,7 +97,17 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
     await page.locator('.natter-message-text', { hasText: 'Hi Alice' }).waitFor({ timeout: UI_TIMEOUT });
     expect(await page.locator('.natter-message-text a[href="https://example.org/notes"]').count()).toBe(1);
     await page.locator('.natter-typing:empty').waitFor({ timeout: UI_TIMEOUT });
-    const mine = bobGot.find((m) => m.text === 'Hello Bob, from React')!;
+    // @-mention autocomplete by display name: "@Bo" suggests Bob, Enter picks him, the send mentions him.
+    const field = page.getByRole('combobox', { name: 'Message' });
+    await field.fill('Thanks @Bo');
+    await page.getByRole('option', { name: /Bob/ }).waitFor({ timeout: UI_TIMEOUT });
+    await field.press('Enter');
+    expect(await field.inputValue()).toBe('Thanks @bob ');
+    await field.pressSequentially('see you');
+    await field.press('Enter');
+    await waitUntil(() => bobGot.some((m) => m.text === 'Thanks @bob see you'), 'the mention reaching Bob');
+    expect(bobGot.find((m) => m.text === 'Thanks @bob see you')?.mentions).toEqual([bobId]);
+    const mine = bobGot.find((m) => m.text === 'Thanks @bob see you')!;
     await bob.markRead(withBob, mine.seq + 1);
     await page.locator('.natter-receipts', { hasText: 'Seen' }).waitFor({ timeout: UI_TIMEOUT });
   }, 60_000);
@@ -179,6 +191,13 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
           .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       });
     expect(await audit()).toEqual([]);
+    // The search panel with highlighted hits, audited too.
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('searchbox', { name: 'Search messages' }).fill('offline');
+    await page
+      .locator('.natter-search-result mark', { hasText: 'offline' })
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT });
     await page.getByRole('button', { name: 'Dark theme' }).click();
     await page.locator('.natter[data-natter-theme="dark"]').waitFor();
     expect(await audit()).toEqual([]);

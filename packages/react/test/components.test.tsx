@@ -32,23 +32,32 @@ describe('components against a real server (1,000-message channel)', () => {
   });
 
   it('first renders a cached 1,000-message channel from the cache, with only a window of rows in the DOM', async () => {
-    const started = performance.now();
-    const view = await mount(
-      bob,
-      <ChatTheme theme="dark">
-        <MessageList channelId={channelId} />
-      </ChatTheme>,
-    );
-    await until(() => view.container.querySelector('.natter-message-text') !== null, 'first rows');
-    const firstRenderMs = performance.now() - started;
-    const rendered = view.container.querySelectorAll('.natter-message').length;
-    expect(rendered).toBeGreaterThan(5);
-    expect(rendered).toBeLessThan(100);
-    expect(view.container.querySelector('.natter[data-natter-theme="dark"] style')).not.toBeNull();
+    // Twice, each with fresh stores (a new provider): the first pays for loading the code paths.
+    const timings: number[] = [];
+    for (let run = 0; run < 2; run++) {
+      const started = performance.now();
+      const view = await mount(
+        bob,
+        <ChatTheme theme="dark">
+          <MessageList channelId={channelId} />
+        </ChatTheme>,
+      );
+      await until(
+        () => view.container.querySelector('.natter-message-text') !== null,
+        'first rows',
+        10_000,
+        1,
+      );
+      timings.push(performance.now() - started);
+      const rendered = view.container.querySelectorAll('.natter-message').length;
+      expect(rendered).toBeGreaterThan(5);
+      expect(rendered).toBeLessThan(100);
+      expect(view.container.querySelector('.natter[data-natter-theme="dark"] style')).not.toBeNull();
+      await view.unmount();
+    }
     console.log(
-      `figure: time to first render of a cached 1,000-message channel: ${firstRenderMs.toFixed(1)} ms`,
+      `figure: time to first render of a cached 1,000-message channel: ${timings[1]?.toFixed(1)} ms (first mount in the process ${timings[0]?.toFixed(1)} ms)`,
     );
-    await view.unmount();
   });
 
   it('commits the list once per incoming message and renders only the new row', async () => {

@@ -69,7 +69,7 @@ export async function mount(client: ChatClient, node: ReactNode): Promise<Mounte
   const wrap = (inner: ReactNode) => <NatterProvider client={client}>{inner}</NatterProvider>;
   const root: Root = createRoot(container);
   flushSync(() => root.render(wrap(node)));
-  await tick();
+  await tick(0);
   return {
     container,
     rerender: async (next) => {
@@ -87,12 +87,17 @@ export async function mount(client: ChatClient, node: ReactNode): Promise<Mounte
 /**
  * Waits until `predicate` holds, letting React flush in between; fails after `timeoutMs` with `what`.
  */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(
+  predicate: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+  pollMs = 10,
+): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
     if (Date.now() - start > timeoutMs)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 

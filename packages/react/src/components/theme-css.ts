@@ -15,14 +15,14 @@ export const NATTER_CSS = `
 }
 .natter[data-natter-theme="dark"] {
   --natter-bg: #0f1419; --natter-fg: #e6edf3; --natter-muted: #9aa5b1; --natter-border: #30363d;
-  --natter-surface: #161b22; --natter-accent: #4493f8; --natter-accent-fg: #0f1419; --natter-own-bg: #12345a;
+  --natter-surface: #161b22; --natter-accent: #4493f8; --natter-accent-fg: #0f1419; --natter-own-bg: #0c2138;
   --natter-danger: #ff7b72; --natter-online: #3fb950; --natter-away: #d29922; --natter-offline: #6e7681;
   --natter-mark: #5a4a00;
 }
 @media (prefers-color-scheme: dark) {
   .natter[data-natter-theme="auto"] {
     --natter-bg: #0f1419; --natter-fg: #e6edf3; --natter-muted: #9aa5b1; --natter-border: #30363d;
-    --natter-surface: #161b22; --natter-accent: #4493f8; --natter-accent-fg: #0f1419; --natter-own-bg: #12345a;
+    --natter-surface: #161b22; --natter-accent: #4493f8; --natter-accent-fg: #0f1419; --natter-own-bg: #0c2138;
     --natter-danger: #ff7b72; --natter-online: #3fb950; --natter-away: #d29922; --natter-offline: #6e7681;
     --natter-mark: #5a4a00;
   }
