@@ -193,9 +193,9 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
     expect(await audit()).toEqual([]);
     // The search panel with highlighted hits, audited too.
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByRole('searchbox', { name: 'Search messages' }).fill('offline');
+    await page.getByRole('searchbox', { name: 'Search messages' }).fill('history');
     await page
-      .locator('.natter-search-result mark', { hasText: 'offline' })
+      .locator('.natter-search-result mark', { hasText: 'history' })
       .first()
       .waitFor({ timeout: UI_TIMEOUT });
     await page.getByRole('button', { name: 'Dark theme' }).click();
