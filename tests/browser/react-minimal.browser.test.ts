@@ -170,6 +170,24 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
     expect(nodes).toBeLessThan(2_500);
   }, 90_000);
 
+  it('jumps to a search result deep in the 10,000-message channel and back to the newest', async () => {
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('searchbox', { name: 'Search messages' }).fill('history 1234');
+    await page
+      .locator('.natter-search-result', { hasText: 'history 1234' })
+      .first()
+      .click({ timeout: UI_TIMEOUT });
+    const target = page.locator('[data-focused] .natter-message-text', { hasText: /^history 1234$/ });
+    await target.waitFor({ timeout: UI_TIMEOUT });
+    expect(await target.isVisible()).toBe(true);
+    expect(await page.locator('.natter-message').count()).toBeLessThan(150);
+    await page.getByRole('button', { name: /Jump to newest/ }).click();
+    await page
+      .locator('.natter-message-text', { hasText: `history ${HISTORY - 1}` })
+      .waitFor({ timeout: UI_TIMEOUT });
+    expect(await page.locator('.natter-message-text', { hasText: /^history 1234$/ }).count()).toBe(0);
+  }, 60_000);
+
   it('has no serious accessibility violations, light or dark', async () => {
     await open('Bob');
     const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');

@@ -8,6 +8,7 @@ import {
   useChannels,
   useChatClient,
   useConnectionState,
+  useJumpToMessage,
   useUser,
 } from '@natter/react';
 import { type CSSProperties, type FormEvent, useState } from 'react';
@@ -26,6 +27,7 @@ export function App() {
   const [theme, setTheme] = useState<'light' | 'dark'>('light');
   const [searching, setSearching] = useState(false);
   const { status } = useConnectionState();
+  const jumpTo = useJumpToMessage();
   return (
     <ChatTheme theme={theme}>
       <div style={layout}>
@@ -49,6 +51,7 @@ export function App() {
               onSelect={(message) => {
                 setChannelId(message.channelId);
                 setSearching(false);
+                void jumpTo(message.channelId, message.seq);
               }}
             />
           ) : null}

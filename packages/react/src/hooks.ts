@@ -25,6 +25,12 @@ export type MessagesView = MessagesSnapshot & {
   retry(clientMsgId: string): void;
   /** Removes a pending or failed message. */
   discard(clientMsgId: string): Promise<void>;
+  /** Shows the message with this `seq`: scrolls to it, loading a window around it when needed. */
+  jumpTo(seq: number): Promise<void>;
+  /** Back to the newest messages after a jump. */
+  jumpToNewest(): Promise<void>;
+  /** Loads the page after the newest row while an older window shows (`hasMoreAfter`). */
+  loadNewer(): Promise<void>;
 };
 
 /**
@@ -42,6 +48,9 @@ export function useMessages(channelId: string): MessagesView {
       loadOlder: () => store.loadOlder(),
       retry: (clientMsgId: string) => store.retry(clientMsgId),
       discard: (clientMsgId: string) => store.discard(clientMsgId),
+      jumpTo: (seq: number) => store.jumpTo(seq),
+      jumpToNewest: () => store.jumpToNewest(),
+      loadNewer: () => store.loadNewer(),
     }),
     [store],
   );
@@ -133,4 +142,13 @@ export function useMarkRead(channelId: string): (seq: number) => Promise<void> {
     },
     [stores, channelId],
   );
+}
+
+/**
+ * A function that shows a message of any channel (a search result, a mention): the channel's list scrolls
+ * to it, loading a window around it when it is not loaded. Open the channel yourself.
+ */
+export function useJumpToMessage(): (channelId: string, seq: number) => Promise<void> {
+  const stores = useChatStores();
+  return useCallback((channelId: string, seq: number) => stores.messages(channelId).jumpTo(seq), [stores]);
 }

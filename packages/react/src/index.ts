@@ -20,6 +20,7 @@ export {
   type SendOptions,
   useChannels,
   useConnectionState,
+  useJumpToMessage,
   useMarkRead,
   useMessages,
   usePresence,
@@ -35,4 +36,4 @@ export type { ChannelsSnapshot, ChannelView } from './stores/channels.js';
 export { ChatStores, type ChatStoresOptions } from './stores/chat-stores.js';
 export type { ConnectionSnapshot } from './stores/connection.js';
 export type { MessageItem, MessageItems, PendingItem, SentItem } from './stores/message-items.js';
-export type { MessagesSnapshot, MessagesStoreOptions, OlderPage } from './stores/messages.js';
+export type { MessageFocus, MessagesSnapshot, MessagesStoreOptions, OlderPage } from './stores/messages.js';

@@ -53,12 +53,16 @@ export function MessageList({ channelId, markRead = true, label = 'Messages' }: 
   const [awayCount, setAwayCount] = useState<number | undefined>(undefined);
   const seenCount = useRef(view.items.length);
 
-  const { loadOlder, hasMoreBefore, olderPage } = view;
+  const { loadOlder, loadNewer, hasMoreBefore, hasMoreAfter, olderPage, focus } = view;
+  const [focusedKey, setFocusedKey] = useState<string | undefined>(undefined);
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
     virtual.onScroll();
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
+    const nearEnd = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
+    // An older window's end is not the newest message: load on instead of sticking.
+    atBottom.current = nearEnd && !hasMoreAfter;
+    if (nearEnd && hasMoreAfter) void loadNewer();
     if (atBottom.current) setAwayCount(undefined);
     else setAwayCount((n) => n ?? 0);
     // Remember the first row in view and where it sits, to keep it there when rows above change.
@@ -84,6 +88,22 @@ export function MessageList({ channelId, markRead = true, label = 'Messages' }: 
     if (a && offset !== undefined && Math.abs(el.scrollTop - (offset + a.delta)) > 1)
       el.scrollTop = offset + a.delta;
   });
+
+  // A jump (search result, mention): bring the message a third of the way down and mark it. Only a new
+  // jump scrolls; later renders leave the position to the user.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the jump itself
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!focus || !el) return;
+    const item = view.items.find((i) => i.status === 'sent' && i.message.seq === focus.seq);
+    const offset = item ? virtual.offsetOf(item.key) : undefined;
+    if (!item || offset === undefined) return;
+    atBottom.current = false;
+    el.scrollTop = Math.max(0, offset - el.clientHeight / 3);
+    anchor.current = { key: item.key, delta: el.scrollTop - offset };
+    setFocusedKey(item.key);
+    setAwayCount((n) => n ?? 0);
+  }, [focus]);
 
   // Messages that arrived while scrolled up, for the jump button.
   useEffect(() => {
@@ -137,6 +157,8 @@ export function MessageList({ channelId, markRead = true, label = 'Messages' }: 
     const el = scroller.current;
     if (!el) return;
     atBottom.current = true;
+    setFocusedKey(undefined);
+    if (hasMoreAfter) void view.jumpToNewest();
     el.scrollTop = el.scrollHeight;
     setAwayCount(undefined);
   };
@@ -169,7 +191,7 @@ export function MessageList({ channelId, markRead = true, label = 'Messages' }: 
         ) : null}
         <div style={{ height: padTop }} aria-hidden="true" />
         {rows.slice(start, end).map((row) => (
-          <div key={row.key} data-row-key={row.key}>
+          <div key={row.key} data-row-key={row.key} data-focused={row.key === focusedKey ? true : undefined}>
             <Row
               row={row}
               me={me}
@@ -182,9 +204,9 @@ export function MessageList({ channelId, markRead = true, label = 'Messages' }: 
         ))}
         <div style={{ height: padBottom }} aria-hidden="true" />
       </div>
-      {awayCount !== undefined ? (
+      {awayCount !== undefined || hasMoreAfter ? (
         <button type="button" className="natter-jump" onClick={jumpToNewest}>
-          {awayCount > 0
+          {awayCount !== undefined && awayCount > 0
             ? `${awayCount} new message${awayCount === 1 ? '' : 's'} · Jump to newest`
             : 'Jump to newest'}
         </button>

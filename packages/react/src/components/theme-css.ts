@@ -68,6 +68,7 @@ export const NATTER_CSS = `
   padding: 4px 8px; display: inline-block; }
 .natter-message[data-status="failed"] .natter-message-status { color: var(--natter-danger); }
 .natter-message-actions button { border: 0; background: none; color: var(--natter-accent); padding: 0 4px; text-decoration: underline; }
+.natter [data-focused] > .natter-message { box-shadow: inset 3px 0 var(--natter-accent); background: var(--natter-surface); }
 .natter-message-system { color: var(--natter-muted); font-style: italic; font-size: 13px; text-align: center; padding: 4px 0; }
 .natter-mention { color: var(--natter-accent); font-weight: 600; }
 .natter a { color: var(--natter-accent); }

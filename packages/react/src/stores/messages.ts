@@ -12,33 +12,40 @@ import {
 /** Loading older messages: nothing asked, in flight, or the last attempt failed (try again). */
 export type OlderPage = 'idle' | 'loading' | 'error';
 
+/** A message the list should scroll to (after `jumpTo`); `nonce` makes jumping to it twice scroll twice. */
+export interface MessageFocus {
+  readonly seq: number;
+  readonly nonce: number;
+}
+
+/** What every phase of a channel's list has. */
+interface MessagesCommon {
+  readonly items: MessageItems;
+  readonly hasMoreBefore: boolean;
+  /** True while showing an older window (after `jumpTo`): newer messages exist that are not in `items`. */
+  readonly hasMoreAfter: boolean;
+  readonly olderPage: OlderPage;
+  readonly focus: MessageFocus | undefined;
+}
+
 /** One channel's message list, as a union of where loading stands. */
 export type MessagesSnapshot =
   /** Nothing to show yet: neither the cache nor the server has answered. */
-  | {
-      readonly phase: 'loading';
-      readonly items: MessageItems;
-      readonly hasMoreBefore: boolean;
-      readonly olderPage: OlderPage;
-    }
+  | (MessagesCommon & { readonly phase: 'loading' })
   /** Rows to show; `source` says whether the server has confirmed the newest page since this store started. */
-  | {
-      readonly phase: 'ready';
-      readonly source: 'cache' | 'server';
-      readonly items: MessageItems;
-      readonly hasMoreBefore: boolean;
-      readonly olderPage: OlderPage;
-    }
+  | (MessagesCommon & { readonly phase: 'ready'; readonly source: 'cache' | 'server' })
   /** The first load failed for a reason that retrying does not fix (not a member, say). */
-  | {
-      readonly phase: 'error';
-      readonly error: Error;
-      readonly items: MessageItems;
-      readonly hasMoreBefore: boolean;
-      readonly olderPage: OlderPage;
-    };
+  | (MessagesCommon & { readonly phase: 'error'; readonly error: Error });
 
 const EMPTY: MessageItems = Object.freeze([]);
+const INITIAL: MessagesSnapshot = Object.freeze({
+  phase: 'loading',
+  items: EMPTY,
+  hasMoreBefore: false,
+  hasMoreAfter: false,
+  olderPage: 'idle',
+  focus: undefined,
+});
 
 /** Options of a channel's message store. */
 export interface MessagesStoreOptions {
@@ -61,7 +68,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     readonly channelId: string,
     options: MessagesStoreOptions = {},
   ) {
-    super(Object.freeze({ phase: 'loading', items: EMPTY, hasMoreBefore: false, olderPage: 'idle' }));
+    super(INITIAL);
     this.pageSize = options.pageSize ?? 50;
   }
 
@@ -69,7 +76,8 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     const mine = (channelId: string) => channelId === this.channelId;
     this.offs.push(
       this.client.on('message', ({ message }) => {
-        if (mine(message.channelId)) this.addMessages([message]);
+        // An older window (after a jump) does not grow at its end: the newest come back with jumpToNewest.
+        if (mine(message.channelId) && !this.getSnapshot().hasMoreAfter) this.addMessages([message]);
       }),
       this.client.on('ack', ({ message }) => {
         if (mine(message.channelId)) this.addMessages([message]);
@@ -78,7 +86,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
         if (mine(message.channelId)) this.update(applyPending(this.getSnapshot().items, message));
       }),
       this.client.on('resync', () => {
-        this.set(Object.freeze({ phase: 'loading', items: EMPTY, hasMoreBefore: false, olderPage: 'idle' }));
+        this.set(INITIAL);
         void this.load();
       }),
     );
@@ -93,7 +101,64 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   /** Shows a message `send()` or `retry()` just queued, before its first outbox event. */
   addPending(handle: SendHandle): void {
     if (handle.message.channelId !== this.channelId) return;
+    // A send while an older window shows brings the newest back, where the message will be.
+    if (this.getSnapshot().hasMoreAfter) void this.jumpToNewest();
     this.update(applyPending(this.getSnapshot().items, handle.message));
+  }
+
+  /**
+   * Shows a message: scrolls to it when it is loaded, else replaces the rows with a window around it (the
+   * newest come back with {@link MessagesStore.jumpToNewest} or by scrolling down).
+   */
+  async jumpTo(seq: number): Promise<void> {
+    const current = this.getSnapshot();
+    const nonce = (current.focus?.nonce ?? 0) + 1;
+    const loaded = current.items.some((item) => item.status === 'sent' && item.message.seq === seq);
+    if (loaded) {
+      this.set(Object.freeze({ ...current, focus: { seq, nonce } }));
+      return;
+    }
+    const generation = ++this.generation;
+    const page = await this.client.history(this.channelId, { around: seq, limit: this.pageSize });
+    if (generation !== this.generation) return;
+    const pending = this.getSnapshot().items.filter((item) => item.status !== 'sent');
+    const items = mergeMessages(pending, page.messages);
+    this.set(
+      Object.freeze({
+        phase: 'ready',
+        source: page.source,
+        items,
+        hasMoreBefore: hasMoreBefore(items),
+        hasMoreAfter: page.hasMoreAfter,
+        olderPage: 'idle',
+        focus: { seq, nonce },
+      }),
+    );
+  }
+
+  /** Back to the newest messages after a jump (cache first, as on opening). */
+  async jumpToNewest(): Promise<void> {
+    if (!this.getSnapshot().hasMoreAfter) return;
+    const pending = this.getSnapshot().items.filter((item) => item.status !== 'sent');
+    this.set(Object.freeze({ ...INITIAL, items: pending }));
+    await this.load();
+  }
+
+  /** Loads the page after the newest row, while an older window shows. */
+  async loadNewer(): Promise<void> {
+    const current = this.getSnapshot();
+    if (current.phase !== 'ready' || !current.hasMoreAfter || current.olderPage === 'loading') return;
+    const after = newestSeq(current.items);
+    if (after === undefined) return;
+    const generation = this.generation;
+    try {
+      const page = await this.client.history(this.channelId, { after, limit: this.pageSize });
+      if (generation !== this.generation) return;
+      const items = mergeMessages(this.getSnapshot().items, page.messages);
+      this.set(Object.freeze({ ...this.getSnapshot(), items, hasMoreAfter: page.hasMoreAfter }));
+    } catch {
+      // Scrolling down again retries.
+    }
   }
 
   /** Loads the page before the oldest row shown; does nothing while one loads or when there is none. */
@@ -165,11 +230,10 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
       if (current.phase === 'ready') return;
       this.set(
         Object.freeze({
+          ...current,
           phase: 'error',
           error: err instanceof Error ? err : new Error(String(err)),
-          items: current.items,
           hasMoreBefore: hasMoreBefore(current.items),
-          olderPage: current.olderPage,
         }),
       );
     }
@@ -184,7 +248,9 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
         source: confirmed,
         items,
         hasMoreBefore: hasMoreBefore(items),
+        hasMoreAfter: false,
         olderPage: current.olderPage,
+        focus: current.focus,
       }),
     );
   }
