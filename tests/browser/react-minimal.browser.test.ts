@@ -199,7 +199,9 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
             axe: {
               run(
                 ctx: Document,
-              ): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }>;
+              ): Promise<{
+                violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }>;
+              }>;
             };
           }
         ).axe;
