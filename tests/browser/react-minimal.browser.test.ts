@@ -197,9 +197,7 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
         const axe = (
           window as unknown as {
             axe: {
-              run(
-                ctx: Document,
-              ): Promise<{
+              run(ctx: Document): Promise<{
                 violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }>;
               }>;
             };
@@ -211,6 +209,16 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
           .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       });
     expect(await audit()).toEqual([]);
+    // Arrow keys move between conversations.
+    await page.locator('.natter-channel').first().focus();
+    await page.keyboard.press('ArrowDown');
+    expect(
+      await page.evaluate(() => document.activeElement === document.querySelectorAll('.natter-channel')[1]),
+    ).toBe(true);
+    await page.keyboard.press('Home');
+    expect(
+      await page.evaluate(() => document.activeElement === document.querySelectorAll('.natter-channel')[0]),
+    ).toBe(true);
     // The search panel with highlighted hits, audited too.
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('searchbox', { name: 'Search messages' }).fill('history');

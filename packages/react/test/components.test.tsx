@@ -86,12 +86,13 @@ describe('components against a real server (1,000-message channel)', () => {
   });
 
   it('renders the channel list, composer and typing indicator with accessible names', async () => {
+    let editLast = 0;
     const view = await mount(
       bob,
       <ChatTheme>
         <ChannelList selectedId={channelId} onSelect={() => undefined} />
         <TypingIndicator channelId={channelId} />
-        <Composer channelId={channelId} />
+        <Composer channelId={channelId} onEditLast={() => editLast++} />
       </ChatTheme>,
     );
     await until(() => view.container.querySelector('.natter-channel') !== null, 'channel row');
@@ -101,6 +102,10 @@ describe('components against a real server (1,000-message channel)', () => {
     );
     expect(view.container.querySelector('nav')?.getAttribute('aria-label')).toBe('Conversations');
     expect(view.container.querySelector('textarea')?.getAttribute('aria-label')).toBe('Message');
+    // The up arrow in an empty composer is the hook point for editing the last message.
+    const textarea = view.container.querySelector('textarea')!;
+    textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowUp', bubbles: true }));
+    expect(editLast).toBe(1);
     alice.client.setTyping(channelId, true);
     await until(
       () => view.container.querySelector('.natter-typing')?.textContent === 'alice is typing…',
