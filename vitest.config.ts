@@ -9,7 +9,11 @@ export default defineConfig({
     ),
   },
   test: {
-    include: ['packages/**/test/**/*.test.ts', 'tests/**/*.test.ts', 'examples/**/test/**/*.test.ts'],
+    include: [
+      'packages/**/test/**/*.test.{ts,tsx}',
+      'tests/**/*.test.ts',
+      'examples/**/test/**/*.test.{ts,tsx}',
+    ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

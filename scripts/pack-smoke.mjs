@@ -122,6 +122,13 @@ try {
   if (code !== 0) throw new Error(`the quick start exited with ${code}`);
   log('quick start: Bob got the message');
 
+  log('loading @natter/react (ESM and CommonJS; npm installs its React peer)');
+  const reactCheck =
+    "const m = await import('@natter/react'); const c = (await import('node:module')).createRequire(import.meta.url)('@natter/react');" +
+    " for (const k of ['NatterProvider', 'useMessages', 'MessageList']) if (typeof m[k] !== 'function' || typeof c[k] !== 'function') throw new Error(k);";
+  run(process.execPath, ['--input-type=module', '-e', reactCheck], { cwd: app });
+  log('@natter/react: loads');
+
   log('running npx natter');
   // npx runs the bin in a child of its own and does not pass SIGTERM on, so the server gets its own
   // process group and the whole group is stopped; otherwise the server outlives this script and holds

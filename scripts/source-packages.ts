@@ -39,6 +39,7 @@ export const SOURCE_ENTRIES: Readonly<Record<string, string>> = {
   '@natter/blob-fs': 'packages/storage-adapters/blob-fs/src/index.ts',
   '@natter/blob-s3': 'packages/storage-adapters/blob-s3/src/index.ts',
   '@natter/media': 'packages/media/src/index.ts',
+  '@natter/react': 'packages/react/src/index.ts',
 };
 
 /** The absolute source path of an `@natter/*` import specifier, if it names one of the entries. */

@@ -1,0 +1,142 @@
+import type { ReactNode } from 'react';
+import { memo } from 'react';
+import { useUser, useUsers } from '../hooks.js';
+import type { MessageItem } from '../stores/message-items.js';
+import { Avatar } from './Avatar.js';
+import { nameOf, splitText, type TextPart, timeOf } from './format.js';
+import { ReadReceipts } from './ReadReceipts.js';
+
+/** Props of {@link MessageRow}. */
+export interface MessageRowProps {
+  item: MessageItem;
+  /** Starts a group: shows avatar and name. */
+  first: boolean;
+  /** Sent by the user. */
+  own: boolean;
+  /** The user's id (the sender of pending rows). */
+  me: string | undefined;
+  /** Show read receipts below it (the user's newest stored message). */
+  receipts: 'direct' | 'group' | undefined;
+  onRetry(clientMsgId: string): void;
+  onDiscard(clientMsgId: string): void;
+}
+
+/**
+ * One message: avatar and name when it starts a group, text with clickable links and highlighted mentions,
+ * time, and for the user's own messages their state (sending, not sent with Retry and Discard, receipts).
+ * Memoised: it re-renders only when its own item changes.
+ */
+export const MessageRow = memo(function MessageRow(props: MessageRowProps): ReactNode {
+  const { item, first, own, me, receipts, onRetry, onDiscard } = props;
+  if (item.status === 'sent' && item.message.kind === 'system') return <SystemRow item={item} />;
+  const senderId = item.status === 'sent' ? item.message.senderId : (me ?? '');
+  const text = item.status === 'sent' ? item.message.text : item.pending.text;
+  const mentions = item.status === 'sent' ? item.message.mentions : item.pending.mentions;
+  const at = item.status === 'sent' ? item.message.createdAt : item.pending.createdAt;
+  return (
+    <div className="natter-message" data-first={first} data-own={own} data-status={item.status}>
+      <div className="natter-message-gutter">{first ? <Avatar id={senderId} /> : null}</div>
+      <div className="natter-message-body">
+        <Meta senderId={senderId} at={at} visible={first} own={own} />
+        <div className="natter-message-text">
+          <MessageText text={text} mentions={mentions} />
+        </div>
+        {item.status === 'sent' ? null : (
+          <div className="natter-message-status" role={item.status === 'failed' ? 'alert' : undefined}>
+            {item.status === 'failed' ? (
+              <span className="natter-message-actions">
+                Not sent{item.pending.error ? ` (${item.pending.error.message})` : ''}.
+                <button type="button" onClick={() => onRetry(item.key)}>
+                  Retry
+                </button>
+                <button type="button" onClick={() => onDiscard(item.key)}>
+                  Discard
+                </button>
+              </span>
+            ) : (
+              'Sending…'
+            )}
+          </div>
+        )}
+        {receipts && item.status === 'sent' ? (
+          <ReadReceipts channelId={item.message.channelId} seq={item.message.seq} kind={receipts} />
+        ) : null}
+      </div>
+    </div>
+  );
+});
+
+/** Name and time; for continued messages only for screen readers, which see each message on its own. */
+function Meta({
+  senderId,
+  at,
+  visible,
+  own,
+}: {
+  senderId: string;
+  at: number;
+  visible: boolean;
+  own: boolean;
+}) {
+  const user = useUser(senderId);
+  const name = own ? 'You' : user?.displayName || user?.username || '';
+  return (
+    <div className={visible ? 'natter-message-meta' : 'natter-sr-only'}>
+      <span className="natter-message-sender">{name}</span>
+      <time className="natter-message-time" dateTime={new Date(at).toISOString()}>
+        {timeOf(at)}
+      </time>
+    </div>
+  );
+}
+
+function MessageText({ text, mentions }: { text: string; mentions: readonly string[] }): ReactNode {
+  const users = useUsers(mentions);
+  const profiles = mentions.map((id) => users.get(id)).filter((u) => u !== undefined);
+  return splitText(text, profiles).map((part, i) => renderPart(part, i));
+}
+
+function renderPart(part: TextPart, i: number): ReactNode {
+  switch (part.kind) {
+    case 'link':
+      return (
+        <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
+          {part.text}
+        </a>
+      );
+    case 'mention':
+      return (
+        <span key={i} className="natter-mention">
+          {part.text}
+        </span>
+      );
+    case 'mark':
+      return <mark key={i}>{part.text}</mark>;
+    default:
+      return part.text;
+  }
+}
+
+const SystemRow = memo(function SystemRow({ item }: { item: MessageItem & { status: 'sent' } }): ReactNode {
+  const { message } = item;
+  const system = message.system;
+  const users = useUsers(
+    system
+      ? [
+          system.actorId,
+          ...('memberIds' in system ? system.memberIds : []),
+          ...('memberId' in system ? [system.memberId] : []),
+        ]
+      : [],
+  );
+  const actor = system ? nameOf(system.actorId, users) : '';
+  let text = message.text;
+  if (system?.action === 'created')
+    text = system.name ? `${actor} created the group “${system.name}”` : `${actor} started the conversation`;
+  else if (system?.action === 'members_added')
+    text = `${actor} added ${system.memberIds.map((id) => nameOf(id, users)).join(', ')}`;
+  else if (system?.action === 'member_removed') text = `${actor} removed ${nameOf(system.memberId, users)}`;
+  else if (system?.action === 'member_left') text = `${actor} left`;
+  else if (system?.action === 'renamed') text = `${actor} renamed the group to “${system.name}”`;
+  return <div className="natter-message-system">{text}</div>;
+});

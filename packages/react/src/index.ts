@@ -1,0 +1,39 @@
+/**
+ * React bindings for natter: {@link NatterProvider} over the app's `ChatClient`, hooks built on
+ * `useSyncExternalStore` (immutable snapshots; rows keep their objects while unchanged), and accessible
+ * components themed with CSS variables.
+ * @packageDocumentation
+ */
+
+export { Avatar, type AvatarProps, PresenceDot, type PresenceDotProps } from './components/Avatar.js';
+export { ChannelList, type ChannelListProps } from './components/ChannelList.js';
+export { ChatTheme, type ChatThemeProps } from './components/ChatTheme.js';
+export { Composer, type ComposerProps } from './components/Composer.js';
+export { MessageList, type MessageListProps } from './components/MessageList.js';
+export { MessageRow, type MessageRowProps } from './components/MessageRow.js';
+export { ReadReceipts, type ReadReceiptsProps } from './components/ReadReceipts.js';
+export { SearchPanel, type SearchPanelProps } from './components/SearchPanel.js';
+export { TypingIndicator, type TypingIndicatorProps } from './components/TypingIndicator.js';
+export { NATTER_CSS } from './components/theme-css.js';
+export {
+  type MessagesView,
+  type SendOptions,
+  useChannels,
+  useConnectionState,
+  useJumpToMessage,
+  useMarkRead,
+  useMessages,
+  usePresence,
+  useReadReceipts,
+  useSend,
+  useTyping,
+  useUser,
+  useUsers,
+} from './hooks.js';
+export { NatterProvider, type NatterProviderProps, useChatClient, useChatStores } from './provider.js';
+export { type SearchOptions, type SearchState, useSearch } from './search.js';
+export type { ChannelsSnapshot, ChannelView } from './stores/channels.js';
+export { ChatStores, type ChatStoresOptions } from './stores/chat-stores.js';
+export type { ConnectionSnapshot } from './stores/connection.js';
+export type { MessageItem, MessageItems, PendingItem, SentItem } from './stores/message-items.js';
+export type { MessageFocus, MessagesSnapshot, MessagesStoreOptions, OlderPage } from './stores/messages.js';

@@ -1,0 +1,274 @@
+import type { ChatClient, Message, SendHandle } from '@natter/client';
+import { ExternalStore, unsubscribeAll } from './external-store.js';
+import {
+  applyPending,
+  dropBefore,
+  type MessageItems,
+  mergeMessages,
+  newestSeq,
+  oldestSeq,
+} from './message-items.js';
+
+/** Loading older messages: nothing asked, in flight, or the last attempt failed (try again). */
+export type OlderPage = 'idle' | 'loading' | 'error';
+
+/** A message the list should scroll to (after `jumpTo`); `nonce` makes jumping to it twice scroll twice. */
+export interface MessageFocus {
+  readonly seq: number;
+  readonly nonce: number;
+}
+
+/** What every phase of a channel's list has. */
+interface MessagesCommon {
+  readonly items: MessageItems;
+  readonly hasMoreBefore: boolean;
+  /** True while showing an older window (after `jumpTo`): newer messages exist that are not in `items`. */
+  readonly hasMoreAfter: boolean;
+  readonly olderPage: OlderPage;
+  readonly focus: MessageFocus | undefined;
+}
+
+/** One channel's message list, as a union of where loading stands. */
+export type MessagesSnapshot =
+  /** Nothing to show yet: neither the cache nor the server has answered. */
+  | (MessagesCommon & { readonly phase: 'loading' })
+  /** Rows to show; `source` says whether the server has confirmed the newest page since this store started. */
+  | (MessagesCommon & { readonly phase: 'ready'; readonly source: 'cache' | 'server' })
+  /** The first load failed for a reason that retrying does not fix (not a member, say). */
+  | (MessagesCommon & { readonly phase: 'error'; readonly error: Error });
+
+const EMPTY: MessageItems = Object.freeze([]);
+const INITIAL: MessagesSnapshot = Object.freeze({
+  phase: 'loading',
+  items: EMPTY,
+  hasMoreBefore: false,
+  hasMoreAfter: false,
+  olderPage: 'idle',
+  focus: undefined,
+});
+
+/** Options of a channel's message store. */
+export interface MessagesStoreOptions {
+  /** Messages per page, for the first page and for each older one. @default 50 */
+  pageSize?: number;
+}
+
+/**
+ * One channel's messages: the cache at once, then the server's newest page, then live entries, the user's
+ * pending and failed sends in place, and older pages on demand. Every change is a new frozen snapshot.
+ */
+export class MessagesStore extends ExternalStore<MessagesSnapshot> {
+  private readonly offs: Array<() => void> = [];
+  private readonly pageSize: number;
+  /** Bumped on every (re)load, so an answer for an earlier load is dropped. */
+  private generation = 0;
+
+  constructor(
+    private readonly client: ChatClient,
+    readonly channelId: string,
+    options: MessagesStoreOptions = {},
+  ) {
+    super(INITIAL);
+    this.pageSize = options.pageSize ?? 50;
+  }
+
+  protected activate(): void {
+    const mine = (channelId: string) => channelId === this.channelId;
+    this.offs.push(
+      this.client.on('message', ({ message }) => {
+        // An older window (after a jump) does not grow at its end: the newest come back with jumpToNewest.
+        if (mine(message.channelId) && !this.getSnapshot().hasMoreAfter) this.addMessages([message]);
+      }),
+      this.client.on('ack', ({ message }) => {
+        if (mine(message.channelId)) this.addMessages([message]);
+      }),
+      this.client.on('outbox', ({ message }) => {
+        if (mine(message.channelId)) this.update(applyPending(this.getSnapshot().items, message));
+      }),
+      this.client.on('resync', () => {
+        this.set(INITIAL);
+        void this.load();
+      }),
+    );
+    void this.load();
+  }
+
+  protected deactivate(): void {
+    unsubscribeAll(this.offs);
+    this.generation++;
+  }
+
+  /** Shows a message `send()` or `retry()` just queued, before its first outbox event. */
+  addPending(handle: SendHandle): void {
+    if (handle.message.channelId !== this.channelId) return;
+    // A send while an older window shows brings the newest back, where the message will be.
+    if (this.getSnapshot().hasMoreAfter) void this.jumpToNewest();
+    this.update(applyPending(this.getSnapshot().items, handle.message));
+  }
+
+  /**
+   * Shows a message: scrolls to it when it is loaded, else replaces the rows with a window around it (the
+   * newest come back with {@link MessagesStore.jumpToNewest} or by scrolling down).
+   */
+  async jumpTo(seq: number): Promise<void> {
+    const current = this.getSnapshot();
+    const nonce = (current.focus?.nonce ?? 0) + 1;
+    const loaded = current.items.some((item) => item.status === 'sent' && item.message.seq === seq);
+    if (loaded) {
+      this.set(Object.freeze({ ...current, focus: { seq, nonce } }));
+      return;
+    }
+    const generation = ++this.generation;
+    const page = await this.client.history(this.channelId, { around: seq, limit: this.pageSize });
+    if (generation !== this.generation) return;
+    const pending = this.getSnapshot().items.filter((item) => item.status !== 'sent');
+    const items = mergeMessages(pending, page.messages);
+    this.set(
+      Object.freeze({
+        phase: 'ready',
+        source: page.source,
+        items,
+        hasMoreBefore: hasMoreBefore(items),
+        hasMoreAfter: page.hasMoreAfter,
+        olderPage: 'idle',
+        focus: { seq, nonce },
+      }),
+    );
+  }
+
+  /** Back to the newest messages after a jump (cache first, as on opening). */
+  async jumpToNewest(): Promise<void> {
+    if (!this.getSnapshot().hasMoreAfter) return;
+    const pending = this.getSnapshot().items.filter((item) => item.status !== 'sent');
+    this.set(Object.freeze({ ...INITIAL, items: pending }));
+    await this.load();
+  }
+
+  /** Loads the page after the newest row, while an older window shows. */
+  async loadNewer(): Promise<void> {
+    const current = this.getSnapshot();
+    if (current.phase !== 'ready' || !current.hasMoreAfter || current.olderPage === 'loading') return;
+    const after = newestSeq(current.items);
+    if (after === undefined) return;
+    const generation = this.generation;
+    try {
+      const page = await this.client.history(this.channelId, { after, limit: this.pageSize });
+      if (generation !== this.generation) return;
+      const items = mergeMessages(this.getSnapshot().items, page.messages);
+      this.set(Object.freeze({ ...this.getSnapshot(), items, hasMoreAfter: page.hasMoreAfter }));
+    } catch {
+      // Scrolling down again retries.
+    }
+  }
+
+  /** Loads the page before the oldest row shown; does nothing while one loads or when there is none. */
+  async loadOlder(): Promise<void> {
+    const current = this.getSnapshot();
+    if (current.phase !== 'ready' || !current.hasMoreBefore || current.olderPage === 'loading') return;
+    const before = oldestSeq(current.items);
+    if (before === undefined) return;
+    const generation = this.generation;
+    this.set(Object.freeze({ ...current, olderPage: 'loading' }));
+    try {
+      const page = await this.client.history(this.channelId, { before, limit: this.pageSize });
+      if (generation !== this.generation) return;
+      const items = mergeMessages(this.getSnapshot().items, page.messages);
+      this.set(
+        Object.freeze({
+          ...this.getSnapshot(),
+          items,
+          hasMoreBefore: hasMoreBefore(items),
+          olderPage: 'idle',
+        }),
+      );
+    } catch {
+      if (generation === this.generation)
+        this.set(Object.freeze({ ...this.getSnapshot(), olderPage: 'error' }));
+    }
+  }
+
+  /** Sends a failed message again; its row stays where it is. */
+  retry(clientMsgId: string): void {
+    this.addPending(this.client.retry(clientMsgId));
+  }
+
+  /** Removes a pending or failed message (from the outbox and the list). */
+  async discard(clientMsgId: string): Promise<void> {
+    await this.client.discard(clientMsgId);
+  }
+
+  /** Cache first, then the server's newest page; the user's outbox messages of the channel in place. */
+  private async load(): Promise<void> {
+    const generation = ++this.generation;
+    const pending = this.client.pending().filter((m) => m.channelId === this.channelId);
+    let items = this.getSnapshot().items;
+    for (const message of pending) items = applyPending(items, message);
+    try {
+      const cached = await this.client.cachedMessages(this.channelId, { limit: this.pageSize });
+      if (generation !== this.generation) return;
+      items = mergeMessages(this.getSnapshot().items, cached);
+      for (const message of pending) items = applyPending(items, message);
+      if (cached.length > 0) this.showReady(items, 'cache');
+      else this.update(items);
+    } catch {
+      // The cache is an optimisation: the server's page below is what counts.
+    }
+    try {
+      const page = await this.client.history(this.channelId, { limit: this.pageSize });
+      if (generation !== this.generation) return;
+      let next = this.getSnapshot().items;
+      const first = page.messages[0];
+      const shownNewest = newestSeq(next);
+      // A cache that was behind the server would leave a hole between its rows and this page.
+      if (first && shownNewest !== undefined && first.seq > shownNewest + 1)
+        next = dropBefore(next, first.seq);
+      next = mergeMessages(next, page.messages);
+      this.showReady(next, page.source);
+    } catch (err) {
+      if (generation !== this.generation) return;
+      const current = this.getSnapshot();
+      if (current.phase === 'ready') return;
+      this.set(
+        Object.freeze({
+          ...current,
+          phase: 'error',
+          error: err instanceof Error ? err : new Error(String(err)),
+          hasMoreBefore: hasMoreBefore(current.items),
+        }),
+      );
+    }
+  }
+
+  private showReady(items: MessageItems, source: 'cache' | 'server'): void {
+    const current = this.getSnapshot();
+    const confirmed = current.phase === 'ready' && current.source === 'server' ? 'server' : source;
+    this.set(
+      Object.freeze({
+        phase: 'ready',
+        source: confirmed,
+        items,
+        hasMoreBefore: hasMoreBefore(items),
+        hasMoreAfter: false,
+        olderPage: current.olderPage,
+        focus: current.focus,
+      }),
+    );
+  }
+
+  private addMessages(messages: readonly Message[]): void {
+    this.update(mergeMessages(this.getSnapshot().items, messages));
+  }
+
+  /** New rows with the phase kept (a live message before the first load finished stays `loading`). */
+  private update(items: MessageItems): void {
+    const current = this.getSnapshot();
+    if (items === current.items) return;
+    this.set(Object.freeze({ ...current, items, hasMoreBefore: hasMoreBefore(items) }));
+  }
+}
+
+/** Sequences are gap-free from 1, so rows reach the start exactly when the oldest has `seq` 1. */
+function hasMoreBefore(items: MessageItems): boolean {
+  const oldest = oldestSeq(items);
+  return oldest !== undefined && oldest > 1;
+}

@@ -1,0 +1,56 @@
+import type { ChatClient, PresenceInfo, UserProfile } from '@natter/client';
+import { unsubscribeAll } from './external-store.js';
+import { KeyedStore } from './keyed.js';
+
+/** Profiles by user id, fetched once each (display names rarely change; a reload shows a new one). */
+export class UsersStore extends KeyedStore<UserProfile> {
+  constructor(private readonly client: ChatClient) {
+    super();
+  }
+
+  protected activate(): void {}
+  protected deactivate(): void {}
+
+  protected async fetch(ids: readonly string[]): Promise<ReadonlyMap<string, UserProfile>> {
+    const settled = await Promise.allSettled(ids.map((id) => this.client.http.getUser(id)));
+    const found = new Map<string, UserProfile>();
+    for (const result of settled)
+      if (result.status === 'fulfilled') found.set(result.value.id, Object.freeze(result.value));
+    return found;
+  }
+
+  /** Adds profiles the app already has (from `searchUsers`, `me()`), so they need no request. */
+  remember(profiles: readonly UserProfile[]): void {
+    this.put(new Map(profiles.map((p) => [p.id, Object.freeze(p)])));
+  }
+}
+
+/** Presence by user id: fetched for the users shown, then kept current by `presence` events. */
+export class PresenceStore extends KeyedStore<PresenceInfo> {
+  private readonly offs: Array<() => void> = [];
+
+  constructor(private readonly client: ChatClient) {
+    super();
+  }
+
+  protected activate(): void {
+    this.offs.push(
+      this.client.on('presence', (info) => this.put(new Map([[info.userId, Object.freeze({ ...info })]]))),
+    );
+  }
+
+  protected deactivate(): void {
+    unsubscribeAll(this.offs);
+  }
+
+  protected async fetch(userIds: readonly string[]): Promise<ReadonlyMap<string, PresenceInfo>> {
+    // The protocol caps ids per request (`maxIdsPerRequest`, 200); the client does not expose the value.
+    const max = 200;
+    const found = new Map<string, PresenceInfo>();
+    for (let i = 0; i < userIds.length; i += max) {
+      const infos = await this.client.getPresence({ userIds: userIds.slice(i, i + max) });
+      for (const info of infos) found.set(info.userId, Object.freeze(info));
+    }
+    return found;
+  }
+}
