@@ -4,7 +4,10 @@
  * offline delivered exactly once after reconnecting, a 10,000-message channel that scrolls back without
  * putting all of it in the DOM, and axe-core finding no serious accessibility violations (light and dark).
  */
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ChatClient, type Message } from '@natter/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,6 +15,8 @@ import { describeInChromium, launchChromium } from './helpers/chromium.js';
 import { buildReactExample, type ReactExample, startReactExample } from './helpers/react-example.js';
 
 const UI_TIMEOUT = 15_000;
+// `npm run screenshots` writes the README's images to docs/images; otherwise they go to a temp dir.
+const screenshots = process.env.NATTER_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'natter-react-shots-'));
 const HISTORY = 10_000;
 
 describeInChromium('examples/react-minimal in headless Chromium (real server)', () => {
@@ -209,6 +214,8 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
           .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       });
     expect(await audit()).toEqual([]);
+    mkdirSync(screenshots, { recursive: true });
+    await page.screenshot({ path: join(screenshots, 'react-light.png') });
     // Arrow keys move between conversations.
     await page.locator('.natter-channel').first().focus();
     await page.keyboard.press('ArrowDown');
@@ -229,6 +236,7 @@ describeInChromium('examples/react-minimal in headless Chromium (real server)', 
     await page.getByRole('button', { name: 'Dark theme' }).click();
     await page.locator('.natter[data-natter-theme="dark"]').waitFor();
     expect(await audit()).toEqual([]);
+    await page.screenshot({ path: join(screenshots, 'react-dark.png') });
     expect(errors).toEqual([]);
   }, 60_000);
 });
