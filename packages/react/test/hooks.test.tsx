@@ -206,6 +206,35 @@ describe('hooks against a real server', () => {
     );
   });
 
+  it('a channel shown again after many messages arrived shows contiguous rows, never a hole', async () => {
+    const { alice, bob, channel } = await pair();
+    await alice.client.send(channel.id, 'before').acked;
+    // One provider throughout (its stores keep the channel's rows while another channel is shown).
+    const carol = await signedIn(server.url, 'carol');
+    clients.push(carol.client);
+    const other = await carol.client.openDirect(bob.user.id);
+    let shown = channel.id;
+    const list = await watchHook(bob.client, () => useMessages(shown));
+    unmounts.push(list.unmount);
+    await until(() => list.current.phase === 'ready' && list.current.source === 'server', 'first visit');
+    shown = other.id;
+    await list.rerender();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let synced = false;
+    bob.client.on('message', ({ message }) => {
+      if (message.text === 'last') synced = true;
+    });
+    for (let i = 0; i < 119; i++) alice.client.send(channel.id, `while away ${i}`);
+    await alice.client.send(channel.id, 'last').acked;
+    await until(() => synced, 'synced');
+    shown = channel.id;
+    await list.rerender();
+    await until(() => newest(list.current) === 122, 'second visit');
+    const seqs = list.current.items.map((item) => (item.status === 'sent' ? item.message.seq : -1));
+    expect(seqs.every((seq, i) => i === 0 || seq === (seqs[i - 1] ?? 0) + 1)).toBe(true);
+    expect(list.current.hasMoreBefore).toBe(true);
+  });
+
   it('one incoming message re-renders one row, not the list of 1,000 rows', async () => {
     const { alice, bob, channel } = await pair();
     for (let i = 0; i < 999; i++) alice.client.send(channel.id, `m${i}`);
@@ -260,4 +289,9 @@ function CountingList({ channelId, onView }: { channelId: string; onView: (view:
       ))}
     </ul>
   );
+}
+
+function newest(view: MessagesView): number | undefined {
+  const last = view.items.at(-1);
+  return last?.status === 'sent' ? last.message.seq : undefined;
 }

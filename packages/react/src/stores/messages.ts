@@ -73,6 +73,8 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   }
 
   protected activate(): void {
+    // Rows kept from an earlier visit may be an older window (after a jump): start from the newest again.
+    if (this.getSnapshot().hasMoreAfter) this.set(INITIAL);
     const mine = (channelId: string) => channelId === this.channelId;
     this.offs.push(
       this.client.on('message', ({ message }) => {
@@ -206,7 +208,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     try {
       const cached = await this.client.cachedMessages(this.channelId, { limit: this.pageSize });
       if (generation !== this.generation) return;
-      items = mergeMessages(this.getSnapshot().items, cached);
+      items = joinNewest(this.getSnapshot().items, cached);
       for (const message of pending) items = applyPending(items, message);
       if (cached.length > 0) this.showReady(items, 'cache');
       else this.update(items);
@@ -216,14 +218,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     try {
       const page = await this.client.history(this.channelId, { limit: this.pageSize });
       if (generation !== this.generation) return;
-      let next = this.getSnapshot().items;
-      const first = page.messages[0];
-      const shownNewest = newestSeq(next);
-      // A cache that was behind the server would leave a hole between its rows and this page.
-      if (first && shownNewest !== undefined && first.seq > shownNewest + 1)
-        next = dropBefore(next, first.seq);
-      next = mergeMessages(next, page.messages);
-      this.showReady(next, page.source);
+      this.showReady(joinNewest(this.getSnapshot().items, page.messages), page.source);
     } catch (err) {
       if (generation !== this.generation) return;
       const current = this.getSnapshot();
@@ -265,6 +260,18 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     if (items === current.items) return;
     this.set(Object.freeze({ ...current, items, hasMoreBefore: hasMoreBefore(items) }));
   }
+}
+
+/**
+ * Adds the newest page to the rows. Rows that do not reach the page (kept from an earlier visit, or a cache
+ * that was behind) are dropped first, so the list never shows a hole.
+ */
+function joinNewest(items: MessageItems, page: readonly Message[]): MessageItems {
+  const first = page[0];
+  const shownNewest = newestSeq(items);
+  const joined =
+    first && shownNewest !== undefined && first.seq > shownNewest + 1 ? dropBefore(items, first.seq) : items;
+  return mergeMessages(joined, page);
 }
 
 /** Sequences are gap-free from 1, so rows reach the start exactly when the oldest has `seq` 1. */
