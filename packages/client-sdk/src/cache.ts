@@ -1,4 +1,4 @@
-import type { Channel, ChannelSummary, Message, SyncEntry } from '@natter/protocol';
+import type { Channel, ChannelSummary, Message, MessageEntry } from '@natter/protocol';
 import type { CachedChannel, CachedMessagesQuery, ClientStore, SyncCursor } from './store.js';
 
 /**
@@ -120,7 +120,7 @@ export class ChatCache {
   }
 
   /** Writes entries, the channel changes they imply and the cursor that covers them, in one store commit. */
-  async commitEntries(entries: readonly SyncEntry[], cursor: SyncCursor): Promise<void> {
+  async commitEntries(entries: readonly MessageEntry[], cursor: SyncCursor): Promise<void> {
     const changed = new Map<string, CachedChannel>();
     const removed = new Set<string>();
     const created = new Set<string>();

@@ -3,10 +3,10 @@ import {
   ID_LIMITS,
   ID_PATTERN,
   type Message,
+  type MessageEntry,
   NatterError,
   newId,
   type ProtocolLimits,
-  type SyncEntry,
   utf8ByteLength,
 } from '@natter/protocol';
 import type { RequestSender } from './connection.js';
@@ -240,7 +240,7 @@ export class Outbox {
   }
 
   /** An entry was delivered: if it is one of ours, it is acknowledged, whichever client sent it. */
-  onEntry(entry: SyncEntry): void {
+  onEntry(entry: MessageEntry): void {
     const { clientMsgId, senderId } = entry.message;
     if (!clientMsgId || senderId !== this.deps.userId()) return;
     if (this.entries.has(clientMsgId) || this.waiters.has(clientMsgId))
@@ -431,7 +431,7 @@ export class Outbox {
   }
 
   /** Settles a message as stored, once, whichever path (ack or sync) reports it first. */
-  private async complete(clientMsgId: string, entry: SyncEntry, duplicate: boolean): Promise<void> {
+  private async complete(clientMsgId: string, entry: MessageEntry, duplicate: boolean): Promise<void> {
     const known = this.entries.get(clientMsgId);
     const waiter = this.waiters.get(clientMsgId);
     if (!known && !waiter) return;

@@ -3,6 +3,7 @@ import {
   type ChannelSummary,
   ErrorCode,
   type Message,
+  type MessageEntry,
   NatterError,
   newId,
   newPrefixedId,
@@ -32,7 +33,7 @@ export interface SendInput {
 
 /** Result of a send: the sender's sync entry, and whether it was a retry of an earlier send. */
 export interface SendResult {
-  entry: SyncEntry;
+  entry: MessageEntry;
   duplicate: boolean;
 }
 
@@ -118,7 +119,7 @@ export class ChatService {
       { channelId: input.channelId },
     );
     if (outcome.duplicate) {
-      const entry: SyncEntry = { pos: outcome.pos, kind: 'message', message: outcome.message };
+      const entry: MessageEntry = { pos: outcome.pos, kind: 'message', message: outcome.message };
       origin?.onAck(entry, true);
       return { entry, duplicate: true };
     }
@@ -401,11 +402,11 @@ export class ChatService {
   }
 
   /** Sends committed entries to live delivery, in commit order, and returns the sender's entry. */
-  private dispatch(appended: AppendedMessage, senderId?: string, origin?: DeliveryOrigin): SyncEntry {
-    let senderEntry: SyncEntry | undefined;
+  private dispatch(appended: AppendedMessage, senderId?: string, origin?: DeliveryOrigin): MessageEntry {
+    let senderEntry: MessageEntry | undefined;
     const deliveries: Delivery[] = [];
     for (const { userId, pos } of appended.positions) {
-      const entry: SyncEntry = { pos, kind: 'message', message: appended.message };
+      const entry: MessageEntry = { pos, kind: 'message', message: appended.message };
       if (userId === senderId) senderEntry = entry;
       deliveries.push({ userId, entry });
     }

@@ -224,7 +224,9 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
             connectionId: this.connectionId,
             onAck: (entry, duplicate) => {
               if (!duplicate) this.deps.metrics.messagesIn.inc();
-              if (!this.closed) this.connection.send({ t: 'ack', rid, entry, duplicate });
+              // A send's own entry is always a `message` entry; the check narrows the type.
+              if (!this.closed && entry.kind === 'message')
+                this.connection.send({ t: 'ack', rid, entry, duplicate });
             },
           },
         );
