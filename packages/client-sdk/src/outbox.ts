@@ -186,7 +186,12 @@ export class Outbox {
   }
 
   /** Queues a message; see {@link SendHandle}. @throws NatterError for input that can never be sent. */
-  send(channelId: string, text: string, mentions: readonly string[] = []): SendHandle {
+  send(
+    channelId: string,
+    text: string,
+    mentions: readonly string[] = [],
+    refs: { replyTo?: number; threadRoot?: number } = {},
+  ): SendHandle {
     this.validate(channelId, text, mentions);
     const now = this.deps.now();
     const item: OutboxItem = {
@@ -195,6 +200,8 @@ export class Outbox {
       channelId,
       text,
       mentions: [...new Set(mentions)],
+      ...(refs.replyTo !== undefined ? { replyTo: refs.replyTo } : {}),
+      ...(refs.threadRoot !== undefined ? { threadRoot: refs.threadRoot } : {}),
       createdAt: now,
       order: this.nextOrder(now),
       status: 'pending',
@@ -391,6 +398,8 @@ export class Outbox {
       clientMsgId: id,
       text: item.text,
       ...(item.mentions.length > 0 ? { mentions: item.mentions } : {}),
+      ...(item.replyTo !== undefined ? { replyTo: item.replyTo } : {}),
+      ...(item.threadRoot !== undefined ? { threadRoot: item.threadRoot } : {}),
     } as const;
     try {
       const answer = await this.deps.request(frame, this.deps.ackTimeoutMs);

@@ -1,8 +1,10 @@
 import {
   ErrorCode,
   type HelloFrame,
+  isKnownEntry,
   type MessageEntry,
   NatterError,
+  type SyncEntry,
   type SyncPageFrame,
   type WireEntry,
 } from '@natter/protocol';
@@ -48,7 +50,7 @@ export interface SyncDeps {
    * Hands applied entries to the app, in order; called once per position. Entries of kinds this version
    * does not know are not handed on, but their positions count (the cursor moves past them).
    */
-  deliver(entries: readonly MessageEntry[], source: EntrySource): void;
+  deliver(entries: readonly SyncEntry[], source: EntrySource): void;
   onResync(event: ResyncEvent): void;
   onError(err: Error): void;
   /** Delay before retrying a failed sync request. */
@@ -281,9 +283,7 @@ export class SyncEngine {
     if (entries.length === 0) return;
     this.accepted = { ...this.accepted, pos: entries[entries.length - 1]!.pos };
     const cursor = { ...this.accepted };
-    // The SDK applies new messages; the lifecycle kinds (edited, deleted, reaction) are counted and skipped
-    // like unknown kinds until the client applies them (docs/client.md).
-    const known = entries.filter((entry): entry is MessageEntry => entry.kind === 'message');
+    const known = entries.filter(isKnownEntry);
     this.stats.unknownSkipped += entries.length - known.length;
     this.chain = this.chain
       .then(async () => {
