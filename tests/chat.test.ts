@@ -1,5 +1,5 @@
 import type { AckFrame, ErrorFrame, HistoryPageFrame, Message, SyncPageFrame } from '@natter/protocol';
-import { isKnownEntry } from '@natter/protocol';
+import { isMessageEntry } from '@natter/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { api, signup, startServer, type TestServer, type TestUser } from './helpers/server.js';
 import { RawClient } from './helpers/ws-client.js';
@@ -169,7 +169,7 @@ describe('multi-device sync', () => {
       for (const e of page.entries) {
         expect(e.pos).toBe(after + 1);
         after = e.pos;
-        if (isKnownEntry(e)) got.push(e.message);
+        if (isMessageEntry(e)) got.push(e.message);
       }
       if (!page.hasMore) break;
     }
@@ -202,7 +202,7 @@ describe('multi-device sync', () => {
     const again = await connect(alice);
     expect(again.hello.epoch).toBe(a.hello.epoch);
     const page = (await again.request({ t: 'sync', epoch: again.hello.epoch, after: 0 })) as SyncPageFrame;
-    expect(page.entries.filter(isKnownEntry).map((e) => e.message.id)).toContain(before.entry.message.id);
+    expect(page.entries.filter(isMessageEntry).map((e) => e.message.id)).toContain(before.entry.message.id);
     const after = (await send(again, channelId, 'after restart')) as AckFrame;
     expect(after.entry.message.seq).toBe(before.entry.message.seq + 1);
     expect(after.entry.pos).toBe(before.entry.pos + 1);

@@ -2,13 +2,13 @@ import {
   type ClientFrame,
   type Codec,
   type HelloFrame,
-  isKnownEntry,
+  isMessageEntry,
   jsonCodec,
+  type MessageEntry,
   msgpackCodec,
   type ServerFrame,
   SUBPROTOCOL_JSON,
   SUBPROTOCOL_MSGPACK,
-  type SyncEntry,
 } from '@natter/protocol';
 import WebSocket from 'ws';
 
@@ -100,15 +100,15 @@ export class RawClient {
   }
 
   /** Live and acked entries received so far, in arrival order. */
-  entries(): SyncEntry[] {
-    const out: SyncEntry[] = [];
+  entries(): MessageEntry[] {
+    const out: MessageEntry[] = [];
     for (const f of this.frames)
-      if ((f.t === 'msg' || f.t === 'ack') && isKnownEntry(f.entry)) out.push(f.entry);
+      if ((f.t === 'msg' || f.t === 'ack') && isMessageEntry(f.entry)) out.push(f.entry);
     return out;
   }
 
   /** Resolves once `count` live or acked entries have arrived. */
-  async waitForEntries(count: number, timeoutMs = 10_000): Promise<SyncEntry[]> {
+  async waitForEntries(count: number, timeoutMs = 10_000): Promise<MessageEntry[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.entries().length < count) {
       if (Date.now() > deadline) throw new Error(`expected ${count} entries, got ${this.entries().length}`);

@@ -1,4 +1,4 @@
-import type { Message, SyncEntry } from '@natter/protocol';
+import { isMessageEntry, type Message, type MessageEntry } from '@natter/protocol';
 import type { SimWorld } from './sim-world.js';
 
 /** Figures of one checked run. */
@@ -25,11 +25,11 @@ async function channelMessages(world: SimWorld, channelId: string): Promise<Mess
   }
 }
 
-async function syncLog(world: SimWorld, userId: string): Promise<SyncEntry[]> {
-  const out: SyncEntry[] = [];
+async function syncLog(world: SimWorld, userId: string): Promise<MessageEntry[]> {
+  const out: MessageEntry[] = [];
   for (;;) {
     const page = await world.disk.chat.readSync(userId, out.at(-1)?.pos ?? 0, 1_000);
-    out.push(...page);
+    out.push(...page.filter(isMessageEntry));
     if (page.length === 0) return out;
   }
 }
@@ -58,7 +58,7 @@ export async function checkInvariants(world: SimWorld): Promise<{ violations: st
   for (const channel of world.channels) stored.set(channel.id, await channelMessages(world, channel.id));
 
   // The store itself.
-  const logs = new Map<string, SyncEntry[]>();
+  const logs = new Map<string, MessageEntry[]>();
   for (const userId of world.userIds) {
     const log = await syncLog(world, userId);
     logs.set(userId, log);

@@ -109,7 +109,7 @@ export class SimLink {
         this.queuedBytes -= data.byteLength;
         if (this.state !== 'open' || this.stalled) return;
         network.stats.framesToClient++;
-        const entry = 'entry' in frame ? frame.entry.pos : '';
+        const entry = 'entry' in frame ? (frame.entry?.pos ?? '') : '';
         network.record('s2c', this.id, frame.t, entry);
         this.socket.message(data);
       }, at - Date.now());

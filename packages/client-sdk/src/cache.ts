@@ -1,4 +1,5 @@
 import type { Channel, ChannelSummary, Message, SyncEntry } from '@natter/protocol';
+import { applyEdited, applyReaction, applyThreadReply } from './lifecycle-apply.js';
 import type { CachedChannel, CachedMessagesQuery, ClientStore, SyncCursor } from './store.js';
 
 /**
@@ -119,14 +120,53 @@ export class ChatCache {
     return [...this.joining.keys()];
   }
 
-  /** Writes entries, the channel changes they imply and the cursor that covers them, in one store commit. */
+  /**
+   * Writes entries, the channel changes they imply and the cursor that covers them, in one store commit.
+   * Lifecycle entries rewrite the cached copy of their message: an edit replaces it (keeping its reactions),
+   * a delete replaces it with the tombstone (nothing of the content stays in the store), a reaction adjusts
+   * its counts, and a thread reply raises its root's counters.
+   */
   async commitEntries(entries: readonly SyncEntry[], cursor: SyncCursor): Promise<void> {
     const changed = new Map<string, CachedChannel>();
     const removed = new Set<string>();
     const created = new Set<string>();
     const joined = new Set<string>();
     const me = this.me();
-    for (const { message } of entries) {
+    const touched = new Map<string, Message>();
+    const lookup = async (channelId: string, seq: number): Promise<Message | undefined> => {
+      const key = `${channelId}\n${seq}`;
+      const staged = touched.get(key);
+      if (staged) return staged;
+      const [found] = await this.store.getMessages(channelId, { afterSeq: seq - 1, limit: 1 });
+      return found?.seq === seq ? found : undefined;
+    };
+    const stage = (message: Message) => touched.set(`${message.channelId}\n${message.seq}`, message);
+    for (const entry of entries) {
+      if (entry.kind === 'reaction') {
+        const target = await lookup(entry.channelId, entry.seq);
+        if (target) stage(applyReaction(target, entry, me));
+        continue;
+      }
+      const { message } = entry;
+      if (entry.kind !== 'message') {
+        stage(
+          entry.kind === 'edited'
+            ? applyEdited(await lookup(message.channelId, message.seq), message)
+            : message,
+        );
+        const channel = changed.get(message.channelId) ?? this.channels.get(message.channelId);
+        if (channel?.lastMessage?.seq === message.seq) {
+          const next = { ...channel, lastMessage: message };
+          this.channels.set(next.id, next);
+          changed.set(next.id, next);
+        }
+        continue;
+      }
+      stage(message);
+      if (message.threadRoot !== undefined) {
+        const root = await lookup(message.channelId, message.threadRoot);
+        if (root) stage(applyThreadReply(root, message));
+      }
       const known = this.channels.get(message.channelId);
       const next = applyMessageToChannel(known, message, me);
       if (!known) this.trackUnknown(message, me, next, joined);
@@ -145,7 +185,7 @@ export class ChatCache {
     }
     await this.store.commitSync({
       cursor,
-      messages: entries.map((e) => e.message),
+      messages: [...touched.values()],
       channels: [...changed.values()],
       removedChannelIds: [...removed],
     });

@@ -1,4 +1,4 @@
-import type { Codec, CodecName, Message, PresenceInfo } from '@natter/protocol';
+import type { Codec, CodecName, Message, PresenceInfo, SyncEntry } from '@natter/protocol';
 import type { Backoff, BackoffOptions } from './backoff.js';
 import type { ChannelAddedReason } from './cache.js';
 import type { StateChange, TokenProvider } from './connection.js';
@@ -98,12 +98,36 @@ export interface MessageEvent {
   source: EntrySource;
 }
 
+/** Payload of `reactionChanged`: one reaction added or removed. */
+export interface ReactionEvent {
+  pos: number;
+  channelId: string;
+  seq: number;
+  userId: string;
+  emoji: string;
+  added: boolean;
+  source: EntrySource;
+}
+
+/** Result of `edit`, `delete` and `react`: the user's entry for the change (null: nothing changed). */
+export interface MutationResult {
+  entry: SyncEntry | null;
+  /** True when the server had applied this change before (a retry). */
+  duplicate: boolean;
+}
+
 /** Events of {@link ChatClient}, by name. */
 export interface ChatClientEvents {
   /** The connection changed status. */
   state: StateChange;
   /** A message of the sync log (including the user's own, system messages and messages of other devices), in order. */
   message: MessageEvent;
+  /** A message was edited (`message` is the current one); the cache holds it already. */
+  messageEdited: MessageEvent;
+  /** A message was deleted for everyone (`message` is the tombstone); the cache dropped its content. */
+  messageDeleted: MessageEvent;
+  /** A reaction was added or removed; the cached message's counts are updated. */
+  reactionChanged: ReactionEvent;
   /** The server stored one of this user's pending messages. */
   ack: AckEvent;
   /** A pending message changed status. */

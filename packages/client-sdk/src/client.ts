@@ -5,6 +5,7 @@ import {
   ErrorCode,
   getCodec,
   type Message,
+  type MessageEntry,
   newPrefixedId,
   type PresenceInfo,
   type ProtocolLimits,
@@ -14,7 +15,13 @@ import WebSocketDefault from 'isomorphic-ws';
 import { Auth } from './auth.js';
 import { createBackoff, createRetryDelay } from './backoff.js';
 import { ChatCache } from './cache.js';
-import type { ChatClientEvents, ChatClientOptions, ClientStats, HistoryResult } from './client-types.js';
+import type {
+  ChatClientEvents,
+  ChatClientOptions,
+  ClientStats,
+  HistoryResult,
+  MutationResult,
+} from './client-types.js';
 import { Connection, type ConnectionStatus } from './connection.js';
 import { createDiscover, createPing } from './discovery.js';
 import { Emitter } from './emitter.js';
@@ -27,6 +34,7 @@ import {
   type MessageQuery,
   type Session,
 } from './http.js';
+import { MessageActions } from './message-actions.js';
 import { Outbox, type PendingMessage, type SendHandle } from './outbox.js';
 import { type PlacedNode, Placement } from './placement.js';
 import { type ChosenStatus, Realtime } from './presence.js';
@@ -62,6 +70,7 @@ export class ChatClient {
   private readonly sync: SyncEngine;
   private readonly outbox: Outbox;
   private readonly realtime: Realtime;
+  private readonly actions: MessageActions;
   private readonly now: () => number;
   private device: string | undefined;
   private user: string | undefined;
@@ -129,15 +138,20 @@ export class ChatClient {
     const retryDelay = createRetryDelay(
       typeof options.backoff === 'object' ? options.backoff.random : undefined,
     );
+    this.actions = new MessageActions(this.connection, this.events, this.now);
     this.sync = new SyncEngine({
       request,
       cache: this.cache,
       deliver: (entries, source) => {
+        const added: MessageEntry[] = [];
         for (const entry of entries) {
+          if (this.actions.emitEntry(entry, source)) continue;
+          if (entry.kind !== 'message') continue;
+          added.push(entry);
           this.outbox.onEntry(entry);
           this.events.emit('message', { message: entry.message, pos: entry.pos, source });
         }
-        this.realtime.onDelivered(entries);
+        this.realtime.onDelivered(added);
       },
       onResync: (event) => this.events.emit('resync', event),
       onError,
@@ -368,8 +382,13 @@ export class ChatClient {
    * server's ack. The message is persisted before it is sent and resent until acknowledged.
    * @throws NatterError NATTER_BAD_REQUEST or NATTER_MESSAGE_TOO_LARGE for input that can never be sent.
    */
-  send(channelId: string, text: string, options: { mentions?: readonly string[] } = {}): SendHandle {
-    return this.outbox.send(channelId, text, options.mentions);
+  send(
+    channelId: string,
+    text: string,
+    options: { mentions?: readonly string[]; replyTo?: number; threadRoot?: number } = {},
+  ): SendHandle {
+    const { mentions, ...refs } = options;
+    return this.outbox.send(channelId, text, mentions, refs);
   }
 
   /** Sends a failed message again. @throws NatterError NATTER_NOT_FOUND when it is not in the outbox. */
@@ -454,6 +473,37 @@ export class ChatClient {
     }
     await this.cache.putMessages(page.messages);
     return { ...page, source: 'server' };
+  }
+
+  /** Edits the text (and mentions) of one of the user's messages; other devices get `messageEdited`. */
+  edit(channelId: string, seq: number, text: string, options: { mentions?: readonly string[] } = {}) {
+    return this.actions.edit(channelId, seq, text, options.mentions);
+  }
+
+  /** Deletes a message for everyone (the user's own, or any as a group admin). */
+  delete(channelId: string, seq: number): Promise<MutationResult> {
+    return this.actions.delete(channelId, seq);
+  }
+
+  /** Adds (`add`, the default) or removes the user's reaction with `emoji`. */
+  react(channelId: string, seq: number, emoji: string, add = true): Promise<MutationResult> {
+    return this.actions.react(channelId, seq, emoji, add);
+  }
+
+  /** Who reacted to a message with `emoji`, paged by user id. */
+  reactors(channelId: string, seq: number, emoji: string, page?: { after?: string; limit?: number }) {
+    return this.actions.reactors(channelId, seq, emoji, page);
+  }
+
+  /** A page of a thread's replies (newest page without an anchor). Needs the connection. */
+  async threadHistory(
+    channelId: string,
+    rootSeq: number,
+    query: { before?: number; after?: number; around?: number; limit?: number } = {},
+  ) {
+    const page = await this.actions.threadHistory(channelId, rootSeq, query);
+    await this.cache.putMessages(page.messages);
+    return page;
   }
 
   /** Cached messages of a channel, ascending by `seq`: what to show before the server answers. */

@@ -39,6 +39,8 @@ export type {
   ClientStats,
   HistoryResult,
   MessageEvent,
+  MutationResult,
+  ReactionEvent,
 } from './client-types.js';
 export {
   type ConnectionStatus,

@@ -3,10 +3,10 @@ import {
   ID_LIMITS,
   ID_PATTERN,
   type Message,
+  type MessageEntry,
   NatterError,
   newId,
   type ProtocolLimits,
-  type SyncEntry,
   utf8ByteLength,
 } from '@natter/protocol';
 import type { RequestSender } from './connection.js';
@@ -186,7 +186,12 @@ export class Outbox {
   }
 
   /** Queues a message; see {@link SendHandle}. @throws NatterError for input that can never be sent. */
-  send(channelId: string, text: string, mentions: readonly string[] = []): SendHandle {
+  send(
+    channelId: string,
+    text: string,
+    mentions: readonly string[] = [],
+    refs: { replyTo?: number; threadRoot?: number } = {},
+  ): SendHandle {
     this.validate(channelId, text, mentions);
     const now = this.deps.now();
     const item: OutboxItem = {
@@ -195,6 +200,8 @@ export class Outbox {
       channelId,
       text,
       mentions: [...new Set(mentions)],
+      ...(refs.replyTo !== undefined ? { replyTo: refs.replyTo } : {}),
+      ...(refs.threadRoot !== undefined ? { threadRoot: refs.threadRoot } : {}),
       createdAt: now,
       order: this.nextOrder(now),
       status: 'pending',
@@ -240,7 +247,7 @@ export class Outbox {
   }
 
   /** An entry was delivered: if it is one of ours, it is acknowledged, whichever client sent it. */
-  onEntry(entry: SyncEntry): void {
+  onEntry(entry: MessageEntry): void {
     const { clientMsgId, senderId } = entry.message;
     if (!clientMsgId || senderId !== this.deps.userId()) return;
     if (this.entries.has(clientMsgId) || this.waiters.has(clientMsgId))
@@ -391,6 +398,8 @@ export class Outbox {
       clientMsgId: id,
       text: item.text,
       ...(item.mentions.length > 0 ? { mentions: item.mentions } : {}),
+      ...(item.replyTo !== undefined ? { replyTo: item.replyTo } : {}),
+      ...(item.threadRoot !== undefined ? { threadRoot: item.threadRoot } : {}),
     } as const;
     try {
       const answer = await this.deps.request(frame, this.deps.ackTimeoutMs);
@@ -431,7 +440,7 @@ export class Outbox {
   }
 
   /** Settles a message as stored, once, whichever path (ack or sync) reports it first. */
-  private async complete(clientMsgId: string, entry: SyncEntry, duplicate: boolean): Promise<void> {
+  private async complete(clientMsgId: string, entry: MessageEntry, duplicate: boolean): Promise<void> {
     const known = this.entries.get(clientMsgId);
     const waiter = this.waiters.get(clientMsgId);
     if (!known && !waiter) return;

@@ -1,9 +1,9 @@
 import type {
   ChosenStatus,
+  MessageEntry,
   PresenceInfo,
   ReceiptFrame,
   ServerFrame,
-  SyncEntry,
   TypingEventFrame,
 } from '@natter/protocol';
 import type { ChatCache } from './cache.js';
@@ -108,7 +108,7 @@ export class Realtime {
   }
 
   /** Entries were delivered to the app: remember what to acknowledge as received. */
-  onDelivered(entries: readonly SyncEntry[]): void {
+  onDelivered(entries: readonly MessageEntry[]): void {
     if (!this.deps.deliveryReceipts) return;
     const me = this.deps.userId();
     for (const { message } of entries) {

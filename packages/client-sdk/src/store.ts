@@ -27,6 +27,10 @@ export interface OutboxItem {
   channelId: string;
   text: string;
   mentions: string[];
+  /** Seq of the message this one answers (kept with the item, so a reply stays a reply across restarts). */
+  replyTo?: number;
+  /** Seq of the thread root this message goes into. */
+  threadRoot?: number;
   createdAt: number;
   /** Sending order within a channel: lower first. */
   order: number;

@@ -2,6 +2,7 @@ import {
   ErrorCode,
   type HelloFrame,
   isKnownEntry,
+  type MessageEntry,
   NatterError,
   type SyncEntry,
   type SyncPageFrame,

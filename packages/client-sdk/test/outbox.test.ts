@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, ErrorCode, NatterError, type ServerFrame, type SyncEntry } from '@natter/protocol';
+import {
+  DEFAULT_LIMITS,
+  ErrorCode,
+  type MessageEntry,
+  NatterError,
+  type ServerFrame,
+} from '@natter/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RequestSender } from '../src/connection.js';
 
@@ -29,14 +35,14 @@ type Reply = (frame: OutgoingFrame) => ServerFrame | Error | 'hold';
 
 /** The server's side of `send`: idempotent by clientMsgId, like ChatService.sendMessage. */
 class FakeSendServer {
-  readonly stored = new Map<string, SyncEntry>();
+  readonly stored = new Map<string, MessageEntry>();
   readonly frames: OutgoingFrame[] = [];
   readonly held: { frame: OutgoingFrame; resolve: (f: ServerFrame) => void; reject: (e: Error) => void }[] =
     [];
   reply: Reply = (frame) => this.ack(frame);
   open = true;
   /** Called with every newly stored entry, like sync delivering it to every device. */
-  onStored: ((entry: SyncEntry) => void) | undefined;
+  onStored: ((entry: MessageEntry) => void) | undefined;
   onRequest: ((frame: OutgoingFrame) => void) | undefined;
 
   ack(frame: OutgoingFrame): ServerFrame {
@@ -44,7 +50,7 @@ class FakeSendServer {
     const earlier = this.stored.get(id);
     if (earlier) return { t: 'ack', rid: 0, entry: earlier, duplicate: true };
     const pos = this.stored.size + 1;
-    const entry: SyncEntry = {
+    const entry: MessageEntry = {
       pos,
       kind: 'message',
       message: message(frame.channelId as string, pos, {

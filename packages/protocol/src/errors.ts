@@ -188,6 +188,32 @@ export const ERRORS = {
     summary:
       'A server API key was given but does not hold the scope the route needs (or no key was configured for the server API).',
   },
+  NATTER_MESSAGE_DELETED: {
+    status: 409,
+    retryable: false,
+    origin: 'server',
+    summary:
+      'An edit, reaction or reply names a message that was deleted: deleted messages are never changed or brought back.',
+  },
+  NATTER_EDIT_WINDOW_CLOSED: {
+    status: 403,
+    retryable: false,
+    origin: 'server',
+    summary: 'An edit came later than `editWindowMs` after the message was sent.',
+  },
+  NATTER_REACTION_LIMIT: {
+    status: 409,
+    retryable: false,
+    origin: 'server',
+    summary: 'A new emoji would take a message past `maxReactionEmojis` distinct emojis.',
+  },
+  NATTER_BAD_REFERENCE: {
+    status: 400,
+    retryable: false,
+    origin: 'server',
+    summary:
+      '`replyTo` or `threadRoot` names no message of the same channel that the sender can see, or a thread root that is not a text message outside any thread.',
+  },
   NATTER_CLIENT_CLOSED: {
     status: 499,
     retryable: false,

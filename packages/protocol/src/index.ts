@@ -19,6 +19,7 @@ export * from './http/server-api.js';
 export * from './ids.js';
 export * from './limits.js';
 export * from './parse.js';
+export * from './schemas/emoji.js';
 export * from './schemas/entries.js';
 export * from './schemas/model.js';
 export * from './schemas/primitives.js';

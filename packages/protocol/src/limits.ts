@@ -22,6 +22,10 @@ export const ProtocolLimitsSchema = v.object({
   heartbeatIntervalMs: Positive,
   /** Silence after which the server closes a connection with 4008, in ms. @default 60000 */
   heartbeatTimeoutMs: Positive,
+  /** Most distinct emojis one message may carry in reactions. @default 20 */
+  maxReactionEmojis: Positive,
+  /** How long after sending its author may edit a message, in ms; 0 means no limit. @default 0 */
+  editWindowMs: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
 });
 
 /** Limits a server enforces; sent to clients in the `hello` frame so they can check before sending. */
@@ -38,6 +42,8 @@ export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
   maxHistoryPage: 200,
   heartbeatIntervalMs: 20_000,
   heartbeatTimeoutMs: 60_000,
+  maxReactionEmojis: 20,
+  editWindowMs: 0,
 });
 
 /** Bounds on identifiers and names accepted anywhere in the protocol. */
@@ -50,6 +56,13 @@ export const ID_LIMITS = Object.freeze({
   maxMentions: 50,
   /** Most user ids one HTTP request may name (group creation, adding members, presence). */
   maxIdsPerRequest: 200,
+  /**
+   * Longest reaction emoji, in UTF-16 code units: room for a ZWJ family or a flag with modifiers, not for
+   * text smuggled in as a reaction.
+   */
+  maxEmojiLength: 32,
+  /** Characters of the parent's text a reply's preview carries. */
+  replyPreviewChars: 100,
 });
 
 /** What each limit bounds and what happens past it: the "enforced by" column of docs/protocol.md. */
@@ -64,4 +77,6 @@ export const LIMIT_ENFORCEMENT: Readonly<Record<keyof ProtocolLimits, string>> =
   maxHistoryPage: '`history` page size cap',
   heartbeatIntervalMs: 'clients send `ping` at this interval',
   heartbeatTimeoutMs: 'silent connections closed with 4008',
+  maxReactionEmojis: '`react` add of a new emoji → `NATTER_REACTION_LIMIT`',
+  editWindowMs: '`edit` later than this after sending → `NATTER_EDIT_WINDOW_CLOSED` (0: no limit)',
 });

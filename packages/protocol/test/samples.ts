@@ -44,6 +44,27 @@ const limits = {
   maxHistoryPage: 200,
   heartbeatIntervalMs: 20_000,
   heartbeatTimeoutMs: 60_000,
+  maxReactionEmojis: 20,
+  editWindowMs: 0,
+};
+const reply = {
+  ...message,
+  seq: 4,
+  id: '01JD0000000000000000000001',
+  replyTo: 3,
+  replyPreview: { senderId: 'u_ada', text: 'héllo', deleted: false },
+  editedAt: 1_700_000_000_500,
+  version: 2,
+  reactions: [{ emoji: '👍🏽', count: 2, me: true }],
+};
+const tombstone = {
+  ...message,
+  text: '',
+  mentions: [],
+  deletedAt: 1_700_000_000_900,
+  deletedBy: 'u_ada',
+  threadReplies: 2,
+  threadLastReplyAt: 1_700_000_000_800,
 };
 const session = { user, deviceId: 'dev_1', accessToken: 'a.b.c', refreshToken: 'r', expiresAt: 2 };
 
@@ -57,6 +78,10 @@ export const CLIENT_FRAME_SAMPLES: Record<ClientFrameType, object> = {
   received: { t: 'received', rid: 7, channelId: 'g_1', seq: 3 },
   'presence.get': { t: 'presence.get', rid: 8, userIds: ['u_bob'] },
   status: { t: 'status', rid: 9, status: 'invisible' },
+  edit: { t: 'edit', rid: 10, clientId: 'm_1', channelId: 'g_1', seq: 3, text: 'fixed', mentions: [] },
+  delete: { t: 'delete', rid: 11, clientId: 'm_2', channelId: 'g_1', seq: 3 },
+  react: { t: 'react', rid: 12, clientId: 'm_3', channelId: 'g_1', seq: 3, emoji: '👨‍👩‍👧', op: 'add' },
+  reactors: { t: 'reactors', rid: 13, channelId: 'g_1', seq: 3, emoji: '👍', after: 'u_ada', limit: 20 },
 };
 
 export const SERVER_FRAME_SAMPLES: Record<ServerFrameType, object> = {
@@ -78,7 +103,7 @@ export const SERVER_FRAME_SAMPLES: Record<ServerFrameType, object> = {
     t: 'history.page',
     rid: 3,
     channelId: 'g_1',
-    messages: [systemMessage, message],
+    messages: [systemMessage, message, reply, tombstone],
     hasMoreBefore: false,
     hasMoreAfter: true,
   },
@@ -90,10 +115,23 @@ export const SERVER_FRAME_SAMPLES: Record<ServerFrameType, object> = {
   typing: { t: 'typing', channelId: 'g_1', userId: 'u_bob', active: true, expiresInMs: 5_000 },
   'read.ok': { t: 'read.ok', rid: 8, channelId: 'g_1', readSeq: 3, unread: 0 },
   receipt: { t: 'receipt', channelId: 'g_1', userId: 'u_bob', readSeq: 3, deliveredSeq: 3 },
+  mutated: { t: 'mutated', rid: 9, entry: { pos: 8, kind: 'edited', message: reply }, duplicate: true },
+  'reactors.page': { t: 'reactors.page', rid: 10, userIds: ['u_bob'], hasMore: false },
 };
 
 export const ENTRY_SAMPLES: Record<EntryKind, object> = {
   message: entry,
+  edited: { pos: 8, kind: 'edited', message: reply },
+  deleted: { pos: 9, kind: 'deleted', message: tombstone },
+  reaction: {
+    pos: 10,
+    kind: 'reaction',
+    channelId: 'g_1',
+    seq: 3,
+    userId: 'u_bob',
+    emoji: '🎉',
+    added: true,
+  },
 };
 
 /** Request and response bodies by route (only the ones the route has). */

@@ -99,8 +99,10 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
           }
           const owed: OwedMessage[] = [];
           for (const { userId, entry } of deliveries) {
+            // Only new messages notify: edits, deletes and reactions never push (issue 24).
+            if (entry.kind !== 'message') continue;
             const message = entry.message;
-            if (entry.kind !== 'message' || message.kind !== 'text' || message.senderId === userId) continue;
+            if (message.kind !== 'text' || message.senderId === userId) continue;
             owed.push({
               userId,
               channelId: message.channelId,

@@ -130,8 +130,10 @@ export interface ResolvedConfig {
 export function resolveConfig(options: NatterServerOptions): ResolvedConfig {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   for (const [key, value] of Object.entries(limits)) {
-    if (!Number.isFinite(value) || value <= 0)
-      throw new RangeError(`limits.${key} must be a positive number`);
+    // editWindowMs alone may be 0, which means "no edit window".
+    const lowest = key === 'editWindowMs' ? 0 : Number.MIN_VALUE;
+    if (!Number.isFinite(value) || value < lowest)
+      throw new RangeError(`limits.${key} must be a ${lowest === 0 ? 'non-negative' : 'positive'} number`);
   }
   return {
     limits,

@@ -22,4 +22,4 @@ export { createNatterServer, type NatterServer } from './server.js';
 export type { ServerApiKey, ServerApiOptions } from './server-api/api-keys.js';
 export { defineStorage, type OpenedStorage, type StorageDefinition } from './storage/define-storage.js';
 export { checkStorageManifest } from './storage/manifest.js';
-export { type PageRange, pageRange } from './storage/page-range.js';
+export { type PageRange, pageOfSorted, pageRange } from './storage/page-range.js';

@@ -1,10 +1,10 @@
 import {
   type ClientFrame,
-  isKnownEntry,
+  isMessageEntry,
+  type MessageEntry,
   msgpackCodec,
   type ServerFrame,
   SUBPROTOCOL_MSGPACK,
-  type SyncEntry,
 } from '@natter/protocol';
 import WebSocket from 'ws';
 
@@ -32,7 +32,7 @@ interface PendingSend {
   clientMsgId: string;
   channelId: string;
   text: string;
-  resolve: (entry: SyncEntry) => void;
+  resolve: (entry: MessageEntry) => void;
 }
 
 /**
@@ -45,7 +45,7 @@ export class Device {
   cursor = 0;
   epoch: string | undefined;
   /** Entries applied, in order (pos 1, 2, 3, ...). */
-  readonly applied: SyncEntry[] = [];
+  readonly applied: MessageEntry[] = [];
   /** Ephemeral frames received (presence, typing, receipts), with the time they arrived. */
   readonly events: Array<{ at: number; frame: ServerFrame }> = [];
   /** WebSocket URLs this device was connected to, in order. */
@@ -69,7 +69,7 @@ export class Device {
   >();
   private readonly sendRids = new Map<number, string>();
   private syncing: Promise<void> | undefined;
-  private buffered: SyncEntry[] = [];
+  private buffered: MessageEntry[] = [];
   private opened: { promise: Promise<void>; resolve: () => void } = deferred();
   private pinger: ReturnType<typeof setInterval> | undefined;
 
@@ -102,7 +102,7 @@ export class Device {
   }
 
   /** Queues a message; resolves with the acked entry (after any number of reconnects). */
-  send(channelId: string, text: string): Promise<SyncEntry> {
+  send(channelId: string, text: string): Promise<MessageEntry> {
     const clientMsgId = `${this.deviceId}-${++this.sendCounter}`;
     return new Promise((resolve) => {
       this.outbox.set(clientMsgId, { clientMsgId, channelId, text, resolve });
@@ -145,15 +145,15 @@ export class Device {
   }
 
   /** Reads the whole sync log from position 0 over the current connection: the record to compare with. */
-  async fullLog(): Promise<SyncEntry[]> {
+  async fullLog(): Promise<MessageEntry[]> {
     // A device that was just moved (drain, node kill) may still be between connections: wait for the next.
     await this.connected();
-    const out: SyncEntry[] = [];
+    const out: MessageEntry[] = [];
     let after = 0;
     for (let page = 0; page < 1_000; page++) {
       const f = await this.request({ t: 'sync', after, ...(this.epoch ? { epoch: this.epoch } : {}) });
       if (f.t !== 'sync.page') throw new Error(`${this.label}: sync answered ${JSON.stringify(f)}`);
-      out.push(...f.entries.filter(isKnownEntry));
+      out.push(...f.entries.filter(isMessageEntry));
       after = f.entries.at(-1)?.pos ?? after;
       if (!f.hasMore) break;
     }
@@ -275,7 +275,7 @@ export class Device {
   private onFrame(frame: ServerFrame): void {
     switch (frame.t) {
       case 'msg':
-        if (isKnownEntry(frame.entry)) this.onEntry(frame.entry);
+        if (isMessageEntry(frame.entry)) this.onEntry(frame.entry);
         return;
       case 'ack': {
         this.sendRids.delete(frame.rid);
@@ -319,7 +319,7 @@ export class Device {
     }
   }
 
-  private onEntry(entry: SyncEntry): void {
+  private onEntry(entry: MessageEntry): void {
     if (this.syncing) {
       this.buffered.push(entry);
       return;
@@ -338,7 +338,7 @@ export class Device {
     void this.catchUp().catch(() => undefined);
   }
 
-  private apply(entry: SyncEntry): void {
+  private apply(entry: MessageEntry): void {
     this.applied.push(entry);
     this.cursor = entry.pos;
   }
@@ -354,7 +354,7 @@ export class Device {
             ...(this.epoch ? { epoch: this.epoch } : {}),
           });
           if (page.t !== 'sync.page') throw new Error(`${this.label}: sync answered ${page.t}`);
-          for (const e of page.entries) if (e.pos === this.cursor + 1 && isKnownEntry(e)) this.apply(e);
+          for (const e of page.entries) if (e.pos === this.cursor + 1 && isMessageEntry(e)) this.apply(e);
           if (page.hasMore) continue;
           const waiting = this.buffered.sort((a, b) => a.pos - b.pos);
           this.buffered = [];

@@ -1,4 +1,4 @@
-import type { SyncEntry } from '@natter/protocol';
+import type { MessageEntry } from '@natter/protocol';
 import type { Device } from './device.js';
 
 /** What one device ended with, compared with the log and with what was sent. */
@@ -21,7 +21,7 @@ export interface DeviceOutcome {
  */
 export function outcomeOf(
   device: Device,
-  log: readonly SyncEntry[],
+  log: readonly MessageEntry[],
   expectedIds: ReadonlySet<string>,
 ): DeviceOutcome {
   const applied = device.applied;

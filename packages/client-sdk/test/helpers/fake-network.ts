@@ -4,8 +4,8 @@ import {
   type HelloFrame,
   jsonCodec,
   type Message,
+  type MessageEntry,
   type ServerFrame,
-  type SyncEntry,
 } from '@natter/protocol';
 import type { WebSocketConstructor, WebSocketLike } from '../../src/transport.js';
 
@@ -170,7 +170,7 @@ export function message(channelId: string, seq: number, extra: Partial<Message> 
 }
 
 /** A sync entry at `pos` carrying message `seq` of `channelId` (seq defaults to pos). */
-export function entry(pos: number, channelId = 'g_1', seq = pos, extra: Partial<Message> = {}): SyncEntry {
+export function entry(pos: number, channelId = 'g_1', seq = pos, extra: Partial<Message> = {}): MessageEntry {
   return { pos, kind: 'message', message: message(channelId, seq, extra) };
 }
 

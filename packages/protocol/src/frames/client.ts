@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { ID_LIMITS } from '../limits.js';
+import { EmojiSchema } from '../schemas/emoji.js';
 import {
   ChosenStatusSchema,
   IdSchema,
@@ -19,6 +20,55 @@ export const SendFrameSchema = v.object({
   // Size is checked in bytes by the server against its configured limit; this bound only stops absurd input early.
   text: v.pipe(v.string(), v.minLength(1), v.maxLength(1_000_000)),
   mentions: v.optional(v.pipe(v.array(IdSchema), v.maxLength(ID_LIMITS.maxMentions))),
+  /** Answers the message with this `seq` in the same channel (it gets a preview of it). */
+  replyTo: v.optional(SeqSchema),
+  /** Posts into the thread of the message with this `seq` (a text message that is not itself a reply in a thread). */
+  threadRoot: v.optional(SeqSchema),
+});
+
+/**
+ * `edit`: the author replaces the text (and mentions) of their message. `clientId` is the mutation's
+ * idempotency key: a retry with it gets the original answer and is not applied twice.
+ */
+export const EditFrameSchema = v.object({
+  t: v.literal('edit'),
+  rid: RequestIdSchema,
+  clientId: IdSchema,
+  channelId: IdSchema,
+  seq: SeqSchema,
+  text: v.pipe(v.string(), v.minLength(1), v.maxLength(1_000_000)),
+  mentions: v.optional(v.pipe(v.array(IdSchema), v.maxLength(ID_LIMITS.maxMentions))),
+});
+
+/** `delete`: deletes a message for everyone (its author, or a group admin). `clientId` as for `edit`. */
+export const DeleteFrameSchema = v.object({
+  t: v.literal('delete'),
+  rid: RequestIdSchema,
+  clientId: IdSchema,
+  channelId: IdSchema,
+  seq: SeqSchema,
+});
+
+/** `react`: adds or removes the caller's reaction with `emoji`; adding twice is one reaction. */
+export const ReactFrameSchema = v.object({
+  t: v.literal('react'),
+  rid: RequestIdSchema,
+  clientId: IdSchema,
+  channelId: IdSchema,
+  seq: SeqSchema,
+  emoji: EmojiSchema,
+  op: v.picklist(['add', 'remove']),
+});
+
+/** `reactors`: who reacted to a message with `emoji`, by user id, paged with `after` (the last id seen). */
+export const ReactorsFrameSchema = v.object({
+  t: v.literal('reactors'),
+  rid: RequestIdSchema,
+  channelId: IdSchema,
+  seq: SeqSchema,
+  emoji: EmojiSchema,
+  after: v.optional(IdSchema),
+  limit: Limit,
 });
 
 /** `sync`: entries of the caller's sync log after position `after`. Omit `epoch` only with `after: 0`. */
@@ -40,6 +90,8 @@ export const HistoryFrameSchema = v.pipe(
     after: v.optional(UintSchema),
     around: v.optional(SeqSchema),
     limit: Limit,
+    /** Pages the replies of this thread root instead of the channel (anchors are reply seqs). */
+    threadRoot: v.optional(SeqSchema),
   }),
   v.check(
     (f) => [f.before, f.after, f.around].filter((x) => x !== undefined).length <= 1,
@@ -106,6 +158,10 @@ export const CLIENT_FRAME_SCHEMAS = {
   received: ReceivedFrameSchema,
   'presence.get': PresenceGetFrameSchema,
   status: StatusFrameSchema,
+  edit: EditFrameSchema,
+  delete: DeleteFrameSchema,
+  react: ReactFrameSchema,
+  reactors: ReactorsFrameSchema,
 } as const;
 
 /** The type tag of a client frame. */
@@ -126,3 +182,7 @@ export type ReadFrame = ClientFrameOf<'read'>;
 export type ReceivedFrame = ClientFrameOf<'received'>;
 export type PresenceGetFrame = ClientFrameOf<'presence.get'>;
 export type StatusFrame = ClientFrameOf<'status'>;
+export type EditFrame = ClientFrameOf<'edit'>;
+export type DeleteFrame = ClientFrameOf<'delete'>;
+export type ReactFrame = ClientFrameOf<'react'>;
+export type ReactorsFrame = ClientFrameOf<'reactors'>;

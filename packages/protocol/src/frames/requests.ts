@@ -13,6 +13,10 @@ export const ANSWERS = {
   read: 'read.ok',
   'presence.get': 'presence.list',
   status: 'status.ok',
+  edit: 'mutated',
+  delete: 'mutated',
+  react: 'mutated',
+  reactors: 'reactors.page',
 } as const satisfies Partial<Record<ClientFrameType, ServerFrameType>>;
 
 /** Client frames that expect an answer. */

@@ -1,11 +1,12 @@
 import * as v from 'valibot';
 import { ProtocolLimitsSchema } from '../limits.js';
-import { KnownEntrySchema, SyncEntrySchema } from '../schemas/entries.js';
+import { ENTRY_SCHEMAS, KnownEntrySchema, SyncEntrySchema } from '../schemas/entries.js';
 import { MessageSchema, PresenceInfoSchema } from '../schemas/model.js';
 import {
   ChosenStatusSchema,
   IdSchema,
   RequestIdSchema,
+  SeqSchema,
   TimestampSchema,
   UintSchema,
 } from '../schemas/primitives.js';
@@ -31,7 +32,7 @@ export const AckFrameSchema = v.object({
   t: v.literal('ack'),
   rid: RequestIdSchema,
   /** The sender's sync entry for the message; the sending connection gets no separate `msg` for it. */
-  entry: KnownEntrySchema,
+  entry: ENTRY_SCHEMAS.message,
   /** True when this `clientMsgId` had been stored before (a retry): the original is returned. */
   duplicate: v.boolean(),
 });
@@ -56,6 +57,8 @@ export const HistoryPageFrameSchema = v.object({
   t: v.literal('history.page'),
   rid: RequestIdSchema,
   channelId: IdSchema,
+  /** Set when the page is of a thread's replies. */
+  threadRoot: v.optional(SeqSchema),
   messages: v.array(MessageSchema),
   hasMoreBefore: v.boolean(),
   hasMoreAfter: v.boolean(),
@@ -128,6 +131,26 @@ export const ReceiptFrameSchema = v.object({
   deliveredSeq: UintSchema,
 });
 
+/**
+ * Answer to `edit`, `delete` and `react`: the caller's sync entry for the change (the sending connection
+ * gets no separate `msg` for it), or `entry: null` when nothing changed (a reaction already there, or
+ * one already gone). `duplicate` is true when this `clientId` had been applied before.
+ */
+export const MutatedFrameSchema = v.object({
+  t: v.literal('mutated'),
+  rid: RequestIdSchema,
+  entry: v.nullable(KnownEntrySchema),
+  duplicate: v.boolean(),
+});
+
+/** Answer to `reactors`: user ids in ascending order; `hasMore` when a next page exists. */
+export const ReactorsPageFrameSchema = v.object({
+  t: v.literal('reactors.page'),
+  rid: RequestIdSchema,
+  userIds: v.array(IdSchema),
+  hasMore: v.boolean(),
+});
+
 /** Schemas of every server frame, by `t`. */
 export const SERVER_FRAME_SCHEMAS = {
   hello: HelloFrameSchema,
@@ -143,6 +166,8 @@ export const SERVER_FRAME_SCHEMAS = {
   typing: TypingEventFrameSchema,
   'read.ok': ReadOkFrameSchema,
   receipt: ReceiptFrameSchema,
+  mutated: MutatedFrameSchema,
+  'reactors.page': ReactorsPageFrameSchema,
 } as const;
 
 /** The type tag of a server frame. */
@@ -167,3 +192,5 @@ export type StatusOkFrame = ServerFrameOf<'status.ok'>;
 export type TypingEventFrame = ServerFrameOf<'typing'>;
 export type ReadOkFrame = ServerFrameOf<'read.ok'>;
 export type ReceiptFrame = ServerFrameOf<'receipt'>;
+export type MutatedFrame = ServerFrameOf<'mutated'>;
+export type ReactorsPageFrame = ServerFrameOf<'reactors.page'>;

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
+import { EmojiSchema } from './emoji.js';
 import { MessageSchema } from './model.js';
-import { SeqSchema } from './primitives.js';
+import { IdSchema, SeqSchema } from './primitives.js';
 
 /**
  * Schemas of the sync-log entry kinds this version knows. An entry is one event about one message in a
@@ -16,6 +17,34 @@ export const ENTRY_SCHEMAS = {
     /** The message this entry delivers. */
     message: MessageSchema,
   }),
+  /**
+   * A message was edited. `message` is the message as stored when the entry is read (a device that
+   * syncs late gets the newest text at once; if it was deleted since, the tombstone).
+   */
+  edited: v.object({
+    pos: SeqSchema,
+    kind: v.literal('edited'),
+    message: MessageSchema,
+  }),
+  /**
+   * A message was deleted for everyone: `message` is its tombstone (`deletedAt`, `deletedBy`, empty text
+   * and mentions). A device replaces every copy it holds with it.
+   */
+  deleted: v.object({
+    pos: SeqSchema,
+    kind: v.literal('deleted'),
+    message: MessageSchema,
+  }),
+  /** A member added (`added: true`) or removed a reaction. */
+  reaction: v.object({
+    pos: SeqSchema,
+    kind: v.literal('reaction'),
+    channelId: IdSchema,
+    seq: SeqSchema,
+    userId: IdSchema,
+    emoji: EmojiSchema,
+    added: v.boolean(),
+  }),
 } as const;
 
 /** The kind tag of a known sync entry. */
@@ -25,7 +54,12 @@ export type EntryKind = keyof typeof ENTRY_SCHEMAS;
 export const ENTRY_KINDS: readonly EntryKind[] = Object.keys(ENTRY_SCHEMAS) as EntryKind[];
 
 /** Any known sync entry. */
-export const KnownEntrySchema = v.variant('kind', [ENTRY_SCHEMAS.message]);
+export const KnownEntrySchema = v.variant('kind', [
+  ENTRY_SCHEMAS.message,
+  ENTRY_SCHEMAS.edited,
+  ENTRY_SCHEMAS.deleted,
+  ENTRY_SCHEMAS.reaction,
+]);
 
 /**
  * An entry of a kind a newer server added: clients skip it but still count its position, so the log stays
@@ -45,6 +79,10 @@ export const SyncEntrySchema = v.union([KnownEntrySchema, UnknownEntrySchema]);
 
 /** One entry of a user's sync log, of a kind this version knows. */
 export type SyncEntry = v.InferOutput<typeof KnownEntrySchema>;
+/** A `message` entry: a new message. */
+export type MessageEntry = v.InferOutput<(typeof ENTRY_SCHEMAS)['message']>;
+/** The known entry of kind `K`. */
+export type EntryOf<K extends EntryKind> = v.InferOutput<(typeof ENTRY_SCHEMAS)[K]>;
 /** An entry of a kind this version does not know: skipped, but its position counts. */
 export type UnknownEntry = v.InferOutput<typeof UnknownEntrySchema>;
 /** An entry as read off the wire. */
@@ -53,4 +91,9 @@ export type WireEntry = SyncEntry | UnknownEntry;
 /** True when the entry is of a kind this version knows. */
 export function isKnownEntry(entry: WireEntry): entry is SyncEntry {
   return Object.hasOwn(ENTRY_SCHEMAS, entry.kind);
+}
+
+/** True when the entry announces a new message (not a change to an earlier one). */
+export function isMessageEntry(entry: WireEntry): entry is MessageEntry {
+  return entry.kind === 'message';
 }

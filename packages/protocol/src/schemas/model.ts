@@ -20,6 +20,25 @@ export const SystemEventSchema = v.variant('action', [
   v.object({ action: v.literal('notice'), actorId: IdSchema }),
 ]);
 
+/**
+ * What a reply shows of its parent: filled in when the reply is read, from the parent as it is then, so
+ * an edit of the parent shows in its replies and a delete leaves only `deleted: true`.
+ */
+export const ReplyPreviewSchema = v.object({
+  senderId: IdSchema,
+  /** The parent's first `ID_LIMITS.replyPreviewChars` characters; empty once it is deleted. */
+  text: v.string(),
+  deleted: v.boolean(),
+});
+
+/** One emoji's reactions on a message, as one reader sees them. */
+export const ReactionSummarySchema = v.object({
+  emoji: v.string(),
+  count: UintSchema,
+  /** True when the reader is one of those who reacted with this emoji. */
+  me: v.boolean(),
+});
+
 /** A stored message as every device sees it. */
 export const MessageSchema = v.object({
   /** Globally unique, time-sortable id (26-char Crockford base32, ULID layout). */
@@ -42,6 +61,28 @@ export const MessageSchema = v.object({
   system: v.nullable(SystemEventSchema),
   /** Server time of the commit, ms since the Unix epoch. */
   createdAt: TimestampSchema,
+  // The lifecycle fields below are optional so that stores and clients of protocol 1 without them stay
+  // valid: an absent field means "never happened" (never edited, not deleted, not a reply, no replies).
+  /** Time of the latest edit; absent when never edited. */
+  editedAt: v.optional(TimestampSchema),
+  /** 1 as sent, plus one per edit; absent means 1. */
+  version: v.optional(SeqSchema),
+  /** Set on a deleted message (a tombstone: `text` is empty, `mentions` is empty). */
+  deletedAt: v.optional(TimestampSchema),
+  /** Who deleted it: the author, or a group admin. */
+  deletedBy: v.optional(IdSchema),
+  /** The `seq` of the message this one answers, in the same channel. */
+  replyTo: v.optional(SeqSchema),
+  /** The parent of `replyTo` as it is when this message is read. */
+  replyPreview: v.optional(ReplyPreviewSchema),
+  /** The `seq` of the thread's root when this message is a thread reply. */
+  threadRoot: v.optional(SeqSchema),
+  /** On a thread root: how many replies the thread has. */
+  threadReplies: v.optional(UintSchema),
+  /** On a thread root: time of the newest reply. */
+  threadLastReplyAt: v.optional(TimestampSchema),
+  /** Reactions as the reader sees them (in history pages; sync entries carry changes instead). */
+  reactions: v.optional(v.array(ReactionSummarySchema)),
 });
 
 /** A channel as its members see it. */
@@ -99,6 +140,10 @@ export const MemberReceiptSchema = v.object({
 export type ChannelKind = v.InferOutput<typeof ChannelKindSchema>;
 /** What a system message records. */
 export type SystemEvent = v.InferOutput<typeof SystemEventSchema>;
+/** What a reply shows of its parent. */
+export type ReplyPreview = v.InferOutput<typeof ReplyPreviewSchema>;
+/** One emoji's reactions on a message, as one reader sees them. */
+export type ReactionSummary = v.InferOutput<typeof ReactionSummarySchema>;
 /** A stored message as every device sees it. */
 export type Message = v.InferOutput<typeof MessageSchema>;
 /** A channel as its members see it. */

@@ -3,6 +3,7 @@ import {
   type ChannelSummary,
   ErrorCode,
   type Message,
+  type MessageEntry,
   NatterError,
   newId,
   newPrefixedId,
@@ -20,6 +21,8 @@ import type {
   HistoryPage,
   WriteTransaction,
 } from '../ports/storage.js';
+import { entriesWithPreviews, previewOf, withPreviews, withReactions } from './decorate.js';
+import { MessageLifecycle } from './message-lifecycle.js';
 import { directKeyOf, toChannel } from './to-wire.js';
 
 /** What a `send` carries. */
@@ -28,11 +31,15 @@ export interface SendInput {
   clientMsgId: string;
   text: string;
   mentions?: readonly string[];
+  /** Seq of the message this one answers, in the same channel. */
+  replyTo?: number;
+  /** Seq of the thread root this message is posted in. */
+  threadRoot?: number;
 }
 
 /** Result of a send: the sender's sync entry, and whether it was a retry of an earlier send. */
 export interface SendResult {
-  entry: SyncEntry;
+  entry: MessageEntry;
   duplicate: boolean;
 }
 
@@ -42,6 +49,8 @@ export interface HistoryRequest {
   after?: number;
   around?: number;
   limit?: number;
+  /** Page the replies of this thread root instead of the channel. */
+  threadRoot?: number;
 }
 
 /** A page of a user's sync log. */
@@ -73,9 +82,17 @@ const notFound = () => new NatterError(ErrorCode.NOT_FOUND, 'channel not found')
  */
 export class ChatService {
   private readonly now: () => number;
+  /** Edits, deletes and reactions. */
+  readonly lifecycle: MessageLifecycle;
 
   constructor(private readonly options: ChatServiceOptions) {
     this.now = options.now ?? Date.now;
+    this.lifecycle = new MessageLifecycle({
+      chat: options.chat,
+      limits: options.limits,
+      sink: options.sink,
+      now: this.now,
+    });
   }
 
   /** Appends a text message. A retry with the same `clientMsgId` returns the original entry. */
@@ -89,7 +106,9 @@ export class ChatService {
     }
     const outcome = await chat.write(
       async (tx) => {
-        if (tx.appendChecked) return this.sendChecked(tx, userId, input);
+        const referring = input.replyTo !== undefined || input.threadRoot !== undefined;
+        // The one-step send knows no references: a reply takes the general path.
+        if (tx.appendChecked && !referring) return this.sendChecked(tx, userId, input);
         const earlier = await tx.findByClientMsgId(userId, input.clientMsgId);
         if (earlier) return { duplicate: true as const, message: earlier.message, pos: earlier.senderPos };
         // One read serves both the membership check and the recipients: a channel has members only
@@ -99,6 +118,8 @@ export class ChatService {
         if (!memberIds.has(userId)) throw notFound();
         // Mentions of non-members are dropped, so a mention cannot probe who exists.
         const mentions = [...new Set(input.mentions ?? [])].filter((id) => memberIds.has(id));
+        const me = members.find((m) => m.userId === userId)!;
+        const parent = referring ? await this.checkReferences(tx, input, me) : undefined;
         const appended = await tx.appendMessage(
           {
             id: newId(this.now()),
@@ -110,20 +131,61 @@ export class ChatService {
             mentions,
             system: null,
             createdAt: this.now(),
+            ...(input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
+            ...(input.threadRoot !== undefined ? { threadRoot: input.threadRoot } : {}),
           },
           members.map((m) => m.userId),
         );
+        if (input.threadRoot !== undefined) {
+          await tx.lifecycle!.countThreadReply(input.channelId, input.threadRoot, appended.message.createdAt);
+        }
+        if (input.replyTo !== undefined) {
+          appended.message = { ...appended.message, replyPreview: previewOf(parent, userId) };
+        }
         return { duplicate: false as const, appended };
       },
       { channelId: input.channelId },
     );
     if (outcome.duplicate) {
-      const entry: SyncEntry = { pos: outcome.pos, kind: 'message', message: outcome.message };
+      const entry: MessageEntry = { pos: outcome.pos, kind: 'message', message: outcome.message };
       origin?.onAck(entry, true);
       return { entry, duplicate: true };
     }
     const senderEntry = this.dispatch(outcome.appended, userId, origin);
     return { entry: senderEntry, duplicate: false };
+  }
+
+  /**
+   * Checks `replyTo` and `threadRoot` of a send: each must name a message of the channel the sender can
+   * see; a reply to a deleted message is refused, a thread root must be a text message outside any thread.
+   * Returns the parent of `replyTo`.
+   */
+  private async checkReferences(
+    tx: WriteTransaction,
+    input: SendInput,
+    me: { joinedSeq: number },
+  ): Promise<Message | undefined> {
+    const lc = tx.lifecycle;
+    if (!lc) throw new NatterError(ErrorCode.BAD_REFERENCE, 'this store keeps no replies or threads');
+    const visible = async (seq: number) => {
+      const message = seq >= me.joinedSeq ? await lc.getMessage(input.channelId, seq) : undefined;
+      if (!message) throw new NatterError(ErrorCode.BAD_REFERENCE, `no message ${seq} in this channel`);
+      return message;
+    };
+    let parent: Message | undefined;
+    if (input.replyTo !== undefined) {
+      parent = await visible(input.replyTo);
+      if (parent.deletedAt !== undefined)
+        throw new NatterError(ErrorCode.MESSAGE_DELETED, 'the message replied to was deleted');
+    }
+    if (input.threadRoot !== undefined) {
+      const root = await visible(input.threadRoot);
+      if (root.kind !== 'text' || root.threadRoot !== undefined)
+        throw new NatterError(ErrorCode.BAD_REFERENCE, 'a thread root is a text message outside any thread');
+      if (root.deletedAt !== undefined)
+        throw new NatterError(ErrorCode.MESSAGE_DELETED, 'the thread root was deleted');
+    }
+    return parent;
   }
 
   /**
@@ -379,7 +441,18 @@ export class ChatService {
     const member = await chat.getMember(channelId, userId);
     if (!member) throw notFound();
     const limit = Math.min(request.limit ?? 50, limits.maxHistoryPage);
-    return chat.readHistory(channelId, { ...pickAnchor(request), limit, minSeq: member.joinedSeq });
+    const query = { ...pickAnchor(request), limit, minSeq: member.joinedSeq };
+    let page: HistoryPage;
+    if (request.threadRoot !== undefined) {
+      if (!chat.lifecycle) throw new NatterError(ErrorCode.NOT_FOUND, 'this store keeps no threads');
+      if (request.threadRoot < member.joinedSeq)
+        throw new NatterError(ErrorCode.NOT_FOUND, 'message not found');
+      page = await chat.lifecycle.readThread(channelId, request.threadRoot, query);
+    } else {
+      page = await chat.readHistory(channelId, query);
+    }
+    const messages = await withReactions(chat, channelId, await withPreviews(chat, page.messages), userId);
+    return { ...page, messages };
   }
 
   /**
@@ -395,17 +468,17 @@ export class ChatService {
     const pageSize = Math.min(limit ?? limits.maxSyncPage, limits.maxSyncPage);
     const head = await chat.syncHead(userId);
     if (after > head) throw new NatterError(ErrorCode.RESYNC_REQUIRED, 'cursor is ahead of the log');
-    const entries = await chat.readSync(userId, after, pageSize);
+    const entries = await entriesWithPreviews(chat, await chat.readSync(userId, after, pageSize));
     const last = entries.at(-1)?.pos ?? after;
     return { epoch: current, entries, head: Math.max(head, last), hasMore: last < head };
   }
 
   /** Sends committed entries to live delivery, in commit order, and returns the sender's entry. */
-  private dispatch(appended: AppendedMessage, senderId?: string, origin?: DeliveryOrigin): SyncEntry {
-    let senderEntry: SyncEntry | undefined;
+  private dispatch(appended: AppendedMessage, senderId?: string, origin?: DeliveryOrigin): MessageEntry {
+    let senderEntry: MessageEntry | undefined;
     const deliveries: Delivery[] = [];
     for (const { userId, pos } of appended.positions) {
-      const entry: SyncEntry = { pos, kind: 'message', message: appended.message };
+      const entry: MessageEntry = { pos, kind: 'message', message: appended.message };
       if (userId === senderId) senderEntry = entry;
       deliveries.push({ userId, entry });
     }

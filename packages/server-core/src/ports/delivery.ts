@@ -4,8 +4,11 @@ import type { ServerFrame, SyncEntry } from '@natter/protocol';
 export interface DeliveryOrigin {
   /** Connection id; it receives the ack instead of a `msg` frame for the sender's entry. */
   connectionId: string;
-  /** Called synchronously, in commit order, with the sender's entry. */
-  onAck(entry: SyncEntry, duplicate: boolean): void;
+  /**
+   * Called synchronously, in commit order, with the sender's entry; null for a mutation that changed
+   * nothing (a reaction that was already there).
+   */
+  onAck(entry: SyncEntry | null, duplicate: boolean): void;
 }
 
 /** One committed sync entry for one user. */

@@ -1,4 +1,5 @@
 import type { ChannelKind, Message, SyncEntry, SystemEvent } from '@natter/protocol';
+import type { LifecycleReads, LifecycleWrites } from './lifecycle.js';
 
 /**
  * The storage port. Version 3 of the contract; docs/adapters.md states the guarantees each method gives,
@@ -8,7 +9,7 @@ import type { ChannelKind, Message, SyncEntry, SystemEvent } from '@natter/proto
  * {@link ChatStore.write} against the small {@link WriteTransaction} interface, so every adapter
  * enforces them identically; an adapter only stores rows and allocates sequences atomically.
  */
-export const STORAGE_CONTRACT_VERSION = 3;
+export const STORAGE_CONTRACT_VERSION = 4;
 
 /** What an adapter declares about itself; the core reads `capabilities` before using optional features. */
 export interface StoreManifest {
@@ -25,6 +26,11 @@ export interface StoreManifest {
     multiProcess: boolean;
     /** Data survives `close()` and reopening. */
     persistent: boolean;
+    /**
+     * Edits, deletes, reactions and threads (`tx.lifecycle` and `chat.lifecycle`). Absent means false:
+     * the server then answers those requests with `NATTER_NOT_FOUND`, as for search.
+     */
+    lifecycle?: boolean;
   };
 }
 
@@ -109,6 +115,10 @@ export interface NewMessage {
   mentions: string[];
   system: SystemEvent | null;
   createdAt: number;
+  /** The seq of the message this one answers (stores with the `lifecycle` capability keep it). */
+  replyTo?: number;
+  /** The seq of the thread root when this is a thread reply (`lifecycle` capability). */
+  threadRoot?: number;
 }
 
 /** Result of {@link WriteTransaction.appendMessage}. */
@@ -223,6 +233,8 @@ export interface WriteTransaction {
    * states the contract; `@natter/storage-conformance` checks it through `ChatService`.
    */
   appendChecked?(send: CheckedSend): Promise<CheckedAppendResult>;
+  /** Edits, deletes, reactions: present when the manifest declares `lifecycle`. */
+  readonly lifecycle?: LifecycleWrites;
 }
 
 /** Users and refresh tokens. Plain rows; no chat rules. */
@@ -268,7 +280,10 @@ export interface ChatStore {
   /** Channels the user is a member of, with their membership, newest activity first. */
   listChannelsOf(userId: string): Promise<Array<{ channel: ChannelRecord; member: MemberRecord }>>;
   getMessage(channelId: string, seq: number): Promise<Message | undefined>;
-  /** Count of `text` messages with `seq > afterSeq` not sent by `userId`. */
+  /**
+   * Count of `text` messages with `seq > afterSeq` not sent by `userId`. With the `lifecycle` capability,
+   * deleted messages do not count, nor do thread replies unless they mention `userId`.
+   */
   countUnread(channelId: string, userId: string, afterSeq: number): Promise<number>;
   readHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage>;
   /**
@@ -286,6 +301,8 @@ export interface ChatStore {
   syncHead(userId: string): Promise<number>;
   /** Entries of the user's sync log with `pos > after`, ascending, at most `limit`. */
   readSync(userId: string, after: number, limit: number): Promise<SyncEntry[]>;
+  /** Reactions and threads: present when the manifest declares `lifecycle`. */
+  readonly lifecycle?: LifecycleReads;
 }
 
 /** A complete storage adapter: one object serving both ports, opened before use. */

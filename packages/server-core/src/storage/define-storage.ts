@@ -1,4 +1,5 @@
 import { ErrorCode, NatterError } from '@natter/protocol';
+import type { LifecycleReads } from '../ports/lifecycle.js';
 import type {
   AccountStore,
   ChatStore,
@@ -220,6 +221,7 @@ export function defineStorage(definition: StorageDefinition): StorageAdapter {
       checkLimit('readSync', limit);
       return call((s) => s.chat.readSync(userId, after, limit));
     },
+    ...(manifest.capabilities.lifecycle ? { lifecycle: lifecycleReads(call, notOpen) } : {}),
   };
 
   const adapter: StorageAdapter = {
@@ -270,4 +272,35 @@ export function defineStorage(definition: StorageDefinition): StorageAdapter {
     },
   };
   return adapter;
+}
+
+/** The lifecycle reads of an opened store, checked and counted like the other reads. */
+function lifecycleReads(
+  call: <T>(fn: (s: OpenedStorage) => Promise<T>) => Promise<T>,
+  notOpen: () => Error,
+): LifecycleReads {
+  const reads = (s: OpenedStorage): LifecycleReads => {
+    if (!s.chat.lifecycle) throw notOpen();
+    return s.chat.lifecycle;
+  };
+  return {
+    reactionsOf: async (channelId, seqs, viewerId) => {
+      checkId('reactionsOf', 'channelId', channelId);
+      checkId('reactionsOf', 'viewerId', viewerId);
+      for (const seq of seqs) checkUint('reactionsOf', 'seq', seq);
+      return call((s) => reads(s).reactionsOf(channelId, seqs, viewerId));
+    },
+    reactorsOf: async (channelId, seq, emoji, after, limit) => {
+      checkId('reactorsOf', 'channelId', channelId);
+      checkUint('reactorsOf', 'seq', seq);
+      checkLimit('reactorsOf', limit);
+      return call((s) => reads(s).reactorsOf(channelId, seq, emoji, after, limit));
+    },
+    readThread: async (channelId, rootSeq, query) => {
+      checkId('readThread', 'channelId', channelId);
+      checkUint('readThread', 'rootSeq', rootSeq);
+      checkHistoryQuery(query);
+      return call((s) => reads(s).readThread(channelId, rootSeq, query));
+    },
+  };
 }

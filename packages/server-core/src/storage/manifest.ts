@@ -29,4 +29,7 @@ export function checkStorageManifest(storage: StorageAdapter): void {
   if (capabilities?.search === true && typeof storage.chat.searchMessages !== 'function') {
     throw refuse('it declares search but has no searchMessages()');
   }
+  if (capabilities?.lifecycle !== undefined && typeof capabilities.lifecycle !== 'boolean') {
+    throw refuse('manifest.capabilities.lifecycle must be true, false or absent');
+  }
 }

@@ -39,3 +39,34 @@ export function pageRange(lastSeq: number, query: HistoryQuery): PageRange {
   }
   return { from, to, hasMoreBefore: from > lo, hasMoreAfter: to < hi };
 }
+
+/**
+ * A history page over a list that is sorted by seq but not gap-free (a thread's replies): the anchors are
+ * seqs as for {@link pageRange}, translated to positions in the list, so both page the same way.
+ */
+export function pageOfSorted<T extends { seq: number }>(
+  sorted: readonly T[],
+  query: HistoryQuery,
+): { items: T[]; hasMoreBefore: boolean; hasMoreAfter: boolean } {
+  /** 1-based position of the first item with a seq of at least `seq` (n + 1 when none). */
+  const positionOf = (seq: number) => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]!.seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+  const translated: HistoryQuery = { limit: query.limit, minSeq: positionOf(query.minSeq) };
+  if (query.before !== undefined) translated.before = positionOf(query.before);
+  else if (query.after !== undefined) translated.after = positionOf(query.after + 1) - 1;
+  else if (query.around !== undefined) translated.around = positionOf(query.around);
+  const range = pageRange(sorted.length, translated);
+  return {
+    items: range.from <= range.to ? sorted.slice(range.from - 1, range.to) : [],
+    hasMoreBefore: range.hasMoreBefore,
+    hasMoreAfter: range.hasMoreAfter,
+  };
+}

@@ -17,7 +17,7 @@ import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import type { Principal } from '../ports/authenticator.js';
 import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
-import type { EphemeralSink } from '../ports/delivery.js';
+import type { DeliveryOrigin, EphemeralSink } from '../ports/delivery.js';
 import type { ChatStore } from '../ports/storage.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import { type Deadline, DeadlineQueue } from './deadline-queue.js';
@@ -195,21 +195,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
     const { service } = this.deps;
     switch (frame.t) {
       case 'send': {
-        const { limits, now } = this.deps.config;
-        this.sendLimiter ??= new TokenBucket(limits.sendsPerSecond, limits.sendBurst, now);
-        const wait = this.sendLimiter.take();
-        if (wait > 0) {
-          this.sendError({
-            rid: frame.rid,
-            code: ErrorCode.RATE_LIMITED,
-            message: 'too many sends',
-            retryAfterMs: wait,
-          });
-          if (++this.rateLimitStrikes > MAX_RATE_LIMIT_STRIKES)
-            this.close(CloseCode.POLICY_VIOLATION, 'send flood');
-          return;
-        }
-        this.rateLimitStrikes = 0;
+        if (!this.takeSendToken(frame.rid)) return;
         const started = performance.now();
         const { rid } = frame;
         await service.sendMessage(
@@ -219,12 +205,16 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
             clientMsgId: frame.clientMsgId,
             text: frame.text,
             mentions: frame.mentions ?? [],
+            ...(frame.replyTo !== undefined ? { replyTo: frame.replyTo } : {}),
+            ...(frame.threadRoot !== undefined ? { threadRoot: frame.threadRoot } : {}),
           },
           {
             connectionId: this.connectionId,
             onAck: (entry, duplicate) => {
               if (!duplicate) this.deps.metrics.messagesIn.inc();
-              if (!this.closed) this.connection.send({ t: 'ack', rid, entry, duplicate });
+              // A send's own entry is always a `message` entry; the check narrows the type.
+              if (!this.closed && entry?.kind === 'message')
+                this.connection.send({ t: 'ack', rid, entry, duplicate });
             },
           },
         );
@@ -282,7 +272,57 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
         await this.deps.presence.setStatus(this.userId, frame.status);
         this.reply({ t: 'status.ok', rid: frame.rid, status: frame.status });
         return;
+      case 'edit': {
+        if (!this.takeSendToken(frame.rid)) return;
+        const { t: _t, rid, ...input } = frame;
+        await service.lifecycle.edit(this.userId, input, this.mutationOrigin(rid));
+        return;
+      }
+      case 'delete': {
+        if (!this.takeSendToken(frame.rid)) return;
+        const { t: _t, rid, ...input } = frame;
+        await service.lifecycle.delete(this.userId, input, this.mutationOrigin(rid));
+        return;
+      }
+      case 'react': {
+        if (!this.takeSendToken(frame.rid)) return;
+        const { t: _t, rid, op, ...input } = frame;
+        await service.lifecycle.react(this.userId, { ...input, add: op === 'add' }, this.mutationOrigin(rid));
+        return;
+      }
+      case 'reactors': {
+        const { t: _t, rid, ...input } = frame;
+        const page = await service.lifecycle.reactors(this.userId, input);
+        this.reply({ t: 'reactors.page', rid, ...page });
+        return;
+      }
     }
+  }
+
+  /**
+   * Sends and mutations share one token bucket: an edit or a reaction costs the server what a send does
+   * (a transaction and one entry per member). False when the frame was refused.
+   */
+  private takeSendToken(rid: number): boolean {
+    const { limits, now } = this.deps.config;
+    this.sendLimiter ??= new TokenBucket(limits.sendsPerSecond, limits.sendBurst, now);
+    const wait = this.sendLimiter.take();
+    if (wait > 0) {
+      this.sendError({ rid, code: ErrorCode.RATE_LIMITED, message: 'too many sends', retryAfterMs: wait });
+      if (++this.rateLimitStrikes > MAX_RATE_LIMIT_STRIKES)
+        this.close(CloseCode.POLICY_VIOLATION, 'send flood');
+      return false;
+    }
+    this.rateLimitStrikes = 0;
+    return true;
+  }
+
+  /** The origin of a mutation: its answer goes out in commit order, before the other devices' entries. */
+  private mutationOrigin(rid: number): DeliveryOrigin {
+    return {
+      connectionId: this.connectionId,
+      onAck: (entry, duplicate) => this.reply({ t: 'mutated', rid, entry, duplicate }),
+    };
   }
 
   private reply(frame: ServerFrame): void {

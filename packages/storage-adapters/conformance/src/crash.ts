@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { StorageAdapter } from '@natter/server-core';
 import { expect } from 'vitest';
+import { readMessageLog } from './fixtures.js';
 
 /** A write the crashing child reported as acknowledged: its line `ack <seq> <id>`. */
 export interface CrashAck {
@@ -84,7 +85,7 @@ export async function checkCrashSafety(options: CrashSafetyOptions): Promise<voi
 
     for (const userId of ['u_a', 'u_b']) {
       expect(await storage.chat.syncHead(userId)).toBe(n);
-      const log = await storage.chat.readSync(userId, 0, n + 10);
+      const log = await readMessageLog(storage, userId, 0, n + 10);
       expect(log.map((e) => [e.pos, e.message.seq])).toEqual(page.messages.map((m) => [m.seq, m.seq]));
     }
     const last = acked.at(-1)!;

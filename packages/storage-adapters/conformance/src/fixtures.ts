@@ -1,4 +1,4 @@
-import type { Message, SystemEvent } from '@natter/protocol';
+import type { Message, MessageEntry, SyncEntry, SystemEvent } from '@natter/protocol';
 import type {
   AppendedMessage,
   ChannelRecord,
@@ -150,16 +150,37 @@ export async function appendMany(
 
 /** Reads a user's whole sync log in pages of `pageSize`. */
 export async function readWholeSync(adapter: StorageAdapter, userId: string, pageSize = 100) {
-  const entries = [];
+  const entries: MessageEntry[] = [];
   for (;;) {
     const after = entries.at(-1)?.pos ?? 0;
     const page = await adapter.chat.readSync(userId, after, pageSize);
     if (page.length > 0 && page[0]!.pos <= after) {
       throw new Error(`readSync(${userId}, ${after}) returned an entry at pos ${page[0]!.pos}`);
     }
-    entries.push(...page);
+    entries.push(...messageEntries(page));
     if (page.length < pageSize) return entries;
   }
+}
+
+/**
+ * The entries of a log that holds only new messages (checks that never edit, delete or react): any other
+ * kind there is a failure of the check.
+ */
+export function messageEntries(entries: readonly SyncEntry[]): MessageEntry[] {
+  return entries.map((entry) => {
+    if (entry.kind !== 'message') throw new Error(`entry ${entry.pos} is a ${entry.kind} entry`);
+    return entry;
+  });
+}
+
+/** Reads a log that holds only new messages, see {@link messageEntries}. */
+export async function readMessageLog(
+  adapter: StorageAdapter,
+  userId: string,
+  after: number,
+  limit: number,
+): Promise<MessageEntry[]> {
+  return messageEntries(await adapter.chat.readSync(userId, after, limit));
 }
 
 /** A promise with its resolver, to hold a write open while the check looks from outside. */

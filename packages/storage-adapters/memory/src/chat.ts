@@ -11,6 +11,7 @@ import type {
 } from '@natter/server-core';
 import { pageRange } from '@natter/server-core';
 import { copyMessage, copyOptional, copyRecord } from './copy.js';
+import { MemoryLifecycleReads } from './lifecycle.js';
 import type { MemoryState } from './state.js';
 import { mentionsOf, searchMessages } from './visible.js';
 import { toChannelRecord } from './write-transaction.js';
@@ -24,7 +25,11 @@ export interface MemoryChatDeps {
 
 /** The memory adapter's {@link ChatStore}: reads from the committed state, writes through `deps.write`. */
 export class MemoryChatStore implements ChatStore {
-  constructor(private readonly deps: MemoryChatDeps) {}
+  readonly lifecycle: MemoryLifecycleReads;
+
+  constructor(private readonly deps: MemoryChatDeps) {
+    this.lifecycle = new MemoryLifecycleReads(deps.state);
+  }
 
   epoch(): string {
     return this.deps.epoch();
@@ -69,7 +74,10 @@ export class MemoryChatStore implements ChatStore {
     let count = 0;
     for (let i = Math.max(0, Math.floor(afterSeq)); i < messages.length; i++) {
       const message = messages[i]!;
-      if (message.kind === 'text' && message.senderId !== userId) count++;
+      if (message.kind !== 'text' || message.senderId === userId || message.deletedAt !== undefined) continue;
+      // Thread replies count only when they mention the reader (decisions.md, issue 24).
+      if (message.threadRoot !== undefined && !message.mentions.includes(userId)) continue;
+      count++;
     }
     return count;
   }
@@ -100,10 +108,12 @@ export class MemoryChatStore implements ChatStore {
     const { state } = this.deps;
     const log = state.syncLogs.get(userId) ?? [];
     const start = Math.max(0, Math.floor(after));
-    return log.slice(start, start + Math.max(0, limit)).map((ref, i) => ({
-      pos: start + i + 1,
-      kind: 'message' as const,
-      message: copyMessage(state.messages.get(ref.channelId)![ref.seq - 1]!),
-    }));
+    return log.slice(start, start + Math.max(0, limit)).map((ref, i): SyncEntry => {
+      const pos = start + i + 1;
+      const message = () => copyMessage(state.messages.get(ref.channelId)![ref.seq - 1]!);
+      if (!ref.entry) return { pos, kind: 'message', message: message() };
+      if (ref.entry.kind === 'reaction') return { pos, ...ref.entry };
+      return { pos, kind: ref.entry.kind, message: message() };
+    });
   }
 }

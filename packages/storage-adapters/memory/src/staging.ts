@@ -1,6 +1,14 @@
 import type { Message } from '@natter/protocol';
 import type { MemberRecord } from '@natter/server-core';
-import type { ChannelRow, ClientMsgRef, MemoryState, MentionRef, SyncRef } from './state.js';
+import {
+  type ChannelRow,
+  type ClientMsgRef,
+  type MemoryState,
+  type MentionRef,
+  messageKey,
+  type ReactionSet,
+  type SyncRef,
+} from './state.js';
 
 /**
  * The uncommitted changes of one write: an overlay over {@link MemoryState}. Reads inside the write
@@ -17,6 +25,11 @@ export class Staging {
   readonly clientMsgs = new Map<string, ClientMsgRef>();
   /** user id -> mentions added by this write. */
   readonly mentions = new Map<string, MentionRef[]>();
+  /** message key -> the message after an edit, a delete or a thread reply count of this write. */
+  readonly updates = new Map<string, Message>();
+  /** message key -> the whole reaction set after this write (copied on first change). */
+  readonly reactions = new Map<string, ReactionSet>();
+  readonly mutations = new Map<string, number>();
 
   constructor(readonly base: MemoryState) {}
 
@@ -57,6 +70,8 @@ export class Staging {
   }
 
   message(channelId: string, seq: number): Message | undefined {
+    const updated = this.updates.get(messageKey(channelId, seq));
+    if (updated) return updated;
     const committed = this.base.messages.get(channelId) ?? [];
     if (seq <= committed.length) return committed[seq - 1];
     return this.messages.get(channelId)?.[seq - committed.length - 1];
@@ -91,6 +106,26 @@ export class Staging {
     list.push(message);
   }
 
+  /** Replaces a stored message (committed or staged by this write). */
+  updateMessage(message: Message): void {
+    const staged = this.messages.get(message.channelId);
+    const committedCount = this.base.messages.get(message.channelId)?.length ?? 0;
+    const index = message.seq - committedCount - 1;
+    if (staged && index >= 0 && index < staged.length) staged[index] = message;
+    else this.updates.set(messageKey(message.channelId, message.seq), message);
+  }
+
+  /** The reaction set of a message as this write sees it (a copy the caller may change and stage). */
+  reactionSet(channelId: string, seq: number): ReactionSet {
+    const key = messageKey(channelId, seq);
+    const current = this.reactions.get(key) ?? this.base.reactions.get(key);
+    return new Map([...(current ?? [])].map(([emoji, users]) => [emoji, new Set(users)]));
+  }
+
+  mutation(key: string): number | undefined {
+    return this.mutations.get(key) ?? this.base.mutations.get(key);
+  }
+
   /** Applies every staged change to the state. Synchronous, so it is atomic to other code. */
   commit(): void {
     const state = this.base;
@@ -121,6 +156,14 @@ export class Staging {
     for (const [userId, added] of this.syncLogs) appendTo(state.syncLogs, userId, added);
     for (const [key, ref] of this.clientMsgs) state.clientMsgs.set(key, ref);
     for (const [userId, added] of this.mentions) appendTo(state.mentions, userId, added);
+    for (const message of this.updates.values()) {
+      state.messages.get(message.channelId)![message.seq - 1] = message;
+    }
+    for (const [key, set] of this.reactions) {
+      if (set.size === 0) state.reactions.delete(key);
+      else state.reactions.set(key, set);
+    }
+    for (const [key, pos] of this.mutations) state.mutations.set(key, pos);
   }
 }
 

@@ -1,5 +1,11 @@
 import type { Message } from '@natter/protocol';
-import type { ChannelRecord, MemberRecord, RefreshTokenRecord, UserRecord } from '@natter/server-core';
+import type {
+  ChannelRecord,
+  LifecycleEntryRecord,
+  MemberRecord,
+  RefreshTokenRecord,
+  UserRecord,
+} from '@natter/server-core';
 
 /** A channel row plus the time of its newest activity, which orders `listChannelsOf`. */
 export interface ChannelRow extends ChannelRecord {
@@ -7,10 +13,19 @@ export interface ChannelRow extends ChannelRecord {
   lastActivityAt: number;
 }
 
-/** Where a sync-log entry points. */
+/** Where a sync-log entry points; `entry` is set for lifecycle entries (absent: a new message). */
 export interface SyncRef {
   channelId: string;
   seq: number;
+  entry?: LifecycleEntryRecord;
+}
+
+/** Reactions of one message: emoji -> users, both in the order they were first added. */
+export type ReactionSet = Map<string, Set<string>>;
+
+/** Key of one message in per-message maps. */
+export function messageKey(channelId: string, seq: number): string {
+  return `${channelId}\n${seq}`;
 }
 
 /** An entry of the mentions index: a text message that @-mentions a user. */
@@ -54,6 +69,14 @@ export class MemoryState {
   /** user id -> sync log; the entry with pos `n` is at index `n - 1`. */
   readonly syncLogs = new Map<string, SyncRef[]>();
   readonly clientMsgs = new Map<string, ClientMsgRef>();
-  /** user id -> the text messages that mention the user, in append order. */
+  /**
+   * user id -> the text messages that mention the user, in append order. An edit adds refs for new
+   * mentions; readers keep only refs whose message still mentions the user (so an edit or a delete
+   * removes a mention without rewriting the list).
+   */
   readonly mentions = new Map<string, MentionRef[]>();
+  /** message key -> its reactions; absent when it has none. */
+  readonly reactions = new Map<string, ReactionSet>();
+  /** mutation key (`clientMsgKey(userId, clientId)`) -> the caller's position for it (0: no change). */
+  readonly mutations = new Map<string, number>();
 }

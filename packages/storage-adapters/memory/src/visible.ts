@@ -32,13 +32,14 @@ function page(messages: Message[], query: MessageQuery): Message[] {
 
 /** The text messages mentioning the reader that the reader may see, newest first. */
 export function mentionsOf(state: MemoryState, query: MessageQuery): Message[] {
-  const found: Message[] = [];
+  const found = new Map<string, Message>();
   for (const ref of state.mentions.get(query.userId) ?? []) {
-    if (visibleTo(state, query, ref.channelId, ref.seq)) {
-      found.push(state.messages.get(ref.channelId)![ref.seq - 1]!);
-    }
+    if (!visibleTo(state, query, ref.channelId, ref.seq)) continue;
+    const message = state.messages.get(ref.channelId)![ref.seq - 1]!;
+    // A ref stays after an edit or a delete took the mention away: the message as it is now decides.
+    if (message.mentions.includes(query.userId)) found.set(message.id, message);
   }
-  return page(found, query);
+  return page([...found.values()], query);
 }
 
 /** Text messages the reader may see that contain every word of `text` (case-insensitive), newest first. */

@@ -9,6 +9,7 @@ import {
   type WriteTransaction,
 } from '@natter/server-core';
 import { copyMessage, copyOptional, copyRecord } from './copy.js';
+import { MemoryLifecycleWrites } from './lifecycle.js';
 import type { Staging } from './staging.js';
 import { type ChannelRow, clientMsgKey } from './state.js';
 
@@ -24,8 +25,11 @@ export function toChannelRecord(row: ChannelRow): ChannelRecord {
  */
 export class MemoryWriteTransaction implements WriteTransaction {
   private active = true;
+  readonly lifecycle: MemoryLifecycleWrites;
 
-  constructor(private readonly staging: Staging) {}
+  constructor(private readonly staging: Staging) {
+    this.lifecycle = new MemoryLifecycleWrites(staging, () => this.assertActive());
+  }
 
   /** Ends the transaction; later calls throw instead of writing outside any transaction. */
   end(): void {

@@ -1,5 +1,11 @@
 import type { Message } from '@natter/protocol';
-import { type AppendedMessage, ErrorCode, NatterError, type NewMessage } from '@natter/server-core';
+import {
+  type AppendedMessage,
+  ErrorCode,
+  type LifecycleEntryRecord,
+  NatterError,
+  type NewMessage,
+} from '@natter/server-core';
 import { conflictOnDuplicate } from './constraint.js';
 import type { WriteStatements } from './statements.js';
 
@@ -11,6 +17,11 @@ export interface AppendOperation {
    * so a number handed out by a rolled-back append is read again from the tables.
    */
   forgetNumbers(): void;
+  /** Appends one lifecycle entry to each recipient's log, numbered from the same cache as messages. */
+  appendEntry(
+    entry: LifecycleEntryRecord,
+    recipientIds: readonly string[],
+  ): Array<{ userId: string; pos: number }>;
 }
 
 /**
@@ -78,6 +89,9 @@ export function prepareAppend(writes: WriteStatements, poison: (error: unknown) 
         }
         writes.insertSearchText.run(message.text, message.channelId, seq);
       }
+      if (message.replyTo !== undefined || message.threadRoot !== undefined) {
+        writes.setReferences.run(message.replyTo ?? null, message.threadRoot ?? null, message.channelId, seq);
+      }
       for (const { userId, pos } of positions)
         writes.insertSyncEntry.run(userId, pos, message.channelId, seq);
     } catch (error) {
@@ -98,9 +112,25 @@ export function prepareAppend(writes: WriteStatements, poison: (error: unknown) 
       mentions: [...message.mentions],
       system: message.system === null ? null : structuredClone(message.system),
       createdAt: message.createdAt,
+      ...(message.replyTo !== undefined ? { replyTo: message.replyTo } : {}),
+      ...(message.threadRoot !== undefined ? { threadRoot: message.threadRoot } : {}),
     };
     return { message: stored, positions };
   }) as AppendOperation;
   append.forgetNumbers = forgetNumbers;
+  append.appendEntry = (entry, recipientIds) => {
+    const positions = recipientIds.map((userId) => ({ userId, pos: headOf(userId) + 1 }));
+    const json = JSON.stringify(entry);
+    try {
+      for (const { userId, pos } of positions) {
+        writes.insertLifecycleEntry.run(userId, pos, entry.channelId, entry.seq, json);
+      }
+    } catch (error) {
+      poison(error);
+      throw error;
+    }
+    for (const { userId, pos } of positions) heads.set(userId, pos);
+    return positions;
+  };
   return append;
 }

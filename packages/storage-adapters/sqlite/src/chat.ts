@@ -9,6 +9,7 @@ import type {
   WriteHint,
   WriteTransaction,
 } from '@natter/server-core';
+import { SqliteLifecycleReads } from './lifecycle.js';
 import { type MessageRow, toChannel, toChannelWithMember, toMember, toMessage, toSyncEntry } from './rows.js';
 import { ftsQuery } from './search.js';
 import { MAX_POSITION, type ReadStatements, type VisibleQuery } from './statements.js';
@@ -28,7 +29,11 @@ export interface SqliteChatDeps {
  * thread, between reads).
  */
 export class SqliteChatStore implements ChatStore {
-  constructor(private readonly deps: SqliteChatDeps) {}
+  readonly lifecycle: SqliteLifecycleReads;
+
+  constructor(private readonly deps: SqliteChatDeps) {
+    this.lifecycle = new SqliteLifecycleReads(deps.read);
+  }
 
   epoch(): string {
     return this.deps.epoch();
@@ -68,7 +73,7 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async countUnread(channelId: string, userId: string, afterSeq: number): Promise<number> {
-    return this.deps.read((r) => r.countUnread.get(channelId, afterSeq, userId)!.n);
+    return this.deps.read((r) => r.countUnread.get(channelId, afterSeq, userId, userId)!.n);
   }
 
   async readHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
@@ -112,13 +117,28 @@ function visibleQuery(query: MessageQuery): VisibleQuery {
  * fills a short side from the other. The flags say whether visible messages lie before the page's
  * first and after its last message (for an empty page: on either side of the anchor).
  */
-export function readHistoryPage(reads: ReadStatements, channelId: string, query: HistoryQuery): HistoryPage {
+export function readHistoryPage(
+  reads: ReadStatements,
+  channelId: string,
+  query: HistoryQuery,
+  /** Page the replies of this thread root instead of the whole channel. */
+  threadRoot?: number,
+): HistoryPage {
   const lo = Math.max(1, Math.floor(query.minSeq));
   const limit = Math.max(0, Math.floor(query.limit));
   const ascending = (from: number, to: number, n: number) =>
-    reads.rangeAscending.all(channelId, Math.max(lo, from), to, n);
+    threadRoot === undefined
+      ? reads.rangeAscending.all(channelId, Math.max(lo, from), to, n)
+      : reads.threadAscending.all(channelId, threadRoot, Math.max(lo, from), to, n);
   const descending = (from: number, to: number, n: number) =>
-    reads.rangeDescending.all(channelId, Math.max(lo, from), to, n).reverse();
+    (threadRoot === undefined
+      ? reads.rangeDescending.all(channelId, Math.max(lo, from), to, n)
+      : reads.threadDescending.all(channelId, threadRoot, Math.max(lo, from), to, n)
+    ).reverse();
+  const anyInRange = (from: number, to: number) =>
+    threadRoot === undefined
+      ? reads.anyInRange.get(channelId, from, to)!.found === 1
+      : ascending(from, to, 1).length > 0;
 
   let rows: MessageRow[];
   let split: number; // for an empty page: visible seqs below `split` lie before it
@@ -144,7 +164,7 @@ export function readHistoryPage(reads: ReadStatements, channelId: string, query:
   const last = rows.at(-1)?.seq ?? split - 1;
   return {
     messages: rows.map(toMessage),
-    hasMoreBefore: first > lo && reads.anyInRange.get(channelId, lo, first - 1)!.found === 1,
-    hasMoreAfter: reads.anyInRange.get(channelId, Math.max(lo, last + 1), MAX_POSITION)!.found === 1,
+    hasMoreBefore: first > lo && anyInRange(lo, first - 1),
+    hasMoreAfter: anyInRange(Math.max(lo, last + 1), MAX_POSITION),
   };
 }

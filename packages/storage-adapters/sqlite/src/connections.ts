@@ -61,6 +61,8 @@ export function openConnections(options: ResolvedSqliteOptions): Connections {
     // in a sub-journal that spills to a temp file past 64 KiB, i.e. within a few calls of a batch. In
     // memory it costs no system calls (measured: a third of the time of an append).
     writer.pragma('temp_store = MEMORY');
+    // A deleted message's bytes are zeroed in the pages it leaves, not kept in free space (issue 24).
+    writer.pragma('secure_delete = ON');
     migrate(writer);
 
     reader = new Database(options.path, { readonly: true, fileMustExist: true });

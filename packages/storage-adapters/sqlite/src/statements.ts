@@ -23,8 +23,11 @@ const preparer =
 const USER_COLUMNS = 'id, username, display_name, password_hash, created_at, deactivated_at';
 const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
 const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
-const MESSAGE_COLUMNS =
+/** The columns a new message is inserted with. */
+const MESSAGE_INSERT_COLUMNS =
   'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at';
+/** Every column of a message row, lifecycle columns included. */
+const MESSAGE_COLUMNS = `${MESSAGE_INSERT_COLUMNS}, edited_at, version, deleted_at, deleted_by, reply_to, thread_root, thread_replies, thread_last_reply_at`;
 /** `cols` with each column prefixed by `alias.`. */
 const prefixed = (alias: string, cols: string) =>
   cols
@@ -93,8 +96,28 @@ export function prepareReads(db: Db) {
     anyInRange: prepare<[string, number, number], { found: 0 | 1 }>(
       'SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq >= ? AND seq <= ?) AS found',
     ),
-    countUnread: prepare<[string, number, string], { n: number }>(
-      `SELECT count(*) AS n FROM messages WHERE channel_id = ? AND seq > ? AND kind = 'text' AND sender_id <> ?`,
+    // Deleted messages do not count, nor thread replies unless they mention the reader (issue 24).
+    countUnread: prepare<[string, number, string, string], { n: number }>(
+      `SELECT count(*) AS n FROM messages WHERE channel_id = ? AND seq > ? AND kind = 'text' AND sender_id <> ?
+          AND deleted_at IS NULL
+          AND (thread_root IS NULL OR EXISTS (SELECT 1 FROM json_each(mentions) WHERE value = ?))`,
+    ),
+    threadAscending: prepare<[string, number, number, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND thread_root = ? AND seq >= ? AND seq <= ?
+        ORDER BY seq LIMIT ?`,
+    ),
+    threadDescending: prepare<[string, number, number, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND thread_root = ? AND seq >= ? AND seq <= ?
+        ORDER BY seq DESC LIMIT ?`,
+    ),
+    reactionsOf: prepare<[string, string, string], { seq: number; emoji: string; n: number; me: 0 | 1 }>(
+      `SELECT seq, emoji, count(*) AS n, max(user_id = ?) AS me FROM reactions
+        WHERE channel_id = ? AND seq IN (SELECT value FROM json_each(?))
+        GROUP BY seq, emoji`,
+    ),
+    reactorsOf: prepare<[string, number, string, string, number], { user_id: string }>(
+      `SELECT user_id FROM reactions WHERE channel_id = ? AND seq = ? AND emoji = ? AND user_id > ?
+        ORDER BY user_id LIMIT ?`,
     ),
     mentionsOf: prepare<[VisibleQuery], MessageRow>(
       `SELECT ${prefixed('m', MESSAGE_COLUMNS)}
@@ -120,16 +143,14 @@ export function prepareReads(db: Db) {
     syncHead: prepare<[string], { head: number }>(
       'SELECT coalesce(max(pos), 0) AS head FROM sync_log WHERE user_id = ?',
     ),
-    syncAfter: prepare<[string, number, number], MessageRow & { pos: number }>(
-      `SELECT s.pos, m.channel_id, m.seq, m.id, m.sender_id, m.client_msg_id, m.kind, m.text, m.mentions,
-              m.system, m.created_at
+    syncAfter: prepare<[string, number, number], MessageRow & { pos: number; entry: string | null }>(
+      `SELECT s.pos, s.entry, ${prefixed('m', MESSAGE_COLUMNS)}
          FROM sync_log s JOIN messages m ON m.channel_id = s.channel_id AND m.seq = s.seq
         WHERE s.user_id = ? AND s.pos > ?
         ORDER BY s.pos LIMIT ?`,
     ),
     clientMsg: prepare<[string, string], MessageRow & { sender_pos: number }>(
-      `SELECT c.sender_pos, m.channel_id, m.seq, m.id, m.sender_id, m.client_msg_id, m.kind, m.text, m.mentions,
-              m.system, m.created_at
+      `SELECT c.sender_pos, ${prefixed('m', MESSAGE_COLUMNS)}
          FROM client_msgs c JOIN messages m ON m.channel_id = c.channel_id AND m.seq = c.seq
         WHERE c.sender_id = ? AND c.client_msg_id = ?`,
     ),
@@ -190,7 +211,7 @@ export function prepareWrites(db: Db) {
     ),
     insertMessage: prepare<
       [string, number, string, string, string | null, string, string, string, string | null, number]
-    >(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    >(`INSERT INTO messages (${MESSAGE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertSyncEntry: prepare<[string, number, string, number]>(
       'INSERT INTO sync_log (user_id, pos, channel_id, seq) VALUES (?, ?, ?, ?)',
     ),
@@ -202,6 +223,54 @@ export function prepareWrites(db: Db) {
     ),
     insertSearchText: prepare<[string, string, number]>(
       'INSERT INTO messages_fts (text, channel_id, seq) VALUES (?, ?, ?)',
+    ),
+    // Lifecycle (schema 6).
+    setReferences: prepare<[number | null, number | null, string, number]>(
+      'UPDATE messages SET reply_to = ?, thread_root = ? WHERE channel_id = ? AND seq = ?',
+    ),
+    editMessage: prepare<[string, string, number, number, string, number]>(
+      'UPDATE messages SET text = ?, mentions = ?, edited_at = ?, version = ? WHERE channel_id = ? AND seq = ?',
+    ),
+    eraseMessage: prepare<[number, string, string, number]>(
+      `UPDATE messages SET text = '', mentions = '[]', edited_at = NULL, version = NULL, deleted_at = ?, deleted_by = ?
+        WHERE channel_id = ? AND seq = ?`,
+    ),
+    countThreadReply: prepare<[number, string, number]>(
+      `UPDATE messages SET thread_replies = coalesce(thread_replies, 0) + 1, thread_last_reply_at = ?
+        WHERE channel_id = ? AND seq = ?`,
+    ),
+    deleteMentions: prepare<[string, string, number]>(
+      'DELETE FROM mentions WHERE message_id = ? AND channel_id = ? AND seq = ? ',
+    ),
+    /** The FTS rows of a message; `@match` narrows the scan to rows holding its words. */
+    searchRowsOf: prepare<[{ match: string; channelId: string; seq: number }], { rowid: number }>(
+      `SELECT rowid FROM messages_fts WHERE messages_fts MATCH @match AND channel_id = @channelId AND seq = @seq`,
+    ),
+    searchRowsScan: prepare<[string, number], { rowid: number }>(
+      'SELECT rowid FROM messages_fts WHERE channel_id = ? AND seq = ?',
+    ),
+    // A contentless table forgets a row only when told its original values.
+    deleteSearchText: prepare<[number, string, string, number]>(
+      `INSERT INTO messages_fts (messages_fts, rowid, text, channel_id, seq) VALUES ('delete', ?, ?, ?, ?)`,
+    ),
+    addReaction: prepare<[string, number, string, string]>(
+      'INSERT OR IGNORE INTO reactions (channel_id, seq, emoji, user_id) VALUES (?, ?, ?, ?)',
+    ),
+    removeReaction: prepare<[string, number, string, string]>(
+      'DELETE FROM reactions WHERE channel_id = ? AND seq = ? AND emoji = ? AND user_id = ?',
+    ),
+    removeReactions: prepare<[string, number]>('DELETE FROM reactions WHERE channel_id = ? AND seq = ?'),
+    reactionEmojis: prepare<[string, number], { emoji: string }>(
+      'SELECT DISTINCT emoji FROM reactions WHERE channel_id = ? AND seq = ?',
+    ),
+    insertLifecycleEntry: prepare<[string, number, string, number, string]>(
+      'INSERT INTO sync_log (user_id, pos, channel_id, seq, entry) VALUES (?, ?, ?, ?, ?)',
+    ),
+    findMutation: prepare<[string, string], { pos: number }>(
+      'SELECT pos FROM mutations WHERE user_id = ? AND client_id = ?',
+    ),
+    recordMutation: prepare<[string, string, number]>(
+      'INSERT INTO mutations (user_id, client_id, pos) VALUES (?, ?, ?)',
     ),
   };
 }

@@ -38,7 +38,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
       name: 'sqlite',
       contractVersion: STORAGE_CONTRACT_VERSION,
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { search: true, multiProcess: false, persistent: true },
+      capabilities: { search: true, multiProcess: false, persistent: true, lifecycle: true },
     },
     async open() {
       const c = openConnections(resolved);

@@ -8,6 +8,7 @@ import type {
 } from '@natter/server-core';
 import type { AppendOperation } from './append.js';
 import { conflictOnDuplicate } from './constraint.js';
+import { SqliteLifecycleWrites } from './lifecycle.js';
 import { toChannel, toMember, toMessage } from './rows.js';
 import type { ReadStatements, WriteStatements } from './statements.js';
 
@@ -19,6 +20,7 @@ import type { ReadStatements, WriteStatements } from './statements.js';
  */
 export class SqliteWriteTransaction implements WriteTransaction {
   private active = true;
+  readonly lifecycle: SqliteLifecycleWrites;
 
   constructor(
     private readonly reads: ReadStatements,
@@ -26,7 +28,9 @@ export class SqliteWriteTransaction implements WriteTransaction {
     private readonly append: AppendOperation,
     /** Tells the write queue this call wrote (before the first write), see `CallBody`. */
     private readonly markWritten: () => void,
-  ) {}
+  ) {
+    this.lifecycle = new SqliteLifecycleWrites(reads, writes, append, markWritten, () => this.assertActive());
+  }
 
   /** Ends the transaction: a leaked reference must not write into a later batch. */
   end(): void {

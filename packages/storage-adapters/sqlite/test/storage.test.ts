@@ -66,11 +66,11 @@ describe('createSqliteStorage', () => {
     db.close();
   });
 
-  it('declares a persistent, single-process store of the current schema, with search', () => {
+  it('declares a persistent, single-process store of the current schema, with search and message changes', () => {
     expect(storage.manifest).toMatchObject({
       name: 'sqlite',
-      schemaVersion: 5,
-      capabilities: { persistent: true, multiProcess: false, search: true },
+      schemaVersion: 6,
+      capabilities: { persistent: true, multiProcess: false, search: true, lifecycle: true },
     });
   });
 

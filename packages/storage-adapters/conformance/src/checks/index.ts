@@ -8,6 +8,8 @@ import { historyChecks } from './history.js';
 import { isolationChecks } from './isolation.js';
 import { lifecycleChecks, lifecycleRuleChecks } from './lifecycle.js';
 import { mentionChecks } from './mentions.js';
+import { messageChangeChecks } from './message-changes.js';
+import { reactionThreadChecks, unreadChecks } from './reactions-threads.js';
 import { rollbackChecks } from './rollback.js';
 import { searchChecks } from './search.js';
 import { sendChecks } from './send.js';
@@ -31,6 +33,9 @@ export const storageChecks = {
   ...mentionChecks,
   ...searchChecks,
   ...sendChecks,
+  ...unreadChecks,
+  ...messageChangeChecks,
+  ...reactionThreadChecks,
   ...durabilityChecks,
 } satisfies Record<string, ConformanceCheck>;
 

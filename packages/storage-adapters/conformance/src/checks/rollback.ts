@@ -6,6 +6,7 @@ import {
   createChannel,
   gate,
   memberRecord,
+  readMessageLog,
   stored,
   textMessage,
   yieldTurn,
@@ -112,7 +113,7 @@ export const rollbackChecks = {
         { channelId: 'c1' },
       );
       expect(result).toEqual({ duplicate: ErrorCode.CONFLICT, missing: ErrorCode.NOT_FOUND, seq: 2, pos: 2 });
-      const log = await adapter.chat.readSync('u_alice', 0, 10);
+      const log = await readMessageLog(adapter, 'u_alice', 0, 10);
       expect(log.map((e) => [e.pos, e.message.seq, e.message.text])).toEqual([
         [1, 1, log[0]?.message.text],
         [2, 2, 'kept'],
@@ -146,7 +147,7 @@ export const rollbackChecks = {
       const seqs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.message.seq] : []));
       expect(seqs.sort()).toEqual([1, 2]);
       expect((await adapter.chat.getChannel('c1'))?.lastSeq).toBe(2);
-      const ids = (await adapter.chat.readSync('u_bob', 0, 10)).map((e) => [e.pos, e.message.id]);
+      const ids = (await readMessageLog(adapter, 'u_bob', 0, 10)).map((e) => [e.pos, e.message.id]);
       expect(ids.map(([pos]) => pos)).toEqual([1, 2]);
       expect(new Set(ids.map(([, id]) => id))).toEqual(new Set([first.id, last.id]));
     },

@@ -1,5 +1,12 @@
 import { expect } from 'vitest';
-import { append, createChannel, readWholeSync, systemMessage, textMessage } from '../fixtures.js';
+import {
+  append,
+  createChannel,
+  readMessageLog,
+  readWholeSync,
+  systemMessage,
+  textMessage,
+} from '../fixtures.js';
 import { defineCheck } from '../harness.js';
 
 /** The per-user sync log and unread counts. */
@@ -25,7 +32,7 @@ export const syncChecks = {
       expect(await adapter.chat.readSync('u_alice', 99, 5)).toEqual([]);
       expect(await readWholeSync(adapter, 'u_alice', 7)).toEqual(all);
 
-      const bobs = await adapter.chat.readSync('u_bob', 0, 1_000);
+      const bobs = await readMessageLog(adapter, 'u_bob', 0, 1_000);
       expect(bobs.map((e) => e.pos)).toEqual(Array.from({ length: bobs.length }, (_, i) => i + 1));
       expect(bobs.map((e) => e.message)).toEqual(sent.filter((m) => m.channelId !== 'c2'));
       expect(await adapter.chat.syncHead('u_bob')).toBe(bobs.length);

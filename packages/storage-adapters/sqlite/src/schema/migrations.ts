@@ -135,7 +135,7 @@ export const MIGRATIONS: readonly Migration[] = [
 
       -- Contentless FTS5 index of text messages: the text lives only in messages (no second copy);
       -- channel_id and seq are stored beside the index (contentless_unindexed) to find the row again.
-      -- Rows are never updated or deleted, which is all a contentless table needs to support.
+      -- Rows are removed with the 'delete' command and the original values (edits and deletes, schema 6).
       -- Diacritics are kept, as PostgreSQL's 'simple' configuration keeps them.
       CREATE VIRTUAL TABLE messages_fts USING fts5(
         text, channel_id UNINDEXED, seq UNINDEXED,
@@ -159,6 +159,43 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'users.deactivated_at: a user deactivated by the app backend (server API)',
     sql: `
       ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
+    `,
+  },
+  {
+    version: 6,
+    description: 'contract v4: edits, deletes (tombstones), reactions, replies, threads, mutation keys',
+    sql: `
+      ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+      ALTER TABLE messages ADD COLUMN version INTEGER;
+      ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+      ALTER TABLE messages ADD COLUMN deleted_by TEXT;
+      ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+      ALTER TABLE messages ADD COLUMN thread_root INTEGER;
+      ALTER TABLE messages ADD COLUMN thread_replies INTEGER;
+      ALTER TABLE messages ADD COLUMN thread_last_reply_at INTEGER;
+      -- Thread pages walk the replies of one root in seq order; only replies are indexed.
+      CREATE INDEX messages_by_thread ON messages (channel_id, thread_root, seq) WHERE thread_root IS NOT NULL;
+
+      -- A lifecycle entry's JSON (edited, deleted, reaction); NULL for a new message.
+      ALTER TABLE sync_log ADD COLUMN entry TEXT;
+
+      CREATE TABLE reactions (
+        channel_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        emoji TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (channel_id, seq, emoji, user_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE mutations (
+        user_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        PRIMARY KEY (user_id, client_id)
+      ) WITHOUT ROWID;
+
+      -- A deleted message's tokens leave the full-text index at once instead of waiting for a merge.
+      INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
     `,
   },
 ];
