@@ -1,4 +1,11 @@
-import { DEFAULT_LIMITS, type ProtocolLimits } from '@natter/protocol';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_RESOURCE_LIMITS,
+  type FrameRate,
+  type ProtocolLimits,
+  type RateLimitedFrameKind,
+  type ResourceLimits,
+} from '@natter/protocol';
 import type { DiscoveryOptions } from './cluster/discovery-service.js';
 import type { Logger } from './observability/logger.js';
 import type { NatterMetrics } from './observability/metrics.js';
@@ -25,6 +32,16 @@ export interface TokenOptions {
   refreshTtlSeconds?: number;
   /** Whether `POST /v1/auth/signup` is open. @default true */
   allowSignup?: boolean;
+  /**
+   * Lowest zxcvbn score (0-4) a new password needs at signup and password change; below it the answer is
+   * `NATTER_WEAK_PASSWORD`. 2 refuses common passwords (`password1`, `qwertyuiop`, `iloveyou123`). @default 2
+   */
+  minPasswordScore?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * How long a node trusts that a session is not revoked without asking the store again, ms: the bound on
+   * how late another node refuses a logged-out token. @default 2000
+   */
+  revocationCacheMs?: number;
 }
 
 /** Options for running several chat nodes. */
@@ -69,8 +86,17 @@ export interface NatterServerOptions {
   allowedOrigins?: readonly string[] | '*';
   /** Time allowed for the WebSocket handshake including authentication, ms. @default 10000 */
   handshakeTimeoutMs?: number;
-  /** Bytes a connection may have queued before it counts as a slow consumer and is closed (1008). @default 1048576 */
+  /**
+   * Bytes a connection may have queued before it counts as a slow consumer and is closed (1008). A shortcut
+   * for `resourceLimits.maxBufferedBytes`, which it overrides. @default 1048576
+   */
   maxBufferedBytes?: number;
+  /**
+   * Bounds against abuse: connections per user and per address, frame rates per socket and per user,
+   * requests in flight, signup and login rates. Unspecified fields take {@link DEFAULT_RESOURCE_LIMITS};
+   * `frameRates` merges per frame kind. docs/security.md lists them with what happens past each.
+   */
+  resourceLimits?: ResourceLimitOptions;
   /** Largest HTTP request body, bytes. @default 65536 */
   maxBodyBytes?: number;
   /**
@@ -112,9 +138,15 @@ export interface NatterServerOptions {
   now?: () => number;
 }
 
+/** Overrides of {@link ResourceLimits}; `frameRates` merges per frame kind. */
+export type ResourceLimitOptions = Partial<Omit<ResourceLimits, 'frameRates'>> & {
+  frameRates?: Partial<Record<RateLimitedFrameKind, Partial<FrameRate>>>;
+};
+
 /** {@link NatterServerOptions} with defaults applied. */
 export interface ResolvedConfig {
   limits: ProtocolLimits;
+  resources: ResourceLimits;
   allowedOrigins: readonly string[] | '*';
   handshakeTimeoutMs: number;
   maxBufferedBytes: number;
@@ -135,9 +167,10 @@ export function resolveConfig(options: NatterServerOptions): ResolvedConfig {
   }
   return {
     limits,
+    resources: resolveResources(options, limits),
     allowedOrigins: options.allowedOrigins ?? [],
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
-    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? options.resourceLimits?.maxBufferedBytes ?? 1024 * 1024,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     maxConnections: positiveOr(options.maxConnections, Number.POSITIVE_INFINITY, 'maxConnections'),
     overloadRetryAfterMs: positiveOr(options.overloadRetryAfterMs, 2_000, 'overloadRetryAfterMs'),
@@ -145,6 +178,54 @@ export function resolveConfig(options: NatterServerOptions): ResolvedConfig {
     region: options.region ?? 'local',
     now: options.now ?? Date.now,
   };
+}
+
+/**
+ * Applies the defaults of {@link DEFAULT_RESOURCE_LIMITS}. The per-socket `send` rate is the protocol's
+ * `sendsPerSecond`/`sendBurst` (clients learn it in `hello`), unless `frameRates.send.socket` names one.
+ */
+function resolveResources(options: NatterServerOptions, limits: ProtocolLimits): ResourceLimits {
+  const given = options.resourceLimits ?? {};
+  const frameRates = { ...DEFAULT_RESOURCE_LIMITS.frameRates };
+  // A raised per-socket send rate raises the user's with it (twice the socket's), unless named below.
+  frameRates.send = {
+    socket: { perSecond: limits.sendsPerSecond, burst: limits.sendBurst },
+    user: {
+      perSecond: Math.max(frameRates.send.user.perSecond, 2 * limits.sendsPerSecond),
+      burst: Math.max(frameRates.send.user.burst, 2 * limits.sendBurst),
+    },
+  };
+  for (const [kind, rate] of Object.entries(given.frameRates ?? {}) as [
+    RateLimitedFrameKind,
+    Partial<FrameRate>,
+  ][]) {
+    frameRates[kind] = { ...frameRates[kind], ...rate };
+  }
+  for (const [kind, { socket, user }] of Object.entries(frameRates)) {
+    for (const r of [socket, user]) {
+      if (!(r.perSecond > 0) || !(r.burst >= 1))
+        throw new RangeError(`resourceLimits.frameRates.${kind} needs perSecond > 0 and burst >= 1`);
+    }
+  }
+  const { frameRates: _rates, ...scalars } = given;
+  const resources: ResourceLimits = {
+    ...DEFAULT_RESOURCE_LIMITS,
+    ...scalars,
+    maxBufferedBytes:
+      options.maxBufferedBytes ?? given.maxBufferedBytes ?? DEFAULT_RESOURCE_LIMITS.maxBufferedBytes,
+    frameRates,
+  };
+  for (const key of [
+    'maxBufferedBytes',
+    'maxConnectionsPerUser',
+    'maxConnectionsPerAddress',
+    'maxInFlightPerConnection',
+    'maxRateLimitStrikes',
+    'maxBadFrames',
+  ] as const) {
+    positiveOr(resources[key], 1, `resourceLimits.${key}`);
+  }
+  return resources;
 }
 
 function positiveOr(value: number | undefined, fallback: number, name: string): number {

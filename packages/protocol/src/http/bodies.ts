@@ -54,6 +54,16 @@ export const RefreshBodySchema = v.object({
   refreshToken: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
 });
 
+/** `POST /v1/auth/password`: the current password, and the new one under the signup rules. */
+export const ChangePasswordBodySchema = v.object({
+  currentPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(PASSWORD_LIMITS.maxLength)),
+  newPassword: v.pipe(
+    v.string(),
+    v.minLength(PASSWORD_LIMITS.minLength, 'password must be 8-256 characters'),
+    v.maxLength(PASSWORD_LIMITS.maxLength, 'password must be 8-256 characters'),
+  ),
+});
+
 /** `POST /v1/auth/logout`. */
 export const LogoutBodySchema = v.object({ allDevices: v.optional(v.boolean()) });
 
@@ -154,6 +164,8 @@ export type SignupBody = v.InferOutput<typeof SignupBodySchema>;
 export type LoginBody = v.InferOutput<typeof LoginBodySchema>;
 export type RefreshBody = v.InferOutput<typeof RefreshBodySchema>;
 export type LogoutBody = v.InferOutput<typeof LogoutBodySchema>;
+/** Body of `POST /v1/auth/password`. */
+export type ChangePasswordBody = v.InferOutput<typeof ChangePasswordBodySchema>;
 export type UpdateProfileBody = v.InferOutput<typeof UpdateProfileBodySchema>;
 export type OpenDirectBody = v.InferOutput<typeof OpenDirectBodySchema>;
 export type MarkReadBody = v.InferOutput<typeof MarkReadBodySchema>;

@@ -6,6 +6,7 @@ import {
   isNatterError,
   PROTOCOL_VERSION,
   parseClientFrame,
+  type RateLimitedFrameKind,
   type ServerFrame,
   type SyncEntry,
 } from '@natter/protocol';
@@ -21,6 +22,8 @@ import type { EphemeralSink } from '../ports/delivery.js';
 import type { ChatStore } from '../ports/storage.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import { type Deadline, DeadlineQueue } from './deadline-queue.js';
+import { type CoalescedFrame, HeldFrames } from './held-frames.js';
+import type { UserQuotas } from './user-quotas.js';
 
 /** What a session needs from the server. */
 export interface SessionDeps {
@@ -41,6 +44,8 @@ export interface SessionDeps {
    * for this `deps` object.
    */
   expiry?: DeadlineQueue<ChatSession>;
+  /** Per-user socket counts and frame buckets on this node, shared by every session. */
+  quotas: UserQuotas;
 }
 
 /** Expiry queues made for `deps` objects that came without one. */
@@ -56,10 +61,6 @@ function expiryQueueOf(deps: SessionDeps): DeadlineQueue<ChatSession> {
   return queue;
 }
 
-/** Invalid frames tolerated per connection before it is closed with 1008. */
-const MAX_BAD_FRAMES = 20;
-/** Rate-limited sends tolerated in a row before the flood is closed with 1008. */
-const MAX_RATE_LIMIT_STRIKES = 50;
 /** How long a typing indicator lasts unless renewed, ms. */
 export const TYPING_TTL_MS = 5_000;
 
@@ -78,12 +79,19 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
   readonly deadline: number;
   /** @internal Position in the expiry queue, owned by {@link DeadlineQueue}. */
   queueIndex = -1;
-  /** Made at the first `send`: a full bucket then is what a bucket made at connect would hold. */
-  private sendLimiter: TokenBucket | undefined = undefined;
-  /** Made at the first `typing`. Typing is ephemeral chatter: two per second is plenty for a live indicator. */
-  private typingLimiter: TokenBucket | undefined = undefined;
+  /**
+   * This socket's bucket per frame kind, made at the first frame of the kind: a full bucket then is what a
+   * bucket made at connect would hold, and an idle session carries none.
+   */
+  private limiters: Map<RateLimitedFrameKind, TokenBucket> | undefined = undefined;
+  /** Coalesced frames (typing, received, status) waiting for their buckets to refill. */
+  private held: HeldFrames | undefined = undefined;
+  /** Requests being processed now. */
+  private inFlight = 0;
   private badFrames = 0;
   private rateLimitStrikes = 0;
+  /** False when the user was at `maxConnectionsPerUser`: the session closes at start and counted nothing. */
+  private counted = false;
   private closed = false;
 
   constructor(
@@ -112,6 +120,18 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
    * entry committed after `head` is delivered live: the snapshot and the subscription are atomic.
    */
   async start(sessionId: string): Promise<void> {
+    // Counted in the engine, not the ws transport, so every transport gets the cap.
+    if (!this.deps.quotas.tryOpen(this.userId)) {
+      this.deps.metrics.errors.inc({ code: 'too_many_connections' });
+      this.connection.close(
+        CloseCode.TOO_MANY_CONNECTIONS,
+        `too many connections; retryAfterMs=${this.deps.config.overloadRetryAfterMs}`,
+      );
+      this.closed = true;
+      if (this.queueIndex >= 0) expiryQueueOf(this.deps).remove(this);
+      return;
+    }
+    this.counted = true;
     this.deps.hub.add(this);
     this.deps.metrics.connections.inc();
     try {
@@ -149,16 +169,83 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
         message: parsed.message,
         ...(parsed.rid === undefined ? {} : { rid: parsed.rid }),
       });
-      if (++this.badFrames > MAX_BAD_FRAMES)
+      if (++this.badFrames > this.deps.config.resources.maxBadFrames)
         this.close(CloseCode.POLICY_VIOLATION, 'too many invalid frames');
       return;
     }
-    this.handle(parsed.frame).catch((err: unknown) => this.fail(parsed.frame.rid, err));
+    const { frame } = parsed;
+    // Pipelined requests must not pile up promises and store calls without bound.
+    if (this.inFlight >= this.deps.config.resources.maxInFlightPerConnection) {
+      this.refuse(frame.rid, 'too many requests in flight', 50);
+      return;
+    }
+    const wait = this.admit(frame.t);
+    if (wait > 0) {
+      if (frame.t === 'typing' || frame.t === 'received' || frame.t === 'status') this.coalesce(frame, wait);
+      else this.refuse(frame.rid, `too many ${frame.t} frames`, wait);
+      return;
+    }
+    this.rateLimitStrikes = 0;
+    this.run(frame);
+  }
+
+  /** Runs one admitted frame, counting it in flight until it is answered. */
+  private run(frame: ClientFrame, replayed = false): void {
+    this.inFlight += 1;
+    this.handle(frame, replayed)
+      .catch((err: unknown) => this.fail(frame.rid, err))
+      .finally(() => {
+        this.inFlight -= 1;
+      });
+  }
+
+  /**
+   * Takes a token of `kind` from this socket's bucket and from the user's bucket on this node: 0 when both
+   * allow, else the longer wait in ms.
+   */
+  private admit(kind: RateLimitedFrameKind): number {
+    const { resources, now } = this.deps.config;
+    this.limiters ??= new Map();
+    let bucket = this.limiters.get(kind);
+    if (!bucket) {
+      const { perSecond, burst } = resources.frameRates[kind].socket;
+      bucket = new TokenBucket(perSecond, burst, now);
+      this.limiters.set(kind, bucket);
+    }
+    const socketWait = bucket.take();
+    if (socketWait > 0) return socketWait;
+    return this.deps.quotas.take(this.userId, kind);
+  }
+
+  /** Answers a refused request with `NATTER_RATE_LIMITED`; a flood of refusals closes the socket. */
+  private refuse(rid: number, message: string, retryAfterMs: number): void {
+    this.sendError({ rid, code: ErrorCode.RATE_LIMITED, message, retryAfterMs });
+    if (++this.rateLimitStrikes > this.deps.config.resources.maxRateLimitStrikes)
+      this.close(CloseCode.POLICY_VIOLATION, 'flood');
+  }
+
+  /**
+   * Typing, delivery receipts and status flips past their rate are not refused: only their latest state
+   * matters, so it is held and applied once the bucket refills. A status is answered at once.
+   */
+  private coalesce(frame: CoalescedFrame, waitMs: number): void {
+    this.held ??= new HeldFrames((held) => this.replay(held));
+    this.held.hold(frame, waitMs);
+    if (frame.t === 'status') this.reply({ t: 'status.ok', rid: frame.rid, status: frame.status });
+  }
+
+  private replay(frame: CoalescedFrame): void {
+    if (this.closed) return;
+    const wait = this.admit(frame.t);
+    if (wait > 0) this.held?.hold(frame, wait);
+    else this.run(frame, true);
   }
 
   onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.held?.clear();
+    if (this.counted) this.deps.quotas.release(this.userId);
     if (this.queueIndex >= 0) expiryQueueOf(this.deps).remove(this);
     this.deps.hub.remove(this);
     this.deps.routing?.unfollow(this.userId);
@@ -191,25 +278,11 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
     this.onClose();
   }
 
-  private async handle(frame: ClientFrame): Promise<void> {
+  /** `replayed`: a coalesced frame applied late, whose answer (if any) was already sent. */
+  private async handle(frame: ClientFrame, replayed: boolean): Promise<void> {
     const { service } = this.deps;
     switch (frame.t) {
       case 'send': {
-        const { limits, now } = this.deps.config;
-        this.sendLimiter ??= new TokenBucket(limits.sendsPerSecond, limits.sendBurst, now);
-        const wait = this.sendLimiter.take();
-        if (wait > 0) {
-          this.sendError({
-            rid: frame.rid,
-            code: ErrorCode.RATE_LIMITED,
-            message: 'too many sends',
-            retryAfterMs: wait,
-          });
-          if (++this.rateLimitStrikes > MAX_RATE_LIMIT_STRIKES)
-            this.close(CloseCode.POLICY_VIOLATION, 'send flood');
-          return;
-        }
-        this.rateLimitStrikes = 0;
         const started = performance.now();
         const { rid } = frame;
         await service.sendMessage(
@@ -224,7 +297,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
             connectionId: this.connectionId,
             onAck: (entry, duplicate) => {
               if (!duplicate) this.deps.metrics.messagesIn.inc();
-              if (!this.closed) this.connection.send({ t: 'ack', rid, entry, duplicate });
+              this.reply({ t: 'ack', rid, entry, duplicate });
             },
           },
         );
@@ -246,8 +319,6 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
         this.reply({ t: 'pong', rid: frame.rid, serverTime: this.deps.config.now() });
         return;
       case 'typing': {
-        this.typingLimiter ??= new TokenBucket(2, 4, this.deps.config.now);
-        if (this.typingLimiter.take() > 0) return; // dropped silently: a missed typing blip harms no one
         const memberIds = await service.memberIdsFor(this.userId, frame.channelId);
         const active = frame.active ?? true;
         this.deps.ephemeral.sendToUsers(
@@ -280,13 +351,22 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
       }
       case 'status':
         await this.deps.presence.setStatus(this.userId, frame.status);
-        this.reply({ t: 'status.ok', rid: frame.rid, status: frame.status });
+        if (!replayed) this.reply({ t: 'status.ok', rid: frame.rid, status: frame.status });
         return;
     }
   }
 
+  /**
+   * Sends an answer (reply, ack or error). Answers count against the same buffer bound as live entries: a
+   * client that asks and never reads must not grow our memory.
+   */
   private reply(frame: ServerFrame): void {
-    if (!this.closed) this.connection.send(frame);
+    if (this.closed) return;
+    if (this.connection.bufferedBytes() > this.deps.config.maxBufferedBytes) {
+      this.close(CloseCode.POLICY_VIOLATION, 'slow consumer');
+      return;
+    }
+    this.connection.send(frame);
   }
 
   private fail(rid: number, err: unknown): void {

@@ -1,5 +1,11 @@
 import type { Message } from '@natter/protocol';
-import type { ChannelRecord, MemberRecord, RefreshTokenRecord, UserRecord } from '@natter/server-core';
+import type {
+  ChannelRecord,
+  MemberRecord,
+  RefreshTokenRecord,
+  SessionRevocation,
+  UserRecord,
+} from '@natter/server-core';
 
 /** A channel row plus the time of its newest activity, which orders `listChannelsOf`. */
 export interface ChannelRow extends ChannelRecord {
@@ -42,6 +48,8 @@ export class MemoryState {
   /** username -> user id. */
   readonly usernames = new Map<string, string>();
   readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  /** Session revocations by subject. */
+  readonly revocations = new Map<string, SessionRevocation>();
   readonly channels = new Map<string, ChannelRow>();
   /** directKey -> channel id. */
   readonly directKeys = new Map<string, string>();

@@ -161,6 +161,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
     `,
   },
+  {
+    version: 6,
+    description: 'session_revocations: logged-out sessions and users whose earlier tokens are refused',
+    sql: `
+      CREATE TABLE session_revocations (
+        subject TEXT PRIMARY KEY,
+        issued_before INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
