@@ -100,6 +100,13 @@ export interface ResourceLimits {
   readonly maxConnectionsPerAddress: number;
   /** Requests of one socket being processed at once; past it a request gets `NATTER_RATE_LIMITED`. */
   readonly maxInFlightPerConnection: number;
+  /**
+   * Requests of one user (all sockets on a node) being processed at once: bounds the answers being built
+   * for one account, whatever number of sockets it opens and reopens.
+   */
+  readonly maxInFlightPerUser: number;
+  /** New sockets per user on one node (a reconnect loop); past it the socket is closed with 4029. */
+  readonly connectsPerUser: RateLimit;
   /** Refused frames (rate or in-flight limit) in a row before the socket is closed with 1008. */
   readonly maxRateLimitStrikes: number;
   /** Invalid frames per socket before it is closed with 1008. */
@@ -143,6 +150,8 @@ export const DEFAULT_RESOURCE_LIMITS: Readonly<ResourceLimits> = Object.freeze({
   maxConnectionsPerUser: 20,
   maxConnectionsPerAddress: 200,
   maxInFlightPerConnection: 16,
+  maxInFlightPerUser: 8,
+  connectsPerUser: rate(2, 20),
   maxRateLimitStrikes: 50,
   maxBadFrames: 20,
   frameRates: Object.freeze({
@@ -170,6 +179,8 @@ export const RESOURCE_LIMIT_ENFORCEMENT: Readonly<
   maxConnectionsPerUser: 'the new socket is closed at once with 4029 `too many connections`',
   maxConnectionsPerAddress: 'the upgrade is answered 429 `NATTER_RATE_LIMITED` before authentication',
   maxInFlightPerConnection: '`NATTER_RATE_LIMITED` (counts as a strike)',
+  maxInFlightPerUser: '`NATTER_RATE_LIMITED` (counts as a strike)',
+  connectsPerUser: 'the new socket is closed at once with 4029 and `retryAfterMs`',
   maxRateLimitStrikes: 'close 1008 `flood`',
   maxBadFrames: 'close 1008 `too many invalid frames`',
   signupsPerAddress: '429 `NATTER_RATE_LIMITED` with `Retry-After`',

@@ -7,6 +7,7 @@ import {
   type ResourceLimits,
 } from '@natter/protocol';
 import type { DiscoveryOptions } from './cluster/discovery-service.js';
+import { HostAllowlist } from './http/host-allowlist.js';
 import type { Logger } from './observability/logger.js';
 import type { NatterMetrics } from './observability/metrics.js';
 import type { Authenticator } from './ports/authenticator.js';
@@ -84,6 +85,19 @@ export interface NatterServerOptions {
    * the Host header) are always allowed. @default []
    */
   allowedOrigins?: readonly string[] | '*';
+  /**
+   * Host header values this node answers (`name:port`, or `name` for ports 80/443); other requests get 403
+   * and upgrades are refused, which stops DNS rebinding. `'*'` accepts any Host. Without it, `listen()`
+   * allows the bound address (every local address for 0.0.0.0) plus `localhost` forms for loopback, and
+   * the host of `publicWsUrl`; a server only mounted into another one accepts any Host. Set it behind a
+   * proxy that forwards the public Host. @default the bound address
+   */
+  allowedHosts?: readonly string[] | '*';
+  /**
+   * When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>` (else 401). Or keep
+   * `/metrics` off the public network with a proxy rule. @default undefined (open)
+   */
+  metricsToken?: string;
   /** Time allowed for the WebSocket handshake including authentication, ms. @default 10000 */
   handshakeTimeoutMs?: number;
   /**
@@ -146,6 +160,8 @@ export type ResourceLimitOptions = Partial<Omit<ResourceLimits, 'frameRates'>> &
 /** {@link NatterServerOptions} with defaults applied. */
 export interface ResolvedConfig {
   limits: ProtocolLimits;
+  /** The Host allowlist; `listen()` adds the bound address to it unless `allowedHosts` was given. */
+  hosts: HostAllowlist;
   resources: ResourceLimits;
   allowedOrigins: readonly string[] | '*';
   handshakeTimeoutMs: number;
@@ -168,6 +184,7 @@ export function resolveConfig(options: NatterServerOptions): ResolvedConfig {
   return {
     limits,
     resources: resolveResources(options, limits),
+    hosts: new HostAllowlist(options.allowedHosts),
     allowedOrigins: options.allowedOrigins ?? [],
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
     maxBufferedBytes: options.maxBufferedBytes ?? options.resourceLimits?.maxBufferedBytes ?? 1024 * 1024,
@@ -220,6 +237,7 @@ function resolveResources(options: NatterServerOptions, limits: ProtocolLimits):
     'maxConnectionsPerUser',
     'maxConnectionsPerAddress',
     'maxInFlightPerConnection',
+    'maxInFlightPerUser',
     'maxRateLimitStrikes',
     'maxBadFrames',
   ] as const) {
@@ -236,16 +254,19 @@ function positiveOr(value: number | undefined, fallback: number, name: string): 
 
 /**
  * Whether a browser Origin may connect. No Origin (non-browser clients) is allowed; otherwise the origin must
- * be listed or match the request's own host (same-origin pages are always allowed).
+ * be listed or be the request's own origin: same host and same scheme (`http:`/`https:`; `ws:`/`wss:` count
+ * as their HTTP twins), so a plain-HTTP page cannot ride an HTTPS server's sessions.
  */
 export function isOriginAllowed(
   origin: string | undefined,
   host: string | undefined,
   allowed: readonly string[] | '*',
+  scheme: 'http:' | 'https:' = 'http:',
 ): boolean {
   if (origin === undefined || allowed === '*' || allowed.includes(origin)) return true;
   try {
-    return new URL(origin).host === host;
+    const url = new URL(origin);
+    return url.host === host && url.protocol === scheme;
   } catch {
     return false;
   }

@@ -13,6 +13,7 @@ export {
 } from './accounts/jwt-authenticator.js';
 export type { DiscoveryOptions } from './cluster/discovery-service.js';
 export type { ClusterOptions, NatterServerOptions, TokenOptions } from './config.js';
+export { listeningHosts } from './http/host-allowlist.js';
 export { createLogger, type Logger, silentLogger } from './observability/logger.js';
 export { createMetrics, type NatterMetrics } from './observability/metrics.js';
 export * from './ports/index.js';

@@ -8,7 +8,7 @@ import {
   PresenceInfoSchema,
   UserProfileSchema,
 } from '../schemas/model.js';
-import { IdSchema, NameSchema, TimestampSchema, UintSchema } from '../schemas/primitives.js';
+import { IdSchema, NameSchema, TimestampSchema, UintSchema, WellFormedText } from '../schemas/primitives.js';
 
 /** Password length bounds: the shortest accepted at signup, the longest accepted anywhere. */
 export const PASSWORD_LIMITS = Object.freeze({ minLength: 8, maxLength: 256 });
@@ -34,6 +34,7 @@ export const SignupBodySchema = v.object({
   username: UsernameSchema,
   password: v.pipe(
     v.string(),
+    WellFormedText,
     v.minLength(PASSWORD_LIMITS.minLength, 'password must be 8-256 characters'),
     v.maxLength(PASSWORD_LIMITS.maxLength, 'password must be 8-256 characters'),
   ),
@@ -59,6 +60,7 @@ export const ChangePasswordBodySchema = v.object({
   currentPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(PASSWORD_LIMITS.maxLength)),
   newPassword: v.pipe(
     v.string(),
+    WellFormedText,
     v.minLength(PASSWORD_LIMITS.minLength, 'password must be 8-256 characters'),
     v.maxLength(PASSWORD_LIMITS.maxLength, 'password must be 8-256 characters'),
   ),

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { type ErrorCode, NatterError } from '../errors.js';
 import { ID_LIMITS } from '../limits.js';
 import { describeIssues } from '../parse.js';
-import { IdSchema, SeqSchema, UintSchema } from '../schemas/primitives.js';
+import { IdSchema, SeqSchema, UintSchema, WellFormedText } from '../schemas/primitives.js';
 import {
   AddMembersBodySchema,
   ChangePasswordBodySchema,
@@ -121,6 +121,7 @@ export const MentionsQuerySchema = v.object(PagingQuery);
 export const SearchQuerySchema = v.object({
   q: v.pipe(
     v.string(),
+    WellFormedText,
     v.trim(),
     v.minLength(1, 'q must be 1-200 characters'),
     v.maxLength(200, 'q must be 1-200 characters'),

@@ -121,11 +121,12 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
    */
   async start(sessionId: string): Promise<void> {
     // Counted in the engine, not the ws transport, so every transport gets the cap.
-    if (!this.deps.quotas.tryOpen(this.userId)) {
+    const refusedFor = this.deps.quotas.tryOpen(this.userId, this.deps.config.overloadRetryAfterMs);
+    if (refusedFor > 0) {
       this.deps.metrics.errors.inc({ code: 'too_many_connections' });
       this.connection.close(
         CloseCode.TOO_MANY_CONNECTIONS,
-        `too many connections; retryAfterMs=${this.deps.config.overloadRetryAfterMs}`,
+        `too many connections; retryAfterMs=${refusedFor}`,
       );
       this.closed = true;
       if (this.queueIndex >= 0) expiryQueueOf(this.deps).remove(this);
@@ -174,6 +175,11 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
       return;
     }
     const { frame } = parsed;
+    // A client that stopped reading gets no new work: its answers could only pile up.
+    if (this.connection.bufferedBytes() > this.deps.config.maxBufferedBytes) {
+      this.close(CloseCode.POLICY_VIOLATION, 'slow consumer');
+      return;
+    }
     // Pipelined requests must not pile up promises and store calls without bound.
     if (this.inFlight >= this.deps.config.resources.maxInFlightPerConnection) {
       this.refuse(frame.rid, 'too many requests in flight', 50);
@@ -189,13 +195,22 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
     this.run(frame);
   }
 
-  /** Runs one admitted frame, counting it in flight until it is answered. */
+  /**
+   * Runs one admitted frame, counting it in flight for the socket and for the user until it is answered.
+   * Past the user's bound a request is refused, and a coalesced frame waits for a later try.
+   */
   private run(frame: ClientFrame, replayed = false): void {
+    if (!this.deps.quotas.tryStart(this.userId)) {
+      if (replayed) this.held?.hold(frame as CoalescedFrame, 50);
+      else this.refuse(frame.rid, 'too many requests in flight for this user', 50);
+      return;
+    }
     this.inFlight += 1;
     this.handle(frame, replayed)
       .catch((err: unknown) => this.fail(frame.rid, err))
       .finally(() => {
         this.inFlight -= 1;
+        this.deps.quotas.finish(this.userId);
       });
   }
 

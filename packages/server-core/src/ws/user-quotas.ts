@@ -1,11 +1,15 @@
 import type { RateLimitedFrameKind, ResourceLimits } from '@natter/protocol';
 import { TokenBucket } from '../chat/rate-limiter.js';
 
-/** What one user holds on this node: open sockets and the user-wide frame buckets. */
+/** What one user holds on this node: open sockets, requests in flight and the user-wide frame buckets. */
 interface UserQuota {
   connections: number;
+  inFlight: number;
   readonly buckets: Map<RateLimitedFrameKind, TokenBucket>;
 }
+
+/** Users whose connect buckets are kept at most (least recently connected forgotten first). */
+const MAX_CONNECT_BUCKETS = 10_000;
 
 /**
  * Per-user bounds shared by every socket of a user on one node: how many sockets the user holds, and the
@@ -14,22 +18,57 @@ interface UserQuota {
  */
 export class UserQuotas {
   private readonly users = new Map<string, UserQuota>();
+  /** Kept apart from `users`, whose entries go with the last socket: a reconnect loop must not reset it. */
+  private readonly connects = new Map<string, TokenBucket>();
 
   constructor(
     private readonly limits: ResourceLimits,
     private readonly now: () => number,
   ) {}
 
-  /** Counts a new socket of `userId`; false (and nothing counted) when the user is at the cap. */
-  tryOpen(userId: string): boolean {
+  /**
+   * Counts a new socket of `userId`: 0 when admitted, else the wait in ms before trying again (the user
+   * is at `maxConnectionsPerUser`, or connects faster than `connectsPerUser`); nothing is counted then.
+   */
+  tryOpen(userId: string, retryAfterMs: number): number {
     let quota = this.users.get(userId);
+    if (quota && quota.connections >= this.limits.maxConnectionsPerUser) return retryAfterMs;
+    let bucket = this.connects.get(userId);
+    if (bucket) this.connects.delete(userId);
+    else
+      bucket = new TokenBucket(
+        this.limits.connectsPerUser.perSecond,
+        this.limits.connectsPerUser.burst,
+        this.now,
+      );
+    this.connects.set(userId, bucket);
+    if (this.connects.size > MAX_CONNECT_BUCKETS) {
+      const oldest = this.connects.keys().next().value;
+      if (oldest !== undefined) this.connects.delete(oldest);
+    }
+    const wait = bucket.take();
+    if (wait > 0) return wait;
     if (!quota) {
-      quota = { connections: 0, buckets: new Map() };
+      quota = { connections: 0, inFlight: 0, buckets: new Map() };
       this.users.set(userId, quota);
     }
-    if (quota.connections >= this.limits.maxConnectionsPerUser) return false;
     quota.connections += 1;
+    return 0;
+  }
+
+  /** Counts a request of `userId` in flight; false when the user is at `maxInFlightPerUser`. */
+  tryStart(userId: string): boolean {
+    const quota = this.users.get(userId);
+    if (!quota) return true;
+    if (quota.inFlight >= this.limits.maxInFlightPerUser) return false;
+    quota.inFlight += 1;
     return true;
+  }
+
+  /** Uncounts a request counted by {@link tryStart}. */
+  finish(userId: string): void {
+    const quota = this.users.get(userId);
+    if (quota && quota.inFlight > 0) quota.inFlight -= 1;
   }
 
   /** Uncounts a socket counted by {@link tryOpen}. */

@@ -80,7 +80,15 @@ export class WsTransport {
       reject(socket, 503, ErrorCode.UNAVAILABLE, 'draining');
       return;
     }
-    if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
+    if (!config.hosts.allows(req.headers.host)) {
+      metrics.errors.inc({ code: 'host_refused' });
+      reject(socket, 403, ErrorCode.FORBIDDEN, 'host not allowed');
+      return;
+    }
+    // The scheme the client used: TLS on this socket (a proxy terminating TLS must send an https Origin
+    // only for a wss URL it forwards here; list such origins in allowedOrigins).
+    const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https:' : 'http:';
+    if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins, scheme)) {
       metrics.errors.inc({ code: 'origin_refused' });
       reject(socket, 403, ErrorCode.FORBIDDEN, 'origin not allowed');
       return;
