@@ -6,6 +6,7 @@ import {
   type RateLimitedFrameKind,
   type ResourceLimits,
 } from '@natter/protocol';
+import type { ModerationOptions } from './chat/before-send.js';
 import type { DiscoveryOptions } from './cluster/discovery-service.js';
 import { HostAllowlist } from './http/host-allowlist.js';
 import type { Logger } from './observability/logger.js';
@@ -146,6 +147,11 @@ export interface NatterServerOptions {
    * reports), e.g. `createEventWebhooks(...)` from `@natter/webhooks`. Without it no events are kept.
    */
   events?: EventSinkFactory;
+  /**
+   * Moderation hooks: `beforeSend` runs the app's content filter (allow, reject, rewrite) before every
+   * user's send is stored, with a deadline. docs/moderation.md has an example.
+   */
+  moderation?: ModerationOptions;
   logger?: Logger;
   metrics?: NatterMetrics;
   /** @default Date.now */

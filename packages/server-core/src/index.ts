@@ -11,6 +11,12 @@ export {
   type JwtAuthenticatorOptions,
   userIdFromSubject,
 } from './accounts/jwt-authenticator.js';
+export type {
+  BeforeSend,
+  BeforeSendContext,
+  BeforeSendVerdict,
+  ModerationOptions,
+} from './chat/before-send.js';
 export type { DiscoveryOptions } from './cluster/discovery-service.js';
 export type { ClusterOptions, NatterServerOptions, TokenOptions } from './config.js';
 export { listeningHosts } from './http/host-allowlist.js';

@@ -111,6 +111,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     sink: committed,
     ephemeral: live,
     now: config.now,
+    ...(options.moderation ? { moderation: options.moderation } : {}),
   });
   const presence = new PresenceService(
     options.presence?.store ?? new MemoryPresenceStore(),
