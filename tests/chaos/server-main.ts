@@ -17,6 +17,12 @@ const server = createNatterServer({
   tokens: { secret },
   // The chaos run measures delivery under faults, not the per-connection rate limiter.
   limits: { sendsPerSecond: 10_000, sendBurst: 10_000 },
+  // Every device comes from 127.0.0.1 and reconnects after each kill: the abuse bounds are not measured here.
+  resourceLimits: {
+    maxConnectionsPerAddress: 1_000_000,
+    signupsPerAddress: { perSecond: 1_000, burst: 1_000 },
+    connectsPerUser: { perSecond: 1_000, burst: 1_000 },
+  },
   logger: silentLogger(),
   metrics: createMetrics({ defaults: false }),
 });

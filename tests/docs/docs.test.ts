@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { generatedTables, regenerate, tablesIn } from './tables.js';
 
 const docs = (name: string) => fileURLToPath(new URL(`../../docs/${name}`, import.meta.url));
-const PAGES = ['protocol.md', 'api.md', 'client.md', 'scaling.md', 'adapters.md', 'server-api.md'];
+const PAGES = [
+  'protocol.md',
+  'api.md',
+  'client.md',
+  'scaling.md',
+  'adapters.md',
+  'server-api.md',
+  'security.md',
+];
 
 /**
  * The docs tables are generated from `@natter/protocol` (error codes, close codes, limits, frames, entry

@@ -3,13 +3,17 @@ import {
   CLIENT_FRAME_SCHEMAS,
   CLOSE_CODES,
   DEFAULT_LIMITS,
+  DEFAULT_RESOURCE_LIMITS,
   ENTRY_SCHEMAS,
   ERRORS,
   type ErrorCode,
   type ErrorOrigin,
   EVENT_DATA_SCHEMAS,
+  FRAME_RATE_ENFORCEMENT,
   LIMIT_ENFORCEMENT,
   type ProtocolLimits,
+  type RateLimit,
+  RESOURCE_LIMIT_ENFORCEMENT,
   ROUTES,
   type RouteSpec,
   SERVER_FRAME_SCHEMAS,
@@ -49,6 +53,41 @@ function fieldsOf(schema: unknown): string {
   return entries.map(([name, s]) => `\`${name}${s.type === 'optional' ? '?' : ''}\``).join(', ');
 }
 
+/** A rate as people read it: `20/s, burst 40`, or per minute/hour when slower than one a second. */
+function rateText({ perSecond, burst }: RateLimit): string {
+  const per =
+    perSecond >= 1
+      ? `${perSecond}/s`
+      : perSecond * 60 >= 1
+        ? `${Math.round(perSecond * 60)}/min`
+        : `${Math.round(perSecond * 3600)}/h`;
+  return `${per}, burst ${burst}`;
+}
+
+/** The resource limits of docs/security.md: scalars, login windows and the rate of every frame kind. */
+function resourceRows(): string[][] {
+  const rows: string[][] = [];
+  for (const [key, past] of Object.entries(RESOURCE_LIMIT_ENFORCEMENT)) {
+    const value = DEFAULT_RESOURCE_LIMITS[key as keyof typeof RESOURCE_LIMIT_ENFORCEMENT];
+    const text =
+      typeof value === 'number'
+        ? String(value)
+        : 'maxFailures' in value
+          ? `${value.maxFailures} failures / ${value.windowMs / 1000} s`
+          : rateText(value);
+    rows.push([`\`${key}\``, text, past]);
+  }
+  for (const [kind, past] of Object.entries(FRAME_RATE_ENFORCEMENT)) {
+    const rate = DEFAULT_RESOURCE_LIMITS.frameRates[kind as keyof typeof FRAME_RATE_ENFORCEMENT];
+    rows.push([
+      `\`frameRates.${kind}\``,
+      `socket ${rateText(rate.socket)}; user ${rateText(rate.user)}`,
+      past,
+    ]);
+  }
+  return rows;
+}
+
 /** Every generated table, by name. */
 export function generatedTables(): Record<string, string> {
   const errorHeader = ['code', 'HTTP', 'close', 'retry', 'meaning'];
@@ -69,6 +108,7 @@ export function generatedTables(): Record<string, string> {
         LIMIT_ENFORCEMENT[key],
       ]),
     ),
+    'resource-limits': table(['limit', 'default', 'past it'], resourceRows()),
     'client-frames': table(
       ['`t`', 'fields', 'answer'],
       Object.entries(CLIENT_FRAME_SCHEMAS).map(([t, schema]) => [

@@ -30,6 +30,11 @@ export async function startServer(
     storage: createSqliteStorage({ path: join(dir, 'natter.db') }),
     tokens: { secret: TEST_SECRET },
     logger: silentLogger(),
+    // The suites sign up many users and reconnect often from 127.0.0.1; those limits have tests of their own.
+    resourceLimits: {
+      signupsPerAddress: { perSecond: 1_000, burst: 1_000 },
+      connectsPerUser: { perSecond: 1_000, burst: 1_000 },
+    },
     ...overrides,
   });
   const { url, port: actual } = await server.listen(port);

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPushGateway } from '@natter/push';
-import { createNatterServer, type Logger } from '@natter/server-core';
+import { createNatterServer, type Logger, listeningHosts } from '@natter/server-core';
 import { createSqliteStorage } from '@natter/storage-sqlite';
 import { DEMO_PASSWORD, DEMO_USERS, demoUsersEnabled, seedDemo } from './demo-seed.js';
 import type { CliOptions } from './options.js';
@@ -22,6 +22,10 @@ import { loadVapidKeys } from './vapid.js';
 const allowedOrigins = process.env.NATTER_ALLOWED_ORIGINS?.split(',')
   .map((o) => o.trim())
   .filter(Boolean);
+const allowedHosts = process.env.NATTER_ALLOWED_HOSTS?.split(',')
+  .map((h) => h.trim())
+  .filter(Boolean);
+const metricsToken = process.env.NATTER_METRICS_TOKEN || undefined;
 const presenceGraceMs = process.env.NATTER_PRESENCE_GRACE_MS
   ? Number(process.env.NATTER_PRESENCE_GRACE_MS)
   : undefined;
@@ -79,6 +83,14 @@ export async function runServer(options: CliOptions, logger: Logger): Promise<vo
     tokens: { secret: tokenSecret(dataDir) },
     logger,
     ...(allowedOrigins ? { allowedOrigins } : {}),
+    // The CLI listens itself, so it names its own Hosts: the bound address and localhost forms (DNS
+    // rebinding of the demo accounts on loopback is what this stops). Behind a proxy, set NATTER_ALLOWED_HOSTS.
+    ...(allowedHosts
+      ? { allowedHosts: allowedHosts.length === 1 && allowedHosts[0] === '*' ? '*' : allowedHosts }
+      : port !== 0
+        ? { allowedHosts: listeningHosts(host, port) }
+        : {}),
+    ...(metricsToken ? { metricsToken } : {}),
     ...(presenceGraceMs !== undefined ? { presence: { graceMs: presenceGraceMs } } : {}),
     ...(process.env.NATTER_PUSH === '0' ? {} : { push: pushGateway(dataDir) }),
   });

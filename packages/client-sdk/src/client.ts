@@ -296,6 +296,16 @@ export class ChatClient {
     return true;
   }
 
+  /**
+   * Changes the password. Every session of the user ends (other devices are disconnected and must log in
+   * again); this client continues with the new session it gets back, which emits a `session` event.
+   * @throws NatterError NATTER_INVALID_CREDENTIALS (wrong current password), NATTER_WEAK_PASSWORD.
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    const session = await this.http.changePassword({ currentPassword, newPassword });
+    this.auth.setSession(session);
+  }
+
   /** Logs out on the server, closes the client and ends the session. Local data stays. */
   async logout(allDevices = false): Promise<void> {
     try {

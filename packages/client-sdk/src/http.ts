@@ -88,6 +88,14 @@ export class HttpClient {
     return this.call('refresh', { body: { refreshToken } });
   }
 
+  /**
+   * Changes the password: every session of the user ends on every node, and this device gets the new
+   * session returned. @throws NatterError NATTER_INVALID_CREDENTIALS, NATTER_WEAK_PASSWORD.
+   */
+  changePassword(input: RouteBodyInput<'changePassword'>): Promise<Session> {
+    return this.call('changePassword', { body: input });
+  }
+
   /** Revokes this device's refresh tokens (or every device's) and closes its sockets. */
   async logout(allDevices = false): Promise<void> {
     await this.call('logout', { body: allDevices ? { allDevices } : {} });

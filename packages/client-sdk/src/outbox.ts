@@ -2,6 +2,7 @@ import {
   ErrorCode,
   ID_LIMITS,
   ID_PATTERN,
+  isWellFormedText,
   type Message,
   type MessageEntry,
   NatterError,
@@ -607,6 +608,9 @@ export class Outbox {
     if (!ID_PATTERN.test(channelId)) throw new NatterError(ErrorCode.BAD_REQUEST, 'invalid channel id');
     if (typeof text !== 'string' || text.length === 0)
       throw new NatterError(ErrorCode.BAD_REQUEST, 'text is empty');
+    // The server refuses it too; refusing here keeps a text that could never be sent out of the outbox.
+    if (!isWellFormedText(text))
+      throw new NatterError(ErrorCode.BAD_REQUEST, 'text must be well-formed Unicode (no lone surrogates)');
     const max = this.deps.limits().maxMessageBytes;
     if (utf8ByteLength(text) > max) {
       throw new NatterError(ErrorCode.MESSAGE_TOO_LARGE, `message text exceeds ${max} bytes`);

@@ -53,6 +53,12 @@ export const CLOSE_CODES = {
     meaning: 'no frame arrived within `heartbeatTimeoutMs`',
     action: 'reconnect',
   },
+  TOO_MANY_CONNECTIONS: {
+    code: 4029,
+    meaning:
+      'the user already holds `maxConnectionsPerUser` sockets on this node; reason `too many connections; retryAfterMs=N`',
+    action: 'close sockets the app no longer needs; reconnect not before N ms',
+  },
 } as const satisfies Record<string, { code: number; meaning: string; action: string }>;
 
 type CloseCodes = typeof CLOSE_CODES;

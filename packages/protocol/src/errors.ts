@@ -82,6 +82,19 @@ export const ERRORS = {
     origin: 'server',
     summary: 'A message text exceeds `maxMessageBytes` (a frame above `maxFrameBytes` closes with 1009).',
   },
+  NATTER_MESSAGE_REJECTED: {
+    status: 422,
+    retryable: false,
+    origin: 'server',
+    summary:
+      "The app's message filter (`beforeSend`) refused the message; the message says why. Nothing was stored.",
+  },
+  NATTER_WEAK_PASSWORD: {
+    status: 400,
+    retryable: false,
+    origin: 'server',
+    summary: 'The new password is too common or too easy to guess (checked at signup and password change).',
+  },
   NATTER_RATE_LIMITED: {
     status: 429,
     retryable: true,

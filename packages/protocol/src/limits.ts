@@ -80,3 +80,158 @@ export const LIMIT_ENFORCEMENT: Readonly<Record<keyof ProtocolLimits, string>> =
   maxReactionEmojis: '`react` add of a new emoji → `NATTER_REACTION_LIMIT`',
   editWindowMs: '`edit` later than this after sending → `NATTER_EDIT_WINDOW_CLOSED` (0: no limit)',
 });
+
+/** A token bucket: `perSecond` sustained, `burst` at once. */
+export interface RateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/**
+ * The rate of one client frame kind, counted per socket and per user (across every socket of the user on
+ * one node): a user's ten sockets get the user's rate once, not ten times.
+ */
+export interface FrameRate {
+  readonly socket: RateLimit;
+  readonly user: RateLimit;
+}
+
+/** A sliding window of failures: past `maxFailures` within `windowMs`, further attempts are refused. */
+export interface FailureWindow {
+  readonly maxFailures: number;
+  readonly windowMs: number;
+}
+
+/**
+ * Server-side resource bounds against abuse by an ordinary account. Not sent to clients (unlike
+ * {@link ProtocolLimits}); servers override them with the `resourceLimits` option.
+ */
+export interface ResourceLimits {
+  /** Bytes queued on a socket (live entries, replies and acks alike) before it is closed with 1008. */
+  readonly maxBufferedBytes: number;
+  /** Open sockets per user on one node; past it a new socket is closed with 4029. */
+  readonly maxConnectionsPerUser: number;
+  /** Sockets (open or in handshake) per client address on one node; past it the upgrade gets 429. */
+  readonly maxConnectionsPerAddress: number;
+  /** Requests of one socket being processed at once; past it a request gets `NATTER_RATE_LIMITED`. */
+  readonly maxInFlightPerConnection: number;
+  /**
+   * Requests of one user (all sockets on a node) being processed at once: bounds the answers being built
+   * for one account, whatever number of sockets it opens and reopens.
+   */
+  readonly maxInFlightPerUser: number;
+  /** New sockets per user on one node (a reconnect loop); past it the socket is closed with 4029. */
+  readonly connectsPerUser: RateLimit;
+  /** Refused frames (rate or in-flight limit) in a row before the socket is closed with 1008. */
+  readonly maxRateLimitStrikes: number;
+  /** Invalid frames per socket before it is closed with 1008. */
+  readonly maxBadFrames: number;
+  /**
+   * Rate of each client frame kind. `send` per socket is the protocol's `sendsPerSecond`/`sendBurst`, and
+   * `send` per user at least twice that.
+   */
+  readonly frameRates: Readonly<Record<RateLimitedFrameKind, FrameRate>>;
+  /** Signups per client address. */
+  readonly signupsPerAddress: RateLimit;
+  /** Failed logins per client address (any account). */
+  readonly loginFailuresPerAddress: FailureWindow;
+  /** Failed logins per (account, address) pair: what an attacker at one address can try. */
+  readonly loginFailuresPerAccountAddress: FailureWindow;
+  /**
+   * Failed logins per account from every address together: slower than the pair limit, so one attacker
+   * cannot lock the owner out from the owner's own address, and a botnet still gets only this many guesses.
+   */
+  readonly loginFailuresPerAccount: FailureWindow;
+}
+
+/** The client frame kinds with buckets of their own; the others share one ({@link SHARED_FRAME_RATES}). */
+export type RateLimitedFrameKind =
+  | 'send'
+  | 'sync'
+  | 'history'
+  | 'ping'
+  | 'typing'
+  | 'read'
+  | 'received'
+  | 'presence.get'
+  | 'status';
+
+/**
+ * Client frame kinds that draw on another kind's buckets rather than their own: an edit, a delete or a
+ * reaction costs the server what a send does (a transaction and an entry per member), and listing who
+ * reacted is a history read.
+ */
+export const SHARED_FRAME_RATES = Object.freeze({
+  edit: 'send',
+  delete: 'send',
+  react: 'send',
+  reactors: 'history',
+} as const satisfies Record<string, RateLimitedFrameKind>);
+
+/** The rate-limit bucket a client frame kind draws on. */
+export function rateKindOf(t: RateLimitedFrameKind | keyof typeof SHARED_FRAME_RATES): RateLimitedFrameKind {
+  return t in SHARED_FRAME_RATES
+    ? SHARED_FRAME_RATES[t as keyof typeof SHARED_FRAME_RATES]
+    : (t as RateLimitedFrameKind);
+}
+
+const rate = (perSecond: number, burst: number): RateLimit => Object.freeze({ perSecond, burst });
+const perSocketAndUser = (socket: RateLimit, user: RateLimit): FrameRate => Object.freeze({ socket, user });
+
+/** The defaults of {@link ResourceLimits}. */
+export const DEFAULT_RESOURCE_LIMITS: Readonly<ResourceLimits> = Object.freeze({
+  maxBufferedBytes: 1024 * 1024,
+  maxConnectionsPerUser: 20,
+  maxConnectionsPerAddress: 200,
+  maxInFlightPerConnection: 16,
+  maxInFlightPerUser: 8,
+  connectsPerUser: rate(2, 20),
+  maxRateLimitStrikes: 50,
+  maxBadFrames: 20,
+  frameRates: Object.freeze({
+    send: perSocketAndUser(rate(20, 40), rate(40, 80)),
+    sync: perSocketAndUser(rate(10, 20), rate(20, 40)),
+    history: perSocketAndUser(rate(10, 20), rate(20, 40)),
+    ping: perSocketAndUser(rate(2, 5), rate(10, 20)),
+    typing: perSocketAndUser(rate(2, 4), rate(4, 8)),
+    read: perSocketAndUser(rate(20, 40), rate(40, 80)),
+    received: perSocketAndUser(rate(20, 40), rate(40, 80)),
+    'presence.get': perSocketAndUser(rate(5, 10), rate(10, 20)),
+    status: perSocketAndUser(rate(1, 3), rate(2, 5)),
+  }),
+  signupsPerAddress: rate(20 / 3600, 20),
+  loginFailuresPerAddress: Object.freeze({ maxFailures: 20, windowMs: 60_000 }),
+  loginFailuresPerAccountAddress: Object.freeze({ maxFailures: 5, windowMs: 60_000 }),
+  loginFailuresPerAccount: Object.freeze({ maxFailures: 100, windowMs: 3_600_000 }),
+});
+
+/** What happens past each {@link ResourceLimits} bound: the "past it" column of docs/security.md. */
+export const RESOURCE_LIMIT_ENFORCEMENT: Readonly<
+  Record<Exclude<keyof ResourceLimits, 'frameRates'>, string>
+> = Object.freeze({
+  maxBufferedBytes: 'close 1008 `slow consumer` (live entries, replies and acks alike); sync repairs',
+  maxConnectionsPerUser: 'the new socket is closed at once with 4029 `too many connections`',
+  maxConnectionsPerAddress: 'the upgrade is answered 429 `NATTER_RATE_LIMITED` before authentication',
+  maxInFlightPerConnection: '`NATTER_RATE_LIMITED` (counts as a strike)',
+  maxInFlightPerUser: '`NATTER_RATE_LIMITED` (counts as a strike)',
+  connectsPerUser: 'the new socket is closed at once with 4029 and `retryAfterMs`',
+  maxRateLimitStrikes: 'close 1008 `flood`',
+  maxBadFrames: 'close 1008 `too many invalid frames`',
+  signupsPerAddress: '429 `NATTER_RATE_LIMITED` with `Retry-After`',
+  loginFailuresPerAddress: '429 `NATTER_RATE_LIMITED` with `Retry-After`, before the password is hashed',
+  loginFailuresPerAccountAddress: '429 `NATTER_RATE_LIMITED`; a success from the pair resets the pair only',
+  loginFailuresPerAccount: '429 `NATTER_RATE_LIMITED` for every address until the window slides',
+});
+
+/** What happens past the rate of each frame kind. */
+export const FRAME_RATE_ENFORCEMENT: Readonly<Record<RateLimitedFrameKind, string>> = Object.freeze({
+  send: '`NATTER_RATE_LIMITED` + `retryAfterMs`',
+  sync: '`NATTER_RATE_LIMITED` + `retryAfterMs`',
+  history: '`NATTER_RATE_LIMITED` + `retryAfterMs`',
+  ping: '`NATTER_RATE_LIMITED` + `retryAfterMs`',
+  typing: 'coalesced: the latest state per channel is sent when the bucket refills',
+  read: '`NATTER_RATE_LIMITED` + `retryAfterMs`',
+  received: 'coalesced: the highest `seq` per channel is stored when the bucket refills',
+  'presence.get': '`NATTER_RATE_LIMITED` + `retryAfterMs`',
+  status: 'coalesced: answered at once, the latest status is applied when the bucket refills',
+});

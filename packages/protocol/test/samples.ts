@@ -139,6 +139,7 @@ export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object
   signup: { body: { username: 'ada', password: 'correct horse', displayName: 'Ada' }, response: session },
   login: { body: { username: 'ada', password: 'x', deviceId: 'dev_1' }, response: session },
   refresh: { body: { refreshToken: 'r' }, response: session },
+  changePassword: { body: { currentPassword: 'x', newPassword: 'a much better one' }, response: session },
   logout: { body: { allDevices: true } },
   me: { response: { user } },
   updateProfile: { body: { displayName: 'Ada L.' }, response: { user } },

@@ -1,5 +1,14 @@
-import { DEFAULT_LIMITS, type ProtocolLimits } from '@natter/protocol';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_RESOURCE_LIMITS,
+  type FrameRate,
+  type ProtocolLimits,
+  type RateLimitedFrameKind,
+  type ResourceLimits,
+} from '@natter/protocol';
+import type { ModerationOptions } from './chat/before-send.js';
 import type { DiscoveryOptions } from './cluster/discovery-service.js';
+import { HostAllowlist } from './http/host-allowlist.js';
 import type { Logger } from './observability/logger.js';
 import type { NatterMetrics } from './observability/metrics.js';
 import type { Authenticator } from './ports/authenticator.js';
@@ -25,6 +34,16 @@ export interface TokenOptions {
   refreshTtlSeconds?: number;
   /** Whether `POST /v1/auth/signup` is open. @default true */
   allowSignup?: boolean;
+  /**
+   * Lowest zxcvbn score (0-4) a new password needs at signup and password change; below it the answer is
+   * `NATTER_WEAK_PASSWORD`. 2 refuses common passwords (`password1`, `qwertyuiop`, `iloveyou123`). @default 2
+   */
+  minPasswordScore?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * How long a node trusts that a session is not revoked without asking the store again, ms: the bound on
+   * how late another node refuses a logged-out token. @default 2000
+   */
+  revocationCacheMs?: number;
 }
 
 /** Options for running several chat nodes. */
@@ -67,10 +86,32 @@ export interface NatterServerOptions {
    * the Host header) are always allowed. @default []
    */
   allowedOrigins?: readonly string[] | '*';
+  /**
+   * Host header values this node answers (`name:port`, or `name` for ports 80/443); other requests get 403
+   * and upgrades are refused, which stops DNS rebinding. `'*'` accepts any Host. Without it, `listen()`
+   * allows the bound address (every local address for 0.0.0.0) plus `localhost` forms for loopback, and
+   * the host of `publicWsUrl`; a server only mounted into another one accepts any Host. Set it behind a
+   * proxy that forwards the public Host. @default the bound address
+   */
+  allowedHosts?: readonly string[] | '*';
+  /**
+   * When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>` (else 401). Or keep
+   * `/metrics` off the public network with a proxy rule. @default undefined (open)
+   */
+  metricsToken?: string;
   /** Time allowed for the WebSocket handshake including authentication, ms. @default 10000 */
   handshakeTimeoutMs?: number;
-  /** Bytes a connection may have queued before it counts as a slow consumer and is closed (1008). @default 1048576 */
+  /**
+   * Bytes a connection may have queued before it counts as a slow consumer and is closed (1008). A shortcut
+   * for `resourceLimits.maxBufferedBytes`, which it overrides. @default 1048576
+   */
   maxBufferedBytes?: number;
+  /**
+   * Bounds against abuse: connections per user and per address, frame rates per socket and per user,
+   * requests in flight, signup and login rates. Unspecified fields take {@link DEFAULT_RESOURCE_LIMITS};
+   * `frameRates` merges per frame kind. docs/security.md lists them with what happens past each.
+   */
+  resourceLimits?: ResourceLimitOptions;
   /** Largest HTTP request body, bytes. @default 65536 */
   maxBodyBytes?: number;
   /**
@@ -106,15 +147,28 @@ export interface NatterServerOptions {
    * reports), e.g. `createEventWebhooks(...)` from `@natter/webhooks`. Without it no events are kept.
    */
   events?: EventSinkFactory;
+  /**
+   * Moderation hooks: `beforeSend` runs the app's content filter (allow, reject, rewrite) before every
+   * user's send is stored, with a deadline. docs/moderation.md has an example.
+   */
+  moderation?: ModerationOptions;
   logger?: Logger;
   metrics?: NatterMetrics;
   /** @default Date.now */
   now?: () => number;
 }
 
+/** Overrides of {@link ResourceLimits}; `frameRates` merges per frame kind. */
+export type ResourceLimitOptions = Partial<Omit<ResourceLimits, 'frameRates'>> & {
+  frameRates?: Partial<Record<RateLimitedFrameKind, Partial<FrameRate>>>;
+};
+
 /** {@link NatterServerOptions} with defaults applied. */
 export interface ResolvedConfig {
   limits: ProtocolLimits;
+  /** The Host allowlist; `listen()` adds the bound address to it unless `allowedHosts` was given. */
+  hosts: HostAllowlist;
+  resources: ResourceLimits;
   allowedOrigins: readonly string[] | '*';
   handshakeTimeoutMs: number;
   maxBufferedBytes: number;
@@ -137,9 +191,11 @@ export function resolveConfig(options: NatterServerOptions): ResolvedConfig {
   }
   return {
     limits,
+    resources: resolveResources(options, limits),
+    hosts: new HostAllowlist(options.allowedHosts),
     allowedOrigins: options.allowedOrigins ?? [],
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
-    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? options.resourceLimits?.maxBufferedBytes ?? 1024 * 1024,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     maxConnections: positiveOr(options.maxConnections, Number.POSITIVE_INFINITY, 'maxConnections'),
     overloadRetryAfterMs: positiveOr(options.overloadRetryAfterMs, 2_000, 'overloadRetryAfterMs'),
@@ -147,6 +203,55 @@ export function resolveConfig(options: NatterServerOptions): ResolvedConfig {
     region: options.region ?? 'local',
     now: options.now ?? Date.now,
   };
+}
+
+/**
+ * Applies the defaults of {@link DEFAULT_RESOURCE_LIMITS}. The per-socket `send` rate is the protocol's
+ * `sendsPerSecond`/`sendBurst` (clients learn it in `hello`), unless `frameRates.send.socket` names one.
+ */
+function resolveResources(options: NatterServerOptions, limits: ProtocolLimits): ResourceLimits {
+  const given = options.resourceLimits ?? {};
+  const frameRates = { ...DEFAULT_RESOURCE_LIMITS.frameRates };
+  // A raised per-socket send rate raises the user's with it (twice the socket's), unless named below.
+  frameRates.send = {
+    socket: { perSecond: limits.sendsPerSecond, burst: limits.sendBurst },
+    user: {
+      perSecond: Math.max(frameRates.send.user.perSecond, 2 * limits.sendsPerSecond),
+      burst: Math.max(frameRates.send.user.burst, 2 * limits.sendBurst),
+    },
+  };
+  for (const [kind, rate] of Object.entries(given.frameRates ?? {}) as [
+    RateLimitedFrameKind,
+    Partial<FrameRate>,
+  ][]) {
+    frameRates[kind] = { ...frameRates[kind], ...rate };
+  }
+  for (const [kind, { socket, user }] of Object.entries(frameRates)) {
+    for (const r of [socket, user]) {
+      if (!(r.perSecond > 0) || !(r.burst >= 1))
+        throw new RangeError(`resourceLimits.frameRates.${kind} needs perSecond > 0 and burst >= 1`);
+    }
+  }
+  const { frameRates: _rates, ...scalars } = given;
+  const resources: ResourceLimits = {
+    ...DEFAULT_RESOURCE_LIMITS,
+    ...scalars,
+    maxBufferedBytes:
+      options.maxBufferedBytes ?? given.maxBufferedBytes ?? DEFAULT_RESOURCE_LIMITS.maxBufferedBytes,
+    frameRates,
+  };
+  for (const key of [
+    'maxBufferedBytes',
+    'maxConnectionsPerUser',
+    'maxConnectionsPerAddress',
+    'maxInFlightPerConnection',
+    'maxInFlightPerUser',
+    'maxRateLimitStrikes',
+    'maxBadFrames',
+  ] as const) {
+    positiveOr(resources[key], 1, `resourceLimits.${key}`);
+  }
+  return resources;
 }
 
 function positiveOr(value: number | undefined, fallback: number, name: string): number {
@@ -157,16 +262,19 @@ function positiveOr(value: number | undefined, fallback: number, name: string): 
 
 /**
  * Whether a browser Origin may connect. No Origin (non-browser clients) is allowed; otherwise the origin must
- * be listed or match the request's own host (same-origin pages are always allowed).
+ * be listed or be the request's own origin: same host and same scheme (`http:`/`https:`; `ws:`/`wss:` count
+ * as their HTTP twins), so a plain-HTTP page cannot ride an HTTPS server's sessions.
  */
 export function isOriginAllowed(
   origin: string | undefined,
   host: string | undefined,
   allowed: readonly string[] | '*',
+  scheme: 'http:' | 'https:' = 'http:',
 ): boolean {
   if (origin === undefined || allowed === '*' || allowed.includes(origin)) return true;
   try {
-    return new URL(origin).host === host;
+    const url = new URL(origin);
+    return url.host === host && url.protocol === scheme;
   } catch {
     return false;
   }

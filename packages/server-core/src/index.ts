@@ -11,8 +11,15 @@ export {
   type JwtAuthenticatorOptions,
   userIdFromSubject,
 } from './accounts/jwt-authenticator.js';
+export type {
+  BeforeSend,
+  BeforeSendContext,
+  BeforeSendVerdict,
+  ModerationOptions,
+} from './chat/before-send.js';
 export type { DiscoveryOptions } from './cluster/discovery-service.js';
 export type { ClusterOptions, NatterServerOptions, TokenOptions } from './config.js';
+export { listeningHosts } from './http/host-allowlist.js';
 export { createLogger, type Logger, silentLogger } from './observability/logger.js';
 export { createMetrics, type NatterMetrics } from './observability/metrics.js';
 export * from './ports/index.js';

@@ -5,6 +5,7 @@
  */
 export { AccountGate, type AccountGateOptions, usernameFrom } from './accounts/account-gate.js';
 export { AccountService, toProfile } from './accounts/account-service.js';
+export { AuthLimits } from './accounts/auth-limits.js';
 export { LoginThrottle } from './accounts/login-throttle.js';
 export { hashPassword, verifyPassword } from './accounts/passwords.js';
 export { type IssuedTokens, type RefreshedTokens, TokenService } from './accounts/token-service.js';

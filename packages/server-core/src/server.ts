@@ -1,4 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ErrorCode } from '@natter/protocol';
 import type { NatterServerOptions } from './config.js';
 import type { ClientInfo } from './http/api.js';
 import { type FrameworkRequest, isNatterTarget, natterTargetOf } from './http/framework-request.js';
@@ -78,12 +80,27 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
   const { metrics } = parts;
 
   const fetchHandler = async (request: Request, info?: ClientInfo): Promise<Response> => {
-    const { pathname } = new URL(request.url);
+    const url = new URL(request.url);
+    const { pathname } = url;
+    // A Host that is not ours is a DNS-rebinding page (or a misrouted request): nothing is answered.
+    if (!parts.config.hosts.allows(request.headers.get('host') ?? url.host)) {
+      metrics.errors.inc({ code: 'host_refused' });
+      return Response.json(
+        { error: { code: ErrorCode.FORBIDDEN, message: 'host not allowed' } },
+        { status: 403 },
+      );
+    }
     if (request.method === 'GET' && pathname === '/healthz') {
       const draining = parts.draining;
       return Response.json({ status: draining ? 'draining' : 'ok' }, { status: draining ? 503 : 200 });
     }
     if (request.method === 'GET' && pathname === '/metrics') {
+      if (!metricsAuthorized(request, options.metricsToken)) {
+        return Response.json(
+          { error: { code: ErrorCode.UNAUTHORIZED, message: 'metrics token required' } },
+          { status: 401, headers: { 'www-authenticate': 'Bearer' } },
+        );
+      }
       return new Response(await metrics.registry.metrics(), {
         headers: { 'content-type': metrics.registry.contentType },
       });
@@ -125,4 +142,13 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
   };
   registerInternals(server, parts);
   return server;
+}
+
+/** Whether a `/metrics` request carries the configured token (always, when none is configured). */
+function metricsAuthorized(request: Request, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const given = request.headers.get('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
+  // Hashes first, so the comparison is constant-time whatever the lengths.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(token));
 }

@@ -57,6 +57,8 @@ describe('TokenService', () => {
     await expect(tokens.authenticate(issued.accessToken)).resolves.toEqual({
       userId: 'u_1',
       deviceId: 'dev_a',
+      sessionId: issued.refreshToken.split('.')[0],
+      issuedAt: T0,
       expiresAt: T0 + 900_000,
     });
   });
@@ -66,7 +68,11 @@ describe('TokenService', () => {
     expect(saved).toHaveLength(1);
     expect(saved[0]!.tokenHash).toBe(createHash('sha256').update(issued.refreshToken).digest('hex'));
     expect(JSON.stringify(saved)).not.toContain(issued.refreshToken);
-    expect(Buffer.from(issued.refreshToken, 'base64url')).toHaveLength(32);
+    // `<session>.<32 random bytes>.<mac>`
+    const [session, random, mac] = issued.refreshToken.split('.');
+    expect(session).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(Buffer.from(random!, 'base64url')).toHaveLength(32);
+    expect(mac).toHaveLength(32);
   });
 
   it('rotates refresh tokens and refuses a used one', async () => {
@@ -74,8 +80,12 @@ describe('TokenService', () => {
     const second = await tokens.refresh(first.refreshToken);
     expect(second).toMatchObject({ userId: 'u_1', deviceId: 'dev_a' });
     expect(second.refreshToken).not.toBe(first.refreshToken);
+    const third = await tokens.refresh(second.refreshToken);
+    // One session through every rotation.
+    expect((await tokens.authenticate(third.accessToken)).sessionId).toBe(first.refreshToken.split('.')[0]);
     expect(await codeOf(tokens.refresh(first.refreshToken))).toBe(ErrorCode.UNAUTHORIZED);
-    await expect(tokens.refresh(second.refreshToken)).resolves.toMatchObject({ userId: 'u_1' });
+    // The reuse revoked the family: the newest refresh token is refused too.
+    expect(await codeOf(tokens.refresh(third.refreshToken))).toBe(ErrorCode.UNAUTHORIZED);
   });
 
   it('refuses an expired refresh token', async () => {

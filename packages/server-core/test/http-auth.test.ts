@@ -1,4 +1,4 @@
-import { ErrorCode, NatterError } from '@natter/protocol';
+import { DEFAULT_RESOURCE_LIMITS, ErrorCode, NatterError } from '@natter/protocol';
 import { UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createHarness, PASSWORD } from './http-harness.js';
@@ -147,7 +147,7 @@ describe('HTTP auth: login', () => {
 
   it('throttles a client address across usernames', async () => {
     const h = await createHarness();
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < DEFAULT_RESOURCE_LIMITS.loginFailuresPerAddress.maxFailures; i++) {
       await h.call('POST', '/v1/auth/login', {
         body: { username: `user${i}`, password: 'guess-guess' },
         clientIp: '10.0.0.9',
@@ -167,7 +167,7 @@ describe('HTTP auth: login', () => {
 });
 
 describe('HTTP auth: refresh and logout', () => {
-  it('rotates the refresh token and refuses the used one', async () => {
+  it('rotates the refresh token; a reused one is refused and ends its whole family', async () => {
     const h = await createHarness();
     const session = await h.signup('ann');
     const first = await h.call('POST', '/v1/auth/refresh', { body: { refreshToken: session.refreshToken } });
@@ -177,10 +177,21 @@ describe('HTTP auth: refresh and logout', () => {
     const reused = await h.call('POST', '/v1/auth/refresh', { body: { refreshToken: session.refreshToken } });
     expect(reused.status).toBe(401);
     expect(reused.body.error.code).toBe(ErrorCode.UNAUTHORIZED);
+    // RFC 9700 §4.14.2: reuse means one of the two holders is an attacker; the family ends for both.
     const second = await h.call('POST', '/v1/auth/refresh', {
       body: { refreshToken: first.body.refreshToken },
     });
-    expect(second.status).toBe(200);
+    expect(second.status).toBe(401);
+  });
+
+  it('rotates the refresh token again and again while nobody reuses one', async () => {
+    const h = await createHarness();
+    let refreshToken = (await h.signup('ann')).refreshToken;
+    for (let i = 0; i < 3; i++) {
+      const next = await h.call('POST', '/v1/auth/refresh', { body: { refreshToken } });
+      expect(next.status).toBe(200);
+      refreshToken = next.body.refreshToken;
+    }
   });
 
   it('logs out one device: its refresh token dies, other devices keep theirs, sockets are closed', async () => {
@@ -286,5 +297,24 @@ describe('HTTP auth: an app-supplied authenticator', () => {
     await h.addUser('u_app', 'appuser');
     expect((await h.call('GET', '/v1/me', { token: 'app-token' })).body.user.username).toBe('appuser');
     expect((await h.call('GET', '/v1/me', { token: 'other' })).status).toBe(401);
+  });
+});
+
+describe('HTTP auth: signup rate', () => {
+  it('answers 429 with Retry-After past the signups of one address', async () => {
+    const h = await createHarness({
+      authLimits: { ...DEFAULT_RESOURCE_LIMITS, signupsPerAddress: { perSecond: 1 / 3600, burst: 2 } },
+    });
+    const body = (n: number) => ({ username: `signer${n}`, password: PASSWORD });
+    for (let i = 0; i < 2; i++) {
+      const ok = await h.call('POST', '/v1/auth/signup', { body: body(i), clientIp: '10.1.1.1' });
+      expect(ok.status).toBe(201);
+    }
+    const refused = await h.call('POST', '/v1/auth/signup', { body: body(9), clientIp: '10.1.1.1' });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ code: ErrorCode.RATE_LIMITED });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    const other = await h.call('POST', '/v1/auth/signup', { body: body(9), clientIp: '10.1.1.2' });
+    expect(other.status).toBe(201);
   });
 });

@@ -1,6 +1,7 @@
+import { DEFAULT_RESOURCE_LIMITS } from '@natter/protocol';
 import { createMemoryStorage } from '@natter/storage-memory';
 import { AccountService } from '../src/accounts/account-service.js';
-import { LoginThrottle } from '../src/accounts/login-throttle.js';
+import { type AuthLimitOptions, AuthLimits } from '../src/accounts/auth-limits.js';
 import { TokenService } from '../src/accounts/token-service.js';
 import { ChatService } from '../src/chat/chat-service.js';
 import { type NatterServerOptions, resolveConfig } from '../src/config.js';
@@ -21,6 +22,8 @@ export interface HarnessOptions {
   limits?: NatterServerOptions['limits'];
   maxBodyBytes?: number;
   allowSignup?: boolean;
+  /** Signup and login limits; by default signups are unlimited here (they have tests of their own). */
+  authLimits?: AuthLimitOptions;
   /** Use this authenticator and no built-in token service. */
   authenticator?: Authenticator;
 }
@@ -75,8 +78,16 @@ export async function createHarness(options: HarnessOptions = {}) {
   const accounts = new AccountService({
     accounts: storage.accounts,
     tokens,
-    throttle: new LoginThrottle({ now }),
+    // Harness tests sign up freely; the signup limit has tests of its own.
+    limits: new AuthLimits(
+      options.authLimits ?? {
+        ...DEFAULT_RESOURCE_LIMITS,
+        signupsPerAddress: { perSecond: 1_000, burst: 1_000 },
+      },
+      now,
+    ),
     allowSignup: options.allowSignup ?? true,
+    minPasswordScore: 2,
     now,
   });
   const api: HttpApi = createHttpApi({

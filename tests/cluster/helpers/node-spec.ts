@@ -88,6 +88,12 @@ export function createNode(
     logger,
     // Test senders stream as fast as acks come back; the default 20/s would throttle them.
     limits: { sendsPerSecond: 2_000, sendBurst: 2_000 },
+    // Crowds come from 127.0.0.1 and reconnect through failovers: the abuse bounds have suites of their own.
+    resourceLimits: {
+      maxConnectionsPerAddress: 1_000_000,
+      signupsPerAddress: { perSecond: 1_000, burst: 1_000 },
+      connectsPerUser: { perSecond: 1_000, burst: 1_000 },
+    },
     region: spec.region ?? 'local',
     ...(spec.publicWsUrl ? { publicWsUrl: spec.publicWsUrl } : {}),
     ...(spec.presence || resources.presence

@@ -45,6 +45,11 @@ export async function startServer(
       ...(options.accessTtlSeconds ? { accessTtlSeconds: options.accessTtlSeconds } : {}),
     },
     limits: { ...TEST_LIMITS, ...options.limits },
+    // Suites sign up and reconnect freely from 127.0.0.1; the abuse bounds have suites of their own.
+    resourceLimits: {
+      signupsPerAddress: { perSecond: 1_000, burst: 1_000 },
+      connectsPerUser: { perSecond: 1_000, burst: 1_000 },
+    },
     logger: silentLogger(),
   });
   const { port, url } = await server.listen(options.port ?? 0, '127.0.0.1');

@@ -7,6 +7,7 @@ import {
   RequestIdSchema,
   SeqSchema,
   UintSchema,
+  WellFormedText,
 } from '../schemas/primitives.js';
 
 const Limit = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)));
@@ -18,7 +19,7 @@ export const SendFrameSchema = v.object({
   channelId: IdSchema,
   clientMsgId: IdSchema,
   // Size is checked in bytes by the server against its configured limit; this bound only stops absurd input early.
-  text: v.pipe(v.string(), v.minLength(1), v.maxLength(1_000_000)),
+  text: v.pipe(v.string(), v.minLength(1), v.maxLength(1_000_000), WellFormedText),
   mentions: v.optional(v.pipe(v.array(IdSchema), v.maxLength(ID_LIMITS.maxMentions))),
   /** Answers the message with this `seq` in the same channel (it gets a preview of it). */
   replyTo: v.optional(SeqSchema),

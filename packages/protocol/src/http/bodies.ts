@@ -8,7 +8,7 @@ import {
   PresenceInfoSchema,
   UserProfileSchema,
 } from '../schemas/model.js';
-import { IdSchema, NameSchema, TimestampSchema, UintSchema } from '../schemas/primitives.js';
+import { IdSchema, NameSchema, TimestampSchema, UintSchema, WellFormedText } from '../schemas/primitives.js';
 
 /** Password length bounds: the shortest accepted at signup, the longest accepted anywhere. */
 export const PASSWORD_LIMITS = Object.freeze({ minLength: 8, maxLength: 256 });
@@ -34,6 +34,7 @@ export const SignupBodySchema = v.object({
   username: UsernameSchema,
   password: v.pipe(
     v.string(),
+    WellFormedText,
     v.minLength(PASSWORD_LIMITS.minLength, 'password must be 8-256 characters'),
     v.maxLength(PASSWORD_LIMITS.maxLength, 'password must be 8-256 characters'),
   ),
@@ -52,6 +53,17 @@ export const LoginBodySchema = v.object({
 /** `POST /v1/auth/refresh`. */
 export const RefreshBodySchema = v.object({
   refreshToken: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+});
+
+/** `POST /v1/auth/password`: the current password, and the new one under the signup rules. */
+export const ChangePasswordBodySchema = v.object({
+  currentPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(PASSWORD_LIMITS.maxLength)),
+  newPassword: v.pipe(
+    v.string(),
+    WellFormedText,
+    v.minLength(PASSWORD_LIMITS.minLength, 'password must be 8-256 characters'),
+    v.maxLength(PASSWORD_LIMITS.maxLength, 'password must be 8-256 characters'),
+  ),
 });
 
 /** `POST /v1/auth/logout`. */
@@ -154,6 +166,8 @@ export type SignupBody = v.InferOutput<typeof SignupBodySchema>;
 export type LoginBody = v.InferOutput<typeof LoginBodySchema>;
 export type RefreshBody = v.InferOutput<typeof RefreshBodySchema>;
 export type LogoutBody = v.InferOutput<typeof LogoutBodySchema>;
+/** Body of `POST /v1/auth/password`. */
+export type ChangePasswordBody = v.InferOutput<typeof ChangePasswordBodySchema>;
 export type UpdateProfileBody = v.InferOutput<typeof UpdateProfileBodySchema>;
 export type OpenDirectBody = v.InferOutput<typeof OpenDirectBodySchema>;
 export type MarkReadBody = v.InferOutput<typeof MarkReadBodySchema>;

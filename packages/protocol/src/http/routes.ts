@@ -2,9 +2,10 @@ import * as v from 'valibot';
 import { type ErrorCode, NatterError } from '../errors.js';
 import { ID_LIMITS } from '../limits.js';
 import { describeIssues } from '../parse.js';
-import { IdSchema, SeqSchema, UintSchema } from '../schemas/primitives.js';
+import { IdSchema, SeqSchema, UintSchema, WellFormedText } from '../schemas/primitives.js';
 import {
   AddMembersBodySchema,
+  ChangePasswordBodySchema,
   ChannelBodySchema,
   ChannelListBodySchema,
   CreateGroupBodySchema,
@@ -120,6 +121,7 @@ export const MentionsQuerySchema = v.object(PagingQuery);
 export const SearchQuerySchema = v.object({
   q: v.pipe(
     v.string(),
+    WellFormedText,
     v.trim(),
     v.minLength(1, 'q must be 1-200 characters'),
     v.maxLength(200, 'q must be 1-200 characters'),
@@ -155,7 +157,7 @@ export const ROUTES = {
     body: SignupBodySchema,
     response: SessionBodySchema,
     status: 201,
-    errors: ['NATTER_CONFLICT', 'NATTER_FORBIDDEN'],
+    errors: ['NATTER_CONFLICT', 'NATTER_FORBIDDEN', 'NATTER_WEAK_PASSWORD', 'NATTER_RATE_LIMITED'],
   },
   login: {
     method: 'POST',
@@ -178,12 +180,24 @@ export const ROUTES = {
     response: SessionBodySchema,
     status: 200,
   },
+  changePassword: {
+    method: 'POST',
+    path: '/v1/auth/password',
+    auth: true,
+    tag: 'auth',
+    summary:
+      "Changes the caller's password: every session of the user is revoked on every node and the other devices' sockets are closed; the caller gets a new session.",
+    body: ChangePasswordBodySchema,
+    response: SessionBodySchema,
+    status: 200,
+    errors: ['NATTER_INVALID_CREDENTIALS', 'NATTER_WEAK_PASSWORD', 'NATTER_RATE_LIMITED'],
+  },
   logout: {
     method: 'POST',
     path: '/v1/auth/logout',
     auth: true,
     tag: 'auth',
-    summary: "Revokes this device's session (or every device's) and closes its sockets.",
+    summary: "Revokes this device's session (or every device's) on every node and closes its sockets here.",
     body: LogoutBodySchema,
     status: 204,
   },

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { EventSchema } from '../events/events.js';
 import { ID_LIMITS } from '../limits.js';
 import { ChannelSchema, MessageSchema, UserProfileSchema } from '../schemas/model.js';
-import { IdSchema, NameSchema } from '../schemas/primitives.js';
+import { IdSchema, NameSchema, WellFormedText } from '../schemas/primitives.js';
 import { SessionBodySchema, UsernameSchema } from './bodies.js';
 import type { RouteSpec } from './routes.js';
 
@@ -70,7 +70,7 @@ export const ServerAddMembersBodySchema = v.object({
  * `notice`, the text shown as an event line rather than a chat bubble).
  */
 export const ServerPostMessageBodySchema = v.object({
-  text: v.pipe(v.string(), v.minLength(1, 'text must not be empty')),
+  text: v.pipe(v.string(), v.minLength(1, 'text must not be empty'), WellFormedText),
   userId: v.optional(IdSchema),
   system: v.optional(v.boolean()),
   /** Idempotency key: a retried call with the same key returns the first message instead of a second. */

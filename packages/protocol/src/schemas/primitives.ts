@@ -19,9 +19,28 @@ export const TimestampSchema = UintSchema;
 /** Request ids correlate an answer with its request; chosen by the client. */
 export const RequestIdSchema = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 32 - 1));
 
+/** A UTF-16 code unit of a surrogate pair standing alone: with the `u` flag a proper pair never matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether `text` is well-formed Unicode: no lone surrogate, so every encoding of it is the same text. */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/**
+ * Refuses lone surrogates (`NATTER_BAD_REQUEST`). UTF-8 cannot carry them, so JSON, MessagePack and the
+ * stores would each turn one into something else (U+FFFD, CESU bytes, an error) and one message would have
+ * several texts. Every text and name a client sends passes through it.
+ */
+export const WellFormedText = v.check(
+  isWellFormedText,
+  'text must be well-formed Unicode (no lone surrogates)',
+);
+
 /** Display and group names: trimmed, 1-100 characters. */
 export const NameSchema = v.pipe(
   v.string(),
+  WellFormedText,
   v.trim(),
   v.minLength(1, 'name must not be empty'),
   v.maxLength(ID_LIMITS.maxNameLength, `name must be at most ${ID_LIMITS.maxNameLength} characters`),

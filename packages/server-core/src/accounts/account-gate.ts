@@ -3,6 +3,7 @@ import { ErrorCode, isNatterError, NatterError } from '@natter/protocol';
 import type { Logger } from '../observability/logger.js';
 import type { Authenticator, Principal, ProvisionedProfile } from '../ports/authenticator.js';
 import type { AccountStore, UserRecord } from '../ports/storage.js';
+import type { RevocationCache } from './revocation-cache.js';
 
 /** Options of {@link AccountGate}. */
 export interface AccountGateOptions {
@@ -14,6 +15,8 @@ export interface AccountGateOptions {
   cacheMs?: number;
   /** Users remembered at most (oldest forgotten first). @default 10000 */
   maxCached?: number;
+  /** Checks sessions against the store's revocation list; without it revocations are not checked. */
+  revocations?: RevocationCache;
   logger?: Logger;
   /** @default Date.now */
   now?: () => number;
@@ -69,6 +72,7 @@ export class AccountGate implements Authenticator {
 
   async authenticate(token: string): Promise<Principal> {
     const principal = await this.inner.authenticate(token);
+    await this.options.revocations?.check(principal);
     await this.admit(principal);
     return principal;
   }

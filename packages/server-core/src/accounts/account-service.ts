@@ -1,4 +1,5 @@
 import {
+  type ChangePasswordBody,
   ErrorCode,
   type LoginBody,
   NatterError,
@@ -7,8 +8,10 @@ import {
   type SignupBody,
   type UserProfile,
 } from '@natter/protocol';
+import type { Principal } from '../ports/authenticator.js';
 import type { AccountStore, UserRecord } from '../ports/storage.js';
-import type { LoginThrottle } from './login-throttle.js';
+import type { AuthLimits } from './auth-limits.js';
+import { checkPasswordStrength, type PasswordScore } from './password-policy.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 import type { TokenService } from './token-service.js';
 
@@ -17,9 +20,12 @@ export interface AccountServiceOptions {
   accounts: AccountStore;
   /** The built-in token service; without it signup, login, refresh and logout are unavailable. */
   tokens: TokenService | undefined;
-  throttle: LoginThrottle;
+  /** Signup and login limits per address, per account and address, and per account. */
+  limits: AuthLimits;
   /** Whether signup creates accounts; when false it answers NATTER_FORBIDDEN. */
   allowSignup: boolean;
+  /** Lowest zxcvbn score a new password needs. */
+  minPasswordScore: PasswordScore;
   now: () => number;
 }
 
@@ -45,10 +51,16 @@ export class AccountService {
   }
 
   /** Creates an account and issues the first session. */
-  async signup(input: SignupBody): Promise<Session> {
+  async signup(input: SignupBody, clientIp?: string): Promise<Session> {
     const { accounts, allowSignup, now } = this.options;
     const tokens = this.requireTokens();
     if (!allowSignup) throw new NatterError(ErrorCode.FORBIDDEN, 'signup is disabled on this server');
+    this.options.limits.takeSignup(clientIp);
+    checkPasswordStrength(
+      input.password,
+      [input.username, input.displayName ?? ''],
+      this.options.minPasswordScore,
+    );
     // Checked before hashing so a taken name costs no scrypt work; createUser still enforces it atomically.
     if (await accounts.findUserByUsername(input.username)) {
       throw new NatterError(ErrorCode.CONFLICT, 'username is taken');
@@ -68,25 +80,23 @@ export class AccountService {
 
   /**
    * Checks a password and issues a session. Unknown users and wrong passwords get the same answer after
-   * the same work, and repeated failures are throttled per username and per address.
+   * the same work, and repeated failures are throttled per address, per (username, address) and per
+   * username (see {@link AuthLimits}).
    */
   async login(input: LoginBody, clientIp: string | undefined): Promise<Session> {
-    const { accounts, throttle, now } = this.options;
+    const { accounts, limits, now } = this.options;
     const tokens = this.requireTokens();
-    const keys = [`user:${input.username}`, ...(clientIp ? [`ip:${clientIp}`] : [])];
-    throttle.check(keys);
+    limits.checkLogin(input.username, clientIp);
     const user = await accounts.findUserByUsername(input.username);
     // Unknown users (and accounts without a password) verify against a dummy hash: the same scrypt work
     // and the same answer as a wrong password, so neither body nor timing reveals who exists.
     const valid = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
     // A deactivated account answers like a wrong password: the same work, the same answer.
     if (!user || !valid || user.deactivatedAt != null) {
-      throttle.recordFailure(keys);
+      limits.loginFailed(input.username, clientIp);
       throw invalidCredentials();
     }
-    // Only the username's counter resets: resetting the address's would let one valid account launder an
-    // attacker's guesses against other accounts from the same address.
-    throttle.reset([`user:${input.username}`]);
+    limits.loginSucceeded(input.username, clientIp);
     const deviceId = input.deviceId ?? newPrefixedId('dev', now());
     return { user: toProfile(user), deviceId, ...(await tokens.issue(user.id, deviceId)) };
   }
@@ -102,17 +112,49 @@ export class AccountService {
   }
 
   /**
-   * Ends the session of one device, or of every device. A token without a device claim cannot name one
-   * device, so it ends everything. Returns the device logged out (undefined: all of them).
+   * Ends the caller's session, or every session of the user: the refresh tokens go, and the access tokens
+   * are refused on every node once their revocation cache expires. A token without a session or device
+   * claim cannot name one session, so it ends everything. Returns the device logged out (undefined: all).
    */
-  async logout(
-    userId: string,
-    deviceId: string | undefined,
-    allDevices: boolean,
-  ): Promise<string | undefined> {
-    const target = allDevices ? undefined : deviceId;
-    await this.requireTokens().revoke(userId, target);
-    return target;
+  async logout(principal: Principal, allDevices: boolean): Promise<string | undefined> {
+    const tokens = this.requireTokens();
+    const { userId, deviceId, sessionId } = principal;
+    if (allDevices || sessionId === undefined || deviceId === undefined) {
+      await tokens.revokeUser(userId);
+      return undefined;
+    }
+    await tokens.revokeSession(sessionId);
+    await tokens.revoke(userId, deviceId);
+    return deviceId;
+  }
+
+  /**
+   * Changes the caller's password after checking the current one (throttled like a login): every session
+   * of the user is revoked, and the caller gets a new one on the same device.
+   */
+  async changePassword(
+    principal: Principal,
+    input: ChangePasswordBody,
+    clientIp: string | undefined,
+  ): Promise<Session> {
+    const { accounts, limits, now } = this.options;
+    const tokens = this.requireTokens();
+    const user = await accounts.getUser(principal.userId);
+    if (!user || user.deactivatedAt != null) throw invalidCredentials();
+    limits.checkLogin(user.username, clientIp);
+    if (!(await verifyPassword(input.currentPassword, user.passwordHash ?? DUMMY_HASH))) {
+      limits.loginFailed(user.username, clientIp);
+      throw invalidCredentials();
+    }
+    checkPasswordStrength(
+      input.newPassword,
+      [user.username, user.displayName],
+      this.options.minPasswordScore,
+    );
+    await accounts.updateUser(user.id, { passwordHash: await hashPassword(input.newPassword) });
+    await tokens.revokeUser(user.id);
+    const deviceId = principal.deviceId ?? newPrefixedId('dev', now());
+    return { user: toProfile(user), deviceId, ...(await tokens.issue(user.id, deviceId)) };
   }
 
   /** The caller's profile (an app's own authenticator may name users without an account here). */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, ID_PATTERN, NatterError } from '@natter/protocol';
 import { jwtVerify, SignJWT } from 'jose';
 import type { TokenOptions } from '../config.js';
@@ -21,6 +21,14 @@ export interface RefreshedTokens extends IssuedTokens {
   userId: string;
   deviceId: string;
 }
+
+/** Revocation subject of one session. */
+export const sessionSubject = (sessionId: string) => `s:${sessionId}`;
+/** Revocation subject of every session of a user. */
+export const userSubject = (userId: string) => `u:${userId}`;
+/** `issuedBefore` of a whole-session revocation: every token of the session, whenever issued. */
+const WHOLE_SESSION = Number.MAX_SAFE_INTEGER;
+const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 const ISSUER = 'natter';
 const ALGORITHM = 'HS256';
@@ -62,18 +70,29 @@ export class TokenService implements Authenticator {
     options: TokenOptions,
     private readonly accounts: AccountStore,
     private readonly now: () => number = Date.now,
+    /** Told after this node revokes something, so its revocation cache forgets at once. */
+    private readonly onRevoked: () => void = () => {},
   ) {
     this.key = tokenSecretBytes(options.secret);
     this.accessTtlSeconds = positiveSeconds(options.accessTtlSeconds, 900, 'accessTtlSeconds');
     this.refreshTtlSeconds = positiveSeconds(options.refreshTtlSeconds, 2_592_000, 'refreshTtlSeconds');
   }
 
-  /** Issues an access token and a stored refresh token for one device of a user. */
-  async issue(userId: string, deviceId: string): Promise<IssuedTokens> {
+  /**
+   * Issues an access token and a stored refresh token for one device of a user, in a session: a new one
+   * (login, signup) unless `sessionId` continues one (refresh).
+   */
+  async issue(
+    userId: string,
+    deviceId: string,
+    sessionId = randomBytes(16).toString('base64url'),
+  ): Promise<IssuedTokens> {
     const nowMs = this.now();
     const issuedAt = Math.floor(nowMs / 1000);
     const expiresAtSeconds = issuedAt + this.accessTtlSeconds;
-    const accessToken = await new SignJWT({ did: deviceId })
+    // `sid` names the session; `iam` is the issue time in ms (`iat` has whole seconds, too coarse to
+    // tell a token issued just before a password change from one issued just after).
+    const accessToken = await new SignJWT({ did: deviceId, sid: sessionId, iam: nowMs })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setSubject(userId)
@@ -81,7 +100,7 @@ export class TokenService implements Authenticator {
       .setExpirationTime(expiresAtSeconds)
       .setJti(randomUUID())
       .sign(this.key);
-    const refreshToken = randomBytes(32).toString('base64url');
+    const refreshToken = this.refreshTokenFor(sessionId);
     await this.accounts.saveRefreshToken({
       tokenHash: hashRefreshToken(refreshToken),
       userId,
@@ -98,12 +117,75 @@ export class TokenService implements Authenticator {
    */
   async refresh(refreshToken: string): Promise<RefreshedTokens> {
     if (refreshToken.length === 0 || refreshToken.length > MAX_REFRESH_TOKEN_CHARS) throw unauthorized();
-    const record = await this.accounts.takeRefreshToken(hashRefreshToken(refreshToken), this.now());
-    if (!record) throw new NatterError(ErrorCode.UNAUTHORIZED, 'invalid refresh token');
-    if (!(await this.accounts.getUser(record.userId)))
-      throw new NatterError(ErrorCode.UNAUTHORIZED, 'invalid refresh token');
-    const issued = await this.issue(record.userId, record.deviceId);
+    const sessionId = this.sessionOfRefreshToken(refreshToken);
+    const invalid = () => new NatterError(ErrorCode.UNAUTHORIZED, 'invalid refresh token');
+    const now = this.now();
+    // A revoked session's refresh tokens are refused even while their rows exist (reuse by another holder).
+    if (sessionId && (await this.accounts.revokedBefore([sessionSubject(sessionId)], now)) > 0)
+      throw invalid();
+    const record = await this.accounts.takeRefreshToken(hashRefreshToken(refreshToken), now);
+    if (!record) {
+      // A token we signed that is gone was used before (or expired, or logged out): its holder and the one
+      // who used it first cannot be told apart, so the whole family is revoked (RFC 9700 §4.14.2).
+      if (sessionId) await this.revokeSession(sessionId);
+      throw invalid();
+    }
+    if (!(await this.accounts.getUser(record.userId))) throw invalid();
+    const issued = await this.issue(record.userId, record.deviceId, sessionId);
     return { ...issued, userId: record.userId, deviceId: record.deviceId };
+  }
+
+  /**
+   * Revokes one session: its access tokens are refused on every node within the revocation cache time,
+   * and its refresh tokens are refused at once.
+   */
+  async revokeSession(sessionId: string): Promise<void> {
+    const now = this.now();
+    await this.accounts.addRevocation(
+      {
+        subject: sessionSubject(sessionId),
+        issuedBefore: WHOLE_SESSION,
+        expiresAt: now + this.refreshTtlSeconds * 1000,
+      },
+      now,
+    );
+    this.onRevoked();
+  }
+
+  /** Revokes every session of a user issued until now (password change, logout of all devices). */
+  async revokeUser(userId: string): Promise<void> {
+    const now = this.now();
+    await this.accounts.addRevocation(
+      { subject: userSubject(userId), issuedBefore: now, expiresAt: now + this.refreshTtlSeconds * 1000 },
+      now,
+    );
+    await this.accounts.revokeRefreshTokens(userId);
+    this.onRevoked();
+  }
+
+  /**
+   * A refresh token names its session and is signed: `<sessionId>.<random>.<mac>`. The signature lets a
+   * reused token (one whose row is gone) revoke its session without anyone being able to revoke another's
+   * session by making up a token.
+   */
+  private refreshTokenFor(sessionId: string): string {
+    const body = `${sessionId}.${randomBytes(32).toString('base64url')}`;
+    return `${body}.${this.mac(body)}`;
+  }
+
+  /** The session a refresh token we signed names; undefined for anything else (old-format tokens too). */
+  private sessionOfRefreshToken(token: string): string | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 3) return undefined;
+    const [sessionId, random, mac] = parts as [string, string, string];
+    if (!SESSION_ID.test(sessionId)) return undefined;
+    const expected = Buffer.from(this.mac(`${sessionId}.${random}`));
+    const given = Buffer.from(mac);
+    return given.length === expected.length && timingSafeEqual(given, expected) ? sessionId : undefined;
+  }
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.key).update(`natter-refresh:${body}`).digest('base64url').slice(0, 32);
   }
 
   /**
@@ -128,10 +210,18 @@ export class TokenService implements Authenticator {
       }
       throw unauthorized();
     }
-    const { sub, did, exp } = payload;
+    const { sub, did, exp, sid, iam, iat } = payload;
     if (typeof sub !== 'string' || !ID_PATTERN.test(sub) || typeof exp !== 'number') throw unauthorized();
     if (did !== undefined && (typeof did !== 'string' || !ID_PATTERN.test(did))) throw unauthorized();
-    return { userId: sub, ...(did !== undefined ? { deviceId: did } : {}), expiresAt: exp * 1000 };
+    if (sid !== undefined && (typeof sid !== 'string' || !SESSION_ID.test(sid))) throw unauthorized();
+    const issuedAt = typeof iam === 'number' && Number.isSafeInteger(iam) ? iam : (iat ?? 0) * 1000;
+    return {
+      userId: sub,
+      ...(did !== undefined ? { deviceId: did } : {}),
+      ...(sid !== undefined ? { sessionId: sid } : {}),
+      issuedAt,
+      expiresAt: exp * 1000,
+    };
   }
 
   /**

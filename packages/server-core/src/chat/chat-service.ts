@@ -21,6 +21,7 @@ import type {
   HistoryPage,
   WriteTransaction,
 } from '../ports/storage.js';
+import { applyBeforeSend, type ModerationOptions } from './before-send.js';
 import { entriesWithPreviews, previewOf, withPreviews, withReactions } from './decorate.js';
 import { MessageLifecycle } from './message-lifecycle.js';
 import { directKeyOf, toChannel } from './to-wire.js';
@@ -71,6 +72,8 @@ export interface ChatServiceOptions {
   ephemeral?: EphemeralSink;
   /** @default Date.now */
   now?: () => number;
+  /** The app's content filter and its deadline. */
+  moderation?: ModerationOptions;
 }
 
 const notFound = () => new NatterError(ErrorCode.NOT_FOUND, 'channel not found');
@@ -96,14 +99,33 @@ export class ChatService {
   }
 
   /** Appends a text message. A retry with the same `clientMsgId` returns the original entry. */
-  async sendMessage(userId: string, input: SendInput, origin?: DeliveryOrigin): Promise<SendResult> {
-    const { limits, chat } = this.options;
-    if (utf8ByteLength(input.text) > limits.maxMessageBytes) {
+  async sendMessage(userId: string, given: SendInput, origin?: DeliveryOrigin): Promise<SendResult> {
+    const { limits, chat, moderation } = this.options;
+    if (utf8ByteLength(given.text) > limits.maxMessageBytes) {
       throw new NatterError(
         ErrorCode.MESSAGE_TOO_LARGE,
         `message text exceeds ${limits.maxMessageBytes} bytes`,
       );
     }
+    // The app's filter runs before anything is stored; a retry with the same clientMsgId runs it again
+    // (its verdict should be deterministic), and still returns the original if that was stored.
+    const input = moderation?.beforeSend
+      ? {
+          ...given,
+          text: await applyBeforeSend(
+            moderation.beforeSend,
+            {
+              userId,
+              channelId: given.channelId,
+              text: given.text,
+              mentions: given.mentions ?? [],
+              clientMsgId: given.clientMsgId,
+            },
+            moderation.beforeSendTimeoutMs ?? 1_000,
+            limits.maxMessageBytes,
+          ),
+        }
+      : given;
     const outcome = await chat.write(
       async (tx) => {
         const referring = input.replyTo !== undefined || input.threadRoot !== undefined;

@@ -61,7 +61,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
       openApi ??= buildOpenApiDocument();
       return openApi;
     }),
-    ...accountHandlers(deps.accounts, deps.onLogout),
+    ...accountHandlers(deps.accounts, deps.onLogout, deps.onPasswordChanged),
     ...chatHandlers(deps.service, deps.presence, config.limits),
     ...(deps.push ? pushHandlers(deps.push, deps.service) : {}),
     ...(deps.serverApi?.keys.enabled ? serverHandlers(deps.serverApi.service, deps.serverApi.events) : {}),

@@ -15,7 +15,8 @@ export function checkCors(request: Request, url: URL, config: ResolvedConfig): C
   const origin = request.headers.get('origin');
   if (origin === null) return { kind: 'none' };
   const host = request.headers.get('host') ?? url.host;
-  return isOriginAllowed(origin, host, config.allowedOrigins)
+  const scheme = url.protocol === 'https:' || url.protocol === 'wss:' ? 'https:' : 'http:';
+  return isOriginAllowed(origin, host, config.allowedOrigins, scheme)
     ? { kind: 'allowed', origin }
     : { kind: 'denied', origin };
 }

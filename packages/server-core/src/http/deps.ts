@@ -38,4 +38,6 @@ export interface HttpApiDeps {
   serverApi?: { keys: ApiKeys; service: ServerApiService; events: EventSink | undefined };
   /** Called after a logout so the server closes that device's sockets (all of the user's without `deviceId`). */
   onLogout(userId: string, deviceId: string | undefined): void;
+  /** Called after a password change so the server closes the sockets of the user's other devices. */
+  onPasswordChanged?(userId: string, keptDeviceId: string | undefined): void;
 }

@@ -19,6 +19,13 @@ export interface Principal {
    * natter does not know is refused (`NATTER_UNAUTHORIZED`), as natter's own tokens are.
    */
   provision?: ProvisionedProfile;
+  /**
+   * The session (login) the token belongs to: one id per login, kept through refreshes. Logout, password
+   * change and refresh-token reuse revoke it, and every node refuses its tokens within seconds.
+   */
+  sessionId?: string;
+  /** When the token was issued, ms since the epoch: tokens issued before a user-wide revocation are refused. */
+  issuedAt?: number;
 }
 
 /**

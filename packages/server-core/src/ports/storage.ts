@@ -9,7 +9,7 @@ import type { LifecycleReads, LifecycleWrites } from './lifecycle.js';
  * {@link ChatStore.write} against the small {@link WriteTransaction} interface, so every adapter
  * enforces them identically; an adapter only stores rows and allocates sequences atomically.
  */
-export const STORAGE_CONTRACT_VERSION = 4;
+export const STORAGE_CONTRACT_VERSION = 5;
 
 /** What an adapter declares about itself; the core reads `capabilities` before using optional features. */
 export interface StoreManifest {
@@ -162,6 +162,18 @@ export interface RefreshTokenRecord {
   expiresAt: number;
 }
 
+/**
+ * A session revocation: access tokens of `subject` issued before `issuedBefore` (ms) are refused, and so
+ * are refreshes of a revoked session, until `expiresAt` (ms), when the row may be dropped. `subject` is
+ * `s:<sessionId>` for one session (logout, refresh-token reuse; `issuedBefore` is then far in the
+ * future) or `u:<userId>` for every session of a user (password change, logout of all devices).
+ */
+export interface SessionRevocation {
+  subject: string;
+  issuedBefore: number;
+  expiresAt: number;
+}
+
 /** A page request on a channel's history; at most one anchor. */
 export interface HistoryQuery {
   /** Messages with `seq < before`. */
@@ -253,6 +265,16 @@ export interface AccountStore {
   takeRefreshToken(tokenHash: string, now: number): Promise<RefreshTokenRecord | undefined>;
   /** Revokes a user's refresh tokens: of one device, or of all devices. */
   revokeRefreshTokens(userId: string, deviceId?: string): Promise<void>;
+  /**
+   * Stores a revocation. A subject revoked again keeps the later `issuedBefore` and the later `expiresAt`
+   * (a revocation never shrinks). Adapters may drop rows whose `expiresAt` is not after `now`.
+   */
+  addRevocation(revocation: SessionRevocation, now: number): Promise<void>;
+  /**
+   * The greatest `issuedBefore` among the revocations of these subjects whose `expiresAt` is after `now`;
+   * 0 when none. Read by every node at handshakes and API calls (behind a cache of a few seconds).
+   */
+  revokedBefore(subjects: readonly string[], now: number): Promise<number>;
 }
 
 /** Optional facts about a write that let an adapter batch well; never needed for correctness. */

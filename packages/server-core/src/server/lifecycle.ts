@@ -87,6 +87,9 @@ export class NodeLifecycle {
       httpServer.listen(port, host, () => resolve());
     });
     const actual = (httpServer.address() as AddressInfo).port;
+    // The Host allowlist learns the bound address (unless `allowedHosts` fixed it): see HostAllowlist.
+    const publicHost = this.options.publicWsUrl ? [new URL(this.options.publicWsUrl).host] : [];
+    this.parts.config.hosts.addListening(host, actual, publicHost);
     const shownHost = host.includes(':') ? `[${host}]` : host;
     const url = `http://${shownHost}:${actual}`;
     this.parts.announcedWsUrl ??= `${url.replace(/^http/, 'ws')}${this.parts.config.wsPath}`;

@@ -9,7 +9,8 @@ import {
 } from '@natter/protocol';
 import { AccountGate } from '../accounts/account-gate.js';
 import { AccountService } from '../accounts/account-service.js';
-import { LoginThrottle } from '../accounts/login-throttle.js';
+import { AuthLimits } from '../accounts/auth-limits.js';
+import { RevocationCache } from '../accounts/revocation-cache.js';
 import { TokenService } from '../accounts/token-service.js';
 import { AppChat } from '../chat/app-chat.js';
 import { ChatService } from '../chat/chat-service.js';
@@ -33,6 +34,7 @@ import { ApiKeys } from '../server-api/api-keys.js';
 import { ServerApiService } from '../server-api/server-api-service.js';
 import { ChatSession, type SessionDeps } from '../ws/chat-session.js';
 import { DeadlineQueue } from '../ws/deadline-queue.js';
+import { UserQuotas } from '../ws/user-quotas.js';
 import { WsTransport } from '../ws/ws-transport.js';
 
 /** Every part of one node, built and connected but not started: what the lifecycle runs. */
@@ -109,6 +111,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     sink: committed,
     ephemeral: live,
     now: config.now,
+    ...(options.moderation ? { moderation: options.moderation } : {}),
   });
   const presence = new PresenceService(
     options.presence?.store ?? new MemoryPresenceStore(),
@@ -127,16 +130,23 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     logger,
     countError: (code) => metrics.errors.inc({ code }),
   });
-  const tokens = options.tokens ? new TokenService(options.tokens, storage.accounts, config.now) : undefined;
+  const revocations = new RevocationCache(storage.accounts, {
+    ...(options.tokens?.revocationCacheMs === undefined ? {} : { cacheMs: options.tokens.revocationCacheMs }),
+    now: config.now,
+  });
+  const tokens = options.tokens
+    ? new TokenService(options.tokens, storage.accounts, config.now, () => revocations.clear())
+    : undefined;
   const verifier: Authenticator | undefined = options.authenticator ?? tokens;
   if (!verifier) throw new TypeError('createNatterServer needs `tokens` or an `authenticator`');
-  const gate = new AccountGate(verifier, storage.accounts, { logger, now: config.now });
+  const gate = new AccountGate(verifier, storage.accounts, { logger, now: config.now, revocations });
   const authenticator: Authenticator = gate;
   const accounts = new AccountService({
     accounts: storage.accounts,
     tokens,
-    throttle: new LoginThrottle({ now: config.now }),
+    limits: new AuthLimits(config.resources, config.now),
     allowSignup: options.tokens?.allowSignup ?? true,
+    minPasswordScore: options.tokens?.minPasswordScore ?? 2,
     now: config.now,
   });
 
@@ -183,6 +193,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     metrics,
     ...(cluster ? { routing: cluster } : {}),
     expiry: new DeadlineQueue<ChatSession>(config.now),
+    quotas: new UserQuotas(config.resources, config.now),
   };
 
   const parts: NodeParts = {
@@ -242,6 +253,12 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       metrics,
       discovery: (request, query, clientIp) => discover(parts, options, request, query, clientIp),
       node: () => ({ nodeId, region: config.region, draining: parts.draining }),
+      onPasswordChanged: (userId, keptDeviceId) => {
+        for (const endpoint of [...hub.endpointsOf(userId)]) {
+          if (endpoint.deviceId !== keptDeviceId)
+            endpoint.close(CloseCode.SESSION_REVOKED, 'password changed');
+        }
+      },
       onLogout: (userId, deviceId) => {
         const keys = [...hub.endpointsOf(userId)]
           .filter((e) => deviceId === undefined || e.deviceId === deviceId)

@@ -47,6 +47,13 @@ function checkUint(method: string, name: string, value: unknown): void {
   }
 }
 
+/** A revocation subject: `s:` or `u:` and an id. */
+function checkSubject(method: string, value: unknown): void {
+  if (typeof value !== 'string' || !/^[su]:./.test(value) || value.length > 130) {
+    throw badArgument(method, 'subject must be s:<sessionId> or u:<userId>');
+  }
+}
+
 function checkInt(method: string, name: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
     throw badArgument(method, `${name} must be an integer`);
@@ -152,6 +159,19 @@ export function defineStorage(definition: StorageDefinition): StorageAdapter {
     revokeRefreshTokens: async (userId, deviceId) => {
       checkId('revokeRefreshTokens', 'userId', userId);
       return call((s) => s.accounts.revokeRefreshTokens(userId, deviceId));
+    },
+    addRevocation: async (revocation, now) => {
+      checkSubject('addRevocation', revocation.subject);
+      checkInt('addRevocation', 'issuedBefore', revocation.issuedBefore);
+      checkInt('addRevocation', 'expiresAt', revocation.expiresAt);
+      checkInt('addRevocation', 'now', now);
+      return call((s) => s.accounts.addRevocation({ ...revocation }, now));
+    },
+    revokedBefore: async (subjects, now) => {
+      if (subjects.length > 16) throw badArgument('revokedBefore', 'at most 16 subjects');
+      for (const subject of subjects) checkSubject('revokedBefore', subject);
+      checkInt('revokedBefore', 'now', now);
+      return call((s) => s.accounts.revokedBefore([...subjects], now));
     },
   };
 

@@ -6,6 +6,8 @@ import {
   isNatterError,
   PROTOCOL_VERSION,
   parseClientFrame,
+  type RateLimitedFrameKind,
+  rateKindOf,
   type ServerFrame,
   type SyncEntry,
 } from '@natter/protocol';
@@ -21,6 +23,8 @@ import type { DeliveryOrigin, EphemeralSink } from '../ports/delivery.js';
 import type { ChatStore } from '../ports/storage.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import { type Deadline, DeadlineQueue } from './deadline-queue.js';
+import { type CoalescedFrame, HeldFrames } from './held-frames.js';
+import type { UserQuotas } from './user-quotas.js';
 
 /** What a session needs from the server. */
 export interface SessionDeps {
@@ -41,6 +45,8 @@ export interface SessionDeps {
    * for this `deps` object.
    */
   expiry?: DeadlineQueue<ChatSession>;
+  /** Per-user socket counts and frame buckets on this node, shared by every session. */
+  quotas: UserQuotas;
 }
 
 /** Expiry queues made for `deps` objects that came without one. */
@@ -56,10 +62,6 @@ function expiryQueueOf(deps: SessionDeps): DeadlineQueue<ChatSession> {
   return queue;
 }
 
-/** Invalid frames tolerated per connection before it is closed with 1008. */
-const MAX_BAD_FRAMES = 20;
-/** Rate-limited sends tolerated in a row before the flood is closed with 1008. */
-const MAX_RATE_LIMIT_STRIKES = 50;
 /** How long a typing indicator lasts unless renewed, ms. */
 export const TYPING_TTL_MS = 5_000;
 
@@ -78,12 +80,19 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
   readonly deadline: number;
   /** @internal Position in the expiry queue, owned by {@link DeadlineQueue}. */
   queueIndex = -1;
-  /** Made at the first `send`: a full bucket then is what a bucket made at connect would hold. */
-  private sendLimiter: TokenBucket | undefined = undefined;
-  /** Made at the first `typing`. Typing is ephemeral chatter: two per second is plenty for a live indicator. */
-  private typingLimiter: TokenBucket | undefined = undefined;
+  /**
+   * This socket's bucket per frame kind, made at the first frame of the kind: a full bucket then is what a
+   * bucket made at connect would hold, and an idle session carries none.
+   */
+  private limiters: Map<RateLimitedFrameKind, TokenBucket> | undefined = undefined;
+  /** Coalesced frames (typing, received, status) waiting for their buckets to refill. */
+  private held: HeldFrames | undefined = undefined;
+  /** Requests being processed now. */
+  private inFlight = 0;
   private badFrames = 0;
   private rateLimitStrikes = 0;
+  /** False when the user was at `maxConnectionsPerUser`: the session closes at start and counted nothing. */
+  private counted = false;
   private closed = false;
 
   constructor(
@@ -112,6 +121,19 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
    * entry committed after `head` is delivered live: the snapshot and the subscription are atomic.
    */
   async start(sessionId: string): Promise<void> {
+    // Counted in the engine, not the ws transport, so every transport gets the cap.
+    const refusedFor = this.deps.quotas.tryOpen(this.userId, this.deps.config.overloadRetryAfterMs);
+    if (refusedFor > 0) {
+      this.deps.metrics.errors.inc({ code: 'too_many_connections' });
+      this.connection.close(
+        CloseCode.TOO_MANY_CONNECTIONS,
+        `too many connections; retryAfterMs=${refusedFor}`,
+      );
+      this.closed = true;
+      if (this.queueIndex >= 0) expiryQueueOf(this.deps).remove(this);
+      return;
+    }
+    this.counted = true;
     this.deps.hub.add(this);
     this.deps.metrics.connections.inc();
     try {
@@ -149,16 +171,97 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
         message: parsed.message,
         ...(parsed.rid === undefined ? {} : { rid: parsed.rid }),
       });
-      if (++this.badFrames > MAX_BAD_FRAMES)
+      if (++this.badFrames > this.deps.config.resources.maxBadFrames)
         this.close(CloseCode.POLICY_VIOLATION, 'too many invalid frames');
       return;
     }
-    this.handle(parsed.frame).catch((err: unknown) => this.fail(parsed.frame.rid, err));
+    const { frame } = parsed;
+    // A client that stopped reading gets no new work: its answers could only pile up.
+    if (this.connection.bufferedBytes() > this.deps.config.maxBufferedBytes) {
+      this.close(CloseCode.POLICY_VIOLATION, 'slow consumer');
+      return;
+    }
+    // Pipelined requests must not pile up promises and store calls without bound.
+    if (this.inFlight >= this.deps.config.resources.maxInFlightPerConnection) {
+      this.refuse(frame.rid, 'too many requests in flight', 50);
+      return;
+    }
+    const wait = this.admit(rateKindOf(frame.t));
+    if (wait > 0) {
+      if (frame.t === 'typing' || frame.t === 'received' || frame.t === 'status') this.coalesce(frame, wait);
+      else this.refuse(frame.rid, `too many ${frame.t} frames`, wait);
+      return;
+    }
+    this.rateLimitStrikes = 0;
+    this.run(frame);
+  }
+
+  /**
+   * Runs one admitted frame, counting it in flight for the socket and for the user until it is answered.
+   * Past the user's bound a request is refused, and a coalesced frame waits for a later try.
+   */
+  private run(frame: ClientFrame, replayed = false): void {
+    if (!this.deps.quotas.tryStart(this.userId)) {
+      if (replayed) this.held?.hold(frame as CoalescedFrame, 50);
+      else this.refuse(frame.rid, 'too many requests in flight for this user', 50);
+      return;
+    }
+    this.inFlight += 1;
+    this.handle(frame, replayed)
+      .catch((err: unknown) => this.fail(frame.rid, err))
+      .finally(() => {
+        this.inFlight -= 1;
+        this.deps.quotas.finish(this.userId);
+      });
+  }
+
+  /**
+   * Takes a token of `kind` from this socket's bucket and from the user's bucket on this node: 0 when both
+   * allow, else the longer wait in ms.
+   */
+  private admit(kind: RateLimitedFrameKind): number {
+    const { resources, now } = this.deps.config;
+    this.limiters ??= new Map();
+    let bucket = this.limiters.get(kind);
+    if (!bucket) {
+      const { perSecond, burst } = resources.frameRates[kind].socket;
+      bucket = new TokenBucket(perSecond, burst, now);
+      this.limiters.set(kind, bucket);
+    }
+    const socketWait = bucket.take();
+    if (socketWait > 0) return socketWait;
+    return this.deps.quotas.take(this.userId, kind);
+  }
+
+  /** Answers a refused request with `NATTER_RATE_LIMITED`; a flood of refusals closes the socket. */
+  private refuse(rid: number, message: string, retryAfterMs: number): void {
+    this.sendError({ rid, code: ErrorCode.RATE_LIMITED, message, retryAfterMs });
+    if (++this.rateLimitStrikes > this.deps.config.resources.maxRateLimitStrikes)
+      this.close(CloseCode.POLICY_VIOLATION, 'flood');
+  }
+
+  /**
+   * Typing, delivery receipts and status flips past their rate are not refused: only their latest state
+   * matters, so it is held and applied once the bucket refills. A status is answered at once.
+   */
+  private coalesce(frame: CoalescedFrame, waitMs: number): void {
+    this.held ??= new HeldFrames((held) => this.replay(held));
+    this.held.hold(frame, waitMs);
+    if (frame.t === 'status') this.reply({ t: 'status.ok', rid: frame.rid, status: frame.status });
+  }
+
+  private replay(frame: CoalescedFrame): void {
+    if (this.closed) return;
+    const wait = this.admit(frame.t);
+    if (wait > 0) this.held?.hold(frame, wait);
+    else this.run(frame, true);
   }
 
   onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.held?.clear();
+    if (this.counted) this.deps.quotas.release(this.userId);
     if (this.queueIndex >= 0) expiryQueueOf(this.deps).remove(this);
     this.deps.hub.remove(this);
     this.deps.routing?.unfollow(this.userId);
@@ -191,11 +294,11 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
     this.onClose();
   }
 
-  private async handle(frame: ClientFrame): Promise<void> {
+  /** `replayed`: a coalesced frame applied late, whose answer (if any) was already sent. */
+  private async handle(frame: ClientFrame, replayed: boolean): Promise<void> {
     const { service } = this.deps;
     switch (frame.t) {
       case 'send': {
-        if (!this.takeSendToken(frame.rid)) return;
         const started = performance.now();
         const { rid } = frame;
         await service.sendMessage(
@@ -213,8 +316,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
             onAck: (entry, duplicate) => {
               if (!duplicate) this.deps.metrics.messagesIn.inc();
               // A send's own entry is always a `message` entry; the check narrows the type.
-              if (!this.closed && entry?.kind === 'message')
-                this.connection.send({ t: 'ack', rid, entry, duplicate });
+              if (entry?.kind === 'message') this.reply({ t: 'ack', rid, entry, duplicate });
             },
           },
         );
@@ -236,8 +338,6 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
         this.reply({ t: 'pong', rid: frame.rid, serverTime: this.deps.config.now() });
         return;
       case 'typing': {
-        this.typingLimiter ??= new TokenBucket(2, 4, this.deps.config.now);
-        if (this.typingLimiter.take() > 0) return; // dropped silently: a missed typing blip harms no one
         const memberIds = await service.memberIdsFor(this.userId, frame.channelId);
         const active = frame.active ?? true;
         this.deps.ephemeral.sendToUsers(
@@ -270,22 +370,19 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
       }
       case 'status':
         await this.deps.presence.setStatus(this.userId, frame.status);
-        this.reply({ t: 'status.ok', rid: frame.rid, status: frame.status });
+        if (!replayed) this.reply({ t: 'status.ok', rid: frame.rid, status: frame.status });
         return;
       case 'edit': {
-        if (!this.takeSendToken(frame.rid)) return;
         const { t: _t, rid, ...input } = frame;
         await service.lifecycle.edit(this.userId, input, this.mutationOrigin(rid));
         return;
       }
       case 'delete': {
-        if (!this.takeSendToken(frame.rid)) return;
         const { t: _t, rid, ...input } = frame;
         await service.lifecycle.delete(this.userId, input, this.mutationOrigin(rid));
         return;
       }
       case 'react': {
-        if (!this.takeSendToken(frame.rid)) return;
         const { t: _t, rid, op, ...input } = frame;
         await service.lifecycle.react(this.userId, { ...input, add: op === 'add' }, this.mutationOrigin(rid));
         return;
@@ -299,24 +396,6 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
     }
   }
 
-  /**
-   * Sends and mutations share one token bucket: an edit or a reaction costs the server what a send does
-   * (a transaction and one entry per member). False when the frame was refused.
-   */
-  private takeSendToken(rid: number): boolean {
-    const { limits, now } = this.deps.config;
-    this.sendLimiter ??= new TokenBucket(limits.sendsPerSecond, limits.sendBurst, now);
-    const wait = this.sendLimiter.take();
-    if (wait > 0) {
-      this.sendError({ rid, code: ErrorCode.RATE_LIMITED, message: 'too many sends', retryAfterMs: wait });
-      if (++this.rateLimitStrikes > MAX_RATE_LIMIT_STRIKES)
-        this.close(CloseCode.POLICY_VIOLATION, 'send flood');
-      return false;
-    }
-    this.rateLimitStrikes = 0;
-    return true;
-  }
-
   /** The origin of a mutation: its answer goes out in commit order, before the other devices' entries. */
   private mutationOrigin(rid: number): DeliveryOrigin {
     return {
@@ -325,8 +404,17 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
     };
   }
 
+  /**
+   * Sends an answer (reply, ack or error). Answers count against the same buffer bound as live entries: a
+   * client that asks and never reads must not grow our memory.
+   */
   private reply(frame: ServerFrame): void {
-    if (!this.closed) this.connection.send(frame);
+    if (this.closed) return;
+    if (this.connection.bufferedBytes() > this.deps.config.maxBufferedBytes) {
+      this.close(CloseCode.POLICY_VIOLATION, 'slow consumer');
+      return;
+    }
+    this.connection.send(frame);
   }
 
   private fail(rid: number, err: unknown): void {

@@ -37,6 +37,9 @@ function onSocketError(this: WebSocket, err: Error): void {
   deps?.logger.debug({ err }, 'websocket error');
 }
 
+/** How long a socket closed for a policy violation gets to read the close frame before it is dropped, ms. */
+const POLICY_CLOSE_GRACE_MS = 0;
+
 /** {@link ClientConnection} over a `ws` socket with the negotiated codec. */
 export class WsConnection implements ClientConnection {
   /** Receives the decoded frames and the close; set by the transport once the engine accepted the socket. */
@@ -74,8 +77,11 @@ export class WsConnection implements ClientConnection {
   close(code: number, reason: string): void {
     if (this.socket.readyState === WebSocket.CLOSED) return;
     this.socket.close(code, reason);
-    // A peer that never answers the close handshake must not hold the socket open.
-    const timer = setTimeout(() => this.socket.terminate(), 5_000);
+    // A peer that never answers the close handshake must not hold the socket open. A policy close (flood,
+    // slow consumer) ends a peer that will not read the close frame soon, nor stop sending: it is dropped
+    // shortly instead of holding its queued bytes for seconds.
+    const graceMs = code === CloseCode.POLICY_VIOLATION ? POLICY_CLOSE_GRACE_MS : 5_000;
+    const timer = setTimeout(() => this.socket.terminate(), graceMs);
     timer.unref?.();
   }
 
@@ -85,6 +91,8 @@ export class WsConnection implements ClientConnection {
 
   /** Decodes an inbound message for the handler; a frame that cannot be decoded closes the socket. */
   receive(data: RawData, isBinary: boolean): void {
+    // Frames that arrive after we closed are not decoded: a flood that got closed costs no more CPU.
+    if (this.socket.readyState !== WebSocket.OPEN) return;
     let frame: unknown;
     try {
       frame = this.codec.decode(toBytes(data), isBinary);

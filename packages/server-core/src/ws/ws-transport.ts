@@ -8,6 +8,7 @@ import type { NatterMetrics } from '../observability/metrics.js';
 import type { Principal } from '../ports/authenticator.js';
 import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
 import { deviceFromRequest, negotiateCodec, tokenFromRequest } from './handshake.js';
+import { AddressQuotas } from './user-quotas.js';
 import { NatterSocket, WsConnection } from './ws-connection.js';
 
 /** An authenticated connection that the transport hands to the engine. */
@@ -38,8 +39,11 @@ export interface WsTransportDeps {
  */
 export class WsTransport {
   private readonly wss: WsServer<typeof NatterSocket>;
+  /** Sockets per client address, counted from the upgrade request (before authentication) to the close. */
+  private readonly addresses: AddressQuotas;
 
   constructor(private readonly deps: WsTransportDeps) {
+    this.addresses = new AddressQuotas(deps.config.resources.maxConnectionsPerAddress);
     this.wss = new WebSocketServer<typeof NatterSocket>({
       // Sockets that carry their connection, so one set of listener functions serves every socket.
       WebSocket: NatterSocket,
@@ -76,7 +80,15 @@ export class WsTransport {
       reject(socket, 503, ErrorCode.UNAVAILABLE, 'draining');
       return;
     }
-    if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
+    if (!config.hosts.allows(req.headers.host)) {
+      metrics.errors.inc({ code: 'host_refused' });
+      reject(socket, 403, ErrorCode.FORBIDDEN, 'host not allowed');
+      return;
+    }
+    // The scheme the client used: TLS on this socket (a proxy terminating TLS must send an https Origin
+    // only for a wss URL it forwards here; list such origins in allowedOrigins).
+    const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https:' : 'http:';
+    if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins, scheme)) {
       metrics.errors.inc({ code: 'origin_refused' });
       reject(socket, 403, ErrorCode.FORBIDDEN, 'origin not allowed');
       return;
@@ -91,6 +103,15 @@ export class WsTransport {
       this.refuseOverloaded(req, socket, head);
       return;
     }
+    // Counted before the token is checked: handshakes in progress hold file descriptors too. The address is
+    // the TCP peer's; behind a proxy, raise the cap (every client shares the proxy's address).
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (!this.addresses.tryOpen(address)) {
+      metrics.errors.inc({ code: 'too_many_connections' });
+      reject(socket, 429, ErrorCode.RATE_LIMITED, 'too many connections from this address');
+      return;
+    }
+    socket.once('close', () => this.addresses.release(address));
     const token = tokenFromRequest(req, url);
     if (!token) {
       reject(socket, 401, ErrorCode.UNAUTHORIZED, 'missing token');
@@ -197,5 +218,6 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   408: 'Request Timeout',
+  429: 'Too Many Requests',
   503: 'Service Unavailable',
 };

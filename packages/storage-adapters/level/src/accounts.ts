@@ -4,6 +4,7 @@ import {
   ErrorCode,
   NatterError,
   type RefreshTokenRecord,
+  type SessionRevocation,
   type UserPatch,
   type UserRecord,
 } from '@natter/server-core';
@@ -117,5 +118,27 @@ export class LevelAccountStore implements AccountStore {
         view.del(key.token(rest.slice(rest.indexOf('!') + 1)));
       }
     });
+  }
+
+  async addRevocation(revocation: SessionRevocation, _now: number): Promise<void> {
+    // Expired rows are left in place (ignored by reads): dropping them would need a scan, and there is
+    // one small row per logout, each dead after a refresh token's lifetime.
+    await this.deps.write(async (view) => {
+      const previous = await view.get<SessionRevocation>(key.revocation(revocation.subject));
+      view.put(key.revocation(revocation.subject), {
+        subject: revocation.subject,
+        issuedBefore: Math.max(revocation.issuedBefore, previous?.issuedBefore ?? 0),
+        expiresAt: Math.max(revocation.expiresAt, previous?.expiresAt ?? 0),
+      });
+    });
+  }
+
+  async revokedBefore(subjects: readonly string[], now: number): Promise<number> {
+    const found = (await this.deps.db().getMany(subjects.map((s) => key.revocation(s)))) as Array<
+      SessionRevocation | undefined
+    >;
+    let before = 0;
+    for (const row of found) if (row && row.expiresAt > now) before = Math.max(before, row.issuedBefore);
+    return before;
   }
 }

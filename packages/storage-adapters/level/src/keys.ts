@@ -36,6 +36,8 @@ export const key = {
   /** 1: index of a user's tokens by device, for revocation. */
   tokenOfUser: (userId: string, deviceId: string, tokenHash: string) =>
     `tu!${part(userId)}!${part(deviceId)}!${tokenHash}`,
+  /** SessionRevocation, by subject (`s:<sessionId>` or `u:<userId>`). */
+  revocation: (subject: string) => `rv!${subject}`,
   /** ChannelValue. */
   channel: (channelId: string) => `c!${channelId}`,
   /** channel id, by direct key. */

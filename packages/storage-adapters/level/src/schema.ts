@@ -23,6 +23,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'key layout of contract v2 (see README): users, channels, members, messages, sync, mentions',
     operations: async () => [],
   },
+  {
+    version: 2,
+    description: 'session revocations (`rv!<subject>`): a new key range, nothing to convert',
+    operations: async () => [],
+  },
 ];
 
 /** The layout version this code writes and understands. */

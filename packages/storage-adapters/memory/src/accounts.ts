@@ -4,6 +4,7 @@ import {
   ErrorCode,
   NatterError,
   type RefreshTokenRecord,
+  type SessionRevocation,
   type UserPatch,
   type UserRecord,
 } from '@natter/server-core';
@@ -73,5 +74,28 @@ export class MemoryAccountStore implements AccountStore {
         this.state.refreshTokens.delete(hash);
       }
     }
+  }
+
+  async addRevocation(revocation: SessionRevocation, now: number): Promise<void> {
+    for (const [subject, found] of this.state.revocations) {
+      if (found.expiresAt <= now) this.state.revocations.delete(subject);
+    }
+    const previous = this.state.revocations.get(revocation.subject);
+    this.state.revocations.set(revocation.subject, {
+      subject: revocation.subject,
+      issuedBefore: Math.max(revocation.issuedBefore, previous?.issuedBefore ?? 0),
+      expiresAt: Math.max(revocation.expiresAt, previous?.expiresAt ?? 0),
+    });
+  }
+
+  async revokedBefore(subjects: readonly string[], now: number): Promise<number> {
+    let before = 0;
+    for (const subject of subjects) {
+      const found = this.state.revocations.get(subject);
+      if (!found) continue;
+      if (found.expiresAt <= now) this.state.revocations.delete(subject);
+      else before = Math.max(before, found.issuedBefore);
+    }
+    return before;
   }
 }

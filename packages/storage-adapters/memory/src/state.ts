@@ -4,6 +4,7 @@ import type {
   LifecycleEntryRecord,
   MemberRecord,
   RefreshTokenRecord,
+  SessionRevocation,
   UserRecord,
 } from '@natter/server-core';
 
@@ -57,6 +58,8 @@ export class MemoryState {
   /** username -> user id. */
   readonly usernames = new Map<string, string>();
   readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  /** Session revocations by subject. */
+  readonly revocations = new Map<string, SessionRevocation>();
   readonly channels = new Map<string, ChannelRow>();
   /** directKey -> channel id. */
   readonly directKeys = new Map<string, string>();

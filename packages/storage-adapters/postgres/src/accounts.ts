@@ -1,4 +1,10 @@
-import type { AccountStore, RefreshTokenRecord, UserPatch, UserRecord } from '@natter/server-core';
+import type {
+  AccountStore,
+  RefreshTokenRecord,
+  SessionRevocation,
+  UserPatch,
+  UserRecord,
+} from '@natter/server-core';
 import { ErrorCode, NatterError } from '@natter/server-core';
 import type { Pool, QueryResultRow } from 'pg';
 import { isUniqueViolation } from './errors.js';
@@ -88,6 +94,21 @@ export class PgAccountStore implements AccountStore {
   async revokeRefreshTokens(userId: string, deviceId?: string): Promise<void> {
     if (deviceId === undefined) await this.rows(this.deps.sql.revokeUserTokens, [userId]);
     else await this.rows(this.deps.sql.revokeDeviceTokens, [userId, deviceId]);
+  }
+
+  async addRevocation(revocation: SessionRevocation, now: number): Promise<void> {
+    const { subject, issuedBefore, expiresAt } = revocation;
+    // Expired rows are dropped as new ones come, so the table holds only live revocations.
+    await this.rows(this.deps.sql.dropExpiredRevocations, [now]);
+    await this.rows(this.deps.sql.addRevocation, [subject, issuedBefore, expiresAt]);
+  }
+
+  async revokedBefore(subjects: readonly string[], now: number): Promise<number> {
+    const [row] = await this.rows<{ before: string | number }>(this.deps.sql.revokedBefore, [
+      [...subjects],
+      now,
+    ]);
+    return Number(row?.before ?? 0);
   }
 
   private async rows<R extends QueryResultRow = QueryResultRow>(

@@ -64,6 +64,15 @@ function texts(schema: string) {
                 RETURNING token_hash, user_id, device_id, expires_at`,
     revokeUserTokens: `DELETE FROM ${s}.refresh_tokens WHERE user_id = $1`,
     revokeDeviceTokens: `DELETE FROM ${s}.refresh_tokens WHERE user_id = $1 AND device_id = $2`,
+    dropExpiredRevocations: `DELETE FROM ${s}.session_revocations WHERE expires_at <= $1`,
+    // A revocation never shrinks: a subject revoked again keeps the later bound and the later expiry.
+    addRevocation: `INSERT INTO ${s}.session_revocations (subject, issued_before, expires_at)
+                    VALUES ($1, $2, $3)
+                    ON CONFLICT (subject) DO UPDATE SET
+                      issued_before = greatest(${s}.session_revocations.issued_before, excluded.issued_before),
+                      expires_at = greatest(${s}.session_revocations.expires_at, excluded.expires_at)`,
+    revokedBefore: `SELECT coalesce(max(issued_before), 0) AS before FROM ${s}.session_revocations
+                    WHERE subject = ANY($1::text[]) AND expires_at > $2`,
 
     // Channel and member reads (outside and inside writes).
     channel: `SELECT ${CHANNEL_COLUMNS} FROM ${s}.channels WHERE id = $1`,

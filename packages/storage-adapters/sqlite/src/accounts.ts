@@ -1,4 +1,10 @@
-import type { AccountStore, RefreshTokenRecord, UserPatch, UserRecord } from '@natter/server-core';
+import type {
+  AccountStore,
+  RefreshTokenRecord,
+  SessionRevocation,
+  UserPatch,
+  UserRecord,
+} from '@natter/server-core';
 import { conflictOnDuplicate } from './constraint.js';
 import { toToken, toUser } from './rows.js';
 import type { ReadStatements, WriteStatements } from './statements.js';
@@ -87,5 +93,24 @@ export class SqliteAccountStore implements AccountStore {
     await this.deps.write((w) =>
       deviceId === undefined ? w.revokeUserTokens.run(userId) : w.revokeDeviceTokens.run(userId, deviceId),
     );
+  }
+
+  async addRevocation(revocation: SessionRevocation, now: number): Promise<void> {
+    await this.deps.write((w) => {
+      // Revocations outlive no refresh token; dropping the expired ones here keeps the table small.
+      w.dropExpiredRevocations.run(now);
+      w.addRevocation.run(revocation.subject, revocation.issuedBefore, revocation.expiresAt);
+    });
+  }
+
+  async revokedBefore(subjects: readonly string[], now: number): Promise<number> {
+    return this.deps.read((r) => {
+      let before = 0;
+      for (const subject of subjects) {
+        const row = r.revocation.get(subject, now);
+        if (row) before = Math.max(before, row.issued_before);
+      }
+      return before;
+    });
   }
 }

@@ -54,6 +54,9 @@ export function prepareReads(db: Db) {
   const prepare = preparer(db);
   return {
     epoch: prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'"),
+    revocation: prepare<[string, number], { issued_before: number }>(
+      'SELECT issued_before FROM session_revocations WHERE subject = ? AND expires_at > ?',
+    ),
     userById: prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
     usersByIds: prepare<[string], UserRow>(
       `SELECT ${USER_COLUMNS} FROM users WHERE id IN (SELECT value FROM json_each(?))`,
@@ -180,6 +183,14 @@ export function prepareWrites(db: Db) {
       'DELETE FROM refresh_tokens WHERE token_hash = ? RETURNING token_hash, user_id, device_id, expires_at',
     ),
     revokeUserTokens: prepare<[string]>('DELETE FROM refresh_tokens WHERE user_id = ?'),
+    // A revocation never shrinks: a subject revoked again keeps the later bound and the later expiry.
+    addRevocation: prepare<[string, number, number]>(
+      `INSERT INTO session_revocations (subject, issued_before, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (subject) DO UPDATE SET
+         issued_before = max(issued_before, excluded.issued_before),
+         expires_at = max(expires_at, excluded.expires_at)`,
+    ),
+    dropExpiredRevocations: prepare<[number]>('DELETE FROM session_revocations WHERE expires_at <= ?'),
     revokeDeviceTokens: prepare<[string, string]>(
       'DELETE FROM refresh_tokens WHERE user_id = ? AND device_id = ?',
     ),

@@ -8,6 +8,7 @@ import type { RouteHandlers } from '../router.js';
 export function accountHandlers(
   accounts: AccountService,
   onLogout: (userId: string, deviceId: string | undefined) => void,
+  onPasswordChanged?: (userId: string, keptDeviceId: string | undefined) => void,
 ): RouteHandlers {
   const profiles: RouteHandlers = {
     me: async ({ principal }) => ({ user: await accounts.me(principal.userId) }),
@@ -22,13 +23,18 @@ export function accountHandlers(
   if (!accounts.hasTokens) return profiles;
   return {
     ...profiles,
-    signup: async ({ body }) => accounts.signup(body),
+    signup: async ({ body, ctx }) => accounts.signup(body, ctx.clientIp),
     login: async ({ body, ctx }) => accounts.login(body, ctx.clientIp),
     refresh: async ({ body }) => accounts.refresh(body.refreshToken),
     logout: async ({ body, principal }) => {
-      const device = await accounts.logout(principal.userId, principal.deviceId, body.allDevices ?? false);
+      const device = await accounts.logout(principal, body.allDevices ?? false);
       onLogout(principal.userId, device);
       return undefined;
+    },
+    changePassword: async ({ body, principal, ctx }) => {
+      const session = await accounts.changePassword(principal, body, ctx.clientIp);
+      onPasswordChanged?.(principal.userId, principal.deviceId);
+      return session;
     },
   };
 }

@@ -201,4 +201,49 @@ export const accountChecks = {
       expect(await adapter.accounts.takeRefreshToken('h3', 0)).toEqual(bobs);
     },
   ),
+
+  revocations: defineCheck(
+    'session revocations',
+    'revokedBefore answers the greatest issuedBefore of the live revocations of the subjects, 0 for none',
+    async ({ adapter }) => {
+      const { accounts } = adapter;
+      expect(await accounts.revokedBefore(['s:sess1', 'u:u_alice'], 1_000)).toBe(0);
+      await accounts.addRevocation({ subject: 's:sess1', issuedBefore: 9_000_000, expiresAt: 50_000 }, 1_000);
+      await accounts.addRevocation({ subject: 'u:u_alice', issuedBefore: 2_000, expiresAt: 40_000 }, 1_000);
+      expect(await accounts.revokedBefore(['u:u_alice'], 1_000)).toBe(2_000);
+      expect(await accounts.revokedBefore(['s:sess1', 'u:u_alice'], 1_000)).toBe(9_000_000);
+      expect(await accounts.revokedBefore(['s:sess2', 'u:u_bob'], 1_000)).toBe(0);
+      // Past its expiry a revocation no longer counts.
+      expect(await accounts.revokedBefore(['s:sess1', 'u:u_alice'], 45_000)).toBe(9_000_000);
+      expect(await accounts.revokedBefore(['u:u_alice'], 40_000)).toBe(0);
+      expect(await accounts.revokedBefore(['s:sess1'], 50_000)).toBe(0);
+    },
+  ),
+
+  revocationNeverShrinks: defineCheck(
+    'session revocations',
+    'a subject revoked again keeps the later issuedBefore and the later expiresAt',
+    async ({ adapter }) => {
+      const { accounts } = adapter;
+      await accounts.addRevocation({ subject: 'u:u_alice', issuedBefore: 5_000, expiresAt: 60_000 }, 1_000);
+      await accounts.addRevocation({ subject: 'u:u_alice', issuedBefore: 3_000, expiresAt: 20_000 }, 2_000);
+      expect(await accounts.revokedBefore(['u:u_alice'], 30_000)).toBe(5_000);
+      await accounts.addRevocation({ subject: 'u:u_alice', issuedBefore: 8_000, expiresAt: 10_000 }, 3_000);
+      expect(await accounts.revokedBefore(['u:u_alice'], 30_000)).toBe(8_000);
+    },
+  ),
+
+  revocationsOutliveDroppedOnes: defineCheck(
+    'session revocations',
+    'adding a revocation after others expired keeps the live ones',
+    async ({ adapter }) => {
+      const { accounts } = adapter;
+      await accounts.addRevocation({ subject: 's:old', issuedBefore: 1, expiresAt: 2_000 }, 1_000);
+      await accounts.addRevocation({ subject: 's:live', issuedBefore: 7, expiresAt: 90_000 }, 1_000);
+      await accounts.addRevocation({ subject: 's:new', issuedBefore: 9, expiresAt: 90_000 }, 5_000);
+      expect(await accounts.revokedBefore(['s:old'], 5_000)).toBe(0);
+      expect(await accounts.revokedBefore(['s:live'], 5_000)).toBe(7);
+      expect(await accounts.revokedBefore(['s:new'], 5_000)).toBe(9);
+    },
+  ),
 };

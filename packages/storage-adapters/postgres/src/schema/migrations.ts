@@ -135,6 +135,15 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'users.deactivated_at: a user deactivated by the app backend (server API)',
     sql: (s) => `ALTER TABLE ${s}.users ADD COLUMN deactivated_at bigint;`,
   },
+  {
+    version: 4,
+    description: 'session_revocations: logged-out sessions and users whose earlier tokens are refused',
+    sql: (s) => `CREATE TABLE ${s}.session_revocations (
+        subject text PRIMARY KEY,
+        issued_before bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );`,
+  },
 ];
 
 /** The schema version this code writes and understands. */

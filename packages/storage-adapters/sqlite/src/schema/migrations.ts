@@ -198,6 +198,17 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
     `,
   },
+  {
+    version: 7,
+    description: 'session_revocations: logged-out sessions and users whose earlier tokens are refused',
+    sql: `
+      CREATE TABLE session_revocations (
+        subject TEXT PRIMARY KEY,
+        issued_before INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
