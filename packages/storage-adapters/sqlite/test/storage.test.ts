@@ -69,7 +69,7 @@ describe('createSqliteStorage', () => {
   it('declares a persistent, single-process store of the current schema, with search and message changes', () => {
     expect(storage.manifest).toMatchObject({
       name: 'sqlite',
-      schemaVersion: 6,
+      schemaVersion: 7,
       capabilities: { persistent: true, multiProcess: false, search: true, lifecycle: true },
     });
   });
