@@ -65,3 +65,13 @@ export const LIMIT_ENFORCEMENT: Readonly<Record<keyof ProtocolLimits, string>> =
   heartbeatIntervalMs: 'clients send `ping` at this interval',
   heartbeatTimeoutMs: 'silent connections closed with 4008',
 });
+
+/** Bounds on media in messages and media URLs (docs/media.md). */
+export const MEDIA_LIMITS = Object.freeze({
+  /** Most attachments one message may carry; more → `NATTER_BAD_REQUEST`. */
+  maxAttachmentsPerMessage: 10,
+  /** Longest lifetime of a signed media URL, in ms (`POST /v1/media/{id}/url`). */
+  maxSignedUrlTtlMs: 24 * 60 * 60 * 1000,
+  /** Default lifetime of a signed media URL, in ms. */
+  defaultSignedUrlTtlMs: 60 * 60 * 1000,
+});

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { ID_LIMITS } from '../limits.js';
+import { ID_LIMITS, MEDIA_LIMITS } from '../limits.js';
+import { AttachmentRefSchema } from '../schemas/media.js';
 import {
   ChosenStatusSchema,
   IdSchema,
@@ -10,16 +11,25 @@ import {
 
 const Limit = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)));
 
-/** `send`: append a text message to a channel. Retrying with the same `clientMsgId` returns the original ack. */
-export const SendFrameSchema = v.object({
-  t: v.literal('send'),
-  rid: RequestIdSchema,
-  channelId: IdSchema,
-  clientMsgId: IdSchema,
-  // Size is checked in bytes by the server against its configured limit; this bound only stops absurd input early.
-  text: v.pipe(v.string(), v.minLength(1), v.maxLength(1_000_000)),
-  mentions: v.optional(v.pipe(v.array(IdSchema), v.maxLength(ID_LIMITS.maxMentions))),
-});
+/**
+ * `send`: append a text message to a channel. Retrying with the same `clientMsgId` returns the original ack.
+ * The text may be empty only when the message carries attachments (uploads of the sender's, each once).
+ */
+export const SendFrameSchema = v.pipe(
+  v.object({
+    t: v.literal('send'),
+    rid: RequestIdSchema,
+    channelId: IdSchema,
+    clientMsgId: IdSchema,
+    // Size is checked in bytes by the server against its configured limit; this bound only stops absurd input early.
+    text: v.pipe(v.string(), v.maxLength(1_000_000)),
+    mentions: v.optional(v.pipe(v.array(IdSchema), v.maxLength(ID_LIMITS.maxMentions))),
+    attachments: v.optional(
+      v.pipe(v.array(AttachmentRefSchema), v.maxLength(MEDIA_LIMITS.maxAttachmentsPerMessage)),
+    ),
+  }),
+  v.check((f) => f.text.length > 0 || (f.attachments?.length ?? 0) > 0, 'text must not be empty'),
+);
 
 /** `sync`: entries of the caller's sync log after position `after`. Omit `epoch` only with `after: 0`. */
 export const SyncFrameSchema = v.object({

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { AttachmentSchema } from './media.js';
 import { IdSchema, NameSchema, SeqSchema, TimestampSchema, UintSchema } from './primitives.js';
 
 /** The kinds of channel: a 1-1 conversation or a group of at most `maxGroupMembers`. */
@@ -42,6 +43,8 @@ export const MessageSchema = v.object({
   system: v.nullable(SystemEventSchema),
   /** Server time of the commit, ms since the Unix epoch. */
   createdAt: TimestampSchema,
+  /** Files, photos and videos the message carries (absent when none). */
+  attachments: v.optional(v.array(AttachmentSchema)),
 });
 
 /** A channel as its members see it. */

@@ -1,7 +1,9 @@
 import {
+  type Attachment,
   type Channel,
   type ChannelSummary,
   ErrorCode,
+  MEDIA_LIMITS,
   type Message,
   NatterError,
   newId,
@@ -12,6 +14,7 @@ import {
   utf8ByteLength,
 } from '@natter/protocol';
 import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
+import type { MediaClaim, MediaPlug } from '../ports/media.js';
 import type {
   AccountStore,
   AppendedMessage,
@@ -28,6 +31,8 @@ export interface SendInput {
   clientMsgId: string;
   text: string;
   mentions?: readonly string[];
+  /** Uploads of the sender's the message carries (at most `MEDIA_LIMITS.maxAttachmentsPerMessage`). */
+  attachments?: ReadonlyArray<{ mediaId: string }>;
 }
 
 /** Result of a send: the sender's sync entry, and whether it was a retry of an earlier send. */
@@ -60,6 +65,8 @@ export interface ChatServiceOptions {
   sink: DeliverySink;
   /** Where receipts go (ephemeral frames to members' connections). */
   ephemeral?: EphemeralSink;
+  /** Claims a send's uploads; without it a send with attachments is refused. */
+  media?: Pick<MediaPlug, 'claim'>;
   /** @default Date.now */
   now?: () => number;
 }
@@ -78,18 +85,53 @@ export class ChatService {
     this.now = options.now ?? Date.now;
   }
 
-  /** Appends a text message. A retry with the same `clientMsgId` returns the original entry. */
+  /**
+   * Appends a text message. A retry with the same `clientMsgId` returns the original entry. Attachments
+   * are claimed before the write (the sender's own uploads, each carried by one message) and given back
+   * when nothing was stored.
+   */
   async sendMessage(userId: string, input: SendInput, origin?: DeliveryOrigin): Promise<SendResult> {
-    const { limits, chat } = this.options;
+    const { limits } = this.options;
     if (utf8ByteLength(input.text) > limits.maxMessageBytes) {
       throw new NatterError(
         ErrorCode.MESSAGE_TOO_LARGE,
         `message text exceeds ${limits.maxMessageBytes} bytes`,
       );
     }
+    const refs = input.attachments ?? [];
+    if (refs.length === 0) return this.store(userId, input, undefined, origin);
+    if (refs.length > MEDIA_LIMITS.maxAttachmentsPerMessage) {
+      throw new NatterError(
+        ErrorCode.BAD_REQUEST,
+        `at most ${MEDIA_LIMITS.maxAttachmentsPerMessage} attachments per message`,
+      );
+    }
+    if (!this.options.media) throw new NatterError(ErrorCode.BAD_REQUEST, 'this server takes no attachments');
+    const ids = [...new Set(refs.map((r) => r.mediaId))];
+    const claim = await this.options.media.claim(userId, input.channelId, input.clientMsgId, ids);
+    let result: SendResult;
+    try {
+      result = await this.store(userId, input, claim, origin);
+    } catch (error) {
+      await claim.cancel();
+      throw error;
+    }
+    // A retry answers the original message: its seq is the one the uploads belong to.
+    await claim.commit(result.entry.message.seq);
+    return result;
+  }
+
+  private async store(
+    userId: string,
+    input: SendInput,
+    claim: MediaClaim | undefined,
+    origin: DeliveryOrigin | undefined,
+  ): Promise<SendResult> {
+    const { chat } = this.options;
+    const attachments = claim && claim.attachments.length > 0 ? { attachments: claim.attachments } : {};
     const outcome = await chat.write(
       async (tx) => {
-        if (tx.appendChecked) return this.sendChecked(tx, userId, input);
+        if (tx.appendChecked) return this.sendChecked(tx, userId, input, attachments);
         const earlier = await tx.findByClientMsgId(userId, input.clientMsgId);
         if (earlier) return { duplicate: true as const, message: earlier.message, pos: earlier.senderPos };
         // One read serves both the membership check and the recipients: a channel has members only
@@ -110,6 +152,7 @@ export class ChatService {
             mentions,
             system: null,
             createdAt: this.now(),
+            ...attachments,
           },
           members.map((m) => m.userId),
         );
@@ -130,7 +173,12 @@ export class ChatService {
    * The send on a store that checks it in one step (`WriteTransaction.appendChecked`): the same rules as
    * `sendMessage`'s own path (idempotency, then membership, mentions kept for members only), same outcome.
    */
-  private async sendChecked(tx: WriteTransaction, userId: string, input: SendInput) {
+  private async sendChecked(
+    tx: WriteTransaction,
+    userId: string,
+    input: SendInput,
+    attachments: { attachments?: Attachment[] },
+  ) {
     const result = await tx.appendChecked!({
       id: newId(this.now()),
       channelId: input.channelId,
@@ -139,6 +187,7 @@ export class ChatService {
       text: input.text,
       mentions: [...new Set(input.mentions ?? [])],
       createdAt: this.now(),
+      ...attachments,
     });
     if (result.kind === 'notMember') throw notFound();
     if (result.kind === 'duplicate') {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { ErrorCode } from '@natter/protocol';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
@@ -19,6 +20,11 @@ export interface NodeListenerOptions {
    * @default false
    */
   trustProxy?: boolean;
+  /**
+   * Paths whose request bodies are passed on as a stream, unread and without the `maxBodyBytes` limit
+   * (media uploads: the handler enforces its own limit while it streams).
+   */
+  streamBody?: (pathname: string) => boolean;
   /** When given, 413 and 500 answers produced by the adapter itself are counted in `errors`. */
   metrics?: NatterMetrics;
   /** When given, faults of the handler itself (it should never reject) are logged. */
@@ -60,11 +66,17 @@ async function handle(
   res: ServerResponse,
 ) {
   const method = req.method ?? 'GET';
+  const streamed =
+    !METHODS_WITHOUT_BODY.has(method) &&
+    consumedBody(req) === undefined &&
+    options.streamBody?.((req.url ?? '/').split('?')[0]!) === true;
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > options.maxBodyBytes) return refuseTooLarge(req, res, options);
+  if (!streamed && declared > options.maxBodyBytes) return refuseTooLarge(req, res, options);
 
-  let body: Buffer | undefined;
-  if (!METHODS_WITHOUT_BODY.has(method)) {
+  let body: Buffer | ReadableStream<Uint8Array> | undefined;
+  if (streamed) {
+    body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+  } else if (!METHODS_WITHOUT_BODY.has(method)) {
     // After a framework's body parser the stream is spent; what the parser read stands in for it.
     body = consumedBody(req) ?? (await readBody(req, options.maxBodyBytes));
     if (body === undefined || body.length > options.maxBodyBytes) return refuseTooLarge(req, res, options);
@@ -86,7 +98,8 @@ async function handle(
     request = new Request(url, {
       method,
       headers: toHeaders(req),
-      ...(body !== undefined && body.length > 0 ? { body } : {}),
+      ...(body instanceof ReadableStream ? { body, duplex: 'half' } : {}),
+      ...(body instanceof Buffer && body.length > 0 ? { body } : {}),
       signal: aborted.signal,
     });
   } catch {
@@ -95,7 +108,11 @@ async function handle(
   }
   setClientIp(request, clientIp(req, options.trustProxy ?? false));
   const response = await fetch(request);
+  // A refused upload leaves its body unread: close the connection rather than read the rest of it.
+  const unread = streamed && !req.readableEnded;
+  if (unread) res.shouldKeepAlive = false;
   await send(res, response, method);
+  if (unread) req.pause();
 }
 
 /**

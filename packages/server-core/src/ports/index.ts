@@ -5,6 +5,7 @@ export * from './broker.js';
 export type * from './connection.js';
 export type * from './delivery.js';
 export type * from './events.js';
+export type * from './media.js';
 export type * from './presence.js';
 export type * from './push.js';
 export * from './registry.js';

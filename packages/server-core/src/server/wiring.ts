@@ -25,6 +25,7 @@ import type { Authenticator, Principal } from '../ports/authenticator.js';
 import type { ClientConnection } from '../ports/connection.js';
 import type { DeliverySink, EphemeralSink } from '../ports/delivery.js';
 import type { EventSink } from '../ports/events.js';
+import type { MediaPlug } from '../ports/media.js';
 import type { PushGateway } from '../ports/push.js';
 import type { StorageAdapter } from '../ports/storage.js';
 import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
@@ -53,6 +54,8 @@ export interface NodeParts {
    * a sync entry (reports) call `events.emit(...)` after their commit.
    */
   readonly events: ServerEvents;
+  /** Uploads, downloads and attachments; started and stopped with the node. */
+  readonly media: MediaPlug | undefined;
   /** Where events go (event webhooks); started and stopped with the node. */
   readonly eventSink: EventSink | undefined;
   /** The server API's domain (app backends). */
@@ -102,12 +105,19 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       events.fromDeliveries(deliveries);
     },
   };
+  const media = options.media?.({
+    logger,
+    metrics,
+    authenticate: async (token) => (await gate.authenticate(token)).userId,
+    isMember: async (channelId, userId) => (await storage.chat.getMember(channelId, userId)) !== undefined,
+  });
   const service = new ChatService({
     chat: storage.chat,
     accounts: storage.accounts,
     limits: config.limits,
     sink: committed,
     ephemeral: live,
+    ...(media ? { media } : {}),
     now: config.now,
   });
   const presence = new PresenceService(
@@ -199,6 +209,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     push,
     events,
     eventSink,
+    media,
     serverApi,
     tokens,
     gate,
@@ -235,6 +246,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       accounts,
       presence,
       ...(push ? { push } : {}),
+      ...(media ? { media } : {}),
       serverApi: { keys: apiKeys, service: serverApi, events: eventSink },
       authenticator,
       config,

@@ -219,6 +219,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
             clientMsgId: frame.clientMsgId,
             text: frame.text,
             mentions: frame.mentions ?? [],
+            ...(frame.attachments ? { attachments: frame.attachments } : {}),
           },
           {
             connectionId: this.connectionId,
