@@ -39,6 +39,7 @@ export type {
   ClientStats,
   HistoryResult,
   MessageEvent,
+  SendOptions,
 } from './client-types.js';
 export {
   type ConnectionStatus,
@@ -60,6 +61,7 @@ export {
   type PushSubscriptionInput,
   type Session,
 } from './http.js';
+export type { OutboxAttachment, OutboxFile, UploadData, UploadOptions } from './media.js';
 export type { AckEvent, OutboxEvent, OutboxStatus, PendingMessage, SendHandle } from './outbox.js';
 export type { PlacedNode, PlacementOptions } from './placement.js';
 export type { ReceiptEvent, TypingEvent } from './presence.js';

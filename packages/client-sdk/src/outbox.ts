@@ -2,6 +2,7 @@ import {
   ErrorCode,
   ID_LIMITS,
   ID_PATTERN,
+  MEDIA_LIMITS,
   type Message,
   NatterError,
   newId,
@@ -11,6 +12,7 @@ import {
 } from '@natter/protocol';
 import type { RequestSender } from './connection.js';
 import { type AnyErrorCode, errorCodeOf, isNatterError, isRetryable, toError } from './errors.js';
+import type { OutboxAttachment, OutboxFile } from './media.js';
 import {
   channelHeads,
   failed,
@@ -101,6 +103,8 @@ export interface OutboxDeps {
    * by then is reported `discarded`. @default isOpen
    */
   isLive?(): boolean;
+  /** Uploads a file an item carries (before its send); without it such items fail. */
+  upload?(file: OutboxFile): Promise<{ id: string }>;
   onStatus(event: OutboxEvent): void;
   onAck(event: AckEvent): void;
   onError(err: Error): void;
@@ -186,8 +190,13 @@ export class Outbox {
   }
 
   /** Queues a message; see {@link SendHandle}. @throws NatterError for input that can never be sent. */
-  send(channelId: string, text: string, mentions: readonly string[] = []): SendHandle {
-    this.validate(channelId, text, mentions);
+  send(
+    channelId: string,
+    text: string,
+    mentions: readonly string[] = [],
+    attachments: readonly OutboxAttachment[] = [],
+  ): SendHandle {
+    this.validate(channelId, text, mentions, attachments);
     const now = this.deps.now();
     const item: OutboxItem = {
       clientMsgId: newId(now),
@@ -195,6 +204,7 @@ export class Outbox {
       channelId,
       text,
       mentions: [...new Set(mentions)],
+      ...(attachments.length > 0 ? { attachments: [...attachments] } : {}),
       createdAt: now,
       order: this.nextOrder(now),
       status: 'pending',
@@ -385,14 +395,16 @@ export class Outbox {
     const { item } = entry;
     const id = item.clientMsgId;
     this.deps.onStatus({ message: this.toPending(entry), status: 'sending' });
-    const frame = {
-      t: 'send',
-      channelId: item.channelId,
-      clientMsgId: id,
-      text: item.text,
-      ...(item.mentions.length > 0 ? { mentions: item.mentions } : {}),
-    } as const;
     try {
+      const attachments = await this.uploadFiles(item);
+      const frame = {
+        t: 'send',
+        channelId: item.channelId,
+        clientMsgId: id,
+        text: item.text,
+        ...(item.mentions.length > 0 ? { mentions: item.mentions } : {}),
+        ...(attachments.length > 0 ? { attachments } : {}),
+      } as const;
       const answer = await this.deps.request(frame, this.deps.ackTimeoutMs);
       await this.complete(id, answer.entry, answer.duplicate);
     } catch (err) {
@@ -403,6 +415,28 @@ export class Outbox {
     } finally {
       this.kick();
     }
+  }
+
+  /**
+   * Uploads the files an item still carries, in order, and persists each `mediaId` as it arrives: a resend
+   * after a crash uploads only what is left (and the server answers the same upload again for the same
+   * bytes, so even a lost answer does not store a file twice).
+   */
+  private async uploadFiles(item: OutboxItem): Promise<Array<{ mediaId: string }>> {
+    const list = item.attachments ?? [];
+    const ids: Array<{ mediaId: string }> = [];
+    for (const [i, attachment] of list.entries()) {
+      if ('mediaId' in attachment) {
+        ids.push({ mediaId: attachment.mediaId });
+        continue;
+      }
+      if (!this.deps.upload) throw new NatterError(ErrorCode.BAD_REQUEST, 'this client cannot upload files');
+      const media = await this.deps.upload(attachment.file);
+      list[i] = { mediaId: media.id };
+      ids.push({ mediaId: media.id });
+      await this.write((store) => store.putOutbox({ ...item, attachments: [...list] }));
+    }
+    return ids;
   }
 
   private async failed(entry: OutboxEntry, err: unknown): Promise<void> {
@@ -594,10 +628,21 @@ export class Outbox {
     return this.lastOrder;
   }
 
-  private validate(channelId: string, text: string, mentions: readonly string[]): void {
+  private validate(
+    channelId: string,
+    text: string,
+    mentions: readonly string[],
+    attachments: readonly OutboxAttachment[],
+  ): void {
     if (!ID_PATTERN.test(channelId)) throw new NatterError(ErrorCode.BAD_REQUEST, 'invalid channel id');
-    if (typeof text !== 'string' || text.length === 0)
+    if (typeof text !== 'string' || (text.length === 0 && attachments.length === 0))
       throw new NatterError(ErrorCode.BAD_REQUEST, 'text is empty');
+    if (attachments.length > MEDIA_LIMITS.maxAttachmentsPerMessage) {
+      throw new NatterError(
+        ErrorCode.BAD_REQUEST,
+        `at most ${MEDIA_LIMITS.maxAttachmentsPerMessage} attachments per message`,
+      );
+    }
     const max = this.deps.limits().maxMessageBytes;
     if (utf8ByteLength(text) > max) {
       throw new NatterError(ErrorCode.MESSAGE_TOO_LARGE, `message text exceeds ${max} bytes`);

@@ -1,4 +1,5 @@
 import type { Channel, ChannelSummary, Message } from '@natter/protocol';
+import type { OutboxAttachment } from './media.js';
 
 /** The device's position in its user's sync log. */
 export interface SyncCursor {
@@ -27,6 +28,11 @@ export interface OutboxItem {
   channelId: string;
   text: string;
   mentions: string[];
+  /**
+   * Attachments: uploads made (`mediaId`), or files chosen offline, uploaded before the send (and then
+   * replaced by their `mediaId`, so a resend never uploads twice).
+   */
+  attachments?: OutboxAttachment[];
   createdAt: number;
   /** Sending order within a channel: lower first. */
   order: number;

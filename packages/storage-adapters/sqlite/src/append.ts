@@ -71,6 +71,7 @@ export function prepareAppend(writes: WriteStatements, poison: (error: unknown) 
         JSON.stringify(message.mentions),
         message.system === null ? null : JSON.stringify(message.system),
         message.createdAt,
+        message.attachments ? JSON.stringify(message.attachments) : null,
       );
       if (message.kind === 'text') {
         for (const userId of new Set(message.mentions)) {
@@ -98,6 +99,7 @@ export function prepareAppend(writes: WriteStatements, poison: (error: unknown) 
       mentions: [...message.mentions],
       system: message.system === null ? null : structuredClone(message.system),
       createdAt: message.createdAt,
+      ...(message.attachments ? { attachments: structuredClone(message.attachments) } : {}),
     };
     return { message: stored, positions };
   }) as AppendOperation;

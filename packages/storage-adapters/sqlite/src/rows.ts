@@ -1,4 +1,4 @@
-import type { Message, SyncEntry, SystemEvent } from '@natter/protocol';
+import type { Attachment, Message, SyncEntry, SystemEvent } from '@natter/protocol';
 import type { ChannelRecord, MemberRecord, RefreshTokenRecord, UserRecord } from '@natter/server-core';
 
 /** A row of `users`. */
@@ -55,6 +55,8 @@ export interface MessageRow {
   /** JSON of the system event, or null. */
   system: string | null;
   created_at: number;
+  /** JSON array of the attachments' metadata, or null when the message carries none. */
+  attachments: string | null;
 }
 
 /** A joined row of `listChannelsOf`: channel columns, then member columns prefixed `m_`. */
@@ -119,6 +121,7 @@ export const toMessage = (row: MessageRow): Message => ({
   mentions: row.mentions === '[]' ? [] : (JSON.parse(row.mentions) as string[]),
   system: row.system === null ? null : (JSON.parse(row.system) as SystemEvent),
   createdAt: row.created_at,
+  ...(row.attachments === null ? {} : { attachments: JSON.parse(row.attachments) as Attachment[] }),
 });
 
 /** Maps a joined sync_log + messages row to a sync entry. */

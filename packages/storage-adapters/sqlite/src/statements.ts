@@ -24,7 +24,7 @@ const USER_COLUMNS = 'id, username, display_name, password_hash, created_at, dea
 const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
 const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
 const MESSAGE_COLUMNS =
-  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at';
+  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at, attachments';
 /** `cols` with each column prefixed by `alias.`. */
 const prefixed = (alias: string, cols: string) =>
   cols
@@ -122,14 +122,14 @@ export function prepareReads(db: Db) {
     ),
     syncAfter: prepare<[string, number, number], MessageRow & { pos: number }>(
       `SELECT s.pos, m.channel_id, m.seq, m.id, m.sender_id, m.client_msg_id, m.kind, m.text, m.mentions,
-              m.system, m.created_at
+              m.system, m.created_at, m.attachments
          FROM sync_log s JOIN messages m ON m.channel_id = s.channel_id AND m.seq = s.seq
         WHERE s.user_id = ? AND s.pos > ?
         ORDER BY s.pos LIMIT ?`,
     ),
     clientMsg: prepare<[string, string], MessageRow & { sender_pos: number }>(
       `SELECT c.sender_pos, m.channel_id, m.seq, m.id, m.sender_id, m.client_msg_id, m.kind, m.text, m.mentions,
-              m.system, m.created_at
+              m.system, m.created_at, m.attachments
          FROM client_msgs c JOIN messages m ON m.channel_id = c.channel_id AND m.seq = c.seq
         WHERE c.sender_id = ? AND c.client_msg_id = ?`,
     ),
@@ -189,8 +189,20 @@ export function prepareWrites(db: Db) {
       'SELECT coalesce(max(pos), 0) AS head FROM sync_log WHERE user_id = ?',
     ),
     insertMessage: prepare<
-      [string, number, string, string, string | null, string, string, string, string | null, number]
-    >(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      [
+        string,
+        number,
+        string,
+        string,
+        string | null,
+        string,
+        string,
+        string,
+        string | null,
+        number,
+        string | null,
+      ]
+    >(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertSyncEntry: prepare<[string, number, string, number]>(
       'INSERT INTO sync_log (user_id, pos, channel_id, seq) VALUES (?, ?, ?, ?)',
     ),

@@ -73,9 +73,12 @@ function createVersion2Store(): void {
 }
 
 describe('schema migrations', () => {
-  it('are numbered 1..n in order', () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
-    expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
+  it('are numbered in increasing order from 1', () => {
+    // Steps developed on parallel branches take reserved numbers (issue #16 holds 8); renumbered at merge.
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions[0]).toBe(1);
+    expect(versions.every((v, i) => Number.isInteger(v) && (i === 0 || v > versions[i - 1]!))).toBe(true);
+    expect(SCHEMA_VERSION).toBe(versions.at(-1));
   });
 
   it('create a new store at the newest version, with an epoch', async () => {

@@ -1,6 +1,7 @@
 import type { ConformanceCheck } from '../harness.js';
 import { accountChecks } from './accounts.js';
 import { appendChecks } from './append.js';
+import { attachmentChecks } from './attachments.js';
 import { channelChecks } from './channels.js';
 import { concurrencyChecks } from './concurrency.js';
 import { durabilityChecks } from './durability.js';
@@ -31,6 +32,7 @@ export const storageChecks = {
   ...mentionChecks,
   ...searchChecks,
   ...sendChecks,
+  ...attachmentChecks,
   ...durabilityChecks,
 } satisfies Record<string, ConformanceCheck>;
 

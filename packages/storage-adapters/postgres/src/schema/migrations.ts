@@ -135,6 +135,12 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'users.deactivated_at: a user deactivated by the app backend (server API)',
     sql: (s) => `ALTER TABLE ${s}.users ADD COLUMN deactivated_at bigint;`,
   },
+  {
+    // Numbered after the lifecycle (4) and safety (5) steps developed alongside; renumbered at merge.
+    version: 6,
+    description: "messages.attachments: each message's attachments (media metadata, JSON), null for none",
+    sql: (s) => `ALTER TABLE ${s}.messages ADD COLUMN attachments text;`,
+  },
 ];
 
 /** The schema version this code writes and understands. */

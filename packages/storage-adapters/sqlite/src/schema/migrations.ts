@@ -161,6 +161,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
     `,
   },
+  {
+    // Numbered after the lifecycle (6) and safety (7) steps developed alongside; renumbered at merge.
+    version: 8,
+    description: "messages.attachments: each message's attachments (media metadata, JSON), null for none",
+    sql: `
+      ALTER TABLE messages ADD COLUMN attachments TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
