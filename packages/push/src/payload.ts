@@ -1,4 +1,4 @@
-import { newId } from '@natter/protocol';
+import { type Message, newId } from '@natter/protocol';
 import type { PushPayload } from './notifier.js';
 import type { PendingNotification } from './store/push-store.js';
 
@@ -10,6 +10,20 @@ export function truncateContent(text: string): string {
   if (text.length <= MAX_CONTENT_CHARS) return text;
   const chars = Array.from(text);
   return chars.length <= MAX_CONTENT_CHARS ? text : `${chars.slice(0, MAX_CONTENT_CHARS - 1).join('')}…`;
+}
+
+/** What a notification says for each kind of attachment (a message's first attachment decides). */
+export const ATTACHMENT_LABELS = { image: 'Photo', video: 'Video', file: 'File' } as const;
+
+/**
+ * The text a notification shows for a message (with `includeContent`): its text, or for a message with
+ * attachments "Photo", "Video" or "File", followed by the caption when there is one.
+ */
+export function contentOf(message: Pick<Message, 'text' | 'attachments'>): string {
+  const first = message.attachments?.[0];
+  if (!first) return message.text;
+  const label = ATTACHMENT_LABELS[first.kind];
+  return message.text.length > 0 ? `${label}: ${message.text}` : label;
 }
 
 /** The payload of an owed notification: ids and counts, plus content only when it was stored (opt-in). */
