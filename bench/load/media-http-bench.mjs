@@ -48,7 +48,8 @@ function body(total) {
   });
 }
 
-const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const rssOf = (pid) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 async function run(kind, s3) {
   const child = fork(new URL('./media-http-server.mjs', import.meta.url), [kind, JSON.stringify(s3 ?? {})], {
@@ -123,8 +124,12 @@ if (await reachable(S3_URL)) {
   );
 }
 const f = (n, d = 1) => n.toFixed(d);
-console.log(`\n### Media over HTTP (${quick ? 'quick' : 'full'} run, ${new Date().toISOString().slice(0, 10)})\n`);
-console.log('| store | POST /v1/media 25 MiB (MiB/s) | 20 x 25 MiB at once (s) | node RSS before (MiB) | node RSS peak (MiB) | growth (MiB) |');
+console.log(
+  `\n### Media over HTTP (${quick ? 'quick' : 'full'} run, ${new Date().toISOString().slice(0, 10)})\n`,
+);
+console.log(
+  '| store | POST /v1/media 25 MiB (MiB/s) | 20 x 25 MiB at once (s) | node RSS before (MiB) | node RSS peak (MiB) | growth (MiB) |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   console.log(

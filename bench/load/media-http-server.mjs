@@ -13,7 +13,8 @@ import { createMemoryStorage } from '@natter/storage-memory';
  */
 const [kind, s3Json] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'natter-media-http-bench-'));
-const blobs = kind === 's3' ? createS3BlobStore(JSON.parse(s3Json)) : createFsBlobStore({ root: join(dir, 'blobs') });
+const blobs =
+  kind === 's3' ? createS3BlobStore(JSON.parse(s3Json)) : createFsBlobStore({ root: join(dir, 'blobs') });
 const server = createNatterServer({
   storage: createMemoryStorage(),
   tokens: { secret: 'media-bench-secret-media-bench-secret-01' },
