@@ -233,3 +233,51 @@ describe('media routes', () => {
     expect(await server.blobs.head(media.sha256)).toBeNull();
   });
 });
+
+describe('resumable uploads through the server', () => {
+  it('a tus upload in two pieces under /v1/media/uploads ends as an upload the client can send', async () => {
+    // Bytes no earlier upload of Ada's had: the same bytes would answer that upload again.
+    const bytes = Buffer.concat([pdf(), Buffer.from('% resumable upload\n')]);
+    const auth = { authorization: `Bearer ${ada.token}`, 'tus-resumable': '1.0.0' };
+    const created = await fetch(`${server.url}/v1/media/uploads`, {
+      method: 'POST',
+      headers: {
+        ...auth,
+        'upload-length': String(bytes.byteLength),
+        'upload-metadata': `filename ${btoa('big.pdf')}`,
+      },
+    });
+    expect(created.status).toBe(201);
+    const location = new URL(created.headers.get('location')!, server.url).toString();
+    const half = Math.floor(bytes.byteLength / 2);
+    const patch = (offset: number, part: Uint8Array) =>
+      fetch(location, {
+        method: 'PATCH',
+        headers: {
+          ...auth,
+          'upload-offset': String(offset),
+          'content-type': 'application/offset+octet-stream',
+        },
+        body: part,
+      });
+    expect((await patch(0, bytes.subarray(0, half))).status).toBe(204);
+    // Someone else cannot touch it.
+    const stranger = await fetch(location, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${eve.token}`, 'tus-resumable': '1.0.0' },
+    });
+    expect(stranger.status).toBe(404);
+    const last = await patch(half, bytes.subarray(half));
+    expect(last.status).toBe(200);
+    const media = (await last.json()) as { id: string; mime: string; filename: string };
+    expect(media).toMatchObject({ mime: 'application/pdf', filename: 'big.pdf' });
+    const ack = await server.send(ada, {
+      channelId,
+      clientMsgId: 'tus-1',
+      text: 'the big one',
+      attachments: [{ mediaId: media.id }],
+    });
+    expect(ack.t).toBe('ack');
+    expect((await server.api(bob, 'GET', `/v1/media/${media.id}`)).status).toBe(200);
+  });
+});
