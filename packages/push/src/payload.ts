@@ -26,8 +26,31 @@ export function contentOf(message: Pick<Message, 'text' | 'attachments'>): strin
   return message.text.length > 0 ? `${label}: ${message.text}` : label;
 }
 
-/** The payload of an owed notification: ids and counts, plus content only when it was stored (opt-in). */
-export function buildPayload(pending: PendingNotification, id: string = newId()): PushPayload {
+/**
+ * What is stored for a message without `includeContent`: only the label of an attachment message
+ * ("Photo"), which is no content; null for text. A text message's own words never get here, so a stored
+ * label can only be one.
+ */
+export function labelOf(message: Pick<Message, 'attachments'>): AttachmentLabel | null {
+  const first = message.attachments?.[0];
+  return first ? ATTACHMENT_LABELS[first.kind] : null;
+}
+
+/** "Photo", "Video" or "File". */
+export type AttachmentLabel = (typeof ATTACHMENT_LABELS)[keyof typeof ATTACHMENT_LABELS];
+
+const LABELS = new Set<string>(Object.values(ATTACHMENT_LABELS));
+
+/**
+ * The payload of an owed notification: ids and counts, plus content only when it was stored (opt-in).
+ * Without content, an attachment message's label still says what it is (`label: 'Photo'`).
+ */
+export function buildPayload(
+  pending: PendingNotification,
+  id: string = newId(),
+  includeContent = true,
+): PushPayload {
+  const text = pending.latestText;
   return {
     type: 'natter.message',
     id,
@@ -35,9 +58,8 @@ export function buildPayload(pending: PendingNotification, id: string = newId())
     count: pending.count,
     latestSeq: pending.latestSeq,
     latestMessageId: pending.latestMessageId,
-    ...(pending.latestText === null
-      ? {}
-      : { latest: { senderId: pending.latestSenderId, text: pending.latestText } }),
+    ...(text !== null && includeContent ? { latest: { senderId: pending.latestSenderId, text } } : {}),
+    ...(text !== null && !includeContent && LABELS.has(text) ? { label: text as AttachmentLabel } : {}),
   };
 }
 
