@@ -281,3 +281,49 @@ describe('resumable uploads through the server', () => {
     expect((await server.api(bob, 'GET', `/v1/media/${media.id}`)).status).toBe(200);
   });
 });
+
+describe('a streamed upload over the limit', () => {
+  it('answers 413 while the client is still sending, having read little past the limit', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(`${server.url}/v1/media`);
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const result = await new Promise<{ status: number; sent: number; code: string }>((resolve, reject) => {
+      let sent = 0;
+      let stop = false;
+      // No Content-Length: chunked, so only counting while reading can refuse it.
+      const req = request(
+        {
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/octet-stream' },
+        },
+        (res) => {
+          stop = true;
+          let body = '';
+          res.on('data', (d: Buffer) => {
+            body += d.toString();
+          });
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, sent, code: JSON.parse(body).error.code }),
+          );
+        },
+      );
+      req.on('error', (err) => (stop ? undefined : reject(err)));
+      const pump = () => {
+        // Up to 64 MiB; the server must answer long before.
+        while (!stop && sent < 64 * 1024 * 1024) {
+          sent += chunk.byteLength;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        if (!stop) req.end();
+      };
+      pump();
+    });
+    expect(result.status).toBe(413);
+    expect(result.code).toBe('NATTER_MEDIA_TOO_LARGE');
+    // The limit is 1 MiB; what was written before the answer is that plus socket buffers, far below 64 MiB.
+    expect(result.sent).toBeLessThan(16 * 1024 * 1024);
+  });
+});
