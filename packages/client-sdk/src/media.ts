@@ -21,6 +21,12 @@ export interface UploadOptions {
   onProgress?: (sent: number, total: number) => void;
   /** Aborts the upload; the promise rejects with `NATTER_UNAVAILABLE` (aborted). */
   signal?: AbortSignal;
+  /**
+   * Upload in pieces of this many bytes over tus (`/v1/media/uploads`, tus-js-client), retrying each
+   * piece and resuming after a dropped connection: for large files on flaky networks. Off by default (one
+   * `POST /v1/media`).
+   */
+  resumableChunkBytes?: number;
 }
 
 /** A file chosen for a message, as the outbox keeps it until it is uploaded (survives restarts). */
@@ -103,6 +109,9 @@ export async function uploadMedia(
       : 'application/octet-stream');
   const url = `${baseUrl}/v1/media${name ? `?filename=${encodeURIComponent(name)}` : ''}`;
   if (options.signal?.aborted) throw new NatterError(ErrorCode.UNAVAILABLE, 'upload aborted');
+  if (options.resumableChunkBytes !== undefined) {
+    return viaTus(baseUrl, token, name, type, await toBytes(data), options, options.resumableChunkBytes);
+  }
   const Xhr = (globalThis as { XMLHttpRequest?: new () => XhrLike }).XMLHttpRequest;
   const { status, text } = Xhr
     ? await viaXhr(Xhr, url, token, type, data, options)
@@ -170,4 +179,59 @@ async function viaFetch(
       `upload failed: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+}
+
+/**
+ * A resumable upload over tus: pieces of `chunkBytes`, each retried with backoff; the last piece's answer is
+ * the upload, checked like `POST /v1/media`'s.
+ */
+async function viaTus(
+  baseUrl: string,
+  token: string,
+  name: string | undefined,
+  type: string,
+  bytes: Uint8Array,
+  options: UploadOptions,
+  chunkBytes: number,
+): Promise<MediaBody> {
+  const { Upload } = await import('tus-js-client');
+  const data =
+    typeof Buffer !== 'undefined'
+      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : new Blob([bytes]);
+  return new Promise<MediaBody>((resolve, reject) => {
+    const upload = new Upload(data, {
+      endpoint: `${baseUrl}/v1/media/uploads`,
+      chunkSize: chunkBytes,
+      retryDelays: [0, 1_000, 3_000, 5_000],
+      headers: { Authorization: `Bearer ${token}` },
+      metadata: { filename: name ?? 'file', filetype: type },
+      onProgress: (sent, total) => options.onProgress?.(sent, total),
+      onSuccess: ({ lastResponse }) => {
+        try {
+          resolve(parseResponse(MediaBodySchema, JSON.parse(lastResponse.getBody()), 'uploadMedia'));
+        } catch (err) {
+          reject(err);
+        }
+      },
+      onError: (error) => {
+        const response = (error as { originalResponse?: { getStatus(): number; getBody(): string } | null })
+          .originalResponse;
+        reject(
+          response
+            ? failure(response.getStatus(), response.getBody())
+            : new NatterError(ErrorCode.UNAVAILABLE, `upload failed: ${error.message}`),
+        );
+      },
+    });
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        void upload.abort(true);
+        reject(new NatterError(ErrorCode.UNAVAILABLE, 'upload aborted'));
+      },
+      { once: true },
+    );
+    upload.start();
+  });
 }

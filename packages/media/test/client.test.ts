@@ -2,7 +2,7 @@ import { ChatClient } from '@natter/client';
 import type { Message } from '@natter/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { pdf, smallPng } from './fixtures.js';
+import { noisyPng, pdf, smallPng } from './fixtures.js';
 import { startMediaServer } from './helpers/media-server.js';
 
 let server: Awaited<ReturnType<typeof startMediaServer>>;
@@ -105,5 +105,21 @@ describe('client SDK media', () => {
     expect(ack.seq).toBe(message.seq);
     const records = await Promise.all([server.store.usage(ada.userId!)]);
     expect(records[0]).toBeGreaterThan(0);
+  });
+
+  it('uploads resumably over tus in pieces, with progress, and answers the same upload body', async () => {
+    const ada = client();
+    await ada.signup('ada_t', 'correct horse battery');
+    const png = await noisyPng(400, 300);
+    const progress: number[] = [];
+    const media = await ada.upload(png, {
+      filename: 'noisy.png',
+      contentType: 'image/png',
+      resumableChunkBytes: 64 * 1024,
+      onProgress: (sent) => progress.push(sent),
+    });
+    expect(media).toMatchObject({ kind: 'image', mime: 'image/png', filename: 'noisy.png', width: 400 });
+    expect(new Set(progress).size).toBeGreaterThan(2);
+    expect(progress.at(-1)).toBe(png.byteLength);
   });
 });
