@@ -29,6 +29,7 @@ export const SOURCE_ENTRIES: Readonly<Record<string, string>> = {
   '@natter/push': 'packages/push/src/index.ts',
   '@natter/server-client': 'packages/server-client/src/index.ts',
   '@natter/webhooks/postgres': 'packages/webhooks/src/postgres.ts',
+  '@natter/media/postgres': 'packages/media/src/postgres.ts',
   '@natter/webhooks': 'packages/webhooks/src/index.ts',
   '@natter/broker-conformance': 'packages/broker-conformance/src/index.ts',
   '@natter/broker-redis': 'packages/broker-redis/src/index.ts',

@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `postgres` is the shared metadata store for clusters: only it loads `pg`.
+  entry: { index: 'src/index.ts', postgres: 'src/postgres.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -75,7 +75,13 @@ self.addEventListener('push', (event) => {
   }
   if (payload.type !== 'natter.message') return;
   const count = Number(payload.count) || 1;
-  const body = count === 1 ? 'You have a new message' : `You have ${count} new messages`;
+  // `label` ("Photo", "File") says what an attachment message is without giving its content.
+  const body =
+    count === 1
+      ? payload.label
+        ? `${payload.label}`
+        : 'You have a new message'
+      : `You have ${count} new messages`;
   event.waitUntil(
     self.registration.showNotification('natter', {
       body,

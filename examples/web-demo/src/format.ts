@@ -113,8 +113,15 @@ export function previewText(
 ): string {
   if (!message) return 'No messages yet';
   if (message.kind === 'system') return systemText(message, users, me);
-  if (message.senderId === me) return `You: ${message.text}`;
-  return isGroup ? `${nameOf(users, message.senderId, me)}: ${message.text}` : message.text;
+  const text = message.text || attachmentLabel(message);
+  if (message.senderId === me) return `You: ${text}`;
+  return isGroup ? `${nameOf(users, message.senderId, me)}: ${text}` : text;
+}
+
+/** "Photo" or "File" for a message with attachments and no text. */
+function attachmentLabel(message: Message): string {
+  const first = message.attachments?.[0];
+  return first ? (first.kind === 'image' ? 'Photo' : first.kind === 'video' ? 'Video' : 'File') : '';
 }
 
 /** Up to two initials for an avatar. */

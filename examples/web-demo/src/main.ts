@@ -3,6 +3,7 @@
  * the two. Everything chat-related goes through the public `@natter/client` API, in `controller.ts`.
  */
 import './styles.css';
+import './attachments.css';
 import type { Session } from '@natter/client';
 import {
   currentAccount,

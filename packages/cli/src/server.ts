@@ -11,6 +11,8 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createFsBlobStore } from '@natter/blob-fs';
+import { createMedia, createSqliteMediaStore, defaultMediaPaths } from '@natter/media';
 import { createPushGateway } from '@natter/push';
 import { createNatterServer, type Logger, listeningHosts } from '@natter/server-core';
 import { createSqliteStorage } from '@natter/storage-sqlite';
@@ -72,6 +74,39 @@ function pushGateway(dataDir: string) {
   });
 }
 
+/** A secret kept in the data directory (mode 0600), made on first use. */
+function keptSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, name);
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * Media: uploads under the data directory (`media/` content-addressed blobs, `media.sqlite` metadata,
+ * `uploads/` tus staging), signed URLs with a secret kept there. `NATTER_MEDIA=0` turns it off;
+ * `NATTER_MEDIA_MAX_BYTES` and `NATTER_MEDIA_QUOTA_BYTES` set the limits.
+ */
+function media(dataDir: string) {
+  const paths = defaultMediaPaths(dataDir);
+  const maxBytes = process.env.NATTER_MEDIA_MAX_BYTES
+    ? Number(process.env.NATTER_MEDIA_MAX_BYTES)
+    : undefined;
+  const quota = process.env.NATTER_MEDIA_QUOTA_BYTES
+    ? Number(process.env.NATTER_MEDIA_QUOTA_BYTES)
+    : undefined;
+  return createMedia({
+    blobs: createFsBlobStore({ root: paths.blobs }),
+    store: createSqliteMediaStore({ path: paths.metadata }),
+    pipeline: { tempDir: join(dataDir, 'tmp'), ...(maxBytes ? { maxUploadBytes: maxBytes } : {}) },
+    ...(quota ? { quotaBytes: quota } : {}),
+    tus: { stagingDir: paths.staging },
+    urlSecret: process.env.NATTER_MEDIA_URL_SECRET ?? keptSecret(dataDir, 'media-url-secret'),
+  });
+}
+
 /** Serves natter until SIGINT or SIGTERM, then drains and exits. */
 export async function runServer(options: CliOptions, logger: Logger): Promise<void> {
   const { port, host, dataDir } = options;
@@ -93,6 +128,7 @@ export async function runServer(options: CliOptions, logger: Logger): Promise<vo
     ...(metricsToken ? { metricsToken } : {}),
     ...(presenceGraceMs !== undefined ? { presence: { graceMs: presenceGraceMs } } : {}),
     ...(process.env.NATTER_PUSH === '0' ? {} : { push: pushGateway(dataDir) }),
+    ...(process.env.NATTER_MEDIA === '0' ? {} : { media: media(dataDir) }),
   });
 
   const root = webRoot();

@@ -192,3 +192,15 @@ export interface HistoryResult extends HistoryPage {
   /** `server`, or `cache` when the server could not be reached. */
   source: 'server' | 'cache';
 }
+
+/** Options of `client.send`. */
+export interface SendOptions {
+  /** User ids @-mentioned in the text (non-members are dropped by the server). */
+  mentions?: readonly string[];
+  /** Uploads of the caller's (`client.upload`) the message carries, each sent once. */
+  attachments?: ReadonlyArray<{ mediaId: string }>;
+  /** Seq of the message this one answers, in the same channel. */
+  replyTo?: number;
+  /** Seq of the thread root this message is posted in. */
+  threadRoot?: number;
+}

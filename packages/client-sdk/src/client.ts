@@ -4,6 +4,7 @@ import {
   DISCOVERY_LIMITS,
   ErrorCode,
   getCodec,
+  type MediaBody,
   type Message,
   type MessageEntry,
   newPrefixedId,
@@ -21,6 +22,7 @@ import type {
   ClientStats,
   HistoryResult,
   MutationResult,
+  SendOptions,
 } from './client-types.js';
 import { Connection, type ConnectionStatus } from './connection.js';
 import { createDiscover, createPing } from './discovery.js';
@@ -34,6 +36,14 @@ import {
   type MessageQuery,
   type Session,
 } from './http.js';
+import {
+  fromBase64,
+  type OutboxAttachment,
+  toBase64,
+  toBytes,
+  type UploadData,
+  type UploadOptions,
+} from './media.js';
 import { MessageActions } from './message-actions.js';
 import { Outbox, type PendingMessage, type SendHandle } from './outbox.js';
 import { type PlacedNode, Placement } from './placement.js';
@@ -169,6 +179,11 @@ export class ChatClient {
       leaseMs: options.outboxLeaseMs ?? 20_000,
       ackTimeoutMs: options.requestTimeoutMs ?? 15_000,
       isLive: () => this.connection.status === 'open' && this.sync.status === 'live',
+      upload: (file) =>
+        this.http.upload(fromBase64(file.dataBase64), {
+          filename: file.filename,
+          contentType: file.contentType,
+        }),
       onStatus: (event) => this.events.emit('outbox', event),
       onAck: (event) => this.events.emit('ack', event),
       onError,
@@ -392,13 +407,51 @@ export class ChatClient {
    * server's ack. The message is persisted before it is sent and resent until acknowledged.
    * @throws NatterError NATTER_BAD_REQUEST or NATTER_MESSAGE_TOO_LARGE for input that can never be sent.
    */
-  send(
+  send(channelId: string, text: string, options: SendOptions = {}): SendHandle {
+    const { mentions, attachments: uploads, ...refs } = options;
+    const attachments: OutboxAttachment[] = (uploads ?? []).map((a) => ({ mediaId: a.mediaId }));
+    return this.outbox.send(channelId, text, mentions, attachments, refs);
+  }
+
+  /**
+   * Sends files with a message (the text may be empty), uploading them first. The files are kept in the
+   * client store with the outbox entry, so a message written offline is uploaded and sent when the
+   * connection is back, exactly once (uploads are idempotent by content, sends by `clientMsgId`).
+   */
+  async sendFiles(
     channelId: string,
     text: string,
-    options: { mentions?: readonly string[]; replyTo?: number; threadRoot?: number } = {},
-  ): SendHandle {
-    const { mentions, ...refs } = options;
-    return this.outbox.send(channelId, text, mentions, refs);
+    files: ReadonlyArray<{ data: UploadData; filename?: string; contentType?: string }>,
+    options: { mentions?: readonly string[] } = {},
+  ): Promise<SendHandle> {
+    const attachments: OutboxAttachment[] = [];
+    for (const file of files) {
+      const isFile = typeof File !== 'undefined' && file.data instanceof File;
+      const isBlob = typeof Blob !== 'undefined' && file.data instanceof Blob;
+      attachments.push({
+        file: {
+          dataBase64: toBase64(await toBytes(file.data)),
+          filename: file.filename ?? (isFile ? (file.data as File).name : 'file'),
+          contentType:
+            file.contentType ??
+            (isBlob && (file.data as Blob).type ? (file.data as Blob).type : 'application/octet-stream'),
+        },
+      });
+    }
+    return this.outbox.send(channelId, text, options.mentions, attachments);
+  }
+
+  /**
+   * Uploads a file (`File`, `Blob` or bytes) with progress, before sending it with
+   * `send(channelId, text, { attachments: [{ mediaId: media.id }] })`.
+   */
+  upload(data: UploadData, options: UploadOptions = {}): Promise<MediaBody> {
+    return this.http.upload(data, options);
+  }
+
+  /** A short-lived signed URL of an upload or a thumbnail, for `<img src>` (no access token in it). */
+  mediaUrl(mediaId: string, options: { thumbnailSize?: number; ttlMs?: number } = {}): Promise<string> {
+    return this.http.mediaUrl(mediaId, options);
   }
 
   /** Sends a failed message again. @throws NatterError NATTER_NOT_FOUND when it is not in the outbox. */

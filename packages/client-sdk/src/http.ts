@@ -7,6 +7,7 @@ import {
   errorFromWire,
   fillPath,
   type HistoryPage,
+  type MediaBody,
   type MemberReceipt,
   type Message,
   NatterError,
@@ -22,6 +23,7 @@ import {
   type UserProfile,
 } from '@natter/protocol';
 import * as v from 'valibot';
+import { type UploadData, type UploadOptions, uploadMedia } from './media.js';
 import type { FetchLike, FetchResponseLike } from './transport.js';
 
 export type { HistoryPage, MemberReceipt, PushSubscriptionInput, Session };
@@ -212,6 +214,30 @@ export class HttpClient {
   /** Leaves a group. */
   async leaveGroup(channelId: string): Promise<void> {
     await this.call('leaveGroup', { params: { id: channelId } });
+  }
+
+  /**
+   * Uploads a file (`POST /v1/media`) and answers what the server stored: its id for `send`, type,
+   * size, dimensions, placeholder and thumbnails. The same bytes uploaded again (before they are sent)
+   * answer the same upload, so a retry after a lost answer stores nothing twice.
+   */
+  async upload(data: UploadData, options: UploadOptions = {}): Promise<MediaBody> {
+    try {
+      return await uploadMedia(this.baseUrl, await this.token(false), data, options);
+    } catch (err) {
+      if (!(err instanceof NatterError) || err.code !== ErrorCode.UNAUTHORIZED || !this.accessToken)
+        throw err;
+      return uploadMedia(this.baseUrl, await this.token(true), data, options);
+    }
+  }
+
+  /**
+   * A short-lived signed URL of an upload or one of its thumbnails, for `<img src>`: it carries no access
+   * token (nothing to leak into logs or a Referer) and stops working after `ttlMs`.
+   */
+  async mediaUrl(mediaId: string, options: { thumbnailSize?: number; ttlMs?: number } = {}): Promise<string> {
+    const { url } = await this.call('mediaUrl', { params: { id: mediaId }, body: options });
+    return `${this.baseUrl}${url}`;
   }
 
   /** Where to open the WebSocket: the candidate nodes, best first (`ChatClient` does this itself with `discovery`). */

@@ -41,6 +41,7 @@ export type {
   MessageEvent,
   MutationResult,
   ReactionEvent,
+  SendOptions,
 } from './client-types.js';
 export {
   type ConnectionStatus,
@@ -62,6 +63,7 @@ export {
   type PushSubscriptionInput,
   type Session,
 } from './http.js';
+export type { OutboxAttachment, OutboxFile, UploadData, UploadOptions } from './media.js';
 export type { AckEvent, OutboxEvent, OutboxStatus, PendingMessage, SendHandle } from './outbox.js';
 export type { PlacedNode, PlacementOptions } from './placement.js';
 export type { ReceiptEvent, TypingEvent } from './presence.js';

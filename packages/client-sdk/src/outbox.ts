@@ -3,6 +3,7 @@ import {
   ID_LIMITS,
   ID_PATTERN,
   isWellFormedText,
+  MEDIA_LIMITS,
   type Message,
   type MessageEntry,
   NatterError,
@@ -12,6 +13,7 @@ import {
 } from '@natter/protocol';
 import type { RequestSender } from './connection.js';
 import { type AnyErrorCode, errorCodeOf, isNatterError, isRetryable, toError } from './errors.js';
+import type { OutboxAttachment, OutboxFile } from './media.js';
 import {
   channelHeads,
   failed,
@@ -102,6 +104,8 @@ export interface OutboxDeps {
    * by then is reported `discarded`. @default isOpen
    */
   isLive?(): boolean;
+  /** Uploads a file an item carries (before its send); without it such items fail. */
+  upload?(file: OutboxFile): Promise<{ id: string }>;
   onStatus(event: OutboxEvent): void;
   onAck(event: AckEvent): void;
   onError(err: Error): void;
@@ -191,9 +195,10 @@ export class Outbox {
     channelId: string,
     text: string,
     mentions: readonly string[] = [],
+    attachments: readonly OutboxAttachment[] = [],
     refs: { replyTo?: number; threadRoot?: number } = {},
   ): SendHandle {
-    this.validate(channelId, text, mentions);
+    this.validate(channelId, text, mentions, attachments);
     const now = this.deps.now();
     const item: OutboxItem = {
       clientMsgId: newId(now),
@@ -203,6 +208,7 @@ export class Outbox {
       mentions: [...new Set(mentions)],
       ...(refs.replyTo !== undefined ? { replyTo: refs.replyTo } : {}),
       ...(refs.threadRoot !== undefined ? { threadRoot: refs.threadRoot } : {}),
+      ...(attachments.length > 0 ? { attachments: [...attachments] } : {}),
       createdAt: now,
       order: this.nextOrder(now),
       status: 'pending',
@@ -393,16 +399,18 @@ export class Outbox {
     const { item } = entry;
     const id = item.clientMsgId;
     this.deps.onStatus({ message: this.toPending(entry), status: 'sending' });
-    const frame = {
-      t: 'send',
-      channelId: item.channelId,
-      clientMsgId: id,
-      text: item.text,
-      ...(item.mentions.length > 0 ? { mentions: item.mentions } : {}),
-      ...(item.replyTo !== undefined ? { replyTo: item.replyTo } : {}),
-      ...(item.threadRoot !== undefined ? { threadRoot: item.threadRoot } : {}),
-    } as const;
     try {
+      const attachments = await this.uploadFiles(item);
+      const frame = {
+        t: 'send',
+        channelId: item.channelId,
+        clientMsgId: id,
+        text: item.text,
+        ...(item.mentions.length > 0 ? { mentions: item.mentions } : {}),
+        ...(item.replyTo !== undefined ? { replyTo: item.replyTo } : {}),
+        ...(item.threadRoot !== undefined ? { threadRoot: item.threadRoot } : {}),
+        ...(attachments.length > 0 ? { attachments } : {}),
+      } as const;
       const answer = await this.deps.request(frame, this.deps.ackTimeoutMs);
       await this.complete(id, answer.entry, answer.duplicate);
     } catch (err) {
@@ -413,6 +421,28 @@ export class Outbox {
     } finally {
       this.kick();
     }
+  }
+
+  /**
+   * Uploads the files an item still carries, in order, and persists each `mediaId` as it arrives: a resend
+   * after a crash uploads only what is left (and the server answers the same upload again for the same
+   * bytes, so even a lost answer does not store a file twice).
+   */
+  private async uploadFiles(item: OutboxItem): Promise<Array<{ mediaId: string }>> {
+    const list = item.attachments ?? [];
+    const ids: Array<{ mediaId: string }> = [];
+    for (const [i, attachment] of list.entries()) {
+      if ('mediaId' in attachment) {
+        ids.push({ mediaId: attachment.mediaId });
+        continue;
+      }
+      if (!this.deps.upload) throw new NatterError(ErrorCode.BAD_REQUEST, 'this client cannot upload files');
+      const media = await this.deps.upload(attachment.file);
+      list[i] = { mediaId: media.id };
+      ids.push({ mediaId: media.id });
+      await this.write((store) => store.putOutbox({ ...item, attachments: [...list] }));
+    }
+    return ids;
   }
 
   private async failed(entry: OutboxEntry, err: unknown): Promise<void> {
@@ -604,13 +634,24 @@ export class Outbox {
     return this.lastOrder;
   }
 
-  private validate(channelId: string, text: string, mentions: readonly string[]): void {
+  private validate(
+    channelId: string,
+    text: string,
+    mentions: readonly string[],
+    attachments: readonly OutboxAttachment[],
+  ): void {
     if (!ID_PATTERN.test(channelId)) throw new NatterError(ErrorCode.BAD_REQUEST, 'invalid channel id');
-    if (typeof text !== 'string' || text.length === 0)
+    if (typeof text !== 'string' || (text.length === 0 && attachments.length === 0))
       throw new NatterError(ErrorCode.BAD_REQUEST, 'text is empty');
     // The server refuses it too; refusing here keeps a text that could never be sent out of the outbox.
     if (!isWellFormedText(text))
       throw new NatterError(ErrorCode.BAD_REQUEST, 'text must be well-formed Unicode (no lone surrogates)');
+    if (attachments.length > MEDIA_LIMITS.maxAttachmentsPerMessage) {
+      throw new NatterError(
+        ErrorCode.BAD_REQUEST,
+        `at most ${MEDIA_LIMITS.maxAttachmentsPerMessage} attachments per message`,
+      );
+    }
     const max = this.deps.limits().maxMessageBytes;
     if (utf8ByteLength(text) > max) {
       throw new NatterError(ErrorCode.MESSAGE_TOO_LARGE, `message text exceeds ${max} bytes`);

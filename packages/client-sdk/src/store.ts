@@ -1,4 +1,5 @@
 import type { Channel, ChannelSummary, Message } from '@natter/protocol';
+import type { OutboxAttachment } from './media.js';
 
 /** The device's position in its user's sync log. */
 export interface SyncCursor {
@@ -31,6 +32,11 @@ export interface OutboxItem {
   replyTo?: number;
   /** Seq of the thread root this message goes into. */
   threadRoot?: number;
+  /**
+   * Attachments: uploads made (`mediaId`), or files chosen offline, uploaded before the send (and then
+   * replaced by their `mediaId`, so a resend never uploads twice).
+   */
+  attachments?: OutboxAttachment[];
   createdAt: number;
   /** Sending order within a channel: lower first. */
   order: number;

@@ -168,6 +168,18 @@ export const ERRORS = {
     summary:
       'An image that cannot be decoded: truncated, corrupt, lying about its type, or above the pixel limit.',
   },
+  NATTER_MEDIA_ALREADY_ATTACHED: {
+    status: 409,
+    retryable: false,
+    origin: 'server',
+    summary: 'A `send` names an upload that another message already carries (an upload is attached once).',
+  },
+  NATTER_RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    retryable: false,
+    origin: 'server',
+    summary: 'A media download asked for a byte range outside the file.',
+  },
   NATTER_E2EE_STALE_EPOCH: {
     status: 409,
     retryable: false,

@@ -235,3 +235,13 @@ export const FRAME_RATE_ENFORCEMENT: Readonly<Record<RateLimitedFrameKind, strin
   'presence.get': '`NATTER_RATE_LIMITED` + `retryAfterMs`',
   status: 'coalesced: answered at once, the latest status is applied when the bucket refills',
 });
+
+/** Bounds on media in messages and media URLs (docs/media.md). */
+export const MEDIA_LIMITS = Object.freeze({
+  /** Most attachments one message may carry; more → `NATTER_BAD_REQUEST`. */
+  maxAttachmentsPerMessage: 10,
+  /** Longest lifetime of a signed media URL, in ms (`POST /v1/media/{id}/url`). */
+  maxSignedUrlTtlMs: 24 * 60 * 60 * 1000,
+  /** Default lifetime of a signed media URL, in ms. */
+  defaultSignedUrlTtlMs: 60 * 60 * 1000,
+});

@@ -112,12 +112,17 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       })),
       ...queryParameters(route),
     ];
-    const success: JsonSchema = route.response
+    const success: JsonSchema = route.binary
       ? {
-          description: 'OK',
-          content: { 'application/json': { schema: schemaOf(route.response) } },
+          description: 'The bytes (a `Range` request answers 206)',
+          content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
         }
-      : { description: 'No content' };
+      : route.response
+        ? {
+            description: 'OK',
+            content: { 'application/json': { schema: schemaOf(route.response) } },
+          }
+        : { description: 'No content' };
     const operation: JsonSchema = {
       operationId,
       summary: route.summary,
@@ -125,6 +130,14 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       ...(route.auth === true ? {} : { security: route.auth === 'apiKey' ? [{ serverApiKey: [] }] : [] }),
       ...(route.scope ? { 'x-natter-scope': route.scope } : {}),
       ...(parameters.length > 0 ? { parameters } : {}),
+      ...(route.rawBody
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+            },
+          }
+        : {}),
       ...(route.body
         ? {
             requestBody: {

@@ -14,6 +14,25 @@ const message = {
   system: null,
   createdAt: 1_700_000_000_000,
 };
+const attachment = {
+  mediaId: 'm_1',
+  kind: 'image' as const,
+  mime: 'image/jpeg',
+  size: 123_456,
+  filename: 'photo.jpg',
+  width: 2048,
+  height: 1536,
+  placeholder: 'HBkSHYSIeHiPiHh8eJd4eTN0EEQG',
+  thumbnails: [{ size: 320, width: 320, height: 240 }],
+};
+const { mediaId: _mediaId, ...mediaFields } = attachment;
+const media = {
+  id: 'm_1',
+  ...mediaFields,
+  sha256: 'a'.repeat(64),
+  sourceSha256: 'b'.repeat(64),
+  expiresAt: 1_700_086_400_000,
+};
 const systemMessage = {
   ...message,
   seq: 1,
@@ -69,7 +88,15 @@ const tombstone = {
 const session = { user, deviceId: 'dev_1', accessToken: 'a.b.c', refreshToken: 'r', expiresAt: 2 };
 
 export const CLIENT_FRAME_SAMPLES: Record<ClientFrameType, object> = {
-  send: { t: 'send', rid: 1, channelId: 'g_1', clientMsgId: 'c_1', text: 'hi', mentions: ['u_bob'] },
+  send: {
+    t: 'send',
+    rid: 1,
+    channelId: 'g_1',
+    clientMsgId: 'c_1',
+    text: 'hi',
+    mentions: ['u_bob'],
+    attachments: [{ mediaId: 'm_1' }],
+  },
   sync: { t: 'sync', rid: 2, epoch: 'e1', after: 5, limit: 100 },
   history: { t: 'history', rid: 3, channelId: 'g_1', around: 4, limit: 10 },
   ping: { t: 'ping', rid: 4 },
@@ -147,7 +174,15 @@ export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object
   getUser: { response: { user } },
   listChannels: {
     response: {
-      channels: [{ ...channel, lastSeq: 3, lastMessage: message, readSeq: 1, unread: 2 }],
+      channels: [
+        {
+          ...channel,
+          lastSeq: 3,
+          lastMessage: { ...message, attachments: [attachment] },
+          readSeq: 1,
+          unread: 2,
+        },
+      ],
     },
   },
   openDirect: {
@@ -196,6 +231,13 @@ export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object
   },
   ping: { response: { nodeId: 'n1', region: 'eu', status: 'ok' } },
   openApi: { response: { openapi: '3.1.0', paths: {} } },
+  uploadMedia: { response: media },
+  getMedia: {},
+  getThumbnail: {},
+  mediaUrl: {
+    body: { thumbnailSize: 320, ttlMs: 60_000 },
+    response: { url: '/v1/media/m_1/thumbnail?size=320&exp=1&sig=abc', expiresAt: 1_700_000_060_000 },
+  },
   serverCreateUser: {
     body: { id: 'u_ada', username: 'ada', displayName: 'Ada' },
     response: { user },

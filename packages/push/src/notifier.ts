@@ -34,6 +34,8 @@ export interface PushPayload {
   latestMessageId: string;
   /** Only with `includeContent: true`: the newest message's sender and text (truncated). */
   latest?: { senderId: string; text: string };
+  /** Without content: "Photo", "Video" or "File" when the newest message carries attachments. */
+  label?: 'Photo' | 'Video' | 'File';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { newId } from '@natter/protocol';
+import { type Message, newId } from '@natter/protocol';
 import type { PushPayload } from './notifier.js';
 import type { PendingNotification } from './store/push-store.js';
 
@@ -12,8 +12,45 @@ export function truncateContent(text: string): string {
   return chars.length <= MAX_CONTENT_CHARS ? text : `${chars.slice(0, MAX_CONTENT_CHARS - 1).join('')}…`;
 }
 
-/** The payload of an owed notification: ids and counts, plus content only when it was stored (opt-in). */
-export function buildPayload(pending: PendingNotification, id: string = newId()): PushPayload {
+/** What a notification says for each kind of attachment (a message's first attachment decides). */
+export const ATTACHMENT_LABELS = { image: 'Photo', video: 'Video', file: 'File' } as const;
+
+/**
+ * The text a notification shows for a message (with `includeContent`): its text, or for a message with
+ * attachments "Photo", "Video" or "File", followed by the caption when there is one.
+ */
+export function contentOf(message: Pick<Message, 'text' | 'attachments'>): string {
+  const first = message.attachments?.[0];
+  if (!first) return message.text;
+  const label = ATTACHMENT_LABELS[first.kind];
+  return message.text.length > 0 ? `${label}: ${message.text}` : label;
+}
+
+/**
+ * What is stored for a message without `includeContent`: only the label of an attachment message
+ * ("Photo"), which is no content; null for text. A text message's own words never get here, so a stored
+ * label can only be one.
+ */
+export function labelOf(message: Pick<Message, 'attachments'>): AttachmentLabel | null {
+  const first = message.attachments?.[0];
+  return first ? ATTACHMENT_LABELS[first.kind] : null;
+}
+
+/** "Photo", "Video" or "File". */
+export type AttachmentLabel = (typeof ATTACHMENT_LABELS)[keyof typeof ATTACHMENT_LABELS];
+
+const LABELS = new Set<string>(Object.values(ATTACHMENT_LABELS));
+
+/**
+ * The payload of an owed notification: ids and counts, plus content only when it was stored (opt-in).
+ * Without content, an attachment message's label still says what it is (`label: 'Photo'`).
+ */
+export function buildPayload(
+  pending: PendingNotification,
+  id: string = newId(),
+  includeContent = true,
+): PushPayload {
+  const text = pending.latestText;
   return {
     type: 'natter.message',
     id,
@@ -21,9 +58,8 @@ export function buildPayload(pending: PendingNotification, id: string = newId())
     count: pending.count,
     latestSeq: pending.latestSeq,
     latestMessageId: pending.latestMessageId,
-    ...(pending.latestText === null
-      ? {}
-      : { latest: { senderId: pending.latestSenderId, text: pending.latestText } }),
+    ...(text !== null && includeContent ? { latest: { senderId: pending.latestSenderId, text } } : {}),
+    ...(text !== null && !includeContent && LABELS.has(text) ? { label: text as AttachmentLabel } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import {
 } from '@natter/server-core';
 import type { Notifier, StoredSubscription } from './notifier.js';
 import { type PushGatewayOptions, resolvePushOptions } from './options.js';
-import { truncateContent } from './payload.js';
+import { contentOf, labelOf, truncateContent } from './payload.js';
 import type { OwedMessage, PushStore } from './store/push-store.js';
 import { WebPushNotifier } from './web-push-notifier.js';
 import { WebhookNotifier } from './webhook-notifier.js';
@@ -109,7 +109,7 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
               seq: message.seq,
               messageId: message.id,
               senderId: message.senderId,
-              text: resolved.includeContent ? truncateContent(message.text) : null,
+              text: resolved.includeContent ? truncateContent(contentOf(message)) : labelOf(message),
             });
           }
           if (owed.length === 0) return;

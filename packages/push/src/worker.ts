@@ -87,7 +87,7 @@ export class PushWorker {
     }
     const includeContent = options.includeContent;
     await store.promote(userId, channelId, options.now(), (pending) =>
-      buildPayload(includeContent ? pending : { ...pending, latestText: null }),
+      buildPayload(pending, undefined, includeContent),
     );
   }
 

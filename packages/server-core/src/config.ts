@@ -14,6 +14,7 @@ import type { NatterMetrics } from './observability/metrics.js';
 import type { Authenticator } from './ports/authenticator.js';
 import type { Broker } from './ports/broker.js';
 import type { EventSinkFactory } from './ports/events.js';
+import type { MediaPlugFactory } from './ports/media.js';
 import type { PresenceStore } from './ports/presence.js';
 import type { PushGatewayFactory } from './ports/push.js';
 import type { NodeRegistry } from './ports/registry.js';
@@ -152,6 +153,11 @@ export interface NatterServerOptions {
    * user's send is stored, with a deadline. docs/moderation.md has an example.
    */
   moderation?: ModerationOptions;
+  /**
+   * Uploads, downloads and attachments (`/v1/media`), e.g. `createMedia(...)` from `@natter/media`.
+   * Without it the media routes answer 404 and a `send` with attachments is refused.
+   */
+  media?: MediaPlugFactory;
   logger?: Logger;
   metrics?: NatterMetrics;
   /** @default Date.now */

@@ -109,6 +109,8 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
   };
   const requestListener = toNodeListener((request) => fetchHandler(request), {
     maxBodyBytes: parts.config.maxBodyBytes,
+    // Uploads are streamed to the media pipeline, which enforces its own limit (never buffered whole).
+    ...(parts.media ? { streamBody: (pathname: string) => pathname.startsWith('/v1/media') } : {}),
     metrics,
     logger: parts.logger,
   });

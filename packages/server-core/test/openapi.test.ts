@@ -1,10 +1,11 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { ROUTES, type RouteSpec } from '@natter/protocol';
+import { ErrorCode, NatterError, ROUTES, type RouteSpec } from '@natter/protocol';
 import { createMemoryStorage } from '@natter/storage-memory';
 import { afterAll, describe, expect, it } from 'vitest';
 import { internalsOf } from '../src/internals.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
+import type { MediaPlug } from '../src/ports/media.js';
 import type { PushGateway } from '../src/ports/push.js';
 import { createNatterServer } from '../src/server.js';
 
@@ -19,11 +20,31 @@ const idlePush = (): PushGateway => ({
   async stop() {},
 });
 
+/** Media that has no uploads: mounts the media routes (404 for every id). */
+const idleMedia = (): MediaPlug => {
+  const none = async (): Promise<never> => {
+    throw new NatterError(ErrorCode.NOT_FOUND, 'media not found');
+  };
+  return {
+    upload: none,
+    download: none,
+    signUrl: none,
+    verifySignedUrl: () => false,
+    claim: none,
+    releaseMessage: async () => undefined,
+    tusPath: undefined,
+    tus: none,
+    async start() {},
+    async stop() {},
+  };
+};
+
 describe('the HTTP API and its OpenAPI document', () => {
   const server = createNatterServer({
     storage: createMemoryStorage(),
     tokens: { secret: 'openapi-test-secret-openapi-test-secret!' },
     push: idlePush,
+    media: idleMedia,
     // With a key, the server API's routes are mounted too.
     serverApi: { keys: [{ name: 'test', key: 'openapi-test-key-openapi-test-key-0123', scopes: '*' }] },
     logger: silentLogger(),

@@ -2,6 +2,7 @@
 import type { ChatController } from '../controller.js';
 import { h, region } from '../dom.js';
 import { nameOf, presenceLabel, typingText } from '../format.js';
+import { createAttachControls } from './attachments.js';
 import { channelAvatar, channelTitle, peerOf, presenceKnown, statusOf } from './bits.js';
 import { MessageList } from './messages.js';
 
@@ -56,6 +57,16 @@ export function createConversation(ctrl: ChatController, actions: { back(): void
     ctrl.typing(input.value.trim().length > 0);
   });
   input.addEventListener('blur', () => ctrl.typing(false));
+  const dropArea = h('div', { class: 'drop-area' });
+  const attach = createAttachControls(ctrl, dropArea, {
+    caption: () => input.value,
+    sent: () => {
+      input.value = '';
+      if (draftFor) drafts.delete(draftFor);
+      grow();
+      list.followNewest();
+    },
+  });
   const composer = h(
     'form',
     {
@@ -67,8 +78,11 @@ export function createConversation(ctrl: ChatController, actions: { back(): void
       },
     },
     h('label', { for: 'composer-input', class: 'sr-only' }, 'Message'),
+    attach.input,
+    attach.button,
     input,
     sendButton,
+    attach.progress,
     h('span', { id: 'composer-help', class: 'sr-only' }, 'Enter sends, Shift+Enter starts a new line.'),
   );
 
@@ -77,15 +91,8 @@ export function createConversation(ctrl: ChatController, actions: { back(): void
     { class: 'no-conversation' },
     h('p', null, 'Pick a conversation, or start a new one.'),
   );
-  const body = h(
-    'div',
-    { class: 'conversation-body' },
-    header,
-    list.root,
-    list.latestButton,
-    typing,
-    composer,
-  );
+  dropArea.append(header, list.root, list.latestButton, typing, composer);
+  const body = h('div', { class: 'conversation-body' }, dropArea);
   const root = h(
     'main',
     { class: 'conversation', id: 'conversation', 'aria-label': 'Conversation' },

@@ -10,6 +10,7 @@ import { clockTime, joinNames, nameOf, systemText } from '../format.js';
 import type { AppState } from '../state.js';
 import { windowMessages } from '../state.js';
 import { buildTimeline, type OwnReceipt, type TimelineRow } from '../timeline.js';
+import { attachmentsOf } from './attachments.js';
 import { avatar, srOnly } from './bits.js';
 
 /** Pixels from the edge that count as "at the edge". */
@@ -262,7 +263,8 @@ export class MessageList {
           'div',
           { class: 'bubble' },
           showSender ? h('span', { class: 'sender' }, sender) : srOnly(own ? 'You: ' : `${sender}: `),
-          h('p', { class: 'text' }, textWithMentions(m.text, m.mentions, s)),
+          attachmentsOf(this.ctrl, m),
+          m.text ? h('p', { class: 'text' }, textWithMentions(m.text, m.mentions, s)) : null,
           h(
             'span',
             { class: 'meta' },

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
-import { ID_LIMITS } from '../limits.js';
+import { ID_LIMITS, MEDIA_LIMITS } from '../limits.js';
 import { EmojiSchema } from '../schemas/emoji.js';
+import { AttachmentRefSchema } from '../schemas/media.js';
 import {
   ChosenStatusSchema,
   IdSchema,
@@ -12,20 +13,29 @@ import {
 
 const Limit = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)));
 
-/** `send`: append a text message to a channel. Retrying with the same `clientMsgId` returns the original ack. */
-export const SendFrameSchema = v.object({
-  t: v.literal('send'),
-  rid: RequestIdSchema,
-  channelId: IdSchema,
-  clientMsgId: IdSchema,
-  // Size is checked in bytes by the server against its configured limit; this bound only stops absurd input early.
-  text: v.pipe(v.string(), v.minLength(1), v.maxLength(1_000_000), WellFormedText),
-  mentions: v.optional(v.pipe(v.array(IdSchema), v.maxLength(ID_LIMITS.maxMentions))),
-  /** Answers the message with this `seq` in the same channel (it gets a preview of it). */
-  replyTo: v.optional(SeqSchema),
-  /** Posts into the thread of the message with this `seq` (a text message that is not itself a reply in a thread). */
-  threadRoot: v.optional(SeqSchema),
-});
+/**
+ * `send`: append a message to a channel. Retrying with the same `clientMsgId` returns the original ack.
+ * The text may be empty only when the message carries attachments (uploads of the sender's, each once).
+ */
+export const SendFrameSchema = v.pipe(
+  v.object({
+    t: v.literal('send'),
+    rid: RequestIdSchema,
+    channelId: IdSchema,
+    clientMsgId: IdSchema,
+    // Size is checked in bytes by the server against its configured limit; this bound only stops absurd input early.
+    text: v.pipe(v.string(), v.maxLength(1_000_000), WellFormedText),
+    mentions: v.optional(v.pipe(v.array(IdSchema), v.maxLength(ID_LIMITS.maxMentions))),
+    /** Answers the message with this `seq` in the same channel (it gets a preview of it). */
+    replyTo: v.optional(SeqSchema),
+    /** Posts into the thread of the message with this `seq` (a text message that is not itself a reply in a thread). */
+    threadRoot: v.optional(SeqSchema),
+    attachments: v.optional(
+      v.pipe(v.array(AttachmentRefSchema), v.maxLength(MEDIA_LIMITS.maxAttachmentsPerMessage)),
+    ),
+  }),
+  v.check((f) => f.text.length > 0 || (f.attachments?.length ?? 0) > 0, 'text must not be empty'),
+);
 
 /**
  * `edit`: the author replaces the text (and mentions) of their message. `clientId` is the mutation's

@@ -31,6 +31,7 @@ import {
   VapidKeyBodySchema,
 } from './bodies.js';
 import { DiscoveryAnswerSchema, DiscoveryQuerySchema, PingAnswerSchema } from './discovery.js';
+import { MEDIA_ROUTES } from './media.js';
 import { SERVER_ROUTES, type ServerApiScope } from './server-api.js';
 
 /** HTTP methods the API routes on. */
@@ -67,11 +68,16 @@ export interface RouteSpec {
     | 'presence'
     | 'push'
     | 'discovery'
+    | 'media'
     | 'server';
   /** Query parameters, when the route takes any. */
   readonly query?: QuerySchema;
   /** JSON request body, when the route takes one. */
   readonly body?: v.GenericSchema;
+  /** The body is the raw bytes of a file (any content type), streamed to the handler, not parsed. */
+  readonly rawBody?: true;
+  /** The response is the bytes of a file, not JSON. */
+  readonly binary?: true;
   /** JSON response body; absent for 204. */
   readonly response?: v.GenericSchema;
   /** Success status. */
@@ -458,6 +464,7 @@ export const ROUTES = {
     response: v.record(v.string(), v.unknown()),
     status: 200,
   },
+  ...MEDIA_ROUTES,
   ...SERVER_ROUTES,
 } as const satisfies Record<string, RouteSpec>;
 

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { AttachmentSchema } from './media.js';
 import { IdSchema, NameSchema, SeqSchema, TimestampSchema, UintSchema } from './primitives.js';
 
 /** The kinds of channel: a 1-1 conversation or a group of at most `maxGroupMembers`. */
@@ -83,6 +84,8 @@ export const MessageSchema = v.object({
   threadLastReplyAt: v.optional(TimestampSchema),
   /** Reactions as the reader sees them (in history pages; sync entries carry changes instead). */
   reactions: v.optional(v.array(ReactionSummarySchema)),
+  /** Files, photos and videos the message carries (absent when none). */
+  attachments: v.optional(v.array(AttachmentSchema)),
 });
 
 /** A channel as its members see it. */

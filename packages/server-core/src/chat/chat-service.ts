@@ -1,7 +1,9 @@
 import {
+  type Attachment,
   type Channel,
   type ChannelSummary,
   ErrorCode,
+  MEDIA_LIMITS,
   type Message,
   type MessageEntry,
   NatterError,
@@ -13,6 +15,7 @@ import {
   utf8ByteLength,
 } from '@natter/protocol';
 import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
+import type { MediaClaim, MediaPlug } from '../ports/media.js';
 import type {
   AccountStore,
   AppendedMessage,
@@ -36,6 +39,8 @@ export interface SendInput {
   replyTo?: number;
   /** Seq of the thread root this message is posted in. */
   threadRoot?: number;
+  /** Uploads of the sender's the message carries (at most `MEDIA_LIMITS.maxAttachmentsPerMessage`). */
+  attachments?: ReadonlyArray<{ mediaId: string }>;
 }
 
 /** Result of a send: the sender's sync entry, and whether it was a retry of an earlier send. */
@@ -70,6 +75,8 @@ export interface ChatServiceOptions {
   sink: DeliverySink;
   /** Where receipts go (ephemeral frames to members' connections). */
   ephemeral?: EphemeralSink;
+  /** Claims a send's uploads; without it a send with attachments is refused. */
+  media?: Pick<MediaPlug, 'claim'>;
   /** @default Date.now */
   now?: () => number;
   /** The app's content filter and its deadline. */
@@ -98,9 +105,13 @@ export class ChatService {
     });
   }
 
-  /** Appends a text message. A retry with the same `clientMsgId` returns the original entry. */
+  /**
+   * Appends a message. A retry with the same `clientMsgId` returns the original entry. Attachments are
+   * claimed before the write (the sender's own uploads, each carried by one message) and given back when
+   * nothing was stored.
+   */
   async sendMessage(userId: string, given: SendInput, origin?: DeliveryOrigin): Promise<SendResult> {
-    const { limits, chat, moderation } = this.options;
+    const { limits, moderation } = this.options;
     if (utf8ByteLength(given.text) > limits.maxMessageBytes) {
       throw new NatterError(
         ErrorCode.MESSAGE_TOO_LARGE,
@@ -126,11 +137,42 @@ export class ChatService {
           ),
         }
       : given;
+    const refs = input.attachments ?? [];
+    if (refs.length === 0) return this.store(userId, input, undefined, origin);
+    if (refs.length > MEDIA_LIMITS.maxAttachmentsPerMessage) {
+      throw new NatterError(
+        ErrorCode.BAD_REQUEST,
+        `at most ${MEDIA_LIMITS.maxAttachmentsPerMessage} attachments per message`,
+      );
+    }
+    if (!this.options.media) throw new NatterError(ErrorCode.BAD_REQUEST, 'this server takes no attachments');
+    const ids = [...new Set(refs.map((r) => r.mediaId))];
+    const claim = await this.options.media.claim(userId, input.channelId, input.clientMsgId, ids);
+    let result: SendResult;
+    try {
+      result = await this.store(userId, input, claim, origin);
+    } catch (error) {
+      await claim.cancel();
+      throw error;
+    }
+    // A retry answers the original message: its seq is the one the uploads belong to.
+    await claim.commit(result.entry.message.seq);
+    return result;
+  }
+
+  private async store(
+    userId: string,
+    input: SendInput,
+    claim: MediaClaim | undefined,
+    origin: DeliveryOrigin | undefined,
+  ): Promise<SendResult> {
+    const { chat } = this.options;
+    const attachments = claim && claim.attachments.length > 0 ? { attachments: claim.attachments } : {};
     const outcome = await chat.write(
       async (tx) => {
         const referring = input.replyTo !== undefined || input.threadRoot !== undefined;
         // The one-step send knows no references: a reply takes the general path.
-        if (tx.appendChecked && !referring) return this.sendChecked(tx, userId, input);
+        if (tx.appendChecked && !referring) return this.sendChecked(tx, userId, input, attachments);
         const earlier = await tx.findByClientMsgId(userId, input.clientMsgId);
         if (earlier) return { duplicate: true as const, message: earlier.message, pos: earlier.senderPos };
         // One read serves both the membership check and the recipients: a channel has members only
@@ -155,6 +197,7 @@ export class ChatService {
             createdAt: this.now(),
             ...(input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
             ...(input.threadRoot !== undefined ? { threadRoot: input.threadRoot } : {}),
+            ...attachments,
           },
           members.map((m) => m.userId),
         );
@@ -214,7 +257,12 @@ export class ChatService {
    * The send on a store that checks it in one step (`WriteTransaction.appendChecked`): the same rules as
    * `sendMessage`'s own path (idempotency, then membership, mentions kept for members only), same outcome.
    */
-  private async sendChecked(tx: WriteTransaction, userId: string, input: SendInput) {
+  private async sendChecked(
+    tx: WriteTransaction,
+    userId: string,
+    input: SendInput,
+    attachments: { attachments?: Attachment[] },
+  ) {
     const result = await tx.appendChecked!({
       id: newId(this.now()),
       channelId: input.channelId,
@@ -223,6 +271,7 @@ export class ChatService {
       text: input.text,
       mentions: [...new Set(input.mentions ?? [])],
       createdAt: this.now(),
+      ...attachments,
     });
     if (result.kind === 'notMember') throw notFound();
     if (result.kind === 'duplicate') {

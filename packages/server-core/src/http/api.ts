@@ -19,6 +19,7 @@ import { errorResponse, type HeadersLike, HttpError, json, noContent } from './r
 import { type MountedRoute, type RequestContext, Router } from './router.js';
 import { accountHandlers } from './routes/accounts.js';
 import { chatHandlers } from './routes/channels.js';
+import { mediaHandlers } from './routes/media.js';
 import { metaHandlers } from './routes/meta.js';
 import { pushHandlers } from './routes/push.js';
 import { serverHandlers } from './routes/server.js';
@@ -64,6 +65,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
     ...accountHandlers(deps.accounts, deps.onLogout, deps.onPasswordChanged),
     ...chatHandlers(deps.service, deps.presence, config.limits),
     ...(deps.push ? pushHandlers(deps.push, deps.service) : {}),
+    ...(deps.media ? mediaHandlers(deps.media, deps.authenticator) : {}),
     ...(deps.serverApi?.keys.enabled ? serverHandlers(deps.serverApi.service, deps.serverApi.events) : {}),
   });
 
@@ -97,6 +99,11 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
   }
 
   async function route(request: Request, url: URL, info: ClientInfo | undefined): Promise<Response> {
+    // tus has its own methods and headers under one prefix; @tus/server answers them (OPTIONS included).
+    const tusPath = deps.media?.tusPath;
+    if (tusPath && (url.pathname === tusPath || url.pathname.startsWith(`${tusPath}/`))) {
+      return deps.media!.tus(request);
+    }
     const isPreflight = request.method === 'OPTIONS';
     const match = router.match(isPreflight ? '' : request.method, url.pathname);
     if (match.kind === 'not-found') throw new HttpError(ErrorCode.NOT_FOUND, 'no such endpoint', 404);

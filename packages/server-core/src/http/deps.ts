@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { EventSink } from '../ports/events.js';
+import type { MediaPlug } from '../ports/media.js';
 import type { PushGateway } from '../ports/push.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import type { ApiKeys } from '../server-api/api-keys.js';
@@ -19,6 +20,8 @@ export interface HttpApiDeps {
   accounts: AccountService;
   /** Push notifications; without it the `/v1/push/*` and mute routes answer 404. */
   push?: PushGateway;
+  /** Uploads and downloads; without it the `/v1/media` routes answer 404. */
+  media?: MediaPlug;
   /** Presence queries (`GET /v1/presence`). */
   presence: PresenceService;
   /** Verifies bearer tokens on every authenticated route. */

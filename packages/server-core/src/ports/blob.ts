@@ -212,21 +212,28 @@ export async function* abortableSource(
     return;
   }
   const iterator = source[Symbol.asyncIterator]();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new BlobError(BlobErrorCode.ABORTED, 'put aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
   try {
     while (true) {
       if (signal.aborted) throw new BlobError(BlobErrorCode.ABORTED, 'put aborted');
-      const next = await Promise.race([iterator.next(), aborted]);
+      // A fresh abort promise per chunk, dropped after it: racing every chunk against one long-lived
+      // promise left a reaction on it per chunk, each holding that chunk (20 uploads of 25 MiB at once
+      // kept all 500 MiB alive).
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(new BlobError(BlobErrorCode.ABORTED, 'put aborted'));
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      aborted.catch(() => undefined);
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await Promise.race([iterator.next(), aborted]);
+      } finally {
+        signal.removeEventListener('abort', onAbort!);
+      }
       if (next.done) return;
       yield next.value;
     }
   } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
     // Cancel the source unless it finished; never wait on a stalled one.
     void Promise.resolve(iterator.return?.()).catch(() => undefined);
   }

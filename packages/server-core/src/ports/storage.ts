@@ -1,4 +1,4 @@
-import type { ChannelKind, Message, SyncEntry, SystemEvent } from '@natter/protocol';
+import type { Attachment, ChannelKind, Message, SyncEntry, SystemEvent } from '@natter/protocol';
 import type { LifecycleReads, LifecycleWrites } from './lifecycle.js';
 
 /**
@@ -9,7 +9,7 @@ import type { LifecycleReads, LifecycleWrites } from './lifecycle.js';
  * {@link ChatStore.write} against the small {@link WriteTransaction} interface, so every adapter
  * enforces them identically; an adapter only stores rows and allocates sequences atomically.
  */
-export const STORAGE_CONTRACT_VERSION = 5;
+export const STORAGE_CONTRACT_VERSION = 6;
 
 /** What an adapter declares about itself; the core reads `capabilities` before using optional features. */
 export interface StoreManifest {
@@ -119,6 +119,11 @@ export interface NewMessage {
   replyTo?: number;
   /** The seq of the thread root when this is a thread reply (`lifecycle` capability). */
   threadRoot?: number;
+  /**
+   * Uploads the message carries, with their metadata (contract 6): stored with the message and returned
+   * with it wherever messages are read; absent (never an empty array) when it carries none.
+   */
+  attachments?: Attachment[];
 }
 
 /** Result of {@link WriteTransaction.appendMessage}. */
@@ -143,6 +148,8 @@ export interface CheckedSend {
   /** Users the sender mentions, each once; the adapter keeps those who are members, in this order. */
   mentions: string[];
   createdAt: number;
+  /** Uploads the message carries (contract 6), stored like {@link NewMessage.attachments}. */
+  attachments?: Attachment[];
 }
 
 /** Result of {@link WriteTransaction.appendChecked}. */

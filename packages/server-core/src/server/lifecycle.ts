@@ -60,6 +60,7 @@ export class NodeLifecycle {
     this.storageOpened = true;
     await parts.push?.start();
     await parts.eventSink?.start();
+    await parts.media?.start();
     const timers: ReturnType<typeof setInterval>[] = [];
     const shortest = Math.min(parts.config.limits.heartbeatTimeoutMs, parts.presence.graceMs);
     const every = Math.max(100, Math.min(5_000, Math.floor(shortest / 4)));
@@ -147,6 +148,7 @@ export class NodeLifecycle {
     );
     await this.parts.push?.stop();
     await this.parts.eventSink?.stop();
+    await this.parts.media?.stop();
     await this.releaseStorage();
   }
 

@@ -26,6 +26,7 @@ import type { Authenticator, Principal } from '../ports/authenticator.js';
 import type { ClientConnection } from '../ports/connection.js';
 import type { DeliverySink, EphemeralSink } from '../ports/delivery.js';
 import type { EventSink } from '../ports/events.js';
+import type { MediaPlug } from '../ports/media.js';
 import type { PushGateway } from '../ports/push.js';
 import type { StorageAdapter } from '../ports/storage.js';
 import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
@@ -55,6 +56,8 @@ export interface NodeParts {
    * a sync entry (reports) call `events.emit(...)` after their commit.
    */
   readonly events: ServerEvents;
+  /** Uploads, downloads and attachments; started and stopped with the node. */
+  readonly media: MediaPlug | undefined;
   /** Where events go (event webhooks); started and stopped with the node. */
   readonly eventSink: EventSink | undefined;
   /** The server API's domain (app backends). */
@@ -104,12 +107,19 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       events.fromDeliveries(deliveries);
     },
   };
+  const media = options.media?.({
+    logger,
+    metrics,
+    authenticate: async (token) => (await gate.authenticate(token)).userId,
+    isMember: async (channelId, userId) => (await storage.chat.getMember(channelId, userId)) !== undefined,
+  });
   const service = new ChatService({
     chat: storage.chat,
     accounts: storage.accounts,
     limits: config.limits,
     sink: committed,
     ephemeral: live,
+    ...(media ? { media } : {}),
     now: config.now,
     ...(options.moderation ? { moderation: options.moderation } : {}),
   });
@@ -210,6 +220,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     push,
     events,
     eventSink,
+    media,
     serverApi,
     tokens,
     gate,
@@ -246,6 +257,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       accounts,
       presence,
       ...(push ? { push } : {}),
+      ...(media ? { media } : {}),
       serverApi: { keys: apiKeys, service: serverApi, events: eventSink },
       authenticator,
       config,

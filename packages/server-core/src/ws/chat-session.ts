@@ -310,6 +310,7 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
             mentions: frame.mentions ?? [],
             ...(frame.replyTo !== undefined ? { replyTo: frame.replyTo } : {}),
             ...(frame.threadRoot !== undefined ? { threadRoot: frame.threadRoot } : {}),
+            ...(frame.attachments ? { attachments: frame.attachments } : {}),
           },
           {
             connectionId: this.connectionId,

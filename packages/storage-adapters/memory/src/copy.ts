@@ -10,6 +10,7 @@ export function copyMessage<M extends Omit<Message, 'seq'>>(message: M): M {
     ...message,
     mentions: [...message.mentions],
     system: message.system === null ? null : copySystemEvent(message.system),
+    ...(message.attachments ? { attachments: structuredClone(message.attachments) } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Attachment } from '@natter/protocol';
 import type { AppendedMessage, CheckedAppendResult } from '@natter/server-core';
 import type { PoolClient, QueryResultRow } from 'pg';
 import {
@@ -71,6 +72,7 @@ export class BatchSession {
           const ops = group.map((p) => p.op);
           const rows = await this.execute<AppendGroupRow>(this.sql.appendGroup, appendGroupValues(ops));
           results = toOpResults(ops, rows);
+          await this.storeAttachments(ops, results);
         } catch (error) {
           // This group and every later one fail, and so does the batch: what the statement stored (if
           // anything) must not commit.
@@ -83,6 +85,42 @@ export class BatchSession {
           if (result.ok) p.resolve(result.value);
           else p.reject(result.error);
         }
+      }
+    }
+  }
+
+  /**
+   * Attachments go in with an UPDATE in the same transaction, after `append_group` (whose signature
+   * predates them), and a retried send reads its original's back: few messages carry any.
+   */
+  private async storeAttachments(ops: readonly AppendOp[], results: ReturnType<typeof toOpResults>) {
+    for (const [i, op] of ops.entries()) {
+      const result = results[i]!;
+      if (!result.ok) continue;
+      const attachments = op.kind === 'checked' ? op.send.attachments : op.message.attachments;
+      const value = result.value;
+      const message =
+        'kind' in value
+          ? value.kind === 'appended'
+            ? value.appended.message
+            : value.kind === 'duplicate'
+              ? value.message
+              : undefined
+          : value.message;
+      if (!message) continue;
+      if ('kind' in value && value.kind === 'duplicate') {
+        const [row] = await this.execute<{ attachments: string | null }>(this.sql.attachmentsOf, [
+          message.channelId,
+          message.seq,
+        ]);
+        if (row?.attachments) message.attachments = JSON.parse(row.attachments) as Attachment[];
+      } else if (attachments && attachments.length > 0) {
+        await this.execute(this.sql.setAttachments, [
+          JSON.stringify(attachments),
+          message.channelId,
+          message.seq,
+        ]);
+        message.attachments = structuredClone(attachments);
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { Message, SyncEntry, SystemEvent } from '@natter/protocol';
+import type { Attachment, Message, SyncEntry, SystemEvent } from '@natter/protocol';
 import type { ChannelRecord, MemberRecord, RefreshTokenRecord, UserRecord } from '@natter/server-core';
 import { decodeOptional, decodeText } from './text.js';
 
@@ -54,6 +54,8 @@ export interface MessageRow {
   mentions: string;
   system: string | null;
   created_at: number;
+  /** JSON array of the attachments' metadata; null (or absent, from append_group) when none. */
+  attachments?: string | null;
 }
 
 /** A joined row of `listChannelsOf`: channel columns, then member columns prefixed `m_`. */
@@ -117,6 +119,7 @@ export const toMessage = (row: MessageRow): Message => ({
   mentions: JSON.parse(row.mentions) as string[],
   system: row.system === null ? null : (JSON.parse(row.system) as SystemEvent),
   createdAt: row.created_at,
+  ...(row.attachments ? { attachments: JSON.parse(row.attachments) as Attachment[] } : {}),
 });
 
 /** Maps a joined sync_log + messages row to a sync entry. */

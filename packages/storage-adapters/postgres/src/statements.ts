@@ -6,7 +6,7 @@ const USER_COLUMNS = 'id, username, display_name, password_hash, created_at, dea
 const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
 const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
 const MESSAGE_COLUMNS =
-  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at';
+  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at, attachments';
 
 /** `cols` with each column prefixed by `alias.`. */
 const prefixed = (alias: string, cols: string) =>
@@ -140,6 +140,10 @@ function texts(schema: string) {
                        WHERE channel_id = $2 AND user_id = $3 RETURNING read_seq AS marker`,
     raiseDeliveredMarker: `UPDATE ${s}.members SET delivered_seq = greatest(delivered_seq, $1)
                             WHERE channel_id = $2 AND user_id = $3 RETURNING delivered_seq AS marker`,
+    /** A message's attachments, written in the transaction of its append (append_group predates them). */
+    setAttachments: `UPDATE ${s}.messages SET attachments = $1 WHERE channel_id = $2 AND seq = $3`,
+    /** The attachments of a message a retried send answers. */
+    attachmentsOf: `SELECT attachments FROM ${s}.messages WHERE channel_id = $1 AND seq = $2`,
     /** A group of appends as one call: parallel arrays, one element per append (schema/append-functions.ts). */
     appendGroup: `SELECT n, outcome, channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system,
                          created_at, sender_pos, user_ids, positions

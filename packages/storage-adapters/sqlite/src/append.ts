@@ -82,6 +82,7 @@ export function prepareAppend(writes: WriteStatements, poison: (error: unknown) 
         JSON.stringify(message.mentions),
         message.system === null ? null : JSON.stringify(message.system),
         message.createdAt,
+        message.attachments ? JSON.stringify(message.attachments) : null,
       );
       if (message.kind === 'text') {
         for (const userId of new Set(message.mentions)) {
@@ -114,6 +115,7 @@ export function prepareAppend(writes: WriteStatements, poison: (error: unknown) 
       createdAt: message.createdAt,
       ...(message.replyTo !== undefined ? { replyTo: message.replyTo } : {}),
       ...(message.threadRoot !== undefined ? { threadRoot: message.threadRoot } : {}),
+      ...(message.attachments ? { attachments: structuredClone(message.attachments) } : {}),
     };
     return { message: stored, positions };
   }) as AppendOperation;

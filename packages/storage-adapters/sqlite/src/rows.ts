@@ -1,4 +1,4 @@
-import type { Message, SyncEntry, SystemEvent } from '@natter/protocol';
+import type { Attachment, Message, SyncEntry, SystemEvent } from '@natter/protocol';
 import type {
   ChannelRecord,
   LifecycleEntryRecord,
@@ -69,6 +69,8 @@ export interface MessageRow {
   thread_root?: number | null;
   thread_replies?: number | null;
   thread_last_reply_at?: number | null;
+  /** JSON array of the attachments' metadata, or null when the message carries none. */
+  attachments: string | null;
 }
 
 /** A joined row of `listChannelsOf`: channel columns, then member columns prefixed `m_`. */
@@ -142,6 +144,7 @@ export const toMessage = (row: MessageRow): Message => ({
   ...(row.thread_root != null ? { threadRoot: row.thread_root } : {}),
   ...(row.thread_replies != null ? { threadReplies: row.thread_replies } : {}),
   ...(row.thread_last_reply_at != null ? { threadLastReplyAt: row.thread_last_reply_at } : {}),
+  ...(row.attachments === null ? {} : { attachments: JSON.parse(row.attachments) as Attachment[] }),
 });
 
 /** Maps a joined sync_log + messages row to a sync entry; `entry` holds a lifecycle entry's JSON. */

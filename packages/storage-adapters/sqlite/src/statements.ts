@@ -25,7 +25,7 @@ const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direc
 const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
 /** The columns a new message is inserted with. */
 const MESSAGE_INSERT_COLUMNS =
-  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at';
+  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at, attachments';
 /** Every column of a message row, lifecycle columns included. */
 const MESSAGE_COLUMNS = `${MESSAGE_INSERT_COLUMNS}, edited_at, version, deleted_at, deleted_by, reply_to, thread_root, thread_replies, thread_last_reply_at`;
 /** `cols` with each column prefixed by `alias.`. */
@@ -221,8 +221,20 @@ export function prepareWrites(db: Db) {
       'SELECT coalesce(max(pos), 0) AS head FROM sync_log WHERE user_id = ?',
     ),
     insertMessage: prepare<
-      [string, number, string, string, string | null, string, string, string, string | null, number]
-    >(`INSERT INTO messages (${MESSAGE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      [
+        string,
+        number,
+        string,
+        string,
+        string | null,
+        string,
+        string,
+        string,
+        string | null,
+        number,
+        string | null,
+      ]
+    >(`INSERT INTO messages (${MESSAGE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertSyncEntry: prepare<[string, number, string, number]>(
       'INSERT INTO sync_log (user_id, pos, channel_id, seq) VALUES (?, ?, ?, ?)',
     ),

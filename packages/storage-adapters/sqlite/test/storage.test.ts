@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ErrorCode, type NewMessage, type StorageAdapter, type WriteTransaction } from '@natter/server-core';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSqliteStorage } from '../src/index.js';
+import { createSqliteStorage, SCHEMA_VERSION } from '../src/index.js';
 
 let dir: string;
 let file: string;
@@ -69,7 +69,7 @@ describe('createSqliteStorage', () => {
   it('declares a persistent, single-process store of the current schema, with search and message changes', () => {
     expect(storage.manifest).toMatchObject({
       name: 'sqlite',
-      schemaVersion: 7,
+      schemaVersion: SCHEMA_VERSION,
       capabilities: { persistent: true, multiProcess: false, search: true, lifecycle: true },
     });
   });

@@ -1,6 +1,7 @@
 import type { ConformanceCheck } from '../harness.js';
 import { accountChecks } from './accounts.js';
 import { appendChecks } from './append.js';
+import { attachmentChecks } from './attachments.js';
 import { channelChecks } from './channels.js';
 import { concurrencyChecks } from './concurrency.js';
 import { durabilityChecks } from './durability.js';
@@ -36,6 +37,7 @@ export const storageChecks = {
   ...unreadChecks,
   ...messageChangeChecks,
   ...reactionThreadChecks,
+  ...attachmentChecks,
   ...durabilityChecks,
 } satisfies Record<string, ConformanceCheck>;
 

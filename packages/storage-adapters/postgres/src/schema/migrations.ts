@@ -144,6 +144,11 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at bigint NOT NULL
       );`,
   },
+  {
+    version: 5,
+    description: "messages.attachments: each message's attachments (media metadata, JSON), null for none",
+    sql: (s) => `ALTER TABLE ${s}.messages ADD COLUMN attachments text;`,
+  },
 ];
 
 /** The schema version this code writes and understands. */

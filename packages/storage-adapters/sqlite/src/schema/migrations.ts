@@ -209,6 +209,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    description: "messages.attachments: each message's attachments (media metadata, JSON), null for none",
+    sql: `
+      ALTER TABLE messages ADD COLUMN attachments TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

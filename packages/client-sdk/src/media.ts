@@ -1,0 +1,237 @@
+import {
+  ErrorBodySchema,
+  ErrorCode,
+  type MediaBody,
+  MediaBodySchema,
+  NatterError,
+  parseResponse,
+} from '@natter/protocol';
+import * as v from 'valibot';
+
+/** What {@link uploadMedia} takes: a browser `File` or `Blob`, or bytes. */
+export type UploadData = Blob | ArrayBuffer | Uint8Array;
+
+/** Options of `client.upload`. */
+export interface UploadOptions {
+  /** File name stored with the upload (sanitised by the server). @default the `File`'s name */
+  filename?: string;
+  /** `Content-Type` sent; the server sniffs the type from the bytes anyway. */
+  contentType?: string;
+  /** Called as bytes go out: `sent` of `total` bytes. */
+  onProgress?: (sent: number, total: number) => void;
+  /** Aborts the upload; the promise rejects with `NATTER_UNAVAILABLE` (aborted). */
+  signal?: AbortSignal;
+  /**
+   * Upload in pieces of this many bytes over tus (`/v1/media/uploads`, tus-js-client), retrying each
+   * piece and resuming after a dropped connection: for large files on flaky networks. Off by default (one
+   * `POST /v1/media`).
+   */
+  resumableChunkBytes?: number;
+}
+
+/** A file chosen for a message, as the outbox keeps it until it is uploaded (survives restarts). */
+export interface OutboxFile {
+  /** The bytes, base64: every client store (IndexedDB, LevelDB's JSON values, memory) keeps strings. */
+  dataBase64: string;
+  filename: string;
+  contentType: string;
+}
+
+/** One attachment of an outbox item: an upload already made, or a file still to upload before sending. */
+export type OutboxAttachment = { mediaId: string } | { file: OutboxFile };
+
+interface XhrLike {
+  open(method: string, url: string): void;
+  setRequestHeader(name: string, value: string): void;
+  send(body: unknown): void;
+  abort(): void;
+  status: number;
+  responseText: string;
+  upload: { onprogress: ((e: { loaded: number; total: number }) => void) | null };
+  onload: (() => void) | null;
+  onerror: (() => void) | null;
+  onabort: (() => void) | null;
+}
+
+/** Bytes of an upload source, for hashing-free retries and progress. */
+export async function toBytes(data: UploadData): Promise<Uint8Array> {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(await data.arrayBuffer());
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function failure(status: number, text: string): NatterError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const parsed = v.safeParse(ErrorBodySchema, body);
+  if (parsed.success)
+    return new NatterError(parsed.output.error.code as ErrorCode, parsed.output.error.message);
+  return new NatterError(
+    status >= 500 ? ErrorCode.UNAVAILABLE : ErrorCode.BAD_REQUEST,
+    `upload failed with ${status}`,
+  );
+}
+
+/**
+ * `POST /v1/media` with the bytes as the body. In a browser it goes through XMLHttpRequest, the one API
+ * that reports upload progress over HTTP/1.1; elsewhere through fetch with a counting stream.
+ */
+export async function uploadMedia(
+  baseUrl: string,
+  token: string,
+  data: UploadData,
+  options: UploadOptions,
+): Promise<MediaBody> {
+  const name =
+    options.filename ?? (typeof File !== 'undefined' && data instanceof File ? data.name : undefined);
+  const type =
+    options.contentType ??
+    (typeof Blob !== 'undefined' && data instanceof Blob && data.type
+      ? data.type
+      : 'application/octet-stream');
+  const url = `${baseUrl}/v1/media${name ? `?filename=${encodeURIComponent(name)}` : ''}`;
+  if (options.signal?.aborted) throw new NatterError(ErrorCode.UNAVAILABLE, 'upload aborted');
+  if (options.resumableChunkBytes !== undefined) {
+    return viaTus(baseUrl, token, name, type, await toBytes(data), options, options.resumableChunkBytes);
+  }
+  const Xhr = (globalThis as { XMLHttpRequest?: new () => XhrLike }).XMLHttpRequest;
+  const { status, text } = Xhr
+    ? await viaXhr(Xhr, url, token, type, data, options)
+    : await viaFetch(url, token, type, await toBytes(data), options);
+  if (status !== 201) throw failure(status, text);
+  return parseResponse(MediaBodySchema, JSON.parse(text), 'uploadMedia');
+}
+
+function viaXhr(
+  Xhr: new () => XhrLike,
+  url: string,
+  token: string,
+  type: string,
+  data: UploadData,
+  options: UploadOptions,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const xhr = new Xhr();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('content-type', type);
+    xhr.upload.onprogress = (e) => options.onProgress?.(e.loaded, e.total);
+    xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText });
+    xhr.onerror = () => reject(new NatterError(ErrorCode.UNAVAILABLE, 'network error during upload'));
+    xhr.onabort = () => reject(new NatterError(ErrorCode.UNAVAILABLE, 'upload aborted'));
+    options.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(data);
+  });
+}
+
+async function viaFetch(
+  url: string,
+  token: string,
+  type: string,
+  bytes: Uint8Array,
+  options: UploadOptions,
+): Promise<{ status: number; text: string }> {
+  const total = bytes.byteLength;
+  let sent = 0;
+  const chunk = 256 * 1024;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= total) {
+        controller.close();
+        return;
+      }
+      const part = bytes.subarray(sent, Math.min(total, sent + chunk));
+      sent += part.byteLength;
+      controller.enqueue(part);
+      options.onProgress?.(sent, total);
+    },
+  });
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': type },
+      body,
+      duplex: 'half',
+      ...(options.signal ? { signal: options.signal } : {}),
+    } as RequestInit);
+    return { status: response.status, text: await response.text() };
+  } catch (err) {
+    throw new NatterError(
+      ErrorCode.UNAVAILABLE,
+      `upload failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/**
+ * A resumable upload over tus: pieces of `chunkBytes`, each retried with backoff; the last piece's answer is
+ * the upload, checked like `POST /v1/media`'s.
+ */
+async function viaTus(
+  baseUrl: string,
+  token: string,
+  name: string | undefined,
+  type: string,
+  bytes: Uint8Array,
+  options: UploadOptions,
+  chunkBytes: number,
+): Promise<MediaBody> {
+  const { Upload } = await import('tus-js-client');
+  const data =
+    typeof Buffer !== 'undefined'
+      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : new Blob([bytes]);
+  return new Promise<MediaBody>((resolve, reject) => {
+    const upload = new Upload(data, {
+      endpoint: `${baseUrl}/v1/media/uploads`,
+      chunkSize: chunkBytes,
+      retryDelays: [0, 1_000, 3_000, 5_000],
+      headers: { Authorization: `Bearer ${token}` },
+      metadata: { filename: name ?? 'file', filetype: type },
+      onProgress: (sent, total) => options.onProgress?.(sent, total),
+      onSuccess: ({ lastResponse }) => {
+        try {
+          resolve(parseResponse(MediaBodySchema, JSON.parse(lastResponse.getBody()), 'uploadMedia'));
+        } catch (err) {
+          reject(err);
+        }
+      },
+      onError: (error) => {
+        const response = (error as { originalResponse?: { getStatus(): number; getBody(): string } | null })
+          .originalResponse;
+        reject(
+          response
+            ? failure(response.getStatus(), response.getBody())
+            : new NatterError(ErrorCode.UNAVAILABLE, `upload failed: ${error.message}`),
+        );
+      },
+    });
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        void upload.abort(true);
+        reject(new NatterError(ErrorCode.UNAVAILABLE, 'upload aborted'));
+      },
+      { once: true },
+    );
+    upload.start();
+  });
+}

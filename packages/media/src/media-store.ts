@@ -1,0 +1,85 @@
+import type { MediaKind, MediaThumbnail } from './types.js';
+
+/** Where an upload is attached: the message (by channel and seq) that carries it. */
+export type MediaAttachment =
+  /** Not carried by any message: swept after the TTL. */
+  | { state: 'unattached' }
+  /** Claimed by a `send` in flight (its `token`), not yet known to be stored. */
+  | { state: 'claimed'; channelId: string; token: string; claimedAt: number }
+  /** Carried by the message `seq` of `channelId`. */
+  | { state: 'attached'; channelId: string; token: string; seq: number };
+
+/** One upload's metadata; the bytes live in the blob store under `blobKey` (and each thumbnail's). */
+export interface MediaRecord {
+  id: string;
+  ownerId: string;
+  kind: MediaKind;
+  mime: string;
+  size: number;
+  sha256: string;
+  /** SHA-256 of the bytes as uploaded: the same upload again answers this record (while unattached). */
+  sourceSha256: string;
+  filename: string;
+  width?: number;
+  height?: number;
+  durationMs?: number;
+  placeholder?: string;
+  thumbnails: MediaThumbnail[];
+  blobKey: string;
+  createdAt: number;
+  attachment: MediaAttachment;
+}
+
+/** Outcome of {@link MediaStore.claim}. */
+export type ClaimResult =
+  | { kind: 'claimed'; records: MediaRecord[] }
+  /** Missing, or not the claimant's own upload (never told apart). */
+  | { kind: 'notFound'; mediaId: string }
+  /** Carried (or claimed) by another message. */
+  | { kind: 'taken'; mediaId: string };
+
+/**
+ * Media metadata (uploads, attachments, quota use), apart from the chat store so the chat adapters carry
+ * only each message's copy of its attachments. Every method is atomic. `@natter/media` has SQLite (one
+ * node) and, on `@natter/media/postgres`, PostgreSQL (clusters); `runMediaStoreContract` checks both.
+ */
+export interface MediaStore {
+  readonly name: string;
+  open(): Promise<void>;
+  close(): Promise<void>;
+  insert(record: MediaRecord): Promise<void>;
+  get(id: string): Promise<MediaRecord | undefined>;
+  /** An unattached upload of `ownerId` with these source bytes (idempotent uploads), if any. */
+  findUnattached(ownerId: string, sourceSha256: string): Promise<MediaRecord | undefined>;
+  /** Bytes of `ownerId`'s uploads (stored files, thumbnails not counted) that still exist. */
+  usage(ownerId: string): Promise<number>;
+  /**
+   * Claims uploads for one message, all or none: each must exist, belong to `ownerId`, and be unattached
+   * or already claimed or attached with the same `token` (a retried send).
+   */
+  claim(
+    ownerId: string,
+    ids: readonly string[],
+    channelId: string,
+    token: string,
+    now: number,
+  ): Promise<ClaimResult>;
+  /** Records the seq of the message that carries the uploads claimed with `token`. */
+  commit(token: string, seq: number): Promise<void>;
+  /** Gives back uploads claimed with `token` and not committed. */
+  cancel(token: string): Promise<void>;
+  /** Deletes the records of the uploads a message carried; answers them (their blob keys to release). */
+  releaseMessage(channelId: string, seq: number): Promise<MediaRecord[]>;
+  /**
+   * Deletes up to `limit` records that are unattached and created before `before`, or claimed before
+   * `before` without a commit (a send that never finished); answers them.
+   */
+  sweepUnattached(before: number, limit: number): Promise<MediaRecord[]>;
+  /** The keys among `keys` that some record still references (as its file or a thumbnail). */
+  referencedKeys(keys: readonly string[]): Promise<Set<string>>;
+}
+
+/** Every blob key a record references. */
+export function blobKeysOf(record: MediaRecord): string[] {
+  return [record.blobKey, ...record.thumbnails.map((t) => t.blobKey)];
+}
