@@ -10,8 +10,13 @@ import { RawClient } from '../helpers/ws-client.js';
 import { flood } from './helpers/attacker.js';
 import { quantile, removeServerBundle, type ServerProcess, startServerProcess } from './helpers/child.js';
 
-/** Growth of the server's RSS allowed while 20 sockets flood history requests and never read. */
-const REPLY_FLOOD_RSS_BOUND = 100 * 1024 * 1024;
+/**
+ * Growth of the server's RSS allowed while 20 sockets (reopened as they are closed) flood history requests
+ * and never read. What the bounds allow: 20 sockets × (1 MiB queued + one 1.5 MB page) plus 8 pages being
+ * built for the user, ~90 MB, and the heap V8 has not given back yet. Before the fix: +576 MiB in 8.6 s,
+ * growing for as long as the flood ran.
+ */
+const REPLY_FLOOD_RSS_BOUND = 192 * 1024 * 1024;
 /** Others' send-ack p99 under a read flood may be at most this many times the idle p99... */
 const P99_FACTOR = 2;
 /** ...with the idle p99 taken as at least this (ms), so a sub-millisecond idle p99 is not the yardstick. */
@@ -194,7 +199,7 @@ describe('abuse by one ordinary account, against a server process', () => {
       `[abuse] connection flood: 300 attempts, ${stats.maxOpen} open at most on the client side, ${stats.openAtEnd} open at the end; closed ${JSON.stringify(stats.closes)}, refused ${JSON.stringify(stats.refused)}; server FDs ${fdsBefore} -> ${fdsDuring}`,
     );
     expect(stats.openAtEnd).toBeLessThanOrEqual(20);
-    expect(stats.closes['4029'] ?? 0).toBeGreaterThan(0);
+    expect((stats.closes['4029'] ?? 0) + (stats.refused['429'] ?? 0)).toBeGreaterThan(200);
     expect(fdsDuring - fdsBefore).toBeLessThan(60);
     expect(healthy).toBe(true);
     const bystander = await connect(other, 'dev_o');

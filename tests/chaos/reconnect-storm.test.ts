@@ -27,8 +27,12 @@ function startServer(storage: ReturnType<typeof createMemoryStorage>, secret: st
     tokens: { secret },
     // A crowd on one host: the per-connection send limit is not what this measures.
     limits: { sendsPerSecond: 1_000, sendBurst: 1_000 },
-    // Every client of the crowd comes from 127.0.0.1: the per-address cap is not what this measures.
-    resourceLimits: { maxConnectionsPerAddress: 1_000_000 },
+    // Every client of the crowd comes from 127.0.0.1: the per-address bounds are not what this measures.
+    resourceLimits: {
+      maxConnectionsPerAddress: 1_000_000,
+      handshakesPerAddress: { perSecond: 100_000, burst: 100_000 },
+      connectsPerUser: { perSecond: 1_000, burst: 1_000 },
+    },
     logger: silentLogger(),
     metrics: createMetrics({ defaults: false }),
   });

@@ -20,6 +20,7 @@ const server = createNatterServer({
   // Every device comes from 127.0.0.1 and reconnects after each kill: the abuse bounds are not measured here.
   resourceLimits: {
     maxConnectionsPerAddress: 1_000_000,
+    handshakesPerAddress: { perSecond: 100_000, burst: 100_000 },
     signupsPerAddress: { perSecond: 1_000, burst: 1_000 },
     connectsPerUser: { perSecond: 1_000, burst: 1_000 },
   },

@@ -34,6 +34,7 @@ export async function startServer(
     resourceLimits: {
       signupsPerAddress: { perSecond: 1_000, burst: 1_000 },
       connectsPerUser: { perSecond: 1_000, burst: 1_000 },
+      handshakesPerAddress: { perSecond: 1_000, burst: 1_000 },
     },
     ...overrides,
   });

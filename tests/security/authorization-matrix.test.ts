@@ -17,7 +17,20 @@ let directId: string;
 const clients: RawClient[] = [];
 
 beforeAll(async () => {
-  ts = await startServer();
+  // The guessing test asks 10,000 times from one socket: the rate and in-flight bounds (tested in
+  // resource-limits.test.ts) would answer RATE_LIMITED instead of the NOT_FOUND this file compares.
+  const fast = {
+    socket: { perSecond: 100_000, burst: 100_000 },
+    user: { perSecond: 100_000, burst: 100_000 },
+  };
+  ts = await startServer({
+    resourceLimits: {
+      signupsPerAddress: { perSecond: 1_000, burst: 1_000 },
+      maxInFlightPerConnection: 1_000,
+      maxInFlightPerUser: 1_000,
+      frameRates: { history: fast, sync: fast, read: fast, 'presence.get': fast },
+    },
+  });
   [owner, member, removed, stranger] = await Promise.all([
     signup(ts.url),
     signup(ts.url),

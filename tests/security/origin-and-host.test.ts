@@ -42,6 +42,9 @@ describe('Host allowlist (DNS rebinding)', () => {
     ts = await startServer();
     expect(await get('/healthz', { host: `127.0.0.1:${port()}` })).toBe(200);
     expect(await get('/healthz', { host: `localhost:${port()}` })).toBe(200);
+    // A dev server's proxy on another local port forwards its own Host: loopback names pass at any port.
+    expect(await get('/healthz', { host: 'localhost:5173' })).toBe(200);
+    expect(await get('/healthz', { host: 'evil.example' })).toBe(403);
     // A rebinding page: its own name, resolved to our address, sent as Host and as a same-origin Origin.
     const evil = `evil.example:${port()}`;
     expect(await get('/healthz', { host: evil })).toBe(403);

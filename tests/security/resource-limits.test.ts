@@ -195,16 +195,39 @@ describe('connection caps', () => {
     const url = new URL('/v1/ws', ts.url.replace(/^http/, 'ws'));
     url.searchParams.set('access_token', alice.accessToken);
     const third = new WebSocket(url);
-    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
-      third.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
-    expect(closed.code).toBe(CloseCode.TOO_MANY_CONNECTIONS);
-    expect(closed.reason).toMatch(/too many connections; retryAfterMs=\d+/);
+    // Refused at the upgrade (429 with Retry-After); a socket that got past it would be closed with 4029.
+    const refused = await new Promise<{ status: number; retryAfter: string | undefined }>((resolve) => {
+      third.on('unexpected-response', (_req, res) =>
+        resolve({
+          status: res.statusCode ?? 0,
+          retryAfter: res.headers['retry-after'] as string | undefined,
+        }),
+      );
+      third.on('close', (code) => resolve({ status: code, retryAfter: undefined }));
+      third.on('error', () => undefined);
+    });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
     first.close();
     await first.closed;
     await settle(50);
     const again = await connect(alice, 'dev_3');
     expect(again.hello.userId).toBe(alice.id);
+  });
+
+  it('closes with 4029 a session past the cap that arrives through another transport (accept)', async () => {
+    ts = await startServer({ resourceLimits: { maxConnectionsPerUser: 1 } });
+    const alice = await signup(ts.url);
+    await connect(alice, 'dev_1');
+    const closes: Array<{ code: number; reason: string }> = [];
+    ts.server.accept({ userId: alice.id }, 'dev_2', {
+      send() {},
+      close: (code, reason) => closes.push({ code, reason }),
+      bufferedBytes: () => 0,
+    });
+    await settle(50);
+    expect(closes[0]?.code).toBe(CloseCode.TOO_MANY_CONNECTIONS);
+    expect(closes[0]?.reason).toMatch(/too many connections; retryAfterMs=\d+/);
   });
 
   it('answers 429 to an upgrade past maxConnectionsPerAddress, before authentication', async () => {

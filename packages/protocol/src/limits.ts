@@ -109,10 +109,15 @@ export interface FailureWindow {
 export interface ResourceLimits {
   /** Bytes queued on a socket (live entries, replies and acks alike) before it is closed with 1008. */
   readonly maxBufferedBytes: number;
-  /** Open sockets per user on one node; past it a new socket is closed with 4029. */
+  /** Open sockets per user on one node; past it a new upgrade gets 429 (or the socket is closed with 4029). */
   readonly maxConnectionsPerUser: number;
   /** Sockets (open or in handshake) per client address on one node; past it the upgrade gets 429. */
   readonly maxConnectionsPerAddress: number;
+  /**
+   * WebSocket upgrade attempts per client address, checked before the token: a reconnect loop is refused
+   * for the price of a header parse, not a token check. Sized for a NAT's crowd reconnecting after a restart.
+   */
+  readonly handshakesPerAddress: RateLimit;
   /** Requests of one socket being processed at once; past it a request gets `NATTER_RATE_LIMITED`. */
   readonly maxInFlightPerConnection: number;
   /**
@@ -183,6 +188,7 @@ export const DEFAULT_RESOURCE_LIMITS: Readonly<ResourceLimits> = Object.freeze({
   maxBufferedBytes: 1024 * 1024,
   maxConnectionsPerUser: 20,
   maxConnectionsPerAddress: 200,
+  handshakesPerAddress: rate(50, 200),
   maxInFlightPerConnection: 16,
   maxInFlightPerUser: 8,
   connectsPerUser: rate(2, 20),
@@ -210,11 +216,13 @@ export const RESOURCE_LIMIT_ENFORCEMENT: Readonly<
   Record<Exclude<keyof ResourceLimits, 'frameRates'>, string>
 > = Object.freeze({
   maxBufferedBytes: 'close 1008 `slow consumer` (live entries, replies and acks alike); sync repairs',
-  maxConnectionsPerUser: 'the new socket is closed at once with 4029 `too many connections`',
+  maxConnectionsPerUser:
+    'the upgrade is answered 429 with `Retry-After`; a socket that gets past it (a race, another transport) is closed with 4029',
+  handshakesPerAddress: 'the upgrade is answered 429 with `Retry-After` before authentication',
   maxConnectionsPerAddress: 'the upgrade is answered 429 `NATTER_RATE_LIMITED` before authentication',
   maxInFlightPerConnection: '`NATTER_RATE_LIMITED` (counts as a strike)',
   maxInFlightPerUser: '`NATTER_RATE_LIMITED` (counts as a strike)',
-  connectsPerUser: 'the new socket is closed at once with 4029 and `retryAfterMs`',
+  connectsPerUser: 'as `maxConnectionsPerUser`: 429 at the upgrade, else close 4029 with `retryAfterMs`',
   maxRateLimitStrikes: 'close 1008 `flood`',
   maxBadFrames: 'close 1008 `too many invalid frames`',
   signupsPerAddress: '429 `NATTER_RATE_LIMITED` with `Retry-After`',

@@ -91,6 +91,7 @@ export function createNode(
     // Crowds come from 127.0.0.1 and reconnect through failovers: the abuse bounds have suites of their own.
     resourceLimits: {
       maxConnectionsPerAddress: 1_000_000,
+      handshakesPerAddress: { perSecond: 100_000, burst: 100_000 },
       signupsPerAddress: { perSecond: 1_000, burst: 1_000 },
       connectsPerUser: { perSecond: 1_000, burst: 1_000 },
     },

@@ -15,6 +15,13 @@ export class TokenBucket {
     this.last = now();
   }
 
+  /** The wait in ms before an action would be allowed, without taking a token (0: allowed now). */
+  peek(): number {
+    const t = this.now();
+    const tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.ratePerSecond) * 1000);
+  }
+
   take(): number {
     const t = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);

@@ -23,7 +23,15 @@ export class HostAllowlist {
   /** Whether a request with this Host header (`name` or `name:port`) is for us. */
   allows(host: string | undefined | null): boolean {
     if (this.state.kind === 'any') return true;
-    return host !== undefined && host !== null && this.state.hosts.has(normalise(host));
+    if (host === undefined || host === null) return false;
+    const wanted = normalise(host);
+    if (this.state.hosts.has(wanted)) return true;
+    // A loopback name allowed at one port is allowed at any (a dev server's proxy on :5173 forwarding to
+    // :8080): a rebinding page always sends its own domain as Host, never `localhost`.
+    const name = nameOf(wanted);
+    if (!LOOPBACK_NAMES.has(name)) return false;
+    for (const allowed of this.state.hosts) if (nameOf(allowed) === name) return true;
+    return false;
   }
 
   /**
@@ -67,6 +75,14 @@ function isLoopback(address: string): boolean {
 
 function withPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The host name of a Host value, without its port (`[::1]:80` → `[::1]`). */
+function nameOf(host: string): string {
+  const match = /^(\[[^\]]*\]|[^:]*)(:\d+)?$/.exec(host);
+  return match?.[1] ?? host;
 }
 
 function normalise(host: string): string {

@@ -250,6 +250,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       metrics,
       authenticate: (token) => authenticator.authenticate(token),
       isDraining: () => parts.draining,
+      peekUser: (userId) => sessionDeps.quotas.peekOpen(userId, config.overloadRetryAfterMs),
       accept: ({ principal, deviceId, connection }) => parts.accept(principal, deviceId, connection),
     }),
     api: createHttpApi({

@@ -56,6 +56,16 @@ export class UserQuotas {
     return 0;
   }
 
+  /**
+   * Whether a new socket of `userId` would be admitted, without counting it: 0 when yes, else the wait in
+   * ms. Lets a transport refuse before it upgrades (no socket, no session) what `tryOpen` would refuse.
+   */
+  peekOpen(userId: string, retryAfterMs: number): number {
+    const quota = this.users.get(userId);
+    if (quota && quota.connections >= this.limits.maxConnectionsPerUser) return retryAfterMs;
+    return this.connects.get(userId)?.peek() ?? 0;
+  }
+
   /** Counts a request of `userId` in flight; false when the user is at `maxInFlightPerUser`. */
   tryStart(userId: string): boolean {
     const quota = this.users.get(userId);
@@ -99,11 +109,32 @@ export class UserQuotas {
   }
 }
 
-/** Counts sockets (in handshake or open) per client address. */
+/** Most addresses whose handshake buckets are kept (least recently seen forgotten first). */
+const MAX_ADDRESS_BUCKETS = 10_000;
+
+/** Counts sockets (in handshake or open) per client address, and rate-limits its upgrade attempts. */
 export class AddressQuotas {
   private readonly counts = new Map<string, number>();
+  private readonly handshakes = new Map<string, TokenBucket>();
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly handshakeRate: { perSecond: number; burst: number } = { perSecond: 50, burst: 200 },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes an upgrade attempt of `address`: 0 when allowed, else the wait in ms. */
+  takeHandshake(address: string): number {
+    let bucket = this.handshakes.get(address);
+    if (bucket) this.handshakes.delete(address);
+    else bucket = new TokenBucket(this.handshakeRate.perSecond, this.handshakeRate.burst, this.now);
+    this.handshakes.set(address, bucket);
+    if (this.handshakes.size > MAX_ADDRESS_BUCKETS) {
+      const oldest = this.handshakes.keys().next().value;
+      if (oldest !== undefined) this.handshakes.delete(oldest);
+    }
+    return bucket.take();
+  }
 
   /** Counts one socket from `address`; false when the address is at the cap. */
   tryOpen(address: string): boolean {

@@ -30,6 +30,11 @@ export interface WsTransportDeps {
   accept(connection: AcceptedConnection): ConnectionHandler;
   /** While draining, new upgrades are refused with 503. */
   isDraining(): boolean;
+  /**
+   * 0 when the user may open another socket, else the wait in ms: such an upgrade is answered 429 at once,
+   * so a reconnect loop costs no upgrade and no session. The session checks again (for every transport).
+   */
+  peekUser?(userId: string): number;
 }
 
 /**
@@ -43,7 +48,12 @@ export class WsTransport {
   private readonly addresses: AddressQuotas;
 
   constructor(private readonly deps: WsTransportDeps) {
-    this.addresses = new AddressQuotas(deps.config.resources.maxConnectionsPerAddress);
+    const { resources, now } = deps.config;
+    this.addresses = new AddressQuotas(
+      resources.maxConnectionsPerAddress,
+      resources.handshakesPerAddress,
+      now,
+    );
     this.wss = new WebSocketServer<typeof NatterSocket>({
       // Sockets that carry their connection, so one set of listener functions serves every socket.
       WebSocket: NatterSocket,
@@ -106,6 +116,18 @@ export class WsTransport {
     // Counted before the token is checked: handshakes in progress hold file descriptors too. The address is
     // the TCP peer's; behind a proxy, raise the cap (every client shares the proxy's address).
     const address = req.socket.remoteAddress ?? 'unknown';
+    const handshakeWait = this.addresses.takeHandshake(address);
+    if (handshakeWait > 0) {
+      metrics.errors.inc({ code: 'too_many_handshakes' });
+      reject(
+        socket,
+        429,
+        ErrorCode.RATE_LIMITED,
+        'too many connection attempts from this address',
+        handshakeWait,
+      );
+      return;
+    }
     if (!this.addresses.tryOpen(address)) {
       metrics.errors.inc({ code: 'too_many_connections' });
       reject(socket, 429, ErrorCode.RATE_LIMITED, 'too many connections from this address');
@@ -128,6 +150,12 @@ export class WsTransport {
       .then((principal) => {
         clearTimeout(timer);
         if (timedOut || socket.destroyed) return;
+        const wait = this.deps.peekUser?.(principal.userId) ?? 0;
+        if (wait > 0) {
+          metrics.errors.inc({ code: 'too_many_connections' });
+          reject(socket, 429, ErrorCode.RATE_LIMITED, 'too many connections for this user', wait);
+          return;
+        }
         const deviceId = principal.deviceId ?? deviceFromRequest(url);
         this.wss.handleUpgrade(req, socket, head, (ws) =>
           this.wire(ws, socket, principal, deviceId, negotiated.codec),
@@ -204,11 +232,12 @@ function destroyOnError(this: Duplex): void {
 }
 
 /** Answers an upgrade request with an HTTP error and a JSON body, then closes the socket. */
-function reject(socket: Duplex, status: number, code: string, message: string): void {
+function reject(socket: Duplex, status: number, code: string, message: string, retryAfterMs?: number): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify({ error: { code, message } });
+  const body = JSON.stringify({ error: { code, message, ...(retryAfterMs ? { retryAfterMs } : {}) } });
+  const retry = retryAfterMs ? `Retry-After: ${Math.ceil(retryAfterMs / 1000)}\r\n` : '';
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\n${retry}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
