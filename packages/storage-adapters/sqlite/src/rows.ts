@@ -69,6 +69,7 @@ export interface MessageRow {
   thread_root?: number | null;
   thread_replies?: number | null;
   thread_last_reply_at?: number | null;
+  thread_last_reply_seq?: number | null;
 }
 
 /** A joined row of `listChannelsOf`: channel columns, then member columns prefixed `m_`. */
@@ -142,6 +143,7 @@ export const toMessage = (row: MessageRow): Message => ({
   ...(row.thread_root != null ? { threadRoot: row.thread_root } : {}),
   ...(row.thread_replies != null ? { threadReplies: row.thread_replies } : {}),
   ...(row.thread_last_reply_at != null ? { threadLastReplyAt: row.thread_last_reply_at } : {}),
+  ...(row.thread_last_reply_seq != null ? { threadLastReplySeq: row.thread_last_reply_seq } : {}),
 });
 
 /** Maps a joined sync_log + messages row to a sync entry; `entry` holds a lifecycle entry's JSON. */
