@@ -204,4 +204,30 @@ describe('message lifecycle over WebSocket', () => {
     })) as ErrorFrame;
     expect(bad.code).toBe('NATTER_BAD_REFERENCE');
   });
+
+  it('a mutation retried after the server restarted is answered with the original entry and applied once', async () => {
+    const alice = await signup(ts.url);
+    const bob = await signup(ts.url);
+    const channelId = await group(alice, [bob]);
+    const a = await connect(alice, 'a');
+    await a.request({ t: 'send', channelId, clientMsgId: 'k1', text: 'v1' });
+    // The device sends the edit, then the server restarts before the device took note of the answer.
+    a.socket.send(a.codec.encode({ t: 'edit', rid: 900, clientId: 'e1', channelId, seq: 2, text: 'v2' }));
+    await a.seen((f) => 'rid' in f && f.rid === 900);
+    ts = await ts.restart();
+    const again = await connect(alice, 'a');
+    const retry = (await again.request({
+      t: 'edit',
+      clientId: 'e1',
+      channelId,
+      seq: 2,
+      text: 'v2',
+    })) as MutatedFrame;
+    expect(retry).toMatchObject({
+      duplicate: true,
+      entry: { kind: 'edited', message: { text: 'v2', version: 2 } },
+    });
+    const page = (await again.request({ t: 'sync', after: 0 })) as SyncPageFrame;
+    expect(page.entries.filter((e) => e.kind === 'edited')).toHaveLength(1);
+  });
 });
