@@ -230,4 +230,35 @@ describe('message lifecycle over WebSocket', () => {
     const page = (await again.request({ t: 'sync', after: 0 })) as SyncPageFrame;
     expect(page.entries.filter((e) => e.kind === 'edited')).toHaveLength(1);
   });
+
+  it('mutations share the send rate limit: past the burst they are refused and nothing is stored', async () => {
+    const limited = await startServer({ limits: { sendsPerSecond: 1, sendBurst: 2 } });
+    try {
+      const alice = await signup(limited.url);
+      const res = await api<{ channel: { id: string } }>(limited.url, alice, 'POST', '/v1/groups', {
+        name: 'solo',
+        memberIds: [],
+      });
+      const channelId = res.body.channel.id;
+      const a = await RawClient.connect(limited.url, alice.accessToken, { device: 'a' });
+      clients.push(a);
+      expect((await a.request({ t: 'send', channelId, clientMsgId: 'k1', text: 'one' })).t).toBe('ack');
+      expect(
+        (await a.request({ t: 'react', clientId: 'r1', channelId, seq: 2, emoji: '👍', op: 'add' })).t,
+      ).toBe('mutated');
+      const refused = (await a.request({
+        t: 'edit',
+        clientId: 'e1',
+        channelId,
+        seq: 2,
+        text: 'two',
+      })) as ErrorFrame;
+      expect(refused.code).toBe('NATTER_RATE_LIMITED');
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      const page = (await a.request({ t: 'sync', after: 0 })) as SyncPageFrame;
+      expect(page.entries.map((e) => e.kind)).toEqual(['message', 'message', 'reaction']);
+    } finally {
+      await limited.stop();
+    }
+  });
 });
