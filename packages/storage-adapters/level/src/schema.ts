@@ -23,6 +23,13 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'key layout of contract v2 (see README): users, channels, members, messages, sync, mentions',
     operations: async () => [],
   },
+  {
+    version: 2,
+    description:
+      'contract v4: reaction (r!) and mutation-key (x!) keys; sync values may carry a lifecycle entry; messages lifecycle fields',
+    // Nothing to convert: the new keys start empty and old values read as they are.
+    operations: async () => [],
+  },
 ];
 
 /** The layout version this code writes and understands. */
