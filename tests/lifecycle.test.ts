@@ -204,4 +204,61 @@ describe('message lifecycle over WebSocket', () => {
     })) as ErrorFrame;
     expect(bad.code).toBe('NATTER_BAD_REFERENCE');
   });
+
+  it('a mutation retried after the server restarted is answered with the original entry and applied once', async () => {
+    const alice = await signup(ts.url);
+    const bob = await signup(ts.url);
+    const channelId = await group(alice, [bob]);
+    const a = await connect(alice, 'a');
+    await a.request({ t: 'send', channelId, clientMsgId: 'k1', text: 'v1' });
+    // The device sends the edit, then the server restarts before the device took note of the answer.
+    a.socket.send(a.codec.encode({ t: 'edit', rid: 900, clientId: 'e1', channelId, seq: 2, text: 'v2' }));
+    await a.seen((f) => 'rid' in f && f.rid === 900);
+    ts = await ts.restart();
+    const again = await connect(alice, 'a');
+    const retry = (await again.request({
+      t: 'edit',
+      clientId: 'e1',
+      channelId,
+      seq: 2,
+      text: 'v2',
+    })) as MutatedFrame;
+    expect(retry).toMatchObject({
+      duplicate: true,
+      entry: { kind: 'edited', message: { text: 'v2', version: 2 } },
+    });
+    const page = (await again.request({ t: 'sync', after: 0 })) as SyncPageFrame;
+    expect(page.entries.filter((e) => e.kind === 'edited')).toHaveLength(1);
+  });
+
+  it('mutations share the send rate limit: past the burst they are refused and nothing is stored', async () => {
+    const limited = await startServer({ limits: { sendsPerSecond: 1, sendBurst: 2 } });
+    try {
+      const alice = await signup(limited.url);
+      const res = await api<{ channel: { id: string } }>(limited.url, alice, 'POST', '/v1/groups', {
+        name: 'solo',
+        memberIds: [],
+      });
+      const channelId = res.body.channel.id;
+      const a = await RawClient.connect(limited.url, alice.accessToken, { device: 'a' });
+      clients.push(a);
+      expect((await a.request({ t: 'send', channelId, clientMsgId: 'k1', text: 'one' })).t).toBe('ack');
+      expect(
+        (await a.request({ t: 'react', clientId: 'r1', channelId, seq: 2, emoji: '👍', op: 'add' })).t,
+      ).toBe('mutated');
+      const refused = (await a.request({
+        t: 'edit',
+        clientId: 'e1',
+        channelId,
+        seq: 2,
+        text: 'two',
+      })) as ErrorFrame;
+      expect(refused.code).toBe('NATTER_RATE_LIMITED');
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      const page = (await a.request({ t: 'sync', after: 0 })) as SyncPageFrame;
+      expect(page.entries.map((e) => e.kind)).toEqual(['message', 'message', 'reaction']);
+    } finally {
+      await limited.stop();
+    }
+  });
 });

@@ -29,11 +29,16 @@ export function applyReaction(message: Message, entry: EntryOf<'reaction'>, me: 
   return kept.length > 0 ? { ...rest, reactions: kept } : rest;
 }
 
-/** The thread root after one more reply. */
+/**
+ * The thread root after one more reply. A root read after the reply was stored counts it already
+ * (`threadLastReplySeq`): then it stays as it is.
+ */
 export function applyThreadReply(root: Message, reply: Message): Message {
+  if (reply.seq <= (root.threadLastReplySeq ?? 0)) return root;
   return {
     ...root,
     threadReplies: (root.threadReplies ?? 0) + 1,
     threadLastReplyAt: Math.max(root.threadLastReplyAt ?? 0, reply.createdAt),
+    threadLastReplySeq: reply.seq,
   };
 }

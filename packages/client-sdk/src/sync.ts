@@ -2,7 +2,6 @@ import {
   ErrorCode,
   type HelloFrame,
   isKnownEntry,
-  type MessageEntry,
   NatterError,
   type SyncEntry,
   type SyncPageFrame,

@@ -77,6 +77,26 @@ describe('push gateway', () => {
     expect(memory.delivered).toHaveLength(2);
   });
 
+  it('sends no push for edits and reactions (issue 24)', async () => {
+    const { memory, channelId, sender } = await setup({ collapseMs: 100 });
+    const first = await sendText(sender, channelId, 'one');
+    await memory.waitForDelivered(1);
+    await sleep(300); // past the collapse window: a new owed message would be sent now
+    const edit = await sender.request({ t: 'edit', clientId: 'e1', channelId, seq: first.seq, text: 'uno' });
+    expect(edit.t).toBe('mutated');
+    const react = await sender.request({
+      t: 'react',
+      clientId: 'r1',
+      channelId,
+      seq: first.seq,
+      emoji: '👍',
+      op: 'add',
+    });
+    expect(react.t).toBe('mutated');
+    await sleep(500);
+    expect(memory.delivered).toHaveLength(1);
+  });
+
   it('does not notify a user with any device online', async () => {
     // A grace period well above the heartbeat interval, so a busy test machine cannot make Bob flap.
     const { memory, bob, channelId, sender } = await setup(

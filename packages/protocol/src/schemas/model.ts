@@ -82,6 +82,11 @@ export const MessageSchema = v.object({
   threadReplies: v.optional(UintSchema),
   /** On a thread root: time of the newest reply. */
   threadLastReplyAt: v.optional(TimestampSchema),
+  /**
+   * On a thread root: `seq` of the newest reply. A device that read the root after some replies were
+   * counted raises the counters only for replies with a higher `seq`, so nothing is counted twice.
+   */
+  threadLastReplySeq: v.optional(SeqSchema),
   /** Reactions as the reader sees them (in history pages; sync entries carry changes instead). */
   reactions: v.optional(v.array(ReactionSummarySchema)),
   /** Files, photos and videos the message carries (absent when none). */

@@ -202,7 +202,8 @@ export class ChatService {
           members.map((m) => m.userId),
         );
         if (input.threadRoot !== undefined) {
-          await tx.lifecycle!.countThreadReply(input.channelId, input.threadRoot, appended.message.createdAt);
+          const { createdAt, seq } = appended.message;
+          await tx.lifecycle!.countThreadReply(input.channelId, input.threadRoot, createdAt, seq);
         }
         if (input.replyTo !== undefined) {
           appended.message = { ...appended.message, replyPreview: previewOf(parent, userId) };

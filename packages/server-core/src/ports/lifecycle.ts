@@ -46,8 +46,8 @@ export interface LifecycleWrites {
    * afterwards through any method, after a reopen too.
    */
   eraseMessage(channelId: string, seq: number, deletedAt: number, deletedBy: string): Promise<void>;
-  /** Counts one more reply on a thread root and records its time. */
-  countThreadReply(channelId: string, rootSeq: number, at: number): Promise<void>;
+  /** Counts one more reply on a thread root and records its time and seq (`threadLastReplySeq`). */
+  countThreadReply(channelId: string, rootSeq: number, at: number, replySeq: number): Promise<void>;
   /** Adds or removes one (message, user, emoji) reaction; true when that changed anything. */
   setReaction(change: ReactionChange): Promise<boolean>;
   /** The distinct emojis a message carries, for the per-message limit. */

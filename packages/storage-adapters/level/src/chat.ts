@@ -11,9 +11,10 @@ import type {
 } from '@natter/server-core';
 import { pageRange } from '@natter/server-core';
 import { key, prefix, rangeOf } from './keys.js';
+import { LevelLifecycleReads } from './lifecycle.js';
 import { SnapshotReader } from './reader.js';
 import type { LevelDb } from './staging.js';
-import { type ChannelValue, type MessageRef, toChannelRecord } from './values.js';
+import { type ChannelValue, type MessageRef, type SyncValue, toChannelRecord } from './values.js';
 
 /** How the chat store reaches the rest of the adapter. */
 export interface LevelChatDeps {
@@ -29,7 +30,11 @@ export interface LevelChatDeps {
  * of several keys use one snapshot.
  */
 export class LevelChatStore implements ChatStore {
-  constructor(private readonly deps: LevelChatDeps) {}
+  readonly lifecycle: LevelLifecycleReads;
+
+  constructor(private readonly deps: LevelChatDeps) {
+    this.lifecycle = new LevelLifecycleReads((fn) => this.read(fn));
+  }
 
   epoch(): string {
     return this.deps.epoch();
@@ -89,7 +94,14 @@ export class LevelChatStore implements ChatStore {
       .db()
       .values({ gt: key.message(channelId, after), lt: rangeOf(p).lt })
       .all()) as Message[];
-    return messages.filter((m) => m.kind === 'text' && m.senderId !== userId).length;
+    // Deleted messages do not count, nor thread replies unless they mention the reader (issue 24).
+    return messages.filter(
+      (m) =>
+        m.kind === 'text' &&
+        m.senderId !== userId &&
+        m.deletedAt === undefined &&
+        (m.threadRoot === undefined || m.mentions.includes(userId)),
+    ).length;
   }
 
   /** Seqs are gap-free `1..lastSeq`, so the page is plain arithmetic over the channel's lastSeq. */
@@ -147,7 +159,7 @@ export class LevelChatStore implements ChatStore {
     if (count === 0) return [];
     return this.read(async (r) => {
       const p = prefix.sync(userId);
-      const entries = await r.entries<MessageRef>({
+      const entries = await r.entries<SyncValue>({
         gt: key.sync(userId, Math.max(0, Math.floor(after))),
         lt: rangeOf(p).lt,
         limit: count,
@@ -155,11 +167,13 @@ export class LevelChatStore implements ChatStore {
       const messages = await r.getMany<Message>(
         entries.map(([, [channelId, seq]]) => key.message(channelId, seq)),
       );
-      return entries.map(([k], i) => ({
-        pos: Number.parseInt(k.slice(p.length), 16),
-        kind: 'message' as const,
-        message: messages[i]!,
-      }));
+      return entries.map(([k, value], i): SyncEntry => {
+        const pos = Number.parseInt(k.slice(p.length), 16);
+        const entry = value[2];
+        if (!entry) return { pos, kind: 'message', message: messages[i]! };
+        if (entry.kind === 'reaction') return { pos, ...entry };
+        return { pos, kind: entry.kind, message: messages[i]! };
+      });
     });
   }
 

@@ -56,6 +56,11 @@ export const key = {
   clientMsg: (senderId: string, clientMsgId: string) => `k!${part(senderId)}!${clientMsgId}`,
   /** MessageRef: a text message mentioning the user, by message id. */
   mention: (userId: string, messageId: string) => `n!${part(userId)}!${messageId}`,
+  /** 1: one reaction (message, emoji, user). */
+  reaction: (channelId: string, seq: number, emoji: string, userId: string) =>
+    `r!${part(channelId)}!${num(seq)}!${part(emoji)}!${userId}`,
+  /** number: the caller's position of a mutation key (0: it changed nothing). */
+  mutation: (userId: string, clientId: string) => `x!${part(userId)}!${clientId}`,
 } as const;
 
 /** Key prefixes of the range scans. Each ends with the separator. */
@@ -68,6 +73,9 @@ export const prefix = {
   messages: (channelId: string) => `m!${part(channelId)}!`,
   sync: (userId: string) => `s!${part(userId)}!`,
   mentions: (userId: string) => `n!${part(userId)}!`,
+  reactions: (channelId: string, seq: number) => `r!${part(channelId)}!${num(seq)}!`,
+  reactors: (channelId: string, seq: number, emoji: string) =>
+    `r!${part(channelId)}!${num(seq)}!${part(emoji)}!`,
 } as const;
 
 /**

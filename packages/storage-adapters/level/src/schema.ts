@@ -25,6 +25,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    description:
+      'contract v4: reaction (r!) and mutation-key (x!) keys; sync values may carry a lifecycle entry; messages lifecycle fields',
+    // Nothing to convert: the new keys start empty and old values read as they are.
+    operations: async () => [],
+  },
+  {
+    version: 3,
     description: 'session revocations (`rv!<subject>`): a new key range, nothing to convert',
     operations: async () => [],
   },

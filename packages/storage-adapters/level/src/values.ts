@@ -1,4 +1,4 @@
-import type { ChannelRecord } from '@natter/server-core';
+import type { ChannelRecord, LifecycleEntryRecord } from '@natter/server-core';
 
 /** A stored channel: the record plus the time of its newest activity, which orders `listChannelsOf`. */
 export interface ChannelValue extends ChannelRecord {
@@ -8,6 +8,9 @@ export interface ChannelValue extends ChannelRecord {
 
 /** Where a sync-log or mentions entry points: `[channelId, seq]`. */
 export type MessageRef = [channelId: string, seq: number];
+
+/** A sync-log value: a message ref, with the lifecycle entry when it is one (edited, deleted, reaction). */
+export type SyncValue = MessageRef | [channelId: string, seq: number, entry: LifecycleEntryRecord];
 
 /** What an idempotency key resolves to. */
 export interface ClientMsgValue {

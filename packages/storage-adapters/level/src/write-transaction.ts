@@ -9,6 +9,7 @@ import {
   type WriteTransaction,
 } from '@natter/server-core';
 import { key, prefix } from './keys.js';
+import { LevelLifecycleWrites } from './lifecycle.js';
 import type { StagedView } from './staging.js';
 import { type ChannelValue, type ClientMsgValue, type MessageRef, toChannelRecord } from './values.js';
 
@@ -19,7 +20,11 @@ import { type ChannelValue, type ClientMsgValue, type MessageRef, toChannelRecor
 export class LevelWriteTransaction implements WriteTransaction {
   private active = true;
 
-  constructor(private readonly view: StagedView) {}
+  readonly lifecycle: LevelLifecycleWrites;
+
+  constructor(private readonly view: StagedView) {
+    this.lifecycle = new LevelLifecycleWrites(view, () => this.assertActive());
+  }
 
   /** Ends the transaction: a leaked reference must not write into a later batch. */
   end(): void {

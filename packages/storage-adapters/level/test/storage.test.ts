@@ -66,7 +66,7 @@ describe('createLevelStorage', () => {
     expect(storage.manifest).toMatchObject({
       name: 'level',
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { persistent: true, multiProcess: false, search: false },
+      capabilities: { persistent: true, multiProcess: false, search: false, lifecycle: true },
     });
     expect(storage.chat.searchMessages).toBeUndefined();
   });

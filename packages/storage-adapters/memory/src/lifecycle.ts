@@ -55,12 +55,13 @@ export class MemoryLifecycleWrites implements LifecycleWrites {
     this.staging.reactions.set(messageKey(channelId, seq), new Map());
   }
 
-  async countThreadReply(channelId: string, rootSeq: number, at: number): Promise<void> {
+  async countThreadReply(channelId: string, rootSeq: number, at: number, replySeq: number): Promise<void> {
     const root = this.require(channelId, rootSeq);
     this.staging.updateMessage({
       ...root,
       threadReplies: (root.threadReplies ?? 0) + 1,
       threadLastReplyAt: at,
+      threadLastReplySeq: replySeq,
     });
   }
 

@@ -61,10 +61,10 @@ export class SqliteLifecycleWrites implements LifecycleWrites {
     this.writes.eraseMessage.run(deletedAt, deletedBy, channelId, seq);
   }
 
-  async countThreadReply(channelId: string, rootSeq: number, at: number): Promise<void> {
+  async countThreadReply(channelId: string, rootSeq: number, at: number, replySeq: number): Promise<void> {
     this.assertActive();
     this.markWritten();
-    this.writes.countThreadReply.run(at, channelId, rootSeq);
+    this.writes.countThreadReply.run(at, replySeq, channelId, rootSeq);
   }
 
   async setReaction(change: ReactionChange): Promise<boolean> {

@@ -71,6 +71,7 @@ export interface MessageRow {
   thread_last_reply_at?: number | null;
   /** JSON array of the attachments' metadata, or null when the message carries none. */
   attachments: string | null;
+  thread_last_reply_seq?: number | null;
 }
 
 /** A joined row of `listChannelsOf`: channel columns, then member columns prefixed `m_`. */
@@ -145,6 +146,7 @@ export const toMessage = (row: MessageRow): Message => ({
   ...(row.thread_replies != null ? { threadReplies: row.thread_replies } : {}),
   ...(row.thread_last_reply_at != null ? { threadLastReplyAt: row.thread_last_reply_at } : {}),
   ...(row.attachments === null ? {} : { attachments: JSON.parse(row.attachments) as Attachment[] }),
+  ...(row.thread_last_reply_seq != null ? { threadLastReplySeq: row.thread_last_reply_seq } : {}),
 });
 
 /** Maps a joined sync_log + messages row to a sync entry; `entry` holds a lifecycle entry's JSON. */

@@ -27,7 +27,7 @@ const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_s
 const MESSAGE_INSERT_COLUMNS =
   'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at, attachments';
 /** Every column of a message row, lifecycle columns included. */
-const MESSAGE_COLUMNS = `${MESSAGE_INSERT_COLUMNS}, edited_at, version, deleted_at, deleted_by, reply_to, thread_root, thread_replies, thread_last_reply_at`;
+const MESSAGE_COLUMNS = `${MESSAGE_INSERT_COLUMNS}, edited_at, version, deleted_at, deleted_by, reply_to, thread_root, thread_replies, thread_last_reply_at, thread_last_reply_seq`;
 /** `cols` with each column prefixed by `alias.`. */
 const prefixed = (alias: string, cols: string) =>
   cols
@@ -258,8 +258,9 @@ export function prepareWrites(db: Db) {
       `UPDATE messages SET text = '', mentions = '[]', edited_at = NULL, version = NULL, deleted_at = ?, deleted_by = ?
         WHERE channel_id = ? AND seq = ?`,
     ),
-    countThreadReply: prepare<[number, string, number]>(
-      `UPDATE messages SET thread_replies = coalesce(thread_replies, 0) + 1, thread_last_reply_at = ?
+    countThreadReply: prepare<[number, number, string, number]>(
+      `UPDATE messages SET thread_replies = coalesce(thread_replies, 0) + 1, thread_last_reply_at = ?,
+              thread_last_reply_seq = ?
         WHERE channel_id = ? AND seq = ?`,
     ),
     deleteMentions: prepare<[string, string, number]>(

@@ -173,6 +173,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE messages ADD COLUMN thread_root INTEGER;
       ALTER TABLE messages ADD COLUMN thread_replies INTEGER;
       ALTER TABLE messages ADD COLUMN thread_last_reply_at INTEGER;
+      ALTER TABLE messages ADD COLUMN thread_last_reply_seq INTEGER;
       -- Thread pages walk the replies of one root in seq order; only replies are indexed.
       CREATE INDEX messages_by_thread ON messages (channel_id, thread_root, seq) WHERE thread_root IS NOT NULL;
 
