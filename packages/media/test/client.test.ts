@@ -84,6 +84,34 @@ describe('client SDK media', () => {
     }
   });
 
+  it('deleting the message makes its media unreachable for every member and erases it from history', async () => {
+    const ada = client();
+    const bob = client();
+    await ada.signup('ada_d', 'correct horse battery');
+    const bobUser = await bob.signup('bob_d', 'correct horse battery');
+    await Promise.all([ada.connect(), bob.connect()]);
+    const channel = await ada.openDirect(bobUser.id);
+    const photo = await ada.upload(await smallPng(640, 480), { filename: 'gone.png' });
+    const received = nextMessage(bob, (m) => m.channelId === channel.id && (m.attachments?.length ?? 0) > 0);
+    const { acked } = ada.send(channel.id, 'soon gone', { attachments: [{ mediaId: photo.id }] });
+    const { seq } = await acked;
+    await received;
+    const signed = await bob.mediaUrl(photo.id);
+    expect((await fetch(signed)).status).toBe(200);
+
+    await ada.delete(channel.id, seq);
+
+    // The URL signed before the delete, a new URL and the uploader's own access: all as for a missing id.
+    expect((await fetch(signed)).status).toBe(404);
+    await expect(bob.mediaUrl(photo.id)).rejects.toMatchObject({ code: 'NATTER_NOT_FOUND' });
+    await expect(ada.mediaUrl(photo.id)).rejects.toMatchObject({ code: 'NATTER_NOT_FOUND' });
+    const page = await bob.history(channel.id);
+    const tombstone = page.messages.find((m) => m.seq === seq);
+    expect(tombstone?.deletedAt).toBeDefined();
+    expect(tombstone?.attachments).toBeUndefined();
+    expect(tombstone?.text).toBe('');
+  });
+
   it('files chosen while offline stay with the outbox entry and are uploaded and sent once when connected', async () => {
     const ada = client();
     const bob = client();

@@ -76,7 +76,7 @@ export interface ChatServiceOptions {
   /** Where receipts go (ephemeral frames to members' connections). */
   ephemeral?: EphemeralSink;
   /** Claims a send's uploads; without it a send with attachments is refused. */
-  media?: Pick<MediaPlug, 'claim'>;
+  media?: Pick<MediaPlug, 'claim' | 'releaseMessage'>;
   /** @default Date.now */
   now?: () => number;
   /** The app's content filter and its deadline. */
@@ -102,6 +102,7 @@ export class ChatService {
       limits: options.limits,
       sink: options.sink,
       now: this.now,
+      media: options.media,
     });
   }
 

@@ -8,6 +8,7 @@ import {
 } from '@natter/protocol';
 import type { Delivery, DeliveryOrigin, DeliverySink } from '../ports/delivery.js';
 import type { LifecycleEntryRecord, LifecycleWrites } from '../ports/lifecycle.js';
+import type { MediaPlug } from '../ports/media.js';
 import type { ChatStore, MemberRecord, WriteTransaction } from '../ports/storage.js';
 import { previewOf } from './decorate.js';
 
@@ -31,6 +32,8 @@ export interface MessageLifecycleOptions {
   limits: ProtocolLimits;
   sink: DeliverySink;
   now: () => number;
+  /** With media on: a deleted message's uploads become unreachable (and their blobs deleted when unused). */
+  media?: Pick<MediaPlug, 'releaseMessage'> | undefined;
 }
 
 /** What a mutation's transaction produced. */
@@ -88,7 +91,7 @@ export class MessageLifecycle {
 
   /** Deletes a message for everyone: its author may, and a group admin may delete any message. */
   async delete(userId: string, input: MutationTarget, origin?: DeliveryOrigin): Promise<MutationResult> {
-    return this.mutate(userId, input, origin, async (lc, members, message, tx) => {
+    const result = await this.mutate(userId, input, origin, async (lc, members, message, tx) => {
       if (message.kind !== 'text') throw new NatterError(ErrorCode.FORBIDDEN, 'system messages stay');
       if (message.senderId !== userId) {
         const channel = await tx.getChannel(input.channelId);
@@ -100,6 +103,10 @@ export class MessageLifecycle {
       await lc.eraseMessage(input.channelId, input.seq, this.options.now(), userId);
       return { kind: 'deleted', channelId: input.channelId, seq: input.seq };
     });
+    // After the commit: the media records go only once the message is gone for good. A crash in between
+    // leaves the uploads unreachable anyway (the message no longer names them) until the sweeper finds them.
+    await this.options.media?.releaseMessage(input.channelId, input.seq);
+    return result;
   }
 
   /** Adds or removes the caller's reaction; adding one that is there (or removing one that is not) is a no-op. */

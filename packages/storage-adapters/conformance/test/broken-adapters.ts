@@ -297,5 +297,9 @@ function bindChat(chat: ChatStore): ChatStore {
     searchMessages: chat.searchMessages?.bind(chat),
     syncHead: chat.syncHead.bind(chat),
     readSync: chat.readSync.bind(chat),
+    // A getter, as the lifecycle reads of an adapter may only exist while it is open.
+    get lifecycle() {
+      return chat.lifecycle;
+    },
   };
 }

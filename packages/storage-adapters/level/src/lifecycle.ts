@@ -51,7 +51,7 @@ export class LevelLifecycleWrites implements LifecycleWrites {
     for (const userId of message.mentions) this.view.del(key.mention(userId, message.id));
     for (const reactionKey of await this.view.rangeKeys(prefix.reactions(channelId, seq)))
       this.view.del(reactionKey);
-    const { editedAt: _e, version: _v, ...kept } = message;
+    const { editedAt: _e, version: _v, attachments: _a, ...kept } = message;
     this.view.put(key.message(channelId, seq), { ...kept, text: '', mentions: [], deletedAt, deletedBy });
   }
 

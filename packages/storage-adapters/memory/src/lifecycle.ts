@@ -50,7 +50,7 @@ export class MemoryLifecycleWrites implements LifecycleWrites {
 
   async eraseMessage(channelId: string, seq: number, deletedAt: number, deletedBy: string): Promise<void> {
     const message = this.require(channelId, seq);
-    const { editedAt: _e, version: _v, replyPreview: _p, reactions: _r, ...kept } = message;
+    const { editedAt: _e, version: _v, replyPreview: _p, reactions: _r, attachments: _a, ...kept } = message;
     this.staging.updateMessage({ ...kept, text: '', mentions: [], deletedAt, deletedBy });
     this.staging.reactions.set(messageKey(channelId, seq), new Map());
   }

@@ -255,7 +255,8 @@ export function prepareWrites(db: Db) {
       'UPDATE messages SET text = ?, mentions = ?, edited_at = ?, version = ? WHERE channel_id = ? AND seq = ?',
     ),
     eraseMessage: prepare<[number, string, string, number]>(
-      `UPDATE messages SET text = '', mentions = '[]', edited_at = NULL, version = NULL, deleted_at = ?, deleted_by = ?
+      `UPDATE messages SET text = '', mentions = '[]', attachments = NULL, edited_at = NULL, version = NULL,
+              deleted_at = ?, deleted_by = ?
         WHERE channel_id = ? AND seq = ?`,
     ),
     countThreadReply: prepare<[number, number, string, number]>(

@@ -1,5 +1,5 @@
 import { type Attachment, DEFAULT_LIMITS } from '@natter/protocol';
-import type { MediaClaim } from '@natter/server-core';
+import type { MediaClaim, StorageAdapter } from '@natter/server-core';
 import { ChatService } from '@natter/server-core/internals';
 import { expect } from 'vitest';
 import { append, createChannel, stored, textMessage } from '../fixtures.js';
@@ -93,5 +93,33 @@ export const attachmentChecks = {
       expect(commits).toEqual([1, 1]);
       expect((await adapter.chat.getMessage('c1', 1))?.attachments).toEqual([photo]);
     },
+  ),
+
+  attachmentsErasedOnDelete: defineCheck(
+    'lifecycle',
+    'a deleted message keeps no attachments in any read, on reopen too',
+    async (context) => {
+      const { adapter } = context;
+      await createChannel(adapter, 'c1', ['u_alice', 'u_bob']);
+      const withFiles = textMessage('c1', 'u_alice', { clientMsgId: 'cm-d', attachments: [photo, report] });
+      await append(adapter, withFiles, ['u_alice', 'u_bob']);
+      const service = new ChatService({
+        chat: adapter.chat,
+        accounts: adapter.accounts,
+        limits: DEFAULT_LIMITS,
+        sink: { deliver: () => undefined },
+      });
+      await service.lifecycle.delete('u_alice', { clientId: 'del-1', channelId: 'c1', seq: 1 });
+      const check = async (store: StorageAdapter) => {
+        expect(await store.chat.getMessage('c1', 1)).not.toHaveProperty('attachments');
+        const page = await store.chat.readHistory('c1', { after: 0, limit: 10, minSeq: 1 });
+        expect(page.messages[0]).not.toHaveProperty('attachments');
+        const sync = await store.chat.readSync('u_bob', 0, 10);
+        expect(sync.some((e) => 'message' in e && e.message.attachments !== undefined)).toBe(false);
+      };
+      await check(adapter);
+      if (context.reopen) await check(await context.reopen());
+    },
+    { needsCapability: 'lifecycle' },
   ),
 };
