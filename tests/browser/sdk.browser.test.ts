@@ -79,8 +79,9 @@ describeInChromium('client SDK in headless Chromium (IndexedDB store)', () => {
       `SDK browser bundle (every export, minified ESM): ${kb(bundle.bytes)} KB, ${kb(bundle.gzipBytes)} KB gzipped`,
     );
     expect(bundle.bytes).toBeGreaterThan(10_000);
-    // A regression guard, well above today's size: a jump past it means something heavy was pulled in.
-    expect(bundle.bytes).toBeLessThan(200_000);
+    // A regression guard above today's size (about 213 KB, of which tus-js-client, imported only when a
+    // resumable upload starts, is a large part): a jump past it means something heavy was pulled in.
+    expect(bundle.bytes).toBeLessThan(240_000);
   });
 
   it('sends and receives between two browser contexts, in order, in a 1-1 and a group', async () => {

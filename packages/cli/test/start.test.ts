@@ -113,7 +113,11 @@ describe('reference server (npm start)', () => {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const out = await waitForOutput(child, /Health\s+(http:\S+)/);
+    // The banner and the JSON log line go out separately: wait for both, the log line complete.
+    const out = await waitForOutput(
+      child,
+      /natter is listening[^\n]*\n[\s\S]*Health\s+http:|Health\s+http:[\s\S]*natter is listening[^\n]*\n/,
+    );
     const listening = out.split('\n').find((line) => line.includes('natter is listening'));
     expect(JSON.parse(listening!)).toMatchObject({
       level: 30,
