@@ -1,5 +1,7 @@
+import { CloseCode } from '@natter/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestUser } from '../helpers/server.js';
+import WebSocket from 'ws';
+import { api, type TestUser } from '../helpers/server.js';
 import { type Cluster, createGroup, openDirect, startCluster, token, users } from './helpers/cluster.js';
 import { Device, direct, type Locate } from './helpers/device.js';
 import { servicesUp } from './helpers/env.js';
@@ -161,6 +163,27 @@ for (const broker of BROKERS) {
         3_000,
         'typing',
       );
+    });
+
+    it("a logout on one node closes the user's sockets on the others at once", async () => {
+      const [carol] = (await users(cluster.nodes[0]!.url, 1, 'lo')) as [TestUser];
+      const sockets = [1, 2].map((i) => {
+        const url = new URL(`${cluster.nodes[i]!.url.replace('http', 'ws')}/v1/ws`);
+        url.searchParams.set('access_token', carol.accessToken);
+        return new WebSocket(url);
+      });
+      await Promise.all(sockets.map((ws) => new Promise((resolve) => ws.once('open', resolve))));
+      const closed = sockets.map(
+        (ws) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code))),
+      );
+      // The order travels on the user's topic, which a node follows once the socket's session started.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = Date.now();
+      const logout = await api(cluster.nodes[0]!.url, carol, 'POST', '/v1/auth/logout', { allDevices: true });
+      expect(logout.status).toBe(204);
+      expect(await Promise.all(closed)).toEqual([CloseCode.SESSION_REVOKED, CloseCode.SESSION_REVOKED]);
+      // Well before the token's expiry, and before any revocation cache would matter.
+      expect(Date.now() - started).toBeLessThan(2_000);
     });
   });
 }

@@ -6,10 +6,25 @@ import { type Broker, BrokerErrorCode } from '../ports/broker.js';
 import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
 import type { ChatStore } from '../ports/storage.js';
 
+/**
+ * Close a user's sockets on every node: after a logout, a password change or a deactivation, a socket
+ * opened earlier on another node must not stay open until its token expires.
+ */
+export interface SessionCloseOrder {
+  userId: string;
+  /** Only this device's sockets; all of the user's when absent. */
+  deviceId?: string;
+  /** Every socket but this device's (the one that changed the password). */
+  exceptDeviceId?: string;
+  code: number;
+  reason: string;
+}
+
 /** What travels on a user's topic. */
 type Envelope =
   | { o: string; k: 'd'; d: Delivery }
-  | { o: string; k: 'f'; u: string; f: ServerFrame; x?: string };
+  | { o: string; k: 'f'; u: string; f: ServerFrame; x?: string }
+  | { o: string; k: 'c'; c: SessionCloseOrder };
 
 /** Topic of one user's live traffic. */
 export const userTopic = (userId: string) => `natter.u.${userId}`;
@@ -22,6 +37,7 @@ export const userTopic = (userId: string) => `natter.u.${userId}`;
  */
 export class ClusterSink implements DeliverySink, EphemeralSink {
   private readonly subscriptions = new Map<string, Promise<() => Promise<void>>>();
+  private closeLocal: ((order: SessionCloseOrder) => void) | undefined;
 
   constructor(
     private readonly nodeId: string,
@@ -103,6 +119,21 @@ export class ClusterSink implements DeliverySink, EphemeralSink {
     }
   }
 
+  /** How this node closes its own sockets for an order (set once by the server's wiring). */
+  onCloseOrder(closeLocal: (order: SessionCloseOrder) => void): void {
+    this.closeLocal = closeLocal;
+  }
+
+  /**
+   * Closes the matching sockets here and on every node that holds one: the order travels on the user's
+   * topic, which exactly the nodes with a connection of the user follow. Best effort like all broker
+   * traffic: a node that misses it still refuses the revoked token at the next handshake or API call.
+   */
+  closeSessions(order: SessionCloseOrder): void {
+    this.closeLocal?.(order);
+    this.publish(order.userId, { o: this.nodeId, k: 'c', c: order });
+  }
+
   async close(): Promise<void> {
     const subs = [...this.subscriptions.values()];
     this.subscriptions.clear();
@@ -125,6 +156,7 @@ export class ClusterSink implements DeliverySink, EphemeralSink {
     }
     if (envelope.o === this.nodeId) return; // served locally already
     if (envelope.k === 'd') this.hub.deliver([envelope.d]);
+    else if (envelope.k === 'c') this.closeLocal?.(envelope.c);
     else this.hub.sendToUsers([envelope.u], envelope.f, envelope.x);
   }
 

@@ -15,7 +15,7 @@ import { TokenService } from '../accounts/token-service.js';
 import { AppChat } from '../chat/app-chat.js';
 import { ChatService } from '../chat/chat-service.js';
 import { LocalHub } from '../chat/local-hub.js';
-import { ClusterSink } from '../cluster/cluster-sink.js';
+import { ClusterSink, type SessionCloseOrder } from '../cluster/cluster-sink.js';
 import { candidateOf, DiscoveryService, toAnswer } from '../cluster/discovery-service.js';
 import { type NatterServerOptions, type ResolvedConfig, resolveConfig } from '../config.js';
 import { ServerEvents } from '../events/server-events.js';
@@ -96,6 +96,17 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     ? new ClusterSink(nodeId, hub, options.cluster.broker, logger, metrics, storage.chat)
     : undefined;
   const live: DeliverySink & EphemeralSink = cluster ?? hub;
+  const closeHere = (order: SessionCloseOrder) => {
+    for (const endpoint of [...hub.endpointsOf(order.userId)]) {
+      if (order.deviceId !== undefined && endpoint.deviceId !== order.deviceId) continue;
+      if (order.exceptDeviceId !== undefined && endpoint.deviceId === order.exceptDeviceId) continue;
+      endpoint.close(order.code, order.reason);
+    }
+  };
+  cluster?.onCloseOrder(closeHere);
+  /** Logout, password change and deactivation close the user's sockets on every node, not only this one. */
+  const closeEverywhere = (order: SessionCloseOrder) =>
+    cluster ? cluster.closeSessions(order) : closeHere(order);
   let push: PushGateway | undefined;
   const eventSink = options.events?.({ logger, metrics });
   const events = new ServerEvents({ sink: eventSink, logger, metrics, now: config.now });
@@ -240,9 +251,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       return session;
     },
     closeSessions(userId, deviceId, code, reason) {
-      for (const endpoint of [...hub.endpointsOf(userId)]) {
-        if (deviceId === undefined || endpoint.deviceId === deviceId) endpoint.close(code, reason);
-      }
+      closeEverywhere({ userId, ...(deviceId === undefined ? {} : { deviceId }), code, reason });
     },
     transport: new WsTransport({
       config,
@@ -266,12 +275,13 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       metrics,
       discovery: (request, query, clientIp) => discover(parts, options, request, query, clientIp),
       node: () => ({ nodeId, region: config.region, draining: parts.draining }),
-      onPasswordChanged: (userId, keptDeviceId) => {
-        for (const endpoint of [...hub.endpointsOf(userId)]) {
-          if (endpoint.deviceId !== keptDeviceId)
-            endpoint.close(CloseCode.SESSION_REVOKED, 'password changed');
-        }
-      },
+      onPasswordChanged: (userId, keptDeviceId) =>
+        closeEverywhere({
+          userId,
+          exceptDeviceId: keptDeviceId,
+          code: CloseCode.SESSION_REVOKED,
+          reason: 'password changed',
+        }),
       onLogout: (userId, deviceId) => {
         const keys = [...hub.endpointsOf(userId)]
           .filter((e) => deviceId === undefined || e.deviceId === deviceId)
