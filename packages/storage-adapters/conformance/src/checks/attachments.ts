@@ -77,7 +77,7 @@ export const attachmentChecks = {
         accounts: adapter.accounts,
         limits: DEFAULT_LIMITS,
         sink: { deliver: () => undefined },
-        media: { claim },
+        media: { claim, releaseMessage: async () => undefined },
       });
       const input = {
         channelId: 'c1',
