@@ -77,9 +77,16 @@ class PostgresEventStore implements EventStore {
 
   async open(): Promise<void> {
     if (this.pool) return;
+    // Its own pool fails a call within bounded time when PostgreSQL hangs: `publish` keeps each append in
+    // memory until it settles, so an append must never wait forever.
     const pool =
       this.options.pool ??
-      new pg.Pool({ connectionString: this.options.connectionString, max: this.options.maxPoolSize ?? 4 });
+      new pg.Pool({
+        connectionString: this.options.connectionString,
+        max: this.options.maxPoolSize ?? 4,
+        connectionTimeoutMillis: 10_000,
+        query_timeout: 30_000,
+      });
     if (!this.options.pool) pool.on('error', () => undefined);
     try {
       await this.migrate(pool);
