@@ -48,6 +48,7 @@ import { MessageActions } from './message-actions.js';
 import { Outbox, type PendingMessage, type SendHandle } from './outbox.js';
 import { type PlacedNode, Placement } from './placement.js';
 import { type ChosenStatus, Realtime } from './presence.js';
+import { ResumableUploads, uploadFingerprint } from './resumable-uploads.js';
 import type { CachedChannel, CachedMessagesQuery, SyncCursor } from './store.js';
 import { MemoryStore } from './stores/memory.js';
 import { ResilientStore } from './stores/resilient.js';
@@ -89,6 +90,10 @@ export class ChatClient {
   private lifecycle: Lifecycle;
   /** Joined channels waiting to be fetched, in one batch. */
   private readonly joinQueue = new Set<string>();
+  /** URLs of unfinished resumable uploads, kept in the client store across restarts. */
+  private readonly resumable: ResumableUploads;
+  /** Aborted by `close()`: uploads in flight stop (resumable ones stay resumable). */
+  private uploadsInterrupted = new AbortController();
 
   constructor(options: ChatClientOptions) {
     const now = options.now ?? Date.now;
@@ -180,9 +185,12 @@ export class ChatClient {
       ackTimeoutMs: options.requestTimeoutMs ?? 15_000,
       isLive: () => this.connection.status === 'open' && this.sync.status === 'live',
       upload: (file) =>
-        this.http.upload(fromBase64(file.dataBase64), {
+        this.uploadBytes(fromBase64(file.dataBase64), {
           filename: file.filename,
           contentType: file.contentType,
+          ...(file.resumableChunkBytes !== undefined
+            ? { resumableChunkBytes: file.resumableChunkBytes }
+            : {}),
         }),
       onStatus: (event) => this.events.emit('outbox', event),
       onAck: (event) => this.events.emit('ack', event),
@@ -201,6 +209,7 @@ export class ChatClient {
       onReceipt: (event) => this.events.emit('receipt', event),
       onError,
     });
+    this.resumable = new ResumableUploads(this.store, now);
     this.wire();
     this.lifecycle = { status: 'loading', loaded: this.load(), generation: 0 };
   }
@@ -387,6 +396,8 @@ export class ChatClient {
     const done = (async () => {
       if (previous.status === 'connected') previous.removePageHide?.();
       this.outbox.stop();
+      this.uploadsInterrupted.abort();
+      this.uploadsInterrupted = new AbortController();
       this.realtime.close();
       this.connection.close();
       if (previous.status === 'loading') await previous.loaded;
@@ -416,13 +427,15 @@ export class ChatClient {
   /**
    * Sends files with a message (the text may be empty), uploading them first. The files are kept in the
    * client store with the outbox entry, so a message written offline is uploaded and sent when the
-   * connection is back, exactly once (uploads are idempotent by content, sends by `clientMsgId`).
+   * connection is back, exactly once (uploads are idempotent by content, sends by `clientMsgId`). With
+   * `resumableChunkBytes` the files go over tus, and an upload cut short by a restart resumes from the
+   * server's offset in the next client instance on the same store.
    */
   async sendFiles(
     channelId: string,
     text: string,
     files: ReadonlyArray<{ data: UploadData; filename?: string; contentType?: string }>,
-    options: { mentions?: readonly string[] } = {},
+    options: { mentions?: readonly string[]; resumableChunkBytes?: number } = {},
   ): Promise<SendHandle> {
     const attachments: OutboxAttachment[] = [];
     for (const file of files) {
@@ -435,6 +448,9 @@ export class ChatClient {
           contentType:
             file.contentType ??
             (isBlob && (file.data as Blob).type ? (file.data as Blob).type : 'application/octet-stream'),
+          ...(options.resumableChunkBytes !== undefined
+            ? { resumableChunkBytes: options.resumableChunkBytes }
+            : {}),
         },
       });
     }
@@ -446,7 +462,38 @@ export class ChatClient {
    * `send(channelId, text, { attachments: [{ mediaId: media.id }] })`.
    */
   upload(data: UploadData, options: UploadOptions = {}): Promise<MediaBody> {
-    return this.http.upload(data, options);
+    return this.uploadBytes(data, options);
+  }
+
+  /**
+   * Every upload of the client: a resumable one is keyed by its bytes' fingerprint so its tus URL, saved in
+   * the client store, lets the next instance resume it; `close()` interrupts uploads in flight.
+   */
+  private async uploadBytes(data: UploadData, options: UploadOptions): Promise<MediaBody> {
+    const interrupted = this.uploadsInterrupted.signal;
+    const userId = this.user;
+    if (options.resumableChunkBytes === undefined || userId === undefined)
+      return this.http.upload(data, options, { interrupted });
+    // The name and type of a File or Blob, which its bytes alone no longer carry.
+    const named = {
+      ...(typeof File !== 'undefined' && data instanceof File && options.filename === undefined
+        ? { filename: data.name }
+        : {}),
+      ...(typeof Blob !== 'undefined' &&
+      data instanceof Blob &&
+      data.type &&
+      options.contentType === undefined
+        ? { contentType: data.type }
+        : {}),
+      ...options,
+    };
+    const bytes = await toBytes(data);
+    await this.ready;
+    const fingerprint = await uploadFingerprint(this.http.baseUrl, userId, bytes);
+    return this.http.upload(bytes, named, {
+      interrupted,
+      resume: { uploads: this.resumable, fingerprint },
+    });
   }
 
   /** A short-lived signed URL of an upload or a thumbnail, for `<img src>` (no access token in it). */

@@ -23,7 +23,7 @@ import {
   type UserProfile,
 } from '@natter/protocol';
 import * as v from 'valibot';
-import { type UploadData, type UploadOptions, uploadMedia } from './media.js';
+import { type UploadContext, type UploadData, type UploadOptions, uploadMedia } from './media.js';
 import type { FetchLike, FetchResponseLike } from './transport.js';
 
 export type { HistoryPage, MemberReceipt, PushSubscriptionInput, Session };
@@ -221,13 +221,17 @@ export class HttpClient {
    * size, dimensions, placeholder and thumbnails. The same bytes uploaded again (before they are sent)
    * answer the same upload, so a retry after a lost answer stores nothing twice.
    */
-  async upload(data: UploadData, options: UploadOptions = {}): Promise<MediaBody> {
+  async upload(
+    data: UploadData,
+    options: UploadOptions = {},
+    context: UploadContext = {},
+  ): Promise<MediaBody> {
     try {
-      return await uploadMedia(this.baseUrl, await this.token(false), data, options);
+      return await uploadMedia(this.baseUrl, await this.token(false), data, options, context);
     } catch (err) {
       if (!(err instanceof NatterError) || err.code !== ErrorCode.UNAUTHORIZED || !this.accessToken)
         throw err;
-      return uploadMedia(this.baseUrl, await this.token(true), data, options);
+      return uploadMedia(this.baseUrl, await this.token(true), data, options, context);
     }
   }
 

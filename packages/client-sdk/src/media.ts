@@ -7,6 +7,7 @@ import {
   parseResponse,
 } from '@natter/protocol';
 import * as v from 'valibot';
+import type { ResumableUploads } from './resumable-uploads.js';
 
 /** What {@link uploadMedia} takes: a browser `File` or `Blob`, or bytes. */
 export type UploadData = Blob | ArrayBuffer | Uint8Array;
@@ -35,6 +36,22 @@ export interface OutboxFile {
   dataBase64: string;
   filename: string;
   contentType: string;
+  /**
+   * Upload over tus in pieces of this many bytes (resumed after a restart from the server's offset), as
+   * `sendFiles(..., { resumableChunkBytes })` asked; absent: one `POST /v1/media`.
+   */
+  resumableChunkBytes?: number;
+}
+
+/** What the client adds to an upload beyond the caller's options (not part of the public API). */
+export interface UploadContext {
+  /** Where a tus upload's URL is kept between runs, and the key of these bytes there. */
+  resume?: { uploads: ResumableUploads; fingerprint: string };
+  /**
+   * Aborted when the client closes: the upload stops without being cancelled on the server (its URL stays
+   * saved, so the next client instance resumes it), unlike the caller's `signal`.
+   */
+  interrupted?: AbortSignal;
 }
 
 /** One attachment of an outbox item: an upload already made, or a file still to upload before sending. */
@@ -99,6 +116,7 @@ export async function uploadMedia(
   token: string,
   data: UploadData,
   options: UploadOptions,
+  context: UploadContext = {},
 ): Promise<MediaBody> {
   const name =
     options.filename ?? (typeof File !== 'undefined' && data instanceof File ? data.name : undefined);
@@ -109,13 +127,18 @@ export async function uploadMedia(
       : 'application/octet-stream');
   const url = `${baseUrl}/v1/media${name ? `?filename=${encodeURIComponent(name)}` : ''}`;
   if (options.signal?.aborted) throw new NatterError(ErrorCode.UNAVAILABLE, 'upload aborted');
+  if (context.interrupted?.aborted) throw interruptedError();
   if (options.resumableChunkBytes !== undefined) {
-    return viaTus(baseUrl, token, name, type, await toBytes(data), options, options.resumableChunkBytes);
+    const bytes = await toBytes(data);
+    return viaTus(baseUrl, token, name, type, bytes, options, options.resumableChunkBytes, context);
   }
+  // A plain upload has nothing to resume: closing the client simply aborts it.
+  const signals = [options.signal, context.interrupted].filter((s): s is AbortSignal => s !== undefined);
+  const plain = { ...options, ...(signals.length > 0 ? { signal: anySignal(signals) } : {}) };
   const Xhr = (globalThis as { XMLHttpRequest?: new () => XhrLike }).XMLHttpRequest;
   const { status, text } = Xhr
-    ? await viaXhr(Xhr, url, token, type, data, options)
-    : await viaFetch(url, token, type, await toBytes(data), options);
+    ? await viaXhr(Xhr, url, token, type, data, plain)
+    : await viaFetch(url, token, type, await toBytes(data), plain);
   if (status !== 201) throw failure(status, text);
   return parseResponse(MediaBodySchema, JSON.parse(text), 'uploadMedia');
 }
@@ -181,9 +204,28 @@ async function viaFetch(
   }
 }
 
+const interruptedError = () =>
+  new NatterError(ErrorCode.CLIENT_CLOSED, 'client closed during the upload; it resumes on the next start');
+
+/** One signal aborted when any of `signals` is (`AbortSignal.any` where the runtime has it). */
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  if (signals.length === 1) return signals[0]!;
+  const any = (AbortSignal as { any?: (s: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any(signals);
+  const controller = new AbortController();
+  for (const signal of signals) {
+    if (signal.aborted) controller.abort();
+    else signal.addEventListener('abort', () => controller.abort(), { once: true });
+  }
+  return controller.signal;
+}
+
 /**
  * A resumable upload over tus: pieces of `chunkBytes`, each retried with backoff; the last piece's answer is
- * the upload, checked like `POST /v1/media`'s.
+ * the upload, checked like `POST /v1/media`'s. With `context.resume`, the upload's URL is saved as soon as
+ * the server creates it and an earlier run's URL for the same bytes is tried first (tus-js-client asks the
+ * server for its offset and sends only the rest; an expired or unknown URL makes it start a new upload).
+ * The caller's `signal` cancels the upload on the server too; `context.interrupted` only stops sending.
  */
 async function viaTus(
   baseUrl: string,
@@ -193,43 +235,77 @@ async function viaTus(
   bytes: Uint8Array,
   options: UploadOptions,
   chunkBytes: number,
+  context: UploadContext,
 ): Promise<MediaBody> {
   const { Upload } = await import('tus-js-client');
+  const { resume } = context;
+  const previousUrl = await resume?.uploads.find(resume.fingerprint);
   const data =
     typeof Buffer !== 'undefined'
       ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       : new Blob([bytes]);
+  // Settles once: later callbacks of an upload stopped by an abort are ignored.
+  let settled = false;
   return new Promise<MediaBody>((resolve, reject) => {
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      outcome();
+    };
+    // Saving and forgetting the URL are best effort: a store that fails only costs the resume.
+    const forget = () => resume?.uploads.forget(resume.fingerprint).catch(() => undefined);
     const upload = new Upload(data, {
       endpoint: `${baseUrl}/v1/media/uploads`,
+      ...(previousUrl ? { uploadUrl: previousUrl } : {}),
       chunkSize: chunkBytes,
       retryDelays: [0, 1_000, 3_000, 5_000],
       headers: { Authorization: `Bearer ${token}` },
       metadata: { filename: name ?? 'file', filetype: type },
+      onUploadUrlAvailable: () => {
+        if (resume && upload.url)
+          void resume.uploads.save(resume.fingerprint, upload.url).catch(() => undefined);
+      },
       onProgress: (sent, total) => options.onProgress?.(sent, total),
-      onSuccess: ({ lastResponse }) => {
-        try {
-          resolve(parseResponse(MediaBodySchema, JSON.parse(lastResponse.getBody()), 'uploadMedia'));
-        } catch (err) {
-          reject(err);
-        }
-      },
-      onError: (error) => {
-        const response = (error as { originalResponse?: { getStatus(): number; getBody(): string } | null })
-          .originalResponse;
-        reject(
-          response
-            ? failure(response.getStatus(), response.getBody())
-            : new NatterError(ErrorCode.UNAVAILABLE, `upload failed: ${error.message}`),
-        );
-      },
+      onSuccess: ({ lastResponse }) =>
+        settle(() => {
+          void forget();
+          try {
+            resolve(parseResponse(MediaBodySchema, JSON.parse(lastResponse.getBody()), 'uploadMedia'));
+          } catch (err) {
+            reject(err);
+          }
+        }),
+      onError: (error) =>
+        settle(() => {
+          const response = (error as { originalResponse?: { getStatus(): number; getBody(): string } | null })
+            .originalResponse;
+          const status = response?.getStatus() ?? 0;
+          // The server's verdict on the file (too large, type, quota): the staged upload is gone.
+          if (status >= 400 && status < 500) void forget();
+          reject(
+            response
+              ? failure(status, response.getBody())
+              : new NatterError(ErrorCode.UNAVAILABLE, `upload failed: ${error.message}`),
+          );
+        }),
     });
     options.signal?.addEventListener(
       'abort',
-      () => {
-        void upload.abort(true);
-        reject(new NatterError(ErrorCode.UNAVAILABLE, 'upload aborted'));
-      },
+      () =>
+        settle(() => {
+          void upload.abort(true).catch(() => undefined);
+          void forget();
+          reject(new NatterError(ErrorCode.UNAVAILABLE, 'upload aborted'));
+        }),
+      { once: true },
+    );
+    context.interrupted?.addEventListener(
+      'abort',
+      () =>
+        settle(() => {
+          void upload.abort(false).catch(() => undefined);
+          reject(interruptedError());
+        }),
       { once: true },
     );
     upload.start();

@@ -39,6 +39,19 @@ export type ClaimResult =
   | { kind: 'taken'; mediaId: string };
 
 /**
+ * Quota held for an upload in progress (its declared size), from its start until it is recorded or fails,
+ * so uploads running at the same moment cannot together pass the owner's quota.
+ */
+export interface QuotaReservation {
+  /** Unique per upload (a plain upload's own id, `tus:<upload id>` for tus). */
+  id: string;
+  ownerId: string;
+  bytes: number;
+  /** After this (ms) the reservation no longer counts (a node that crashed mid-upload never releases it). */
+  expiresAt: number;
+}
+
+/**
  * Media metadata (uploads, attachments, quota use), apart from the chat store so the chat adapters carry
  * only each message's copy of its attachments. Every method is atomic. `@natter/media` has SQLite (one
  * node) and, on `@natter/media/postgres`, PostgreSQL (clusters); `runMediaStoreContract` checks both.
@@ -48,6 +61,20 @@ export interface MediaStore {
   open(): Promise<void>;
   close(): Promise<void>;
   insert(record: MediaRecord): Promise<void>;
+  /**
+   * Inserts `record` only when the owner's stored bytes plus `record.size` stay within `quotaBytes`, and
+   * drops the reservation `reservationId` (if given) in the same transaction; answers whether it inserted.
+   * Checked and written atomically: concurrent uploads of one owner, on any node, never pass the quota.
+   */
+  insertWithinQuota(record: MediaRecord, quotaBytes: number, reservationId?: string): Promise<boolean>;
+  /**
+   * Holds `reservation.bytes` of the owner's quota, atomically: refused (`false`) when stored bytes plus
+   * unexpired reservations plus these bytes would pass `quotaBytes`. Also forgets the owner's expired
+   * reservations.
+   */
+  reserve(reservation: QuotaReservation, quotaBytes: number, now: number): Promise<boolean>;
+  /** Drops a reservation (the upload failed or was recorded); a no-op when it is gone. */
+  release(reservationId: string): Promise<void>;
   get(id: string): Promise<MediaRecord | undefined>;
   /** An unattached upload of `ownerId` with these source bytes (idempotent uploads), if any. */
   findUnattached(ownerId: string, sourceSha256: string): Promise<MediaRecord | undefined>;

@@ -1,10 +1,10 @@
 import { ErrorCode, NatterError } from '@natter/protocol';
 import pg from 'pg';
 import { type MediaRowFields, recordOf, rowOf } from './media-rows.js';
-import type { ClaimResult, MediaRecord, MediaStore } from './media-store.js';
+import type { ClaimResult, MediaRecord, MediaStore, QuotaReservation } from './media-store.js';
 
 /** Version of the PostgreSQL media store's schema. */
-export const POSTGRES_MEDIA_SCHEMA_VERSION = 1;
+export const POSTGRES_MEDIA_SCHEMA_VERSION = 2;
 
 /** Options of {@link createPostgresMediaStore}. */
 export interface PostgresMediaStoreOptions {
@@ -53,6 +53,17 @@ CREATE TABLE ${s}.media_blobs (
 CREATE INDEX media_blobs_by_media ON ${s}.media_blobs (media_id);
 `;
 
+/** Migration 2: quota held by uploads in progress (see `MediaStore.reserve`). */
+const V2 = (s: string) => `
+CREATE TABLE ${s}.media_reservations (
+  id text PRIMARY KEY,
+  owner_id text NOT NULL,
+  bytes bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX media_reservations_by_owner ON ${s}.media_reservations (owner_id, expires_at);
+`;
+
 /**
  * The PostgreSQL {@link MediaStore}: one metadata store for every node of a cluster (with a shared blob
  * store such as S3). A claim locks the named rows (`FOR UPDATE`) in one transaction, so two nodes never
@@ -99,9 +110,14 @@ class PostgresMediaStore implements MediaStore {
             `media schema ${this.s} has version ${version}, newer than this @natter/media supports (${POSTGRES_MEDIA_SCHEMA_VERSION})`,
           );
         }
-        if (version < 1) {
-          await client.query(V1(this.s));
-          await client.query(`INSERT INTO ${this.s}.meta (key, value) VALUES ('version', '1')`);
+        if (version < 1) await client.query(V1(this.s));
+        if (version < 2) await client.query(V2(this.s));
+        if (version < POSTGRES_MEDIA_SCHEMA_VERSION) {
+          await client.query(
+            `INSERT INTO ${this.s}.meta (key, value) VALUES ('version', $1)
+               ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+            [String(POSTGRES_MEDIA_SCHEMA_VERSION)],
+          );
         }
       });
     } catch (error) {
@@ -138,34 +154,92 @@ class PostgresMediaStore implements MediaStore {
   }
 
   async insert(record: MediaRecord): Promise<void> {
+    await this.transaction(this.current(), (client) => this.insertRow(client, record));
+  }
+
+  async insertWithinQuota(record: MediaRecord, quotaBytes: number, reservationId?: string): Promise<boolean> {
+    return this.transaction(this.current(), async (client) => {
+      await this.lockQuota(client, record.ownerId);
+      if ((await this.storedBytes(client, record.ownerId)) + record.size > quotaBytes) return false;
+      await this.insertRow(client, record);
+      if (reservationId !== undefined)
+        await client.query(`DELETE FROM ${this.s}.media_reservations WHERE id = $1`, [reservationId]);
+      return true;
+    });
+  }
+
+  async reserve(reservation: QuotaReservation, quotaBytes: number, now: number): Promise<boolean> {
+    return this.transaction(this.current(), async (client) => {
+      await this.lockQuota(client, reservation.ownerId);
+      await client.query(
+        `DELETE FROM ${this.s}.media_reservations WHERE owner_id = $1 AND expires_at <= $2`,
+        [reservation.ownerId, now],
+      );
+      const { rows } = await client.query<{ held: string }>(
+        `SELECT coalesce(sum(bytes), 0) AS held FROM ${this.s}.media_reservations WHERE owner_id = $1`,
+        [reservation.ownerId],
+      );
+      const held = Number(rows[0]?.held ?? 0);
+      if ((await this.storedBytes(client, reservation.ownerId)) + held + reservation.bytes > quotaBytes)
+        return false;
+      await client.query(
+        `INSERT INTO ${this.s}.media_reservations (id, owner_id, bytes, expires_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes, expires_at = excluded.expires_at`,
+        [reservation.id, reservation.ownerId, reservation.bytes, reservation.expiresAt],
+      );
+      return true;
+    });
+  }
+
+  async release(reservationId: string): Promise<void> {
+    await this.current().query(`DELETE FROM ${this.s}.media_reservations WHERE id = $1`, [reservationId]);
+  }
+
+  /**
+   * Serialises one owner's quota decisions across every node until the transaction ends: under READ
+   * COMMITTED two transactions could otherwise both read the same sum and both insert.
+   */
+  private async lockQuota(client: pg.PoolClient, ownerId: string): Promise<void> {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `natter_media_quota:${this.s}:${ownerId}`,
+    ]);
+  }
+
+  private async storedBytes(client: pg.PoolClient | pg.Pool, ownerId: string): Promise<number> {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT coalesce(sum(size), 0) AS n FROM ${this.s}.media WHERE owner_id = $1`,
+      [ownerId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  private async insertRow(client: pg.PoolClient, record: MediaRecord): Promise<void> {
     const row = rowOf(record);
     const keys = [...new Set([record.blobKey, ...record.thumbnails.map((t) => t.blobKey)])];
-    await this.transaction(this.current(), async (client) => {
-      await client.query(
-        `INSERT INTO ${this.s}.media (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-        [
-          row.id,
-          row.owner_id,
-          row.kind,
-          row.mime,
-          row.size,
-          row.sha256,
-          row.source_sha256,
-          row.filename,
-          row.meta,
-          row.blob_key,
-          row.created_at,
-          row.channel_id,
-          row.claim_token,
-          row.claimed_at,
-          row.seq,
-        ],
-      );
-      await client.query(
-        `INSERT INTO ${this.s}.media_blobs (blob_key, media_id) SELECT k, $2 FROM unnest($1::text[]) AS k ON CONFLICT DO NOTHING`,
-        [keys, record.id],
-      );
-    });
+    await client.query(
+      `INSERT INTO ${this.s}.media (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+      [
+        row.id,
+        row.owner_id,
+        row.kind,
+        row.mime,
+        row.size,
+        row.sha256,
+        row.source_sha256,
+        row.filename,
+        row.meta,
+        row.blob_key,
+        row.created_at,
+        row.channel_id,
+        row.claim_token,
+        row.claimed_at,
+        row.seq,
+      ],
+    );
+    await client.query(
+      `INSERT INTO ${this.s}.media_blobs (blob_key, media_id) SELECT k, $2 FROM unnest($1::text[]) AS k ON CONFLICT DO NOTHING`,
+      [keys, record.id],
+    );
   }
 
   async get(id: string): Promise<MediaRecord | undefined> {
@@ -186,11 +260,7 @@ class PostgresMediaStore implements MediaStore {
   }
 
   async usage(ownerId: string): Promise<number> {
-    const { rows } = await this.current().query<{ n: string }>(
-      `SELECT coalesce(sum(size), 0) AS n FROM ${this.s}.media WHERE owner_id = $1`,
-      [ownerId],
-    );
-    return Number(rows[0]?.n ?? 0);
+    return this.storedBytes(this.current(), ownerId);
   }
 
   async claim(

@@ -33,8 +33,9 @@ export interface MediaOptions {
   pipeline?: Omit<MediaPipelineOptions, 'blobs'>;
   /**
    * Bytes of uploads each user may keep (stored files; thumbnails are not counted); past it an upload is
-   * refused with `NATTER_MEDIA_QUOTA_EXCEEDED`. Checked after each upload, so concurrent uploads may pass
-   * it by at most their own sizes.
+   * refused with `NATTER_MEDIA_QUOTA_EXCEEDED`. An upload reserves its declared size when it starts (refused
+   * at once when that would not fit next to the user's other uploads in progress) and is recorded only if
+   * it still fits, in one media store transaction: concurrent uploads, on any node, never pass it.
    * @default 1073741824 (1 GiB)
    */
   quotaBytes?: number;
@@ -63,6 +64,15 @@ export interface MediaOptions {
 }
 
 const notFound = () => new NatterError(ErrorCode.NOT_FOUND, 'media not found');
+
+/**
+ * How long a plain upload's quota reservation counts if the node never releases it (a crash mid-upload);
+ * far above any upload's duration, and it only delays other uploads of the same user, never stores more.
+ */
+const PLAIN_RESERVATION_MS = 3_600_000;
+
+/** The reservation id of a tus upload: it lives from the upload's creation to its end. */
+const tusReservation = (uploadId: string) => `tus:${uploadId}`;
 
 /** The answer for an upload: the record as the client sees it. */
 export function toMediaBody(record: MediaRecord, ttlMs: number): MediaBody {
@@ -138,10 +148,18 @@ export class MediaService implements MediaPlug {
             const match = /^Bearer +(\S+) *$/i.exec(request.headers.get('authorization') ?? '');
             return match ? context.authenticate(match[1]!) : null;
           },
-          onComplete: async ({ userId, media }) => {
-            if ((await options.store.usage(userId)) >= this.quota) throw this.quotaExceeded();
-            return this.record(userId, media);
+          reserve: async ({ userId, uploadId, size }) => {
+            const now = this.now();
+            const reservation = {
+              id: tusReservation(uploadId),
+              ownerId: userId,
+              bytes: Math.max(1, size ?? 0),
+              expiresAt: now + this.ttlMs,
+            };
+            if (!(await options.store.reserve(reservation, this.quota, now))) throw this.quotaExceeded();
           },
+          release: (uploadId) => options.store.release(tusReservation(uploadId)),
+          onComplete: ({ userId, uploadId, media }) => this.record(userId, media, tusReservation(uploadId)),
         })
       : undefined;
   }
@@ -178,25 +196,42 @@ export class MediaService implements MediaPlug {
 
   async upload(request: Request, userId: string, filename: string | undefined): Promise<MediaBody> {
     const { store } = this.options;
-    if ((await store.usage(userId)) >= this.quota) throw this.quotaExceeded();
     if (!request.body) throw new NatterError(ErrorCode.BAD_REQUEST, 'the upload has no body');
     const declared = request.headers.get('content-length');
-    const info = await this.pipeline.ingest(request.body, {
-      declaredType: request.headers.get('content-type'),
-      declaredSize: declared === null ? null : Number(declared),
-      filename: filename ?? null,
-      signal: request.signal,
-    });
-    return this.record(userId, info);
+    const declaredSize = declared === null ? null : Number(declared);
+    // Holds the declared size (at least a byte: a full quota refuses before anything is read; at most the
+    // limit, which the pipeline enforces with its own error) until the upload is recorded or fails.
+    const now = this.now();
+    const reservation = {
+      id: newPrefixedId('r', now),
+      ownerId: userId,
+      bytes: Math.min(Math.max(1, declaredSize ?? 0), this.pipeline.maxUploadBytes),
+      expiresAt: now + PLAIN_RESERVATION_MS,
+    };
+    if (!(await store.reserve(reservation, this.quota, now))) throw this.quotaExceeded();
+    try {
+      const info = await this.pipeline.ingest(request.body, {
+        declaredType: request.headers.get('content-type'),
+        declaredSize,
+        filename: filename ?? null,
+        signal: request.signal,
+      });
+      return await this.record(userId, info, reservation.id);
+    } finally {
+      await store.release(reservation.id).catch(() => undefined);
+    }
   }
 
-  /** Records what the pipeline stored (or answers the same unattached upload again). */
-  private record(userId: string, info: MediaInfo): Promise<MediaBody> {
+  /**
+   * Records what the pipeline stored (or answers the same unattached upload again), if it fits in the
+   * owner's quota: checked and inserted in one media store transaction, which also drops the upload's
+   * reservation.
+   */
+  private record(userId: string, info: MediaInfo, reservationId: string): Promise<MediaBody> {
     const { store, blobs } = this.options;
     return this.exclusive(async () => {
       const earlier = await store.findUnattached(userId, info.source.sha256);
       if (earlier) return toMediaBody(earlier, this.ttlMs);
-      if ((await store.usage(userId)) + info.size > this.quota) throw this.quotaExceeded();
       const keys = [info.blobKey, ...info.thumbnails.map((t) => t.blobKey)];
       // A release may have deleted a blob with these bytes while the pipeline ran; try again then.
       for (const key of keys) {
@@ -221,7 +256,7 @@ export class MediaService implements MediaPlug {
         createdAt: this.now(),
         attachment: { state: 'unattached' },
       };
-      await store.insert(record);
+      if (!(await store.insertWithinQuota(record, this.quota, reservationId))) throw this.quotaExceeded();
       return toMediaBody(record, this.ttlMs);
     });
   }

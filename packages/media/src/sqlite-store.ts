@@ -3,10 +3,10 @@ import { dirname } from 'node:path';
 import { ErrorCode, NatterError } from '@natter/protocol';
 import Database from 'better-sqlite3';
 import { type MediaRowFields, recordOf, rowOf } from './media-rows.js';
-import type { ClaimResult, MediaRecord, MediaStore } from './media-store.js';
+import type { ClaimResult, MediaRecord, MediaStore, QuotaReservation } from './media-store.js';
 
 /** Version of the media store's schema (`PRAGMA user_version`). */
-export const MEDIA_SCHEMA_VERSION = 1;
+export const MEDIA_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 -- One row per upload. channel_id/claim_token set: claimed by a send; seq set too: attached to it.
@@ -38,6 +38,17 @@ CREATE TABLE media_blobs (
   PRIMARY KEY (blob_key, media_id)
 ) WITHOUT ROWID;
 CREATE INDEX media_blobs_by_media ON media_blobs (media_id);
+`;
+
+/** Migration 2: quota held by uploads in progress (see `MediaStore.reserve`). */
+const SCHEMA_2 = `
+CREATE TABLE media_reservations (
+  id TEXT PRIMARY KEY,
+  owner_id TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX media_reservations_by_owner ON media_reservations (owner_id, expires_at);
 `;
 
 /** Options of {@link createSqliteMediaStore}. */
@@ -80,11 +91,12 @@ class SqliteMediaStore implements MediaStore {
           `media store schema ${version} is newer than this @natter/media supports (${MEDIA_SCHEMA_VERSION})`,
         );
       }
-      if (version === 0) {
+      if (version < MEDIA_SCHEMA_VERSION) {
         db.transaction(() => {
-          db.exec(SCHEMA);
+          if (version < 1) db.exec(SCHEMA);
+          if (version < 2) db.exec(SCHEMA_2);
           db.pragma(`user_version = ${MEDIA_SCHEMA_VERSION}`);
-        })();
+        }).immediate();
       }
     } catch (error) {
       db.close();
@@ -100,19 +112,66 @@ class SqliteMediaStore implements MediaStore {
 
   async insert(record: MediaRecord): Promise<void> {
     const db = this.conn;
-    const row = rowOf(record);
-    db.transaction(() => {
-      db.prepare(
-        `INSERT INTO media (id, owner_id, kind, mime, size, sha256, source_sha256, filename, meta, blob_key,
-           created_at, channel_id, claim_token, claimed_at, seq)
-         VALUES (@id, @owner_id, @kind, @mime, @size, @sha256, @source_sha256, @filename, @meta, @blob_key,
-           @created_at, @channel_id, @claim_token, @claimed_at, @seq)`,
-      ).run(row);
-      const link = db.prepare('INSERT OR IGNORE INTO media_blobs (blob_key, media_id) VALUES (?, ?)');
-      for (const key of new Set([record.blobKey, ...record.thumbnails.map((t) => t.blobKey)])) {
-        link.run(key, record.id);
-      }
-    })();
+    db.transaction(() => this.insertRow(record))();
+  }
+
+  async insertWithinQuota(record: MediaRecord, quotaBytes: number, reservationId?: string): Promise<boolean> {
+    const db = this.conn;
+    // IMMEDIATE: the write lock is taken before the sum is read, so no other writer can slip in between.
+    return db
+      .transaction((): boolean => {
+        if (this.storedBytes(record.ownerId) + record.size > quotaBytes) return false;
+        this.insertRow(record);
+        if (reservationId !== undefined)
+          db.prepare('DELETE FROM media_reservations WHERE id = ?').run(reservationId);
+        return true;
+      })
+      .immediate();
+  }
+
+  async reserve(reservation: QuotaReservation, quotaBytes: number, now: number): Promise<boolean> {
+    const db = this.conn;
+    return db
+      .transaction((): boolean => {
+        db.prepare('DELETE FROM media_reservations WHERE owner_id = ? AND expires_at <= ?').run(
+          reservation.ownerId,
+          now,
+        );
+        const { held } = db
+          .prepare('SELECT coalesce(sum(bytes), 0) AS held FROM media_reservations WHERE owner_id = ?')
+          .get(reservation.ownerId) as { held: number };
+        if (this.storedBytes(reservation.ownerId) + held + reservation.bytes > quotaBytes) return false;
+        db.prepare(
+          'INSERT OR REPLACE INTO media_reservations (id, owner_id, bytes, expires_at) VALUES (?, ?, ?, ?)',
+        ).run(reservation.id, reservation.ownerId, reservation.bytes, reservation.expiresAt);
+        return true;
+      })
+      .immediate();
+  }
+
+  async release(reservationId: string): Promise<void> {
+    this.conn.prepare('DELETE FROM media_reservations WHERE id = ?').run(reservationId);
+  }
+
+  private storedBytes(ownerId: string): number {
+    const row = this.conn
+      .prepare('SELECT coalesce(sum(size), 0) AS n FROM media WHERE owner_id = ?')
+      .get(ownerId) as { n: number };
+    return row.n;
+  }
+
+  private insertRow(record: MediaRecord): void {
+    const db = this.conn;
+    db.prepare(
+      `INSERT INTO media (id, owner_id, kind, mime, size, sha256, source_sha256, filename, meta, blob_key,
+         created_at, channel_id, claim_token, claimed_at, seq)
+       VALUES (@id, @owner_id, @kind, @mime, @size, @sha256, @source_sha256, @filename, @meta, @blob_key,
+         @created_at, @channel_id, @claim_token, @claimed_at, @seq)`,
+    ).run(rowOf(record));
+    const link = db.prepare('INSERT OR IGNORE INTO media_blobs (blob_key, media_id) VALUES (?, ?)');
+    for (const key of new Set([record.blobKey, ...record.thumbnails.map((t) => t.blobKey)])) {
+      link.run(key, record.id);
+    }
   }
 
   async get(id: string): Promise<MediaRecord | undefined> {
@@ -131,12 +190,7 @@ class SqliteMediaStore implements MediaStore {
   }
 
   async usage(ownerId: string): Promise<number> {
-    const row = this.conn
-      .prepare('SELECT coalesce(sum(size), 0) AS n FROM media WHERE owner_id = ?')
-      .get(ownerId) as {
-      n: number;
-    };
-    return row.n;
+    return this.storedBytes(ownerId);
   }
 
   async claim(

@@ -43,6 +43,17 @@ export interface TusUploadOptions {
    */
   authenticate(request: Request): Promise<string | null>;
   /**
+   * Called when an upload is created, with its declared `Upload-Length` (undefined when deferred): hold
+   * what it needs (the media service reserves the user's quota). Throw a `NatterError` to refuse the
+   * upload with that error before any byte is stored.
+   */
+  reserve?(upload: { userId: string; uploadId: string; size: number | undefined }): Promise<void>;
+  /**
+   * Called when an upload ends in any way (recorded, refused by the pipeline, terminated by its creator):
+   * give back what `reserve` held. Must be idempotent.
+   */
+  release?(uploadId: string): Promise<void>;
+  /**
    * Called once an upload has passed the pipeline, before the client gets its answer: record the
    * media (the server's media service) and answer the JSON body the client receives (its `201` body
    * for plain uploads). When it throws, the client gets 500 and the blobs are left to the orphan sweep.
@@ -64,6 +75,12 @@ const OWNER = 'natter-owner';
 /** A tus error answer: `@tus/server` sends `status_code` and `body` of a thrown object. */
 function refusal(code: ErrorCode, message: string, status = HTTP_STATUS[code]) {
   return { status_code: status, body: JSON.stringify({ error: { code, message } }) };
+}
+
+/** The tus answer for an error of a hook: a natter error as itself, anything else as a 500. */
+function refusalOf(error: unknown) {
+  if (isNatterError(error)) return refusal(error.code, error.message);
+  return refusal(ErrorCode.INTERNAL, 'internal server error');
 }
 
 /**
@@ -111,10 +128,10 @@ export function createTusUploads(options: TusUploadOptions): TusUploads {
         body: JSON.stringify(body ?? null),
       };
     } catch (error) {
-      if (isNatterError(error)) throw refusal(error.code, error.message);
-      throw refusal(ErrorCode.INTERNAL, 'internal server error');
+      throw refusalOf(error);
     } finally {
       await datastore.remove(upload.id).catch(() => undefined);
+      await options.release?.(upload.id).catch(() => undefined);
     }
   }
 
@@ -131,9 +148,16 @@ export function createTusUploads(options: TusUploadOptions): TusUploads {
       // A missing upload is the handler's 404 to give; an existing one must be the caller's own.
       const upload = await datastore.getUpload(uploadId).catch(() => undefined);
       if (upload && upload.metadata?.[OWNER] !== userId) throw refusal(ErrorCode.NOT_FOUND, 'no such upload');
+      // The creator cancels the upload: what it held is given back (the parts go with the DELETE).
+      if (upload && request.method === 'DELETE') await options.release?.(upload.id).catch(() => undefined);
     },
     async onUploadCreate(request, upload) {
       const userId = users.get(request) ?? (await authenticate(request));
+      try {
+        await options.reserve?.({ userId, uploadId: upload.id, size: upload.size });
+      } catch (error) {
+        throw refusalOf(error);
+      }
       return { metadata: { ...upload.metadata, [OWNER]: userId } };
     },
     onUploadFinish: finish,

@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { createFsBlobStore } from '@natter/blob-fs';
 import { type Message, SUBPROTOCOL_JSON } from '@natter/protocol';
-import { type BlobStore, createNatterServer, type NatterServer, silentLogger } from '@natter/server-core';
+import {
+  type BlobStore,
+  createNatterServer,
+  type NatterServer,
+  type StorageAdapter,
+  silentLogger,
+} from '@natter/server-core';
 import { createMemoryStorage } from '@natter/storage-memory';
 import WebSocket from 'ws';
 import {
@@ -19,9 +25,20 @@ export interface TestUser {
   token: string;
 }
 
-/** A natter server on 127.0.0.1 with media over a filesystem blob store and the SQLite media store. */
-export async function startMediaServer(options: Partial<MediaOptions> = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'natter-media-server-'));
+/** What a restarted server keeps: its data directory and its chat storage (a database that outlives it). */
+export interface MediaServerState {
+  dir: string;
+  storage: StorageAdapter;
+}
+
+/**
+ * A natter server on 127.0.0.1 with media over a filesystem blob store and the SQLite media store. Given
+ * `state` (the `state` of an earlier server, stopped with `stop()`), it starts on the same data directory
+ * and chat storage: a server restart.
+ */
+export async function startMediaServer(options: Partial<MediaOptions> = {}, state?: MediaServerState) {
+  const dir = state?.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'natter-media-server-'));
+  const storage = state?.storage ?? createMemoryStorage();
   const blobs: BlobStore =
     options.blobs ?? createFsBlobStore({ root: path.join(dir, 'blobs'), fsync: false });
   const store = createSqliteMediaStore({ path: path.join(dir, 'media.sqlite') });
@@ -35,7 +52,7 @@ export async function startMediaServer(options: Partial<MediaOptions> = {}) {
     ...options,
   });
   const server: NatterServer = createNatterServer({
-    storage: createMemoryStorage(),
+    storage,
     tokens: { secret: 'media-test-secret-media-test-secret-0123' },
     logger: silentLogger(),
     media: (context) => {
@@ -64,6 +81,7 @@ export async function startMediaServer(options: Partial<MediaOptions> = {}) {
   return {
     url,
     dir,
+    state: { dir, storage } satisfies MediaServerState,
     blobs,
     store,
     get service(): MediaService {
@@ -114,6 +132,10 @@ export async function startMediaServer(options: Partial<MediaOptions> = {}) {
       } finally {
         ws.close();
       }
+    },
+    /** Stops the server and keeps its data (for a restart with `state`). */
+    async stop() {
+      await server.close();
     },
     async close() {
       await server.close();

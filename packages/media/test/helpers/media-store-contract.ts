@@ -124,5 +124,47 @@ export function mediaStoreContract(name: string, fresh: () => Promise<MediaStore
       expect(await store.get(fresh2.id)).toBeDefined();
       expect(await store.releaseMessage('c1', 7)).toEqual([]);
     });
+
+    it('reserves quota all or none, counts stored bytes and live reservations, forgets expired ones', async () => {
+      const reserve = (id: string, bytes: number, expiresAt = 10_000, now = 1_000) =>
+        store.reserve({ id, ownerId: 'u_quota', bytes, expiresAt }, 3_000, now);
+      await store.insert(record('u_quota', { size: 1_000 }));
+      expect(await reserve('r1', 1_500)).toBe(true);
+      // 1,000 stored + 1,500 held + 600 > 3,000.
+      expect(await reserve('r2', 600)).toBe(false);
+      expect(await reserve('r2', 500)).toBe(true);
+      // Another owner's quota is its own.
+      expect(
+        await store.reserve({ id: 'r9', ownerId: 'u_other', bytes: 3_000, expiresAt: 10_000 }, 3_000, 1_000),
+      ).toBe(true);
+      await store.release('r1');
+      await store.release('r1');
+      expect(await reserve('r3', 1_500)).toBe(true);
+      // Expired reservations count no more.
+      expect(await reserve('r4', 2_000, 20_000, 15_000)).toBe(true);
+    });
+
+    it("inserts within the quota only, dropping the upload's reservation in the same step", async () => {
+      expect(
+        await store.reserve({ id: 'rq', ownerId: 'u_q2', bytes: 2_000, expiresAt: 10_000 }, 2_500, 1_000),
+      ).toBe(true);
+      expect(await store.insertWithinQuota(record('u_q2', { size: 2_000 }), 2_500, 'rq')).toBe(true);
+      // The reservation went with the insert: 2,000 stored, 500 free.
+      expect(
+        await store.reserve({ id: 'rr', ownerId: 'u_q2', bytes: 500, expiresAt: 10_000 }, 2_500, 1_000),
+      ).toBe(true);
+      await store.release('rr');
+      const refused = record('u_q2', { size: 501 });
+      expect(await store.insertWithinQuota(refused, 2_500)).toBe(false);
+      expect(await store.get(refused.id)).toBeUndefined();
+      expect(await store.usage('u_q2')).toBe(2_000);
+    });
+
+    it('never passes the quota with many inserts at once', async () => {
+      const records = Array.from({ length: 12 }, () => record('u_race', { size: 1_000 }));
+      const results = await Promise.all(records.map((r) => store.insertWithinQuota(r, 5_500)));
+      expect(results.filter(Boolean)).toHaveLength(5);
+      expect(await store.usage('u_race')).toBe(5_000);
+    });
   });
 }
