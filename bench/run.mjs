@@ -13,6 +13,7 @@ import { catchup } from './scenarios/catchup.mjs';
 import { direct, group } from './scenarios/chat.mjs';
 import { crossNode } from './scenarios/cross-node.mjs';
 import { idle } from './scenarios/idle.mjs';
+import { media } from './scenarios/media.mjs';
 import { storage } from './scenarios/storage.mjs';
 
 /**
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const SCENARIOS = { idle, direct, group, catchup, storage, crossNode };
+const SCENARIOS = { idle, direct, group, catchup, storage, crossNode, media };
 const selected = args.only ? args.only.split(',') : Object.keys(SCENARIOS);
 const systems = args.systems ? args.systems.split(',') : DEFAULT_SYSTEMS;
 for (const name of [...selected.filter((s) => !SCENARIOS[s]), ...systems.filter((s) => !SYSTEMS[s])]) {

@@ -16,6 +16,31 @@ function table(head, rows) {
 }
 
 const sections = {
+  media: (s) =>
+    table(
+      [
+        'store',
+        'POST /v1/media 25 MiB (MiB/s)',
+        '12 MP JPEG p50 (ms)',
+        '12 MP JPEG p99 (ms)',
+        '20 × 25 MiB at once (s)',
+        'node RSS before (MiB)',
+        'node RSS peak (MiB)',
+        'growth (MiB)',
+        'note',
+      ],
+      Object.entries(s.stores).map(([name, r]) => [
+        name,
+        fmt(r.throughput),
+        fmt(r.jpegP50, 0),
+        fmt(r.jpegP99, 0),
+        fmt(r.concurrentSeconds),
+        fmt(r.baseline, 0),
+        fmt(r.peak, 0),
+        typeof r.peak === 'number' ? fmt(r.peak - r.baseline, 0) : '–',
+        r.error ?? '',
+      ]),
+    ),
   idle: (s) =>
     table(
       ['system', 'target', 'held', 'server procs', 'connects/s', 'RSS/conn', 'heap/conn', 'note'],

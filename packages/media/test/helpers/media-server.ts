@@ -41,7 +41,7 @@ export async function startMediaServer(options: Partial<MediaOptions> = {}, stat
   const storage = state?.storage ?? createMemoryStorage();
   const blobs: BlobStore =
     options.blobs ?? createFsBlobStore({ root: path.join(dir, 'blobs'), fsync: false });
-  const store = createSqliteMediaStore({ path: path.join(dir, 'media.sqlite') });
+  const store = options.store ?? createSqliteMediaStore({ path: path.join(dir, 'media.sqlite') });
   let service: MediaService | undefined;
   const factory = createMedia({
     blobs,
