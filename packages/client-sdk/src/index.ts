@@ -63,7 +63,14 @@ export {
   type PushSubscriptionInput,
   type Session,
 } from './http.js';
-export type { OutboxAttachment, OutboxFile, UploadData, UploadOptions } from './media.js';
+export type {
+  OutboxAttachment,
+  OutboxFile,
+  ResumableUploadRegistry,
+  UploadContext,
+  UploadData,
+  UploadOptions,
+} from './media.js';
 export type { AckEvent, OutboxEvent, OutboxStatus, PendingMessage, SendHandle } from './outbox.js';
 export type { PlacedNode, PlacementOptions } from './placement.js';
 export type { ReceiptEvent, TypingEvent } from './presence.js';

@@ -7,7 +7,6 @@ import {
   parseResponse,
 } from '@natter/protocol';
 import * as v from 'valibot';
-import type { ResumableUploads } from './resumable-uploads.js';
 
 /** What {@link uploadMedia} takes: a browser `File` or `Blob`, or bytes. */
 export type UploadData = Blob | ArrayBuffer | Uint8Array;
@@ -43,10 +42,21 @@ export interface OutboxFile {
   resumableChunkBytes?: number;
 }
 
-/** What the client adds to an upload beyond the caller's options (not part of the public API). */
+/**
+ * Where the URLs of unfinished resumable uploads are kept between runs, by a key of the bytes
+ * (`ChatClient` keeps them in its client store).
+ */
+export interface ResumableUploadRegistry {
+  /** The saved URL of the upload of `fingerprint`, if any. */
+  find(fingerprint: string): Promise<string | undefined>;
+  save(fingerprint: string, url: string): Promise<void>;
+  forget(fingerprint: string): Promise<void>;
+}
+
+/** What `ChatClient` adds to an `HttpClient.upload` beyond the caller's options. */
 export interface UploadContext {
   /** Where a tus upload's URL is kept between runs, and the key of these bytes there. */
-  resume?: { uploads: ResumableUploads; fingerprint: string };
+  resume?: { uploads: ResumableUploadRegistry; fingerprint: string };
   /**
    * Aborted when the client closes: the upload stops without being cancelled on the server (its URL stays
    * saved, so the next client instance resumes it), unlike the caller's `signal`.

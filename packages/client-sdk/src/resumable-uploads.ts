@@ -1,3 +1,5 @@
+import type { ResumableUploadRegistry } from './media.js';
+
 /** The part of the client store resumable uploads need: small string values that survive restarts. */
 export interface ResumeStore {
   getMeta(key: string): Promise<string | undefined>;
@@ -28,7 +30,7 @@ interface ResumeEntry {
  * bytes, for the same user and server, find the same upload. Updates within one instance are serialised;
  * two instances writing at once may lose an entry, which only costs that upload its resume.
  */
-export class ResumableUploads {
+export class ResumableUploads implements ResumableUploadRegistry {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(

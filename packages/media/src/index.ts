@@ -13,6 +13,7 @@ export {
   type MediaAttachment,
   type MediaRecord,
   type MediaStore,
+  type QuotaReservation,
 } from './media-store.js';
 export { createMediaPipeline, DEFAULT_IMAGE_SETTINGS, DEFAULT_MAX_UPLOAD_BYTES } from './pipeline.js';
 export {
