@@ -20,6 +20,10 @@ const PACKAGES = [
   ['@natter/storage-postgres', 'packages/storage-adapters/postgres', ['@natter/server-core']],
   ['@natter/broker-redis', 'packages/broker-redis', ['@natter/server-core']],
   ['@natter/broker-nats', 'packages/broker-nats', ['@natter/server-core']],
+  // Scenario "media": the media service over the filesystem and the S3 blob stores.
+  ['@natter/blob-fs', 'packages/storage-adapters/blob-fs', ['@natter/server-core']],
+  ['@natter/blob-s3', 'packages/storage-adapters/blob-s3', ['@natter/server-core']],
+  ['@natter/media', 'packages/media', ['@natter/server-core']],
 ];
 
 const run = (cmd, args) =>

@@ -46,8 +46,9 @@ export class ResumableUploads implements ResumableUploadRegistry {
 
   /** Remembers the URL the server gave the upload of `fingerprint` (replacing an older one). */
   save(fingerprint: string, url: string): Promise<void> {
+    const savedAt = this.now();
     return this.update((entries) => {
-      entries[fingerprint] = { url, savedAt: this.now() };
+      entries[fingerprint] = { url, savedAt };
     });
   }
 
