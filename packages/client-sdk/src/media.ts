@@ -49,7 +49,9 @@ export interface OutboxFile {
 export interface ResumableUploadRegistry {
   /** The saved URL of the upload of `fingerprint`, if any. */
   find(fingerprint: string): Promise<string | undefined>;
+  /** Remembers the URL the server gave the upload of `fingerprint`. */
   save(fingerprint: string, url: string): Promise<void>;
+  /** Forgets the upload of `fingerprint` (finished, refused, or cancelled). */
   forget(fingerprint: string): Promise<void>;
 }
 

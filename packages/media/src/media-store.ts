@@ -45,7 +45,9 @@ export type ClaimResult =
 export interface QuotaReservation {
   /** Unique per upload (a plain upload's own id, `tus:<upload id>` for tus). */
   id: string;
+  /** The uploader, whose quota is held. */
   ownerId: string;
+  /** Bytes held (the declared size). */
   bytes: number;
   /** After this (ms) the reservation no longer counts (a node that crashed mid-upload never releases it). */
   expiresAt: number;
