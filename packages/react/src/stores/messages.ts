@@ -1,12 +1,16 @@
 import type { ChatClient, Message, SendHandle } from '@natter/client';
 import { ExternalStore, unsubscribeAll } from './external-store.js';
+import { indexOfSeq, replacedMessage, updateMessage, withReaction, withThreadReply } from './lifecycle.js';
+import type { LifecycleChange, LifecycleFeed } from './lifecycle-feed.js';
 import {
   applyPending,
   dropBefore,
+  isOlder,
   type MessageItems,
   mergeMessages,
   newestSeq,
   oldestSeq,
+  type SendExtras,
 } from './message-items.js';
 
 /** Loading older messages: nothing asked, in flight, or the last attempt failed (try again). */
@@ -38,6 +42,9 @@ export type MessagesSnapshot =
   | (MessagesCommon & { readonly phase: 'error'; readonly error: Error });
 
 const EMPTY: MessageItems = Object.freeze([]);
+/** How long, and how many, of the user's own changes are applied again over pages that arrive late. */
+const RECENT_MS = 60_000;
+const RECENT_MAX = 100;
 const INITIAL: MessagesSnapshot = Object.freeze({
   phase: 'loading',
   items: EMPTY,
@@ -53,20 +60,37 @@ export interface MessagesStoreOptions {
   pageSize?: number;
 }
 
+/** What the stores of one client share: the lifecycle feed and the extras of the kit's pending sends. */
+export interface SharedParts {
+  readonly feed: LifecycleFeed;
+  readonly extras: ReadonlyMap<string, SendExtras>;
+}
+
 /**
- * One channel's messages: the cache at once, then the server's newest page, then live entries, the user's
- * pending and failed sends in place, and older pages on demand. Every change is a new frozen snapshot.
+ * One channel's messages: the cache at once, then the server's newest page, then live entries (new
+ * messages, edits, deletes as tombstones, reactions, thread counters), the user's pending and failed sends
+ * in place, and older pages on demand. Thread replies are rows too (`message.threadRoot` set), so the rows
+ * stay contiguous by `seq`; `MessageList` shows them only in their thread. Every change is a new frozen
+ * snapshot.
  */
 export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   private readonly offs: Array<() => void> = [];
   private readonly pageSize: number;
   /** Bumped on every (re)load, so an answer for an earlier load is dropped. */
   private generation = 0;
+  /**
+   * The latest changes that are safe to apply twice (the user's own reactions, edits and deletes, which
+   * are guarded by `me` and by `version`), applied again over every page merged: a page read before such
+   * a change can arrive after it and would otherwise take it back. Others' reactions are not kept: the
+   * page may or may not count them already, and the page is the server's word.
+   */
+  private recent: Array<{ change: LifecycleChange; at: number }> = [];
 
   constructor(
     private readonly client: ChatClient,
     readonly channelId: string,
-    options: MessagesStoreOptions = {},
+    options: MessagesStoreOptions,
+    private readonly shared: SharedParts,
   ) {
     super(INITIAL);
     this.pageSize = options.pageSize ?? 50;
@@ -79,13 +103,23 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     this.offs.push(
       this.client.on('message', ({ message }) => {
         // An older window (after a jump) does not grow at its end: the newest come back with jumpToNewest.
-        if (mine(message.channelId) && !this.getSnapshot().hasMoreAfter) this.addMessages([message]);
+        if (!mine(message.channelId)) return;
+        if (message.threadRoot !== undefined) this.countThreadReply(message);
+        if (!this.getSnapshot().hasMoreAfter) this.addMessages([message]);
       }),
       this.client.on('ack', ({ message }) => {
         if (mine(message.channelId)) this.addMessages([message]);
       }),
       this.client.on('outbox', ({ message }) => {
-        if (mine(message.channelId)) this.update(applyPending(this.getSnapshot().items, message));
+        if (mine(message.channelId))
+          this.update(
+            applyPending(this.getSnapshot().items, message, this.shared.extras.get(message.clientMsgId)),
+          );
+      }),
+      this.shared.feed.subscribe((change) => {
+        if (!mine(change.channelId)) return;
+        this.remember(change);
+        this.update(applyChange(this.getSnapshot().items, change, this.client.userId));
       }),
       this.client.on('resync', () => {
         this.set(INITIAL);
@@ -100,12 +134,19 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     this.generation++;
   }
 
+  /** The stored message with `seq`, if it is loaded. */
+  find(seq: number): Message | undefined {
+    const item = this.getSnapshot().items[indexOfSeq(this.getSnapshot().items, seq)];
+    return item?.status === 'sent' ? item.message : undefined;
+  }
+
   /** Shows a message `send()` or `retry()` just queued, before its first outbox event. */
   addPending(handle: SendHandle): void {
     if (handle.message.channelId !== this.channelId) return;
     // A send while an older window shows brings the newest back, where the message will be.
     if (this.getSnapshot().hasMoreAfter) void this.jumpToNewest();
-    this.update(applyPending(this.getSnapshot().items, handle.message));
+    const extras = this.shared.extras.get(handle.message.clientMsgId);
+    this.update(applyPending(this.getSnapshot().items, handle.message, extras));
   }
 
   /**
@@ -124,7 +165,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     const page = await this.client.history(this.channelId, { around: seq, limit: this.pageSize });
     if (generation !== this.generation) return;
     const pending = this.getSnapshot().items.filter((item) => item.status !== 'sent');
-    const items = mergeMessages(pending, page.messages);
+    const items = this.merged(pending, page.messages, 'merge');
     this.set(
       Object.freeze({
         phase: 'ready',
@@ -156,7 +197,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     try {
       const page = await this.client.history(this.channelId, { after, limit: this.pageSize });
       if (generation !== this.generation) return;
-      const items = mergeMessages(this.getSnapshot().items, page.messages);
+      const items = this.merged(this.getSnapshot().items, page.messages, 'merge');
       this.set(Object.freeze({ ...this.getSnapshot(), items, hasMoreAfter: page.hasMoreAfter }));
     } catch {
       // Scrolling down again retries.
@@ -174,7 +215,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     try {
       const page = await this.client.history(this.channelId, { before, limit: this.pageSize });
       if (generation !== this.generation) return;
-      const items = mergeMessages(this.getSnapshot().items, page.messages);
+      const items = this.merged(this.getSnapshot().items, page.messages, 'merge');
       this.set(
         Object.freeze({
           ...this.getSnapshot(),
@@ -203,13 +244,14 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   private async load(): Promise<void> {
     const generation = ++this.generation;
     const pending = this.client.pending().filter((m) => m.channelId === this.channelId);
+    const withExtras = (message: (typeof pending)[number]) => this.shared.extras.get(message.clientMsgId);
     let items = this.getSnapshot().items;
-    for (const message of pending) items = applyPending(items, message);
+    for (const message of pending) items = applyPending(items, message, withExtras(message));
     try {
       const cached = await this.client.cachedMessages(this.channelId, { limit: this.pageSize });
       if (generation !== this.generation) return;
-      items = joinNewest(this.getSnapshot().items, cached);
-      for (const message of pending) items = applyPending(items, message);
+      items = this.merged(this.getSnapshot().items, cached, 'join');
+      for (const message of pending) items = applyPending(items, message, withExtras(message));
       if (cached.length > 0) this.showReady(items, 'cache');
       else this.update(items);
     } catch {
@@ -218,7 +260,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     try {
       const page = await this.client.history(this.channelId, { limit: this.pageSize });
       if (generation !== this.generation) return;
-      this.showReady(joinNewest(this.getSnapshot().items, page.messages), page.source);
+      this.showReady(this.merged(this.getSnapshot().items, page.messages, 'join'), page.source);
     } catch (err) {
       if (generation !== this.generation) return;
       const current = this.getSnapshot();
@@ -250,6 +292,27 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     );
   }
 
+  private remember(change: LifecycleChange): void {
+    if (change.kind === 'reaction' && change.userId !== this.client.userId) return;
+    const now = Date.now();
+    this.recent = this.recent.filter((r) => now - r.at < RECENT_MS).slice(-RECENT_MAX + 1);
+    this.recent.push({ change, at: now });
+  }
+
+  /** Rows with a page merged, and the recent safe changes applied again over it. */
+  private merged(items: MessageItems, page: readonly Message[], join: 'join' | 'merge'): MessageItems {
+    let next = join === 'join' ? joinNewest(items, page) : mergeMessages(items, page);
+    for (const { change } of this.recent) next = applyChange(next, change, this.client.userId);
+    return next;
+  }
+
+  /** A new thread reply raises its root's counter (when the root is loaded). */
+  private countThreadReply(reply: Message): void {
+    const root = reply.threadRoot;
+    if (root === undefined) return;
+    this.update(updateMessage(this.getSnapshot().items, root, (m) => withThreadReply(m, reply)));
+  }
+
   private addMessages(messages: readonly Message[]): void {
     this.update(mergeMessages(this.getSnapshot().items, messages));
   }
@@ -260,6 +323,36 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     if (items === current.items) return;
     this.set(Object.freeze({ ...current, items, hasMoreBefore: hasMoreBefore(items) }));
   }
+}
+
+/**
+ * Applies an edit, delete or reaction to the rows: the message's own row, and for edits and deletes the
+ * quotes of replies to it (a reply shows its parent as it is now).
+ */
+export function applyChange(
+  items: MessageItems,
+  change: LifecycleChange,
+  me: string | undefined,
+): MessageItems {
+  if (change.kind === 'reaction') return updateMessage(items, change.seq, (m) => withReaction(m, change, me));
+  const { message } = change;
+  const deleted = message.deletedAt !== undefined;
+  let next = updateMessage(items, message.seq, (current) => {
+    const same =
+      (current.version ?? 1) === (message.version ?? 1) && (current.deletedAt !== undefined) === deleted;
+    return same || isOlder(message, current) ? current : replacedMessage(current, message);
+  });
+  const text = deleted ? '' : message.text;
+  for (const item of next) {
+    if (item.status !== 'sent' || item.message.replyTo !== message.seq) continue;
+    const preview = item.message.replyPreview;
+    if (!preview || (preview.text === text && preview.deleted === deleted)) continue;
+    next = updateMessage(next, item.message.seq, (reply) => ({
+      ...reply,
+      replyPreview: { senderId: message.senderId, text, deleted },
+    }));
+  }
+  return next;
 }
 
 /**
