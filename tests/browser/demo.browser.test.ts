@@ -43,7 +43,7 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
   const errors: string[] = [];
 
   const watch = (page: Page, who: string) => {
-    page.on('pageerror', (err) => errors.push(`${who}: ${err.message}`));
+    page.on('pageerror', (err) => errors.push(`${who}: ${err.stack}`));
     page.on('console', (msg) => {
       if (
         msg.type() === 'error' &&
@@ -197,6 +197,12 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
     await waitForMessage(bob, 'Message 120');
     // Scrolling up loads older pages until the start of the conversation.
     for (let i = 0; i < 20 && !(await messageRows(bob, /^Message 1$/).count()); i++) {
+      // From a little below the top, as a wheel would: the list loads older pages on scroll events, and
+      // setting scrollTop to 0 when it is 0 already fires none.
+      await bob.locator('.natter-scroller').evaluate((el) => {
+        el.scrollTop = 300;
+      });
+      await bob.waitForTimeout(50);
       await bob.locator('.natter-scroller').evaluate((el) => {
         el.scrollTop = 0;
       });

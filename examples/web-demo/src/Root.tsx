@@ -41,7 +41,7 @@ export function Root({ worker }: RootProps): ReactNode {
   }, [screen]);
 
   return (
-    <ChatTheme theme={theme} className="demo-root">
+    <ChatTheme theme={theme} className="demo-root" unstyled>
       {screen.kind === 'signed-out' ? (
         <LoginScreen
           saved={savedAccounts()}

@@ -3,7 +3,7 @@
  * sidebar, conversation, side panel, dialogs and notices. Two columns on wide screens; on phones one at a
  * time (the list, or the open conversation), routed by the URL hash so the back button returns to the list.
  */
-import { NatterProvider, useChannels, useJumpToMessage } from '@natter/react';
+import { NatterProvider, useChannels, useChatStores, useJumpToMessage } from '@natter/react';
 import type { ReactNode } from 'react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { pushHook } from '../push.js';
@@ -66,6 +66,22 @@ function SignedIn({ screen, navigate, worker, theme, onTheme }: ChatAppProps): R
       history.replaceState(null, '', '#/');
     }
   }, [activeId, channels, phase]);
+
+  // Back online after starting offline: profiles and presence that could not be fetched are asked again
+  // (the kit fetches each once; a failed fetch is retried only when asked).
+  const stores = useChatStores();
+  useEffect(
+    () =>
+      client.on('state', ({ status }) => {
+        if (status !== 'open') return;
+        const ids = [
+          ...new Set(stores.channels.getSnapshot().channels.flatMap((c) => c.channel.memberIds)),
+        ].filter((id) => id !== session.user.id);
+        stores.users.want(ids);
+        stores.presence.want(ids);
+      }),
+    [client, stores, session],
+  );
 
   // Offline notifications need the service worker; a closed tab gets them through Web Push.
   useEffect(() => {
