@@ -2,6 +2,7 @@ import type { MemberReceipt, PresenceInfo, SendHandle, UserProfile } from '@natt
 import { useCallback, useEffect, useMemo, useSyncExternalStore } from 'react';
 import { useChatStores } from './provider.js';
 import type { ChannelsSnapshot } from './stores/channels.js';
+import type { KitSendOptions } from './stores/chat-stores.js';
 import type { ConnectionSnapshot } from './stores/connection.js';
 import type { MessagesSnapshot } from './stores/messages.js';
 
@@ -57,29 +58,18 @@ export function useMessages(channelId: string): MessagesView {
   return useMemo(() => ({ ...snapshot, ...actions }), [snapshot, actions]);
 }
 
-/** Options of a send. */
-export interface SendOptions {
-  /** User ids @-mentioned in the text. */
-  mentions?: readonly string[];
-}
+/** Options of a send: mentions, a reply, a thread, uploads. */
+export type SendOptions = KitSendOptions;
 
 /**
  * A function that sends to a channel: the message is in the outbox (durable, resent until acknowledged)
- * and in `useMessages` as `pending` before it returns. Throws at once for invalid input (empty, too large).
+ * and in `useMessages` (or, with `threadRoot`, in `useThread`) as `pending` before it returns, with its
+ * reply quote and attachments. Throws at once for invalid input (empty, too large).
  */
 export function useSend(channelId: string): (text: string, options?: SendOptions) => SendHandle {
   const stores = useChatStores();
   return useCallback(
-    (text: string, options: SendOptions = {}) => {
-      const handle = stores.client.send(
-        channelId,
-        text,
-        options.mentions ? { mentions: options.mentions } : {},
-      );
-      // A list showing the channel shows the message now; one made later reads it from the outbox.
-      stores.existingMessages(channelId)?.addPending(handle);
-      return handle;
-    },
+    (text: string, options: SendOptions = {}) => stores.send(channelId, text, options),
     [stores, channelId],
   );
 }

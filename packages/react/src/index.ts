@@ -30,10 +30,32 @@ export {
   useUser,
   useUsers,
 } from './hooks.js';
+export {
+  type ChannelUiView,
+  type MessageActions,
+  type ReactorsState,
+  type ThreadView,
+  useChannelUi,
+  useIsEditing,
+  useMessageActions,
+  useReactors,
+  useThread,
+} from './hooks-lifecycle.js';
 export { NatterProvider, type NatterProviderProps, useChatClient, useChatStores } from './provider.js';
 export { type SearchOptions, type SearchState, useSearch } from './search.js';
+export type { ChannelUi } from './stores/channel-ui.js';
 export type { ChannelsSnapshot, ChannelView } from './stores/channels.js';
-export { ChatStores, type ChatStoresOptions } from './stores/chat-stores.js';
+export { ChatStores, type ChatStoresOptions, type KitSendOptions } from './stores/chat-stores.js';
 export type { ConnectionSnapshot } from './stores/connection.js';
-export type { MessageItem, MessageItems, PendingItem, SentItem } from './stores/message-items.js';
+export type { LifecycleChange } from './stores/lifecycle-feed.js';
+export type {
+  Attachment,
+  MessageItem,
+  MessageItems,
+  PendingItem,
+  SendExtras,
+  SentItem,
+} from './stores/message-items.js';
 export type { MessageFocus, MessagesSnapshot, MessagesStoreOptions, OlderPage } from './stores/messages.js';
+export type { ThreadSnapshot } from './stores/thread.js';
+export { attachmentOf, type UploadItem, type UploadsView, useUpload } from './upload.js';

@@ -2,7 +2,12 @@
  * A real natter node on 127.0.0.1 (memory storage) and React rendering into the DOM of the test
  * environment (happy-dom), for hook and component tests without mocks.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createFsBlobStore } from '@natter/blob-fs';
 import { ChatClient, type ChatClientOptions, type WebSocketConstructor } from '@natter/client';
+import { createMedia, createSqliteMediaStore } from '@natter/media';
 import { createNatterServer, type NatterServer, silentLogger } from '@natter/server-core';
 import { createMemoryStorage } from '@natter/storage-memory';
 import type { ReactNode } from 'react';
@@ -21,9 +26,22 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts a node on a random port of 127.0.0.1, with limits loose enough for seeding. */
-export async function startServer(): Promise<TestServer> {
+/**
+ * Starts a node on a random port of 127.0.0.1, with limits loose enough for seeding; with `media`, uploads
+ * go through the real pipeline (sharp thumbnails, ThumbHash) into a filesystem blob store in a temp dir.
+ */
+export async function startServer(options: { media?: boolean } = {}): Promise<TestServer> {
+  const dir = options.media ? fs.mkdtempSync(path.join(os.tmpdir(), 'natter-react-media-')) : undefined;
+  const media = dir
+    ? createMedia({
+        blobs: createFsBlobStore({ root: path.join(dir, 'blobs'), fsync: false }),
+        store: createSqliteMediaStore({ path: path.join(dir, 'media.sqlite') }),
+        pipeline: { tempDir: path.join(dir, 'tmp'), ffmpeg: false },
+        tus: { stagingDir: path.join(dir, 'uploads') },
+      })
+    : undefined;
   const server = createNatterServer({
+    ...(media ? { media } : {}),
     storage: createMemoryStorage(),
     tokens: { secret: 'react-test-secret-0123456789abcdef0123' },
     limits: { sendsPerSecond: 5_000, sendBurst: 5_000 },
@@ -32,7 +50,14 @@ export async function startServer(): Promise<TestServer> {
     logger: silentLogger(),
   });
   const { url } = await server.listen(0, '127.0.0.1');
-  return { server, url, stop: () => server.close() };
+  return {
+    server,
+    url,
+    stop: async () => {
+      await server.close();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A client of the test node with quick reconnects, on Node's `ws`. */

@@ -39,7 +39,13 @@ export function MessageList({ channelId, markRead = true, label = 'Messages' }: 
   const lastOwnKey = useMemo(() => {
     for (let i = view.items.length - 1; i >= 0; i--) {
       const item = view.items[i];
-      if (item?.status === 'sent' && item.message.senderId === me && item.message.kind === 'text')
+      if (
+        item?.status === 'sent' &&
+        item.message.senderId === me &&
+        item.message.kind === 'text' &&
+        item.message.threadRoot === undefined &&
+        item.message.deletedAt === undefined
+      )
         return item.key;
     }
     return undefined;

@@ -22,7 +22,17 @@ export function senderAndTime(item: MessageItem, me: string | undefined): { send
     : { senderId: me ?? '', at: item.pending.createdAt };
 }
 
-/** Builds the rows; `readSeq` (the marker when the channel was opened) places the divider, if any. */
+/** True for a thread reply: shown in its thread (`Thread`), not in the channel's list. */
+export function isThreadReply(item: MessageItem): boolean {
+  return item.status === 'sent'
+    ? item.message.threadRoot !== undefined
+    : item.extras?.threadRoot !== undefined;
+}
+
+/**
+ * Builds the rows; `readSeq` (the marker when the channel was opened) places the divider, if any. Thread
+ * replies are left out (their root shows the count).
+ */
 export function buildRows(
   items: readonly MessageItem[],
   me: string | undefined,
@@ -33,6 +43,7 @@ export function buildRows(
   let previous: { senderId: string; at: number; system: boolean } | undefined;
   let dividerPlaced = readSeq === undefined;
   for (const item of items) {
+    if (isThreadReply(item)) continue;
     const { senderId, at } = senderAndTime(item, me);
     const system = item.status === 'sent' && item.message.kind === 'system';
     const day = dayKey(at);

@@ -1,11 +1,27 @@
-import type { ChatClient } from '@natter/client';
+import type { ChatClient, SendHandle } from '@natter/client';
+import { ChannelUiStore } from './channel-ui.js';
 import { ChannelsStore } from './channels.js';
 import { ConnectionStore } from './connection.js';
 import type { ExternalStore } from './external-store.js';
-import { MessagesStore, type MessagesStoreOptions } from './messages.js';
+import { LifecycleFeed } from './lifecycle-feed.js';
+import type { Attachment, SendExtras } from './message-items.js';
+import { MessagesStore, type MessagesStoreOptions, type SharedParts } from './messages.js';
 import { PresenceStore, UsersStore } from './people.js';
 import { ReceiptsStore } from './receipts.js';
+import { ThreadStore } from './thread.js';
 import { TypingStore } from './typing.js';
+
+/** A send through the kit: the SDK's options, with uploads as the kit shows them while pending. */
+export interface KitSendOptions {
+  /** User ids @-mentioned in the text. */
+  mentions?: readonly string[];
+  /** The `seq` of the message this one answers, in the same channel. */
+  replyTo?: number;
+  /** The `seq` of the thread root this message is posted in. */
+  threadRoot?: number;
+  /** Uploads of the user's (`useUpload`, `client.upload`) the message carries. */
+  attachments?: readonly Attachment[];
+}
 
 /** Options of the stores behind the hooks. */
 export interface ChatStoresOptions extends MessagesStoreOptions {
@@ -26,8 +42,15 @@ export class ChatStores {
   readonly typing: TypingStore;
   readonly users: UsersStore;
   readonly presence: PresenceStore;
+  /** Per-channel UI state: the message edited, answered, or with its thread open. */
+  readonly ui: ChannelUiStore;
+  /** Edits, deletes and reactions, each applied once. */
+  readonly feed: LifecycleFeed;
+  private readonly extras = new Map<string, SendExtras>();
+  private readonly shared: SharedParts;
   private readonly messageStores = new Map<string, MessagesStore>();
   private readonly receiptStores = new Map<string, ReceiptsStore>();
+  private readonly threadStores = new Map<string, ThreadStore>();
 
   constructor(
     readonly client: ChatClient,
@@ -38,6 +61,60 @@ export class ChatStores {
     this.typing = new TypingStore(client);
     this.users = new UsersStore(client);
     this.presence = new PresenceStore(client);
+    this.ui = new ChannelUiStore();
+    this.feed = new LifecycleFeed(client);
+    this.shared = { feed: this.feed, extras: this.extras };
+    // A pending send's extras are needed until its stored copy (which carries them) replaces it.
+    client.on('ack', ({ clientMsgId }) => this.extras.delete(clientMsgId));
+    client.on('outbox', ({ message }) => {
+      if (message.status === 'discarded') this.extras.delete(message.clientMsgId);
+    });
+  }
+
+  /**
+   * Sends through the outbox and shows the message as pending at once, in the channel's list or, for a
+   * thread reply, in its thread.
+   * @throws NatterError for input that can never be sent (empty, too large)
+   */
+  send(channelId: string, text: string, options: KitSendOptions = {}): SendHandle {
+    const { mentions, replyTo, threadRoot, attachments } = options;
+    const handle = this.client.send(channelId, text, {
+      ...(mentions ? { mentions } : {}),
+      ...(replyTo !== undefined ? { replyTo } : {}),
+      ...(threadRoot !== undefined ? { threadRoot } : {}),
+      ...(attachments?.length ? { attachments: attachments.map((a) => ({ mediaId: a.mediaId })) } : {}),
+    });
+    const parent = replyTo === undefined ? undefined : this.messageStores.get(channelId)?.find(replyTo);
+    const extras: SendExtras = Object.freeze({
+      ...(replyTo !== undefined ? { replyTo } : {}),
+      ...(parent
+        ? {
+            replyPreview: {
+              senderId: parent.senderId,
+              text: parent.text,
+              deleted: parent.deletedAt !== undefined,
+            },
+          }
+        : {}),
+      ...(threadRoot !== undefined ? { threadRoot } : {}),
+      ...(attachments?.length ? { attachments } : {}),
+    });
+    if (Object.keys(extras).length > 0) this.extras.set(handle.message.clientMsgId, extras);
+    // A list showing the channel shows the message now; one made later reads it from the outbox.
+    this.messageStores.get(channelId)?.addPending(handle);
+    if (threadRoot !== undefined)
+      this.threadStores.get(`${channelId}:${threadRoot}`)?.showPending(handle.message);
+    return handle;
+  }
+
+  /** The store of one thread. */
+  thread(channelId: string, rootSeq: number): ThreadStore {
+    const key = `${channelId}:${rootSeq}`;
+    return this.perChannel(
+      this.threadStores,
+      key,
+      () => new ThreadStore(this.client, channelId, rootSeq, this.options.pageSize ?? 50, this.shared),
+    );
   }
 
   /** The message store of a channel. */
@@ -45,7 +122,7 @@ export class ChatStores {
     return this.perChannel(
       this.messageStores,
       channelId,
-      () => new MessagesStore(this.client, channelId, this.options),
+      () => new MessagesStore(this.client, channelId, this.options, this.shared),
     );
   }
 

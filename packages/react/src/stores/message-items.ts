@@ -5,6 +5,25 @@
  * same key its stored copy gets, so a row goes from pending to sent in place instead of being remounted.
  */
 import type { Message, PendingMessage } from '@natter/client';
+import { sameForDisplay } from './lifecycle.js';
+
+/** An attachment as a message carries it. */
+export type Attachment = NonNullable<Message['attachments']>[number];
+
+/**
+ * What a send through the kit said beyond the text, kept by the kit while the message is pending (the
+ * SDK's pending message carries text and mentions only): where the row belongs and what it shows.
+ */
+export interface SendExtras {
+  /** The message this one answers. */
+  readonly replyTo?: number;
+  /** What the row quotes of it. */
+  readonly replyPreview?: NonNullable<Message['replyPreview']>;
+  /** The thread the message goes into: such rows show in the thread, not in the channel's list. */
+  readonly threadRoot?: number;
+  /** The uploads it carries, shown while it is pending. */
+  readonly attachments?: readonly Attachment[];
+}
 
 /** A stored message: in the channel's sequence. */
 export interface SentItem {
@@ -19,9 +38,14 @@ export interface PendingItem {
   readonly status: 'pending' | 'sending' | 'failed';
   readonly key: string;
   readonly pending: PendingMessage;
+  /** Reply, thread and attachments of a send made through the kit. */
+  readonly extras?: SendExtras;
 }
 
-/** A row of the message list. Later kinds (edited, deleted, thread replies) extend this union. */
+/**
+ * A row of the message list. Edits, deletes (a tombstone: `message.deletedAt` set, no text), reactions,
+ * reply previews and thread counters are fields of a stored row's `message`.
+ */
 export type MessageItem = SentItem | PendingItem;
 
 /** The rows: stored messages ascending by `seq`, then the pending ones in sending order. */
@@ -34,11 +58,6 @@ export function sentKey(message: Message): string {
 
 function sentItem(message: Message): SentItem {
   return Object.freeze({ status: 'sent', key: sentKey(message), message });
-}
-
-/** True when two copies of a message are the same for display (a resent copy of an unchanged message). */
-function sameMessage(a: Message, b: Message): boolean {
-  return a === b || (a.id === b.id && a.seq === b.seq && a.text === b.text && a.createdAt === b.createdAt);
 }
 
 /**
@@ -62,7 +81,7 @@ export function mergeMessages(items: MessageItems, messages: readonly Message[])
   for (const item of sent) bySeq.set(item.message.seq, item);
   for (const message of sorted) {
     const existing = bySeq.get(message.seq);
-    if (existing && sameMessage(existing.message, message)) continue;
+    if (existing && sameForDisplay(existing.message, message)) continue;
     bySeq.set(message.seq, sentItem(message));
   }
   const merged = [...bySeq.values()].sort((a, b) => a.message.seq - b.message.seq);
@@ -86,7 +105,11 @@ export function dropBefore(items: MessageItems, fromSeq: number): MessageItems {
  * Applies an outbox status. `sent` leaves the row as it is (its stored copy arrives with the ack or through
  * sync and replaces it), `discarded` removes it, the others add or update the pending row.
  */
-export function applyPending(items: MessageItems, message: PendingMessage): MessageItems {
+export function applyPending(
+  items: MessageItems,
+  message: PendingMessage,
+  extras?: SendExtras,
+): MessageItems {
   const index = items.findIndex((item) => item.key === message.clientMsgId);
   const existing = index >= 0 ? items[index] : undefined;
   if (existing?.status === 'sent') return items;
@@ -96,8 +119,14 @@ export function applyPending(items: MessageItems, message: PendingMessage): Mess
     status: message.status,
     key: message.clientMsgId,
     pending: message,
+    ...(extras ? { extras } : {}),
   });
-  if (existing && existing.status === next.status && existing.pending.attempts === message.attempts)
+  if (
+    existing &&
+    existing.status === next.status &&
+    existing.pending.attempts === message.attempts &&
+    existing.extras === extras
+  )
     return items;
   if (index >= 0) return items.map((item, i) => (i === index ? next : item));
   return [...items, next];

@@ -1,5 +1,7 @@
 import type { ChatClient, Message, SendHandle } from '@natter/client';
 import { ExternalStore, unsubscribeAll } from './external-store.js';
+import { indexOfSeq, replacedMessage, updateMessage, withReaction, withThreadReply } from './lifecycle.js';
+import type { LifecycleChange, LifecycleFeed } from './lifecycle-feed.js';
 import {
   applyPending,
   dropBefore,
@@ -7,6 +9,7 @@ import {
   mergeMessages,
   newestSeq,
   oldestSeq,
+  type SendExtras,
 } from './message-items.js';
 
 /** Loading older messages: nothing asked, in flight, or the last attempt failed (try again). */
@@ -53,9 +56,18 @@ export interface MessagesStoreOptions {
   pageSize?: number;
 }
 
+/** What the stores of one client share: the lifecycle feed and the extras of the kit's pending sends. */
+export interface SharedParts {
+  readonly feed: LifecycleFeed;
+  readonly extras: ReadonlyMap<string, SendExtras>;
+}
+
 /**
- * One channel's messages: the cache at once, then the server's newest page, then live entries, the user's
- * pending and failed sends in place, and older pages on demand. Every change is a new frozen snapshot.
+ * One channel's messages: the cache at once, then the server's newest page, then live entries (new
+ * messages, edits, deletes as tombstones, reactions, thread counters), the user's pending and failed sends
+ * in place, and older pages on demand. Thread replies are rows too (`message.threadRoot` set), so the rows
+ * stay contiguous by `seq`; `MessageList` shows them only in their thread. Every change is a new frozen
+ * snapshot.
  */
 export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   private readonly offs: Array<() => void> = [];
@@ -66,7 +78,8 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   constructor(
     private readonly client: ChatClient,
     readonly channelId: string,
-    options: MessagesStoreOptions = {},
+    options: MessagesStoreOptions,
+    private readonly shared: SharedParts,
   ) {
     super(INITIAL);
     this.pageSize = options.pageSize ?? 50;
@@ -79,13 +92,22 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     this.offs.push(
       this.client.on('message', ({ message }) => {
         // An older window (after a jump) does not grow at its end: the newest come back with jumpToNewest.
-        if (mine(message.channelId) && !this.getSnapshot().hasMoreAfter) this.addMessages([message]);
+        if (!mine(message.channelId)) return;
+        if (message.threadRoot !== undefined) this.countThreadReply(message);
+        if (!this.getSnapshot().hasMoreAfter) this.addMessages([message]);
       }),
       this.client.on('ack', ({ message }) => {
         if (mine(message.channelId)) this.addMessages([message]);
       }),
       this.client.on('outbox', ({ message }) => {
-        if (mine(message.channelId)) this.update(applyPending(this.getSnapshot().items, message));
+        if (mine(message.channelId))
+          this.update(
+            applyPending(this.getSnapshot().items, message, this.shared.extras.get(message.clientMsgId)),
+          );
+      }),
+      this.shared.feed.subscribe((change) => {
+        if (mine(change.channelId))
+          this.update(applyChange(this.getSnapshot().items, change, this.client.userId));
       }),
       this.client.on('resync', () => {
         this.set(INITIAL);
@@ -100,12 +122,19 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     this.generation++;
   }
 
+  /** The stored message with `seq`, if it is loaded. */
+  find(seq: number): Message | undefined {
+    const item = this.getSnapshot().items[indexOfSeq(this.getSnapshot().items, seq)];
+    return item?.status === 'sent' ? item.message : undefined;
+  }
+
   /** Shows a message `send()` or `retry()` just queued, before its first outbox event. */
   addPending(handle: SendHandle): void {
     if (handle.message.channelId !== this.channelId) return;
     // A send while an older window shows brings the newest back, where the message will be.
     if (this.getSnapshot().hasMoreAfter) void this.jumpToNewest();
-    this.update(applyPending(this.getSnapshot().items, handle.message));
+    const extras = this.shared.extras.get(handle.message.clientMsgId);
+    this.update(applyPending(this.getSnapshot().items, handle.message, extras));
   }
 
   /**
@@ -203,13 +232,14 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   private async load(): Promise<void> {
     const generation = ++this.generation;
     const pending = this.client.pending().filter((m) => m.channelId === this.channelId);
+    const withExtras = (message: (typeof pending)[number]) => this.shared.extras.get(message.clientMsgId);
     let items = this.getSnapshot().items;
-    for (const message of pending) items = applyPending(items, message);
+    for (const message of pending) items = applyPending(items, message, withExtras(message));
     try {
       const cached = await this.client.cachedMessages(this.channelId, { limit: this.pageSize });
       if (generation !== this.generation) return;
       items = joinNewest(this.getSnapshot().items, cached);
-      for (const message of pending) items = applyPending(items, message);
+      for (const message of pending) items = applyPending(items, message, withExtras(message));
       if (cached.length > 0) this.showReady(items, 'cache');
       else this.update(items);
     } catch {
@@ -250,6 +280,13 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     );
   }
 
+  /** A new thread reply raises its root's counter (when the root is loaded). */
+  private countThreadReply(reply: Message): void {
+    const root = reply.threadRoot;
+    if (root === undefined) return;
+    this.update(updateMessage(this.getSnapshot().items, root, (m) => withThreadReply(m, reply)));
+  }
+
   private addMessages(messages: readonly Message[]): void {
     this.update(mergeMessages(this.getSnapshot().items, messages));
   }
@@ -260,6 +297,30 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     if (items === current.items) return;
     this.set(Object.freeze({ ...current, items, hasMoreBefore: hasMoreBefore(items) }));
   }
+}
+
+/**
+ * Applies an edit, delete or reaction to the rows: the message's own row, and for edits and deletes the
+ * quotes of replies to it (a reply shows its parent as it is now).
+ */
+export function applyChange(
+  items: MessageItems,
+  change: LifecycleChange,
+  me: string | undefined,
+): MessageItems {
+  if (change.kind === 'reaction') return updateMessage(items, change.seq, (m) => withReaction(m, change, me));
+  const { message } = change;
+  let next = updateMessage(items, message.seq, (current) => replacedMessage(current, message));
+  for (const item of next) {
+    if (item.status !== 'sent' || item.message.replyTo !== message.seq || !item.message.replyPreview)
+      continue;
+    const deleted = message.deletedAt !== undefined;
+    next = updateMessage(next, item.message.seq, (reply) => ({
+      ...reply,
+      replyPreview: { senderId: message.senderId, text: deleted ? '' : message.text, deleted },
+    }));
+  }
+  return next;
 }
 
 /**
