@@ -3,7 +3,7 @@
  * the upload progress bar. Files are uploaded one after another, then sent in one message through the
  * outbox, so the message row appears (pending, then sent) like any other.
  */
-import { useChatStores } from '@natter/react';
+import { type Attachment, attachmentOf, useChatStores } from '@natter/react';
 import type { ReactNode, RefObject } from 'react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useDemoApp } from './app-context.js';
@@ -34,7 +34,7 @@ export function useFileDrop(area: RefObject<HTMLElement | null>, channelId: stri
       setUpload({ state: 'uploading', progress: 0, names });
       void (async () => {
         try {
-          const ids: Array<{ mediaId: string }> = [];
+          const attachments: Attachment[] = [];
           let done = 0;
           for (const file of files) {
             const media = await stores.client.upload(file, {
@@ -42,10 +42,9 @@ export function useFileDrop(area: RefObject<HTMLElement | null>, channelId: stri
                 setUpload({ state: 'uploading', progress: total === 0 ? 1 : (done + sent) / total, names }),
             });
             done += file.size;
-            ids.push({ mediaId: media.id });
+            attachments.push(attachmentOf(media));
           }
-          const handle = stores.client.send(channelId, '', { attachments: ids });
-          stores.existingMessages(channelId)?.addPending(handle);
+          stores.send(channelId, '', { attachments });
         } catch (err) {
           app.notify(`Upload failed: ${err instanceof Error ? err.message : String(err)}`);
         } finally {
