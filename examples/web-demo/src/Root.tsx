@@ -15,10 +15,12 @@ export interface RootProps {
 
 let navigateNow: Navigate = () => {};
 const navigate: Navigate = (next) => navigateNow(next);
+// Once per page, not in a state initializer (StrictMode runs those twice in development: two clients).
+const initialScreen = bootScreen(navigate);
 
 /** The app's root. */
 export function Root({ worker }: RootProps): ReactNode {
-  const [screen, setScreen] = useState<Screen>(() => bootScreen(navigate));
+  const [screen, setScreen] = useState<Screen>(initialScreen);
   navigateNow = setScreen;
   const [theme, setTheme] = useTheme();
 
