@@ -79,6 +79,10 @@ export type ThreadView = ThreadSnapshot & {
   loadOlder(): Promise<void>;
   /** Sends a reply into the thread (through the outbox; pending at once). */
   send(text: string, options?: Omit<SendOptions, 'threadRoot' | 'replyTo'>): SendHandle;
+  /** Sends a failed reply again, in place. */
+  retry(clientMsgId: string): void;
+  /** Removes a pending or failed reply. */
+  discard(clientMsgId: string): Promise<void>;
 };
 
 /**
@@ -94,6 +98,10 @@ export function useThread(channelId: string, rootSeq: number): ThreadView {
       loadOlder: () => store.loadOlder(),
       send: (text: string, options: Omit<SendOptions, 'threadRoot' | 'replyTo'> = {}) =>
         stores.send(channelId, text, { ...options, threadRoot: rootSeq }),
+      retry: (clientMsgId: string) => store.showPending(stores.client.retry(clientMsgId).message),
+      discard: async (clientMsgId: string) => {
+        await stores.client.discard(clientMsgId);
+      },
     }),
     [store, stores, channelId, rootSeq],
   );
@@ -128,6 +136,26 @@ export function useChannelUi(channelId: string): ChannelUiView {
     }),
     [state, ui, channelId],
   );
+}
+
+/** The setters of a channel's UI state alone: they never re-render the caller. */
+export function useChannelUiActions(channelId: string): Omit<ChannelUiView, keyof ChannelUi> {
+  const { ui } = useChatStores();
+  return useMemo(
+    () => ({
+      edit: (seq: number | undefined) => ui.update(channelId, { editing: seq }),
+      replyTo: (seq: number | undefined) => ui.update(channelId, { replyingTo: seq }),
+      openThread: (seq: number | undefined) => ui.update(channelId, { thread: seq }),
+    }),
+    [ui, channelId],
+  );
+}
+
+/** True while the thread of `seq` is open (re-renders only when that flips). */
+export function useIsThreadOpen(channelId: string, seq: number): boolean {
+  const { ui } = useChatStores();
+  const select = useCallback(() => ui.of(channelId).thread === seq, [ui, channelId, seq]);
+  return useSyncExternalStore(ui.subscribe, select, select);
 }
 
 /** True while the message with `seq` is edited inline (a row re-renders only when its own flag flips). */

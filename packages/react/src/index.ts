@@ -5,16 +5,39 @@
  * @packageDocumentation
  */
 
+export {
+  Attachments,
+  type AttachmentsProps,
+  formatBytes,
+  placeholderUrl,
+} from './components/Attachments.js';
 export { Avatar, type AvatarProps, PresenceDot, type PresenceDotProps } from './components/Avatar.js';
 export { ChannelList, type ChannelListProps } from './components/ChannelList.js';
 export { ChatTheme, type ChatThemeProps } from './components/ChatTheme.js';
 export { Composer, type ComposerProps } from './components/Composer.js';
 export { MessageList, type MessageListProps } from './components/MessageList.js';
 export { MessageRow, type MessageRowProps } from './components/MessageRow.js';
+export {
+  MessageEditor,
+  MessageToolbar,
+  type MessageToolbarProps,
+  ReplyQuote,
+  ThreadSummary,
+} from './components/MessageTools.js';
+export {
+  EmojiPicker,
+  type EmojiPickerProps,
+  QUICK_EMOJIS,
+  Reactions,
+  type ReactionsProps,
+} from './components/Reactions.js';
 export { ReadReceipts, type ReadReceiptsProps } from './components/ReadReceipts.js';
+export { ReplyBanner, type ReplyBannerProps } from './components/ReplyBanner.js';
 export { SearchPanel, type SearchPanelProps } from './components/SearchPanel.js';
+export { Thread, type ThreadProps } from './components/Thread.js';
 export { TypingIndicator, type TypingIndicatorProps } from './components/TypingIndicator.js';
 export { NATTER_CSS } from './components/theme-css.js';
+export { AttachButton, UploadTray } from './components/UploadTray.js';
 export {
   type MessagesView,
   type SendOptions,
@@ -36,7 +59,9 @@ export {
   type ReactorsState,
   type ThreadView,
   useChannelUi,
+  useChannelUiActions,
   useIsEditing,
+  useIsThreadOpen,
   useMessageActions,
   useReactors,
   useThread,

@@ -29,7 +29,10 @@ export const NATTER_CSS = `
 }
 .natter *, .natter *::before, .natter *::after { box-sizing: border-box; }
 /* Only the kit's own buttons: an app's buttons inside the root keep their look. */
-.natter :where(.natter-channel, .natter-jump, .natter-send, .natter-search-result, .natter-message-actions button, .natter-loading button) {
+.natter :where(.natter-channel, .natter-jump, .natter-send, .natter-search-result, .natter-message-actions button, .natter-loading button,
+  .natter-toolbar button, .natter-emoji-picker button, .natter-reaction, .natter-quote, .natter-thread-summary, .natter-confirm button,
+  .natter-editor button, .natter-attach, .natter-uploads button, .natter-reply-banner button, .natter-thread-header button,
+  .natter-attachment-image, .natter-lightbox button) {
   font: inherit; color: inherit; cursor: pointer; }
 .natter :focus-visible { outline: 2px solid var(--natter-accent); outline-offset: 2px; }
 .natter-sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -98,4 +101,75 @@ export const NATTER_CSS = `
 .natter-search-result { display: block; width: 100%; text-align: left; border: 0; background: none; padding: 8px; border-radius: var(--natter-radius); }
 .natter-search-result:hover { background: var(--natter-surface); }
 .natter-search-status { color: var(--natter-muted); font-size: 13px; }
+
+.natter-message { position: relative; }
+.natter-row-actions { position: absolute; right: 4px; top: -6px; z-index: 2; }
+.natter-toolbar-wrap { display: flex; flex-direction: column; align-items: flex-end; gap: 4px; }
+.natter-toolbar { display: flex; gap: 2px; padding: 2px; background: var(--natter-bg); border: 1px solid var(--natter-border);
+  border-radius: var(--natter-radius); box-shadow: 0 2px 6px rgb(0 0 0 / 0.12); }
+.natter-actions-trigger { position: absolute; right: 4px; top: 0; opacity: 0; font-size: 12px; padding: 2px 8px; border: 1px solid var(--natter-border);
+  border-radius: 6px; background: var(--natter-bg); color: inherit; }
+.natter-actions-trigger:focus-visible { opacity: 1; }
+.natter-toolbar button, .natter-emoji-picker button { border: 0; background: none; border-radius: 6px; min-width: 28px; height: 28px; padding: 0 4px; }
+.natter-toolbar button:hover, .natter-emoji-picker button:hover, .natter-emoji-picker button[aria-pressed="true"] { background: var(--natter-surface); }
+.natter-emoji-picker { display: flex; gap: 2px; padding: 4px; background: var(--natter-bg); border: 1px solid var(--natter-border);
+  border-radius: var(--natter-radius); box-shadow: 0 4px 16px rgb(0 0 0 / 0.18); font-size: 18px; }
+.natter-confirm { padding: 8px 10px; background: var(--natter-bg); border: 1px solid var(--natter-border); border-radius: var(--natter-radius);
+  box-shadow: 0 4px 16px rgb(0 0 0 / 0.18); max-width: 280px; font-size: 13px; }
+.natter-confirm p { margin: 0 0 6px; }
+.natter-confirm button, .natter-editor button { border: 1px solid var(--natter-border); background: var(--natter-surface); border-radius: 6px; padding: 3px 10px; margin-right: 6px; }
+.natter-confirm .natter-danger { background: var(--natter-danger); color: var(--natter-bg); border-color: var(--natter-danger); }
+.natter-message-error { color: var(--natter-danger); font-size: 12px; margin: 2px 0; }
+.natter-hint, .natter-edited { color: var(--natter-muted); font-size: 12px; }
+.natter-tombstone { color: var(--natter-muted); font-style: italic; }
+.natter-message[data-deleted] .natter-message-text { background: none; padding: 0; }
+.natter-editor textarea { width: 100%; min-height: 40px; padding: 6px 8px; font: inherit; color: inherit; background: var(--natter-surface);
+  border: 1px solid var(--natter-accent); border-radius: var(--natter-radius); resize: vertical; }
+.natter-editor-buttons { display: flex; align-items: center; gap: 4px; margin-top: 4px; }
+.natter-quote { display: flex; flex-direction: column; align-items: flex-start; max-width: 100%; margin: 2px 0 4px; padding: 2px 8px;
+  border: 0; border-left: 3px solid var(--natter-accent); background: var(--natter-surface); border-radius: 4px; text-align: left; font-size: 13px; }
+.natter-quote-sender { font-weight: 600; }
+.natter-quote-text { color: var(--natter-muted); max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.natter-quote[data-deleted] .natter-quote-text { font-style: italic; }
+.natter-reactions { display: flex; flex-wrap: wrap; gap: 4px; margin-top: 4px; }
+.natter-reaction-wrap { position: relative; }
+.natter-reaction { display: inline-flex; gap: 4px; align-items: center; padding: 1px 8px; border-radius: 12px;
+  border: 1px solid var(--natter-border); background: var(--natter-surface); font-size: 13px; }
+.natter-reaction[aria-pressed="true"] { border-color: var(--natter-accent); background: var(--natter-own-bg); }
+.natter-tooltip { position: absolute; bottom: calc(100% + 4px); left: 0; z-index: 3; width: max-content; max-width: 240px; padding: 4px 8px;
+  border-radius: 6px; background: var(--natter-fg); color: var(--natter-bg); font-size: 12px; }
+.natter-thread-summary { margin-top: 4px; border: 0; background: none; padding: 0; color: var(--natter-accent); font-weight: 600; font-size: 13px; }
+.natter-attachments { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 4px; }
+.natter-attachment-image { position: relative; padding: 0; border: 0; border-radius: var(--natter-radius); overflow: hidden;
+  background: var(--natter-surface) center / cover no-repeat; }
+.natter-attachment-image img { display: block; width: 100%; height: 100%; object-fit: cover; opacity: 0; transition: opacity 0.2s; }
+.natter-attachment-image img[data-loaded="true"] { opacity: 1; }
+.natter-attachment-file { display: inline-flex; align-items: center; gap: 8px; padding: 6px 10px; border: 1px solid var(--natter-border);
+  border-radius: var(--natter-radius); background: var(--natter-surface); color: inherit; text-decoration: none; max-width: 320px; }
+.natter-file-icon { flex: none; padding: 4px 6px; border-radius: 4px; background: var(--natter-accent); color: var(--natter-accent-fg); font-size: 11px; font-weight: 700; }
+.natter-file-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.natter-file-size { color: var(--natter-muted); font-size: 12px; flex: none; }
+.natter-lightbox { max-width: 92vw; max-height: 92vh; padding: 8px; border: 0; border-radius: var(--natter-radius); background: var(--natter-bg); color: var(--natter-fg); }
+.natter-lightbox::backdrop { background: rgb(0 0 0 / 0.75); }
+.natter-lightbox-media { display: block; max-width: 88vw; max-height: 80vh; margin: 0 auto; }
+.natter-lightbox-caption { display: flex; gap: 12px; align-items: center; justify-content: space-between; margin: 6px 0 0; font-size: 13px; }
+.natter-lightbox button { border: 1px solid var(--natter-border); background: var(--natter-surface); border-radius: 6px; padding: 3px 10px; }
+.natter-composer { flex-wrap: wrap; align-items: flex-end; }
+.natter-composer[data-dropping] { outline: 2px dashed var(--natter-accent); outline-offset: -4px; }
+.natter-reply-banner, .natter-uploads { flex-basis: 100%; }
+.natter-reply-banner { display: flex; align-items: center; gap: 8px; }
+.natter-reply-banner .natter-quote { flex: 1; min-width: 0; margin: 0; }
+.natter-reply-banner button, .natter-uploads button { border: 0; background: none; font-size: 18px; line-height: 1; padding: 2px 6px; }
+.natter-uploads { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 6px; }
+.natter-upload { display: flex; align-items: center; gap: 6px; padding: 4px 6px; border: 1px solid var(--natter-border); border-radius: var(--natter-radius);
+  background: var(--natter-surface); font-size: 13px; max-width: 100%; }
+.natter-upload-preview { width: 36px; height: 36px; object-fit: cover; border-radius: 4px; }
+.natter-upload-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 180px; }
+.natter-upload-name small { color: var(--natter-muted); }
+.natter-progress { width: 80px; accent-color: var(--natter-accent); }
+.natter-attach { border: 1px solid var(--natter-border); border-radius: var(--natter-radius); background: var(--natter-surface); min-width: 40px; height: 40px; font-size: 20px; }
+.natter-thread { display: flex; flex-direction: column; min-height: 0; height: 100%; border-left: 1px solid var(--natter-border); background: var(--natter-bg); }
+.natter-thread-header { display: flex; align-items: center; justify-content: space-between; padding: 8px 12px; border-bottom: 1px solid var(--natter-border); }
+.natter-thread-header h2 { margin: 0; font-size: 16px; }
+.natter-thread-header button { border: 0; background: none; font-size: 20px; line-height: 1; padding: 2px 6px; }
 `;

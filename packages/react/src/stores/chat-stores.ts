@@ -4,6 +4,7 @@ import { ChannelsStore } from './channels.js';
 import { ConnectionStore } from './connection.js';
 import type { ExternalStore } from './external-store.js';
 import { LifecycleFeed } from './lifecycle-feed.js';
+import { MediaUrls } from './media-urls.js';
 import type { Attachment, SendExtras } from './message-items.js';
 import { MessagesStore, type MessagesStoreOptions, type SharedParts } from './messages.js';
 import { PresenceStore, UsersStore } from './people.js';
@@ -46,6 +47,8 @@ export class ChatStores {
   readonly ui: ChannelUiStore;
   /** Edits, deletes and reactions, each applied once. */
   readonly feed: LifecycleFeed;
+  /** Signed media URLs, reused while fresh. */
+  readonly mediaUrls: MediaUrls;
   private readonly extras = new Map<string, SendExtras>();
   private readonly shared: SharedParts;
   private readonly messageStores = new Map<string, MessagesStore>();
@@ -63,6 +66,7 @@ export class ChatStores {
     this.presence = new PresenceStore(client);
     this.ui = new ChannelUiStore();
     this.feed = new LifecycleFeed(client);
+    this.mediaUrls = new MediaUrls(client);
     this.shared = { feed: this.feed, extras: this.extras };
     // A pending send's extras are needed until its stored copy (which carries them) replaces it.
     client.on('ack', ({ clientMsgId }) => this.extras.delete(clientMsgId));
