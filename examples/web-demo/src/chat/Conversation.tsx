@@ -1,10 +1,19 @@
 /** The conversation column: header with presence or members, the kit's message list, typing and composer. */
 import type { CachedChannel } from '@natter/client';
-import { Avatar, Composer, MessageList, TypingIndicator, usePresence, useUser } from '@natter/react';
+import {
+  Avatar,
+  Composer,
+  MessageList,
+  Thread,
+  TypingIndicator,
+  useChannelUi,
+  usePresence,
+  useUser,
+} from '@natter/react';
 import type { ReactNode } from 'react';
 import { useRef } from 'react';
 import { useDemoApp } from './app-context.js';
-import { AttachControls, useFileDrop } from './attachments.js';
+import { useDropZone } from './drop-zone.js';
 import { plural, presenceLabel, useChannel, useNow, usePresenceKnown, usePresenceOf } from './hooks.js';
 
 /** The open conversation, or a hint to pick one. */
@@ -24,23 +33,28 @@ export function Conversation(): ReactNode {
 
 function OpenConversation({ channel }: { channel: CachedChannel }): ReactNode {
   const area = useRef<HTMLDivElement>(null);
-  const drop = useFileDrop(area, channel.id);
+  const dropping = useDropZone(area);
+  const { thread } = useChannelUi(channel.id);
   return (
-    <main className="conversation" id="conversation" aria-labelledby="conversation-title">
-      <div className="conversation-body" ref={area} data-dropping={drop.dropping || undefined}>
+    <main
+      className="conversation"
+      id="conversation"
+      aria-labelledby="conversation-title"
+      data-thread={thread !== undefined || undefined}
+    >
+      <div className="conversation-body" ref={area} data-dropping={dropping || undefined}>
         <Header channel={channel} />
         <MessageList channelId={channel.id} label="Messages" />
         <TypingIndicator channelId={channel.id} />
-        <div className="composer-row">
-          <AttachControls drop={drop} />
-          <Composer key={channel.id} channelId={channel.id} />
-        </div>
-        {drop.dropping ? (
+        <Composer key={channel.id} channelId={channel.id} />
+        {dropping ? (
           <div className="drop-hint" aria-hidden="true">
-            Drop files to send them to this conversation
+            Drop files to attach them
           </div>
         ) : null}
       </div>
+      {/* The kit's thread panel, opened by a row's "Reply in thread"; it closes itself. */}
+      <Thread channelId={channel.id} />
     </main>
   );
 }
