@@ -137,8 +137,8 @@ describeInChromium('message lifecycle and media in the web demo (headless Chromi
     await rowAction(alice, 'Which place?', 'Reply in thread');
     const aliceThread = alice.locator('.natter-thread');
     await aliceThread.waitFor({ timeout: UI_TIMEOUT });
-    await aliceThread.getByRole('combobox', { name: 'Message' }).fill('The noodle bar on 5th?');
-    await aliceThread.getByRole('combobox', { name: 'Message' }).press('Enter');
+    await aliceThread.getByRole('combobox', { name: 'Reply in thread' }).fill('The noodle bar on 5th?');
+    await aliceThread.getByRole('combobox', { name: 'Reply in thread' }).press('Enter');
     await waitForText(aliceThread, 'The noodle bar on 5th?');
 
     // Bob sees the root's reply count, opens the thread and answers there; Alice's panel gets it live.
@@ -147,8 +147,8 @@ describeInChromium('message lifecycle and media in the web demo (headless Chromi
     await summary.click();
     const bobThread = bob.locator('.natter-thread');
     await waitForText(bobThread, 'The noodle bar on 5th?');
-    await bobThread.getByRole('combobox', { name: 'Message' }).fill('Perfect, see you there');
-    await bobThread.getByRole('combobox', { name: 'Message' }).press('Enter');
+    await bobThread.getByRole('combobox', { name: 'Reply in thread' }).fill('Perfect, see you there');
+    await bobThread.getByRole('combobox', { name: 'Reply in thread' }).press('Enter');
     await waitForText(aliceThread, 'Perfect, see you there');
     // Thread replies stay out of the channel's list.
     expect(await messageRows(alice, 'Perfect, see you there').count()).toBe(
