@@ -166,6 +166,23 @@ describe('message lifecycle in the hooks, against a real server', () => {
     );
   });
 
+  it('the user’s own edit right after opening the list is not undone by the page that was in flight', async () => {
+    const { alice, bob, channel } = await pair();
+    const m = await bob.client.send(channel.id, 'helo').acked;
+    const view = await watchHook(bob.client, () => ({
+      list: useMessages(channel.id),
+      actions: useMessageActions(channel.id),
+    }));
+    unmounts.push(view.unmount);
+    // The cache answers first; the server's page (read before the edit) may come after the edit's answer.
+    await until(() => view.current.list.phase === 'ready', 'cached rows');
+    await view.current.actions.edit(m.seq, 'hello');
+    await until(() => view.current.list.phase === 'ready' && view.current.list.source === 'server', 'page');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sent(view.current.list.items, m.seq)?.text).toBe('hello');
+    expect(alice.client.userId).toBeDefined();
+  });
+
   it('useReactors lists who reacted, fetched when enabled', async () => {
     const { alice, bob, channel } = await pair();
     const m = await alice.client.send(channel.id, 'vote').acked;

@@ -81,11 +81,21 @@ export function mergeMessages(items: MessageItems, messages: readonly Message[])
   for (const item of sent) bySeq.set(item.message.seq, item);
   for (const message of sorted) {
     const existing = bySeq.get(message.seq);
-    if (existing && sameForDisplay(existing.message, message)) continue;
+    if (existing && (sameForDisplay(existing.message, message) || isOlder(message, existing.message)))
+      continue;
     bySeq.set(message.seq, sentItem(message));
   }
   const merged = [...bySeq.values()].sort((a, b) => a.message.seq - b.message.seq);
   return [...merged, ...stillPending];
+}
+
+/**
+ * True when `candidate` is an older state of `shown`: a page read before an edit or a delete can arrive
+ * after it, and must not bring the old text (or a deleted message) back.
+ */
+function isOlder(candidate: Message, shown: Message): boolean {
+  if (shown.deletedAt !== undefined && candidate.deletedAt === undefined) return true;
+  return (candidate.version ?? 1) < (shown.version ?? 1);
 }
 
 function dedupeBySeq(sorted: readonly Message[]): Message[] {
