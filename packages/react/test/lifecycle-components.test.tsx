@@ -244,4 +244,18 @@ describe('lifecycle and media in the components, against a real server with medi
     await sender.unmount();
     await bobView.unmount();
   });
+
+  it('cancelling an upload removes the file, and nothing goes with the next send', async () => {
+    const sender = await watchHook(alice.client, () => useUpload());
+    sender.current.add([new File([new Uint8Array(2 * 1024 * 1024).fill(7)], 'big.bin')]);
+    await until(() => sender.current.items[0]?.state === 'uploading', 'uploading');
+    expect(sender.current.uploading).toBe(true);
+    sender.current.cancel(sender.current.items[0]!.id);
+    await until(() => sender.current.items.length === 0, 'removed');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sender.current.items).toHaveLength(0);
+    expect(sender.current.attachments).toHaveLength(0);
+    expect(sender.current.uploading).toBe(false);
+    await sender.unmount();
+  });
 });

@@ -50,6 +50,7 @@ export class ChatStores {
   /** Signed media URLs, reused while fresh. */
   readonly mediaUrls: MediaUrls;
   private readonly extras = new Map<string, SendExtras>();
+  private readonly extrasOffs: Array<() => void> = [];
   private readonly shared: SharedParts;
   private readonly messageStores = new Map<string, MessagesStore>();
   private readonly receiptStores = new Map<string, ReceiptsStore>();
@@ -68,11 +69,25 @@ export class ChatStores {
     this.feed = new LifecycleFeed(client);
     this.mediaUrls = new MediaUrls(client);
     this.shared = { feed: this.feed, extras: this.extras };
-    // A pending send's extras are needed until its stored copy (which carries them) replaces it.
-    client.on('ack', ({ clientMsgId }) => this.extras.delete(clientMsgId));
-    client.on('outbox', ({ message }) => {
-      if (message.status === 'discarded') this.extras.delete(message.clientMsgId);
-    });
+  }
+
+  /**
+   * Keeps a pending send's extras until its stored copy (which carries them) replaces it; the client is
+   * listened to only while some are kept, so a provider that goes away leaves no listener behind.
+   */
+  private keepExtras(clientMsgId: string, extras: SendExtras): void {
+    this.extras.set(clientMsgId, extras);
+    if (this.extrasOffs.length > 0) return;
+    const forget = (id: string) => {
+      this.extras.delete(id);
+      if (this.extras.size === 0) for (const off of this.extrasOffs.splice(0)) off();
+    };
+    this.extrasOffs.push(
+      this.client.on('ack', ({ clientMsgId: id }) => forget(id)),
+      this.client.on('outbox', ({ message }) => {
+        if (message.status === 'discarded') forget(message.clientMsgId);
+      }),
+    );
   }
 
   /**
@@ -103,7 +118,7 @@ export class ChatStores {
       ...(threadRoot !== undefined ? { threadRoot } : {}),
       ...(attachments?.length ? { attachments } : {}),
     });
-    if (Object.keys(extras).length > 0) this.extras.set(handle.message.clientMsgId, extras);
+    if (Object.keys(extras).length > 0) this.keepExtras(handle.message.clientMsgId, extras);
     // A list showing the channel shows the message now; one made later reads it from the outbox.
     this.messageStores.get(channelId)?.addPending(handle);
     if (threadRoot !== undefined)

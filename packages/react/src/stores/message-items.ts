@@ -93,8 +93,10 @@ export function mergeMessages(items: MessageItems, messages: readonly Message[])
  * True when `candidate` is an older state of `shown`: a page read before an edit or a delete can arrive
  * after it, and must not bring the old text (or a deleted message) back.
  */
-function isOlder(candidate: Message, shown: Message): boolean {
-  if (shown.deletedAt !== undefined && candidate.deletedAt === undefined) return true;
+export function isOlder(candidate: Message, shown: Message): boolean {
+  if (shown.deletedAt !== undefined) return candidate.deletedAt === undefined;
+  // A tombstone is newer than any text (it may not carry the version).
+  if (candidate.deletedAt !== undefined) return false;
   return (candidate.version ?? 1) < (shown.version ?? 1);
 }
 

@@ -5,6 +5,7 @@ import type { LifecycleChange, LifecycleFeed } from './lifecycle-feed.js';
 import {
   applyPending,
   dropBefore,
+  isOlder,
   type MessageItems,
   mergeMessages,
   newestSeq,
@@ -41,6 +42,9 @@ export type MessagesSnapshot =
   | (MessagesCommon & { readonly phase: 'error'; readonly error: Error });
 
 const EMPTY: MessageItems = Object.freeze([]);
+/** How long, and how many, of the user's own changes are applied again over pages that arrive late. */
+const RECENT_MS = 60_000;
+const RECENT_MAX = 100;
 const INITIAL: MessagesSnapshot = Object.freeze({
   phase: 'loading',
   items: EMPTY,
@@ -74,6 +78,13 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   private readonly pageSize: number;
   /** Bumped on every (re)load, so an answer for an earlier load is dropped. */
   private generation = 0;
+  /**
+   * The latest changes that are safe to apply twice (the user's own reactions, edits and deletes, which
+   * are guarded by `me` and by `version`), applied again over every page merged: a page read before such
+   * a change can arrive after it and would otherwise take it back. Others' reactions are not kept: the
+   * page may or may not count them already, and the page is the server's word.
+   */
+  private recent: Array<{ change: LifecycleChange; at: number }> = [];
 
   constructor(
     private readonly client: ChatClient,
@@ -106,8 +117,9 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
           );
       }),
       this.shared.feed.subscribe((change) => {
-        if (mine(change.channelId))
-          this.update(applyChange(this.getSnapshot().items, change, this.client.userId));
+        if (!mine(change.channelId)) return;
+        this.remember(change);
+        this.update(applyChange(this.getSnapshot().items, change, this.client.userId));
       }),
       this.client.on('resync', () => {
         this.set(INITIAL);
@@ -153,7 +165,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     const page = await this.client.history(this.channelId, { around: seq, limit: this.pageSize });
     if (generation !== this.generation) return;
     const pending = this.getSnapshot().items.filter((item) => item.status !== 'sent');
-    const items = mergeMessages(pending, page.messages);
+    const items = this.merged(pending, page.messages, 'merge');
     this.set(
       Object.freeze({
         phase: 'ready',
@@ -185,7 +197,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     try {
       const page = await this.client.history(this.channelId, { after, limit: this.pageSize });
       if (generation !== this.generation) return;
-      const items = mergeMessages(this.getSnapshot().items, page.messages);
+      const items = this.merged(this.getSnapshot().items, page.messages, 'merge');
       this.set(Object.freeze({ ...this.getSnapshot(), items, hasMoreAfter: page.hasMoreAfter }));
     } catch {
       // Scrolling down again retries.
@@ -203,7 +215,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     try {
       const page = await this.client.history(this.channelId, { before, limit: this.pageSize });
       if (generation !== this.generation) return;
-      const items = mergeMessages(this.getSnapshot().items, page.messages);
+      const items = this.merged(this.getSnapshot().items, page.messages, 'merge');
       this.set(
         Object.freeze({
           ...this.getSnapshot(),
@@ -238,7 +250,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     try {
       const cached = await this.client.cachedMessages(this.channelId, { limit: this.pageSize });
       if (generation !== this.generation) return;
-      items = joinNewest(this.getSnapshot().items, cached);
+      items = this.merged(this.getSnapshot().items, cached, 'join');
       for (const message of pending) items = applyPending(items, message, withExtras(message));
       if (cached.length > 0) this.showReady(items, 'cache');
       else this.update(items);
@@ -248,7 +260,7 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
     try {
       const page = await this.client.history(this.channelId, { limit: this.pageSize });
       if (generation !== this.generation) return;
-      this.showReady(joinNewest(this.getSnapshot().items, page.messages), page.source);
+      this.showReady(this.merged(this.getSnapshot().items, page.messages, 'join'), page.source);
     } catch (err) {
       if (generation !== this.generation) return;
       const current = this.getSnapshot();
@@ -278,6 +290,20 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
         focus: current.focus,
       }),
     );
+  }
+
+  private remember(change: LifecycleChange): void {
+    if (change.kind === 'reaction' && change.userId !== this.client.userId) return;
+    const now = Date.now();
+    this.recent = this.recent.filter((r) => now - r.at < RECENT_MS).slice(-RECENT_MAX + 1);
+    this.recent.push({ change, at: now });
+  }
+
+  /** Rows with a page merged, and the recent safe changes applied again over it. */
+  private merged(items: MessageItems, page: readonly Message[], join: 'join' | 'merge'): MessageItems {
+    let next = join === 'join' ? joinNewest(items, page) : mergeMessages(items, page);
+    for (const { change } of this.recent) next = applyChange(next, change, this.client.userId);
+    return next;
   }
 
   /** A new thread reply raises its root's counter (when the root is loaded). */
@@ -310,14 +336,20 @@ export function applyChange(
 ): MessageItems {
   if (change.kind === 'reaction') return updateMessage(items, change.seq, (m) => withReaction(m, change, me));
   const { message } = change;
-  let next = updateMessage(items, message.seq, (current) => replacedMessage(current, message));
+  const deleted = message.deletedAt !== undefined;
+  let next = updateMessage(items, message.seq, (current) => {
+    const same =
+      (current.version ?? 1) === (message.version ?? 1) && (current.deletedAt !== undefined) === deleted;
+    return same || isOlder(message, current) ? current : replacedMessage(current, message);
+  });
+  const text = deleted ? '' : message.text;
   for (const item of next) {
-    if (item.status !== 'sent' || item.message.replyTo !== message.seq || !item.message.replyPreview)
-      continue;
-    const deleted = message.deletedAt !== undefined;
+    if (item.status !== 'sent' || item.message.replyTo !== message.seq) continue;
+    const preview = item.message.replyPreview;
+    if (!preview || (preview.text === text && preview.deleted === deleted)) continue;
     next = updateMessage(next, item.message.seq, (reply) => ({
       ...reply,
-      replyPreview: { senderId: message.senderId, text: deleted ? '' : message.text, deleted },
+      replyPreview: { senderId: message.senderId, text, deleted },
     }));
   }
   return next;
