@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 // @vitest-environment-options {"settings":{"fetch":{"disableSameOriginPolicy":true}}}
 import type { ChatClient } from '@natter/client';
+import axe from 'axe-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatTheme, Composer, MessageList, Thread, useSend, useUpload } from '../src/index.js';
@@ -243,6 +244,34 @@ describe('lifecycle and media in the components, against a real server with medi
     await until(() => bobView.container.querySelector('dialog.natter-lightbox') === null, 'lightbox closed');
     await sender.unmount();
     await bobView.unmount();
+  });
+
+  it('the row actions, picker, editor, reply banner and thread panel have no serious axe violations', async () => {
+    const sent = await bob.client.send(channelId, 'check me').acked;
+    await alice.client.react(channelId, sent.seq, '👍');
+    const view = await mount(
+      bob.client,
+      <ChatTheme>
+        <MessageList channelId={channelId} markRead={false} />
+        <Composer channelId={channelId} />
+        <Thread channelId={channelId} rootSeq={sent.seq} />
+      </ChatTheme>,
+    );
+    await until(() => rowWith(view.container, 'check me')?.querySelector('.natter-reaction') != null, 'row');
+    await act(view.container, 'check me', 'Add reaction');
+    await until(() => view.container.querySelector('.natter-emoji-picker') !== null, 'picker');
+    await act(view.container, 'check me', 'Reply');
+    await until(() => view.container.querySelector('.natter-reply-banner') !== null, 'banner');
+    const result = await axe.run(view.container, {
+      // happy-dom has no layout: contrast is checked in Chromium (tests/browser).
+      rules: { 'color-contrast': { enabled: false } },
+      resultTypes: ['violations'],
+    });
+    // axe ran its rules here (a DOM without layout still has roles, names and structure to check).
+    expect(result.passes.length).toBeGreaterThan(10);
+    const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(' | ')}`)).toEqual([]);
+    await view.unmount();
   });
 
   it('cancelling an upload removes the file, and nothing goes with the next send', async () => {
