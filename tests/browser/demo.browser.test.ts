@@ -12,6 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeInChromium, launchChromium } from './helpers/chromium.js';
 import {
+  composer,
   conversationItem,
   messageRows,
   openConversation,
@@ -27,6 +28,9 @@ import { type ReferenceServer, startReferenceServer } from './helpers/reference-
 // Screenshots go to a temp dir unless asked for: `npm run screenshots` refreshes the README's images in docs/images/.
 const screenshots = process.env.NATTER_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'natter-screenshots-'));
 const DESKTOP = { width: 1280, height: 800 };
+/** Own messages still in the outbox. */
+const pending = (page: Page) =>
+  page.locator('.natter-message:is([data-status="pending"], [data-status="sending"])');
 const PHONE = { width: 390, height: 844 };
 
 describeInChromium('web demo in headless Chromium (reference server, seeded users)', () => {
@@ -39,7 +43,7 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
   const errors: string[] = [];
 
   const watch = (page: Page, who: string) => {
-    page.on('pageerror', (err) => errors.push(`${who}: ${err.message}`));
+    page.on('pageerror', (err) => errors.push(`${who}: ${err.stack}`));
     page.on('console', (msg) => {
       if (
         msg.type() === 'error' &&
@@ -83,28 +87,28 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
     await sendMessage(alice, 'Hi Bob! Did you get the notes from Tuesday?');
     await waitForMessage(alice, 'notes from Tuesday');
 
-    const badge = conversationItem(bob, 'Alice').locator('.badge');
+    const badge = conversationItem(bob, 'Alice').locator('.natter-badge');
     await waitForText(badge, '1');
-    expect(await conversationItem(bob, 'Alice').locator('.preview').textContent()).toContain(
+    expect(await conversationItem(bob, 'Alice').locator('.natter-channel-preview').textContent()).toContain(
       'notes from Tuesday',
     );
     // Sorted by activity: the conversation just written to comes first.
-    expect(await bob.locator('.conv-item .conv-name').first().textContent()).toBe('Alice');
+    expect(await bob.locator('.natter-channel .natter-channel-name').first().textContent()).toBe('Alice');
 
     await openConversation(bob, 'Alice');
     await waitForMessage(bob, 'notes from Tuesday');
     await waitForCount(badge, 0);
-    await waitForText(alice.locator('.read-line'), 'Seen');
+    await waitForText(alice.locator('.natter-receipts'), 'Seen');
 
-    await bob.fill('#composer-input', 'Yes, reading');
-    await waitForText(alice.locator('#typing'), 'Bob is typing…');
+    await composer(bob).fill('Yes, reading');
+    await waitForText(alice.locator('.natter-typing'), 'Bob is typing…');
     await sendMessage(bob, 'Yes, reading them now. Looks good!');
     await waitForMessage(alice, 'Looks good');
-    await waitForText(alice.locator('#typing'), /^$/);
+    await waitForText(alice.locator('.natter-typing'), /^$/);
     await sendMessage(alice, "Great, let's go through them tomorrow.");
     await waitForMessage(bob, 'tomorrow');
-    await waitForText(alice.locator('.read-line'), 'Seen');
-    expect(await alice.locator('.day').first().textContent()).toBe('Today');
+    await waitForText(alice.locator('.natter-receipts'), 'Seen');
+    expect(await alice.locator('.natter-day').first().textContent()).toBe('Today');
   }, 60_000);
 
   it('creates a group, renames it, adds and removes members, with the member limit shown', async () => {
@@ -120,7 +124,7 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
     await alice.click('#details-toggle');
     await waitForText(alice.locator('#member-count'), '2 of 100');
     await alice.fill('#group-name', 'Weekend plans');
-    await alice.click('#panel button:text("Rename")');
+    await alice.click('#panel button:text-is("Rename")');
     await waitForText(alice.locator('#conversation-title'), 'Weekend plans');
     await conversationItem(bob, 'Weekend plans').waitFor({ timeout: UI_TIMEOUT });
 
@@ -133,16 +137,18 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
 
     await openConversation(bob, 'Weekend plans');
     await bob
-      .locator('.system', { hasText: 'Alice renamed the group to “Weekend plans”' })
+      .locator('.natter-message-system', { hasText: 'Alice renamed the group to “Weekend plans”' })
       .waitFor({ timeout: UI_TIMEOUT });
-    await bob.locator('.system', { hasText: 'Alice removed Carol' }).waitFor({ timeout: UI_TIMEOUT });
+    await bob
+      .locator('.natter-message-system', { hasText: 'Alice removed Carol' })
+      .waitFor({ timeout: UI_TIMEOUT });
 
     await sendMessage(alice, 'Who is in for a hike on Saturday, @bob?');
     await waitForMessage(bob, 'hike on Saturday');
-    expect(await messageRows(bob, 'hike on Saturday').locator('.mention.is-me').textContent()).toBe('@bob');
+    expect(await messageRows(bob, 'hike on Saturday').locator('.natter-mention').textContent()).toBe('@bob');
     await sendMessage(bob, 'Count me in! I will bring snacks.');
     await waitForMessage(alice, 'bring snacks');
-    await waitForText(alice.locator('.read-line'), 'Read by Bob');
+    await waitForText(alice.locator('.natter-receipts'), 'Read by Bob');
     await shoot(alice, 'demo-group.png');
     await alice.click('#details-toggle');
   }, 60_000);
@@ -169,16 +175,16 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
 
     await openConversation(bob, 'Carol');
     await waitForMessage(bob, 'Message 120');
-    const loaded = await bob.locator('.rows .message').count();
+    const loaded = await bob.locator('.natter-message').count();
     expect(loaded).toBeLessThan(100);
 
     await bob.click('#open-search');
-    await bob.fill('#search-input', 'pineapple');
-    await bob.press('#search-input', 'Enter');
-    await bob.click('.result', { timeout: UI_TIMEOUT });
+    // Search as you type: no Enter needed.
+    await bob.getByRole('searchbox', { name: 'Search messages' }).fill('pineapple');
+    await bob.click('.natter-search-result', { timeout: UI_TIMEOUT });
     const target = messageRows(bob, 'secret word is pineapple');
     await target.waitFor({ timeout: UI_TIMEOUT });
-    await waitForCount(bob.locator('.rows .highlight'), 1);
+    await waitForCount(bob.locator('[data-focused]'), 1);
     expect(await target.isVisible()).toBe(true);
 
     await bob.click('#open-mentions');
@@ -187,18 +193,26 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
     expect(await messageRows(bob, 'message 12 is for you').isVisible()).toBe(true);
     await bob.click('#panel button[aria-label="Close panel"]');
 
-    await bob.click('.jump-latest');
+    await bob.click('.natter-jump');
     await waitForMessage(bob, 'Message 120');
     // Scrolling up loads older pages until the start of the conversation.
     for (let i = 0; i < 20 && !(await messageRows(bob, /^Message 1$/).count()); i++) {
-      await bob.locator('#messages').evaluate((el) => {
+      // From a little below the top, as a wheel would: the list loads older pages on scroll events, and
+      // setting scrollTop to 0 when it is 0 already fires none.
+      await bob.locator('.natter-scroller').evaluate((el) => {
+        el.scrollTop = 300;
+      });
+      await bob.waitForTimeout(50);
+      await bob.locator('.natter-scroller').evaluate((el) => {
         el.scrollTop = 0;
       });
       await bob.waitForTimeout(300);
     }
     await waitForMessage(bob, /^Message 1$/);
-    await waitForText(bob.locator('.history-top'), 'This is the beginning of the conversation.');
-    expect(await bob.locator('.rows .message').count()).toBe(121);
+    // Every message is in the list's rows (the DOM holds only those near the viewport).
+    const rows = Number(await bob.locator('.natter-scroller').getAttribute('data-rows'));
+    expect(rows).toBeGreaterThanOrEqual(122);
+    expect(await bob.locator('.natter-message').count()).toBeLessThan(100);
   }, 90_000);
 
   it('two tabs of one account stay in sync', async () => {
@@ -211,13 +225,13 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
     await sendMessage(bob, 'Ping for both tabs');
     await waitForMessage(alice, 'Ping for both tabs');
     // The first tab shows the conversation and reads it: the second tab's badge clears too.
-    await waitForCount(conversationItem(second, 'Bob').locator('.badge'), 0);
+    await waitForCount(conversationItem(second, 'Bob').locator('.natter-badge'), 0);
 
     await openConversation(second, 'Bob');
     await waitForMessage(second, 'Ping for both tabs');
     await sendMessage(second, 'Sent from my second tab');
     await waitForMessage(alice, 'Sent from my second tab');
-    expect(await messageRows(alice, 'Sent from my second tab').getAttribute('class')).toContain('own');
+    expect(await messageRows(alice, 'Sent from my second tab').getAttribute('data-own')).toBe('true');
     await waitForMessage(bob, 'Sent from my second tab');
     await second.close();
   }, 60_000);
@@ -230,20 +244,21 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
     await waitForText(alice.locator('#connection-banner'), 'You are offline');
     await sendMessage(alice, 'Offline message one');
     await sendMessage(alice, 'Offline message two');
-    await waitForCount(alice.locator('.message.pending'), 2);
-    await waitForText(alice.locator('.message.pending .pending-status'), 'Waiting for network');
+    await waitForCount(pending(alice), 2);
     await waitForText(alice.locator('#connection-banner'), '2 messages will be sent when you are back');
     // Presence pushed over the lost connection is stale: not shown as "online".
     await waitForText(alice.locator('#conversation-subtitle'), 'waiting for network');
     await shoot(alice, 'demo-offline.png');
 
     await alice.reload();
-    await waitForCount(alice.locator('.message.pending'), 2);
+    await waitForCount(pending(alice), 2);
     await waitForMessage(alice, 'tomorrow');
+    // Receipts are remembered: still "Seen" after a reload without network (it used to fall back to "Sent").
+    await waitForText(alice.locator('.natter-receipts'), 'Seen');
     expect(await alice.locator('#connection-banner').textContent()).toContain('You are offline');
 
     await aliceContext.setOffline(false);
-    await waitForCount(alice.locator('.message.pending'), 0, 30_000);
+    await waitForCount(pending(alice), 0, 30_000);
     await waitForMessage(bob, 'Offline message two');
     await bob.waitForTimeout(1_000);
     expect(await messageRows(bob, 'Offline message one').count()).toBe(1);
@@ -258,10 +273,10 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
     // The README's picture: an unread badge on another conversation, and Bob typing.
     await openConversation(bob, 'Weekend plans');
     await sendMessage(bob, 'Forecast says sunny on Saturday.');
-    await waitForText(conversationItem(alice, 'Weekend plans').locator('.badge'), '1');
+    await waitForText(conversationItem(alice, 'Weekend plans').locator('.natter-badge'), '1');
     await openConversation(bob, 'Alice');
-    await bob.fill('#composer-input', 'See you');
-    await waitForText(alice.locator('#typing'), 'Bob is typing…');
+    await composer(bob).fill('See you');
+    await waitForText(alice.locator('.natter-typing'), 'Bob is typing…');
     await shoot(alice, 'demo-desktop.png');
 
     await bob.selectOption('#my-status', 'away');
@@ -271,7 +286,9 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
 
     await bobContext.close();
     await waitForText(alice.locator('#conversation-subtitle'), 'last seen', 20_000);
-    expect(await conversationItem(alice, 'Bob').locator('.dot').getAttribute('class')).toBe('dot offline');
+    expect(await conversationItem(alice, 'Bob').locator('.natter-presence').getAttribute('data-status')).toBe(
+      'offline',
+    );
   }, 60_000);
 
   it('works at phone width: the list, then one conversation with a way back', async () => {
@@ -291,7 +308,7 @@ describeInChromium('web demo in headless Chromium (reference server, seeded user
     expect(await phone.locator('.sidebar').isVisible()).toBe(false);
     await sendMessage(phone, 'Hello from my phone!');
     await waitForMessage(phone, 'Hello from my phone!');
-    const box = await phone.locator('#composer-input').boundingBox();
+    const box = await composer(phone).boundingBox();
     expect(box && box.x + box.width).toBeLessThanOrEqual(PHONE.width);
     await shoot(phone, 'demo-phone-chat.png');
 

@@ -51,33 +51,45 @@ describeInChromium('photos and files in the web demo (headless Chromium)', () =>
       .toBuffer();
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
     await openConversation(alice, 'Bob');
-    await alice.setInputFiles('#attach-input', { name: 'beach.jpg', mimeType: 'image/jpeg', buffer: photo });
-    await alice.locator('.attachment-image[data-state="thumbnail"]').first().waitFor({ timeout: UI_TIMEOUT });
-    await alice.setInputFiles('#attach-input', {
-      name: 'report.pdf',
-      mimeType: 'application/pdf',
-      buffer: pdf,
-    });
+    // The kit's composer: each file uploads at once (progress in the tray) and goes with the next send.
+    const fileInput = alice.locator('.natter-composer input[type=file]');
+    await fileInput.setInputFiles({ name: 'beach.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await alice.locator('.natter-upload[data-state="done"]').waitFor({ timeout: UI_TIMEOUT });
+    await alice.click('.natter-send');
+    await alice
+      .locator('.natter-attachment-image[data-state="thumbnail"]')
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT });
+    await fileInput.setInputFiles({ name: 'report.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await alice.locator('.natter-upload[data-state="done"]').waitFor({ timeout: UI_TIMEOUT });
+    await alice.click('.natter-send');
 
     await openConversation(bob, 'Alice');
-    const image = bob.locator('.attachment-image').first();
+    const image = bob.locator('.natter-attachment-image').first();
     await image.waitFor({ timeout: UI_TIMEOUT });
-    // The placeholder is drawn from the message itself, before any request.
-    expect(await image.getAttribute('src')).toMatch(/^data:image\/png|^http/);
-    await bob.locator('.attachment-image[data-state="thumbnail"]').first().waitFor({ timeout: UI_TIMEOUT });
-    const thumbSrc = (await image.getAttribute('src'))!;
+    // The placeholder is drawn from the message itself (ThumbHash), before any request.
+    expect(await image.evaluate((el: HTMLElement) => el.style.backgroundImage)).toMatch(/data:image\/png/);
+    await bob
+      .locator('.natter-attachment-image[data-state="thumbnail"]')
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT });
+    const thumbSrc = (await image.locator('img').getAttribute('src'))!;
     expect(thumbSrc).toMatch(/\/v1\/media\/[^/]+\/thumbnail\?size=320&exp=\d+&sig=/);
     await bob
-      .locator('.attachment.file .file-name', { hasText: 'report.pdf' })
+      .locator('.natter-attachment-file .natter-file-name', { hasText: 'report.pdf' })
       .waitFor({ timeout: UI_TIMEOUT });
-    expect(await bob.locator('.attachment.file .file-size').first().textContent()).toMatch(/\d+ B/);
+    expect(await bob.locator('.natter-attachment-file .natter-file-size').first().textContent()).toMatch(
+      /\d+ B/,
+    );
     await bob.screenshot({ path: join(screenshots, 'demo-media.png') });
 
     await image.click();
-    const full = bob.locator('dialog.lightbox .lightbox-image');
+    const full = bob.locator('dialog.natter-lightbox img.natter-lightbox-media');
     await full.waitFor({ timeout: UI_TIMEOUT });
     await bob.waitForFunction(() => {
-      const img = document.querySelector<HTMLImageElement>('dialog.lightbox .lightbox-image');
+      const img = document.querySelector<HTMLImageElement>(
+        'dialog.natter-lightbox img.natter-lightbox-media',
+      );
       return img?.complete && img.naturalWidth > 0;
     });
     expect(await full.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1600);

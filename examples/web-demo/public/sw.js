@@ -91,12 +91,16 @@ self.addEventListener('push', (event) => {
   );
 });
 
+// A click focuses an open tab (which opens the conversation when told which) or opens the app there.
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
+  const channelId = event.notification.data?.channelId;
   event.waitUntil(
     self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
       const open = windows.find((w) => 'focus' in w);
-      return open ? open.focus() : self.clients.openWindow('/');
+      if (!open) return self.clients.openWindow(channelId ? `/#/c/${channelId}` : '/');
+      if (channelId) open.postMessage({ type: 'natter.open', channelId });
+      return open.focus();
     }),
   );
 });

@@ -52,7 +52,7 @@ export function forgetSession(username: string, storage = browserStorage()): voi
 }
 
 /** Makes `username` this tab's account and the default of new tabs. */
-export function useAccount(username: string, storage = browserStorage()): void {
+export function chooseAccount(username: string, storage = browserStorage()): void {
   storage.tab.setItem(TAB_ACCOUNT, username.toLowerCase());
   storage.local.setItem(LAST_ACCOUNT, username.toLowerCase());
 }

@@ -2,7 +2,8 @@
  * Web Push in the demo. Once the user allows notifications, the page subscribes through the service worker
  * with the server's VAPID key and registers the subscription with the server; `public/sw.js` shows the
  * notification (ids and counts only) and focuses the app when it is clicked. The server notifies a user only
- * when none of their devices is online, so a closed tab is what gets notified.
+ * when none of their devices is online, so a closed tab is what gets notified; an open but hidden tab shows
+ * its own notifications through the same service worker (`chat/notifications.ts`).
  */
 import type { ChatClient } from '@natter/client';
 
@@ -41,22 +42,15 @@ async function subscribe(client: ChatClient, registration: ServiceWorkerRegistra
   });
 }
 
-/** The demo's hook: asks for permission on the first click after signing in, never on load. */
+/**
+ * The demo's hook. The permission prompt is never shown on load nor on a stray click: the app offers a
+ * "Turn on notifications" button (see `chat/Notifications.tsx`) and calls {@link PushHook.signedIn} again
+ * once the user allowed them.
+ */
 export const pushHook: PushHook = {
   async signedIn(client, registration) {
     if (!registration || !('PushManager' in window) || !('Notification' in window)) return;
-    if (Notification.permission === 'granted') {
-      await subscribe(client, registration).catch(() => {});
-      return;
-    }
-    if (Notification.permission !== 'default') return;
-    // Browsers only grant the prompt inside a user gesture.
-    const ask = () => {
-      void Notification.requestPermission().then((answer) => {
-        if (answer === 'granted') void subscribe(client, registration).catch(() => {});
-      });
-    };
-    window.addEventListener('click', ask, { once: true });
+    if (Notification.permission === 'granted') await subscribe(client, registration).catch(() => {});
   },
   async signedOut() {
     if (!('serviceWorker' in navigator)) return;

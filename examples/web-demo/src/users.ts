@@ -1,67 +1,53 @@
 /**
- * Profiles of the people in the user's conversations, fetched once each and kept in localStorage so names
- * show even after a reload while offline.
+ * Profiles of the people in the user's conversations, kept in localStorage per account and handed to the
+ * kit's user store at start, so names and initials show at once after sign-in and after a reload while
+ * offline (the kit fetches a profile only when it does not have it).
  */
 import type { UserProfile } from '@natter/client';
+import { useChatStores } from '@natter/react';
+import { useEffect, useState } from 'react';
 
 const PREFIX = 'natter-demo.users.';
 
-/** Known user profiles, by id. */
-export class UserDirectory {
-  /** Every known profile. */
-  readonly all = new Map<string, UserProfile>();
-  private readonly loading = new Set<string>();
-  private saveQueued = false;
-
-  constructor(
-    private readonly account: string,
-    private readonly fetchUser: (userId: string) => Promise<UserProfile>,
-    private readonly onChange: () => void,
-  ) {
-    try {
-      const saved = JSON.parse(localStorage.getItem(PREFIX + account) ?? '[]') as UserProfile[];
-      for (const user of saved) this.all.set(user.id, user);
-    } catch {
-      // A damaged entry only costs a refetch.
-    }
+/** The saved profiles of an account. */
+export function savedProfiles(account: string): UserProfile[] {
+  try {
+    const saved = JSON.parse(localStorage.getItem(PREFIX + account.toLowerCase()) ?? '[]') as unknown;
+    return Array.isArray(saved) ? (saved as UserProfile[]) : [];
+  } catch {
+    return [];
   }
+}
 
-  /** A profile, if known. */
-  get(userId: string): UserProfile | undefined {
-    return this.all.get(userId);
-  }
-
-  /** Records a profile. */
-  put(user: UserProfile): void {
-    const known = this.all.get(user.id);
-    if (known && known.displayName === user.displayName) return;
-    this.all.set(user.id, user);
-    this.save();
-    this.onChange();
-  }
-
-  /** Fetches the profiles not known yet (failures are retried on the next call). */
-  ensure(userIds: Iterable<string>): void {
-    for (const id of new Set(userIds)) {
-      if (this.all.has(id) || this.loading.has(id)) continue;
-      this.loading.add(id);
-      this.fetchUser(id)
-        .then((user) => this.put(user))
-        .catch(() => undefined)
-        .finally(() => this.loading.delete(id));
-    }
-  }
-
-  private save(): void {
-    if (this.saveQueued) return;
-    this.saveQueued = true;
-    setTimeout(() => {
-      this.saveQueued = false;
-      try {
-        localStorage.setItem(PREFIX + this.account, JSON.stringify([...this.all.values()]));
-      } catch {
-        // Storage full: names are fetched again next time.
-      }
-    }, 500);
-  }
+/**
+ * Seeds the kit's user store with the signed-in user and the saved profiles, then saves what it learns.
+ * Returns false until the seed is in, so the app renders no nameless row first.
+ */
+export function useProfileCache(me: UserProfile): boolean {
+  const stores = useChatStores();
+  const [seeded, setSeeded] = useState(false);
+  useEffect(() => {
+    const { users } = stores;
+    users.remember([...savedProfiles(me.username), me]);
+    setSeeded(true);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const off = users.subscribe(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        try {
+          localStorage.setItem(
+            PREFIX + me.username.toLowerCase(),
+            JSON.stringify([...users.getSnapshot().values()]),
+          );
+        } catch {
+          // Storage full: names are fetched again next time.
+        }
+      }, 500);
+    });
+    return () => {
+      clearTimeout(timer);
+      off();
+    };
+  }, [stores, me]);
+  return seeded;
 }

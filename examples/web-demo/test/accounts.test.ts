@@ -2,13 +2,13 @@ import type { Session } from '@natter/client';
 import { describe, expect, it } from 'vitest';
 import {
   type AccountStorage,
+  chooseAccount,
   currentAccount,
   forgetSession,
   leaveAccount,
   loadSession,
   savedAccounts,
   saveSession,
-  useAccount,
 } from '../src/accounts.js';
 
 class MemoryStorage implements Storage {
@@ -47,10 +47,10 @@ describe('accounts', () => {
     const windowA: AccountStorage = { local, tab: new MemoryStorage() };
     const windowB: AccountStorage = { local, tab: new MemoryStorage() };
     saveSession(session('alice'), windowA);
-    useAccount('alice', windowA);
+    chooseAccount('alice', windowA);
     expect(currentAccount(windowB)).toBe('alice');
     saveSession(session('bob'), windowB);
-    useAccount('bob', windowB);
+    chooseAccount('bob', windowB);
     expect(currentAccount(windowA)).toBe('alice');
     expect(currentAccount(windowB)).toBe('bob');
     expect(currentAccount({ local, tab: new MemoryStorage() })).toBe('bob');
@@ -60,7 +60,7 @@ describe('accounts', () => {
   it('forgets a session and falls back to the sign-in screen', () => {
     const storage: AccountStorage = { local: new MemoryStorage(), tab: new MemoryStorage() };
     saveSession(session('alice'), storage);
-    useAccount('alice', storage);
+    chooseAccount('alice', storage);
     forgetSession('alice', storage);
     expect(loadSession('alice', storage)).toBeUndefined();
     expect(currentAccount(storage)).toBeUndefined();
@@ -69,7 +69,7 @@ describe('accounts', () => {
   it('switching account keeps the session saved', () => {
     const storage: AccountStorage = { local: new MemoryStorage(), tab: new MemoryStorage() };
     saveSession(session('alice'), storage);
-    useAccount('alice', storage);
+    chooseAccount('alice', storage);
     leaveAccount(storage);
     expect(currentAccount(storage)).toBeUndefined();
     expect(loadSession('alice', storage)?.user.id).toBe('u_alice');

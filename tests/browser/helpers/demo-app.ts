@@ -1,4 +1,7 @@
-/** Drives the web demo like a user: sign in, open conversations, type and send. */
+/**
+ * Drives the web demo like a user: sign in, open conversations, type and send. The demo is built on
+ * `@natter/react`, so most selectors are the kit's (`.natter-*`) or roles and labels.
+ */
 import type { Locator, Page } from 'playwright-core';
 
 /** How long to wait for something to show up. */
@@ -12,14 +15,14 @@ export async function signInAsDemoUser(
 ): Promise<void> {
   await page.goto(`${url}/`);
   await page.click(`[data-demo-user=${username}]`);
-  await page.locator('.conv-item').first().waitFor({ timeout: UI_TIMEOUT });
+  await page.locator('.natter-channel').first().waitFor({ timeout: UI_TIMEOUT });
 }
 
 /** The conversation list entry with this title. */
 export function conversationItem(page: Page, title: string): Locator {
   return page
-    .locator('.conv-item')
-    .filter({ has: page.locator('.conv-name', { hasText: new RegExp(`^${title}$`) }) });
+    .locator('.natter-channel')
+    .filter({ has: page.locator('.natter-channel-name', { hasText: new RegExp(`^${title}$`) }) });
 }
 
 /** Opens a conversation from the list. */
@@ -28,15 +31,22 @@ export async function openConversation(page: Page, title: string): Promise<void>
   await page.locator('#conversation-title', { hasText: title }).waitFor({ timeout: UI_TIMEOUT });
 }
 
+/** The open conversation's message field. */
+export function composer(page: Page): Locator {
+  return page.getByRole('combobox', { name: 'Message' });
+}
+
 /** Types a message and presses Enter. */
 export async function sendMessage(page: Page, text: string): Promise<void> {
-  await page.fill('#composer-input', text);
-  await page.press('#composer-input', 'Enter');
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
 }
 
 /** The rows of the open conversation showing `text`. */
 export function messageRows(page: Page, text: string | RegExp): Locator {
-  return page.locator('.rows > li').filter({ has: page.locator('.text', { hasText: text }) });
+  return page
+    .locator('.natter-message')
+    .filter({ has: page.locator('.natter-message-text', { hasText: text }) });
 }
 
 /** Waits for a message with `text` in the open conversation. */
