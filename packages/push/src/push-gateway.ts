@@ -88,6 +88,25 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
       });
     };
 
+    /**
+     * Store writes from `onDeliveries` run in commit order, so a delete never overtakes the enqueue of its
+     * message (the PostgreSQL store would otherwise run them on two connections at once). The first write
+     * starts at once: the SQLite store's enqueue is then on disk before `onDeliveries` returns.
+     */
+    let recording: Promise<void> | undefined;
+    const record = (into: PushStore, write: (store: PushStore) => Promise<unknown>) => {
+      const run = () =>
+        write(into).then(
+          () => undefined,
+          (err: unknown) => enqueueFailed(err),
+        );
+      const next = recording ? recording.then(run) : run();
+      recording = next;
+      void next.then(() => {
+        if (recording === next) recording = undefined;
+      });
+    };
+
     return {
       onDeliveries(deliveries: readonly Delivery[]): void {
         try {
@@ -98,8 +117,15 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
             return;
           }
           const owed: OwedMessage[] = [];
+          /** Deleted messages, once each (every member gets an entry for one). */
+          const deleted = new Map<string, { channelId: string; seq: number; senderId: string }>();
           for (const { userId, entry } of deliveries) {
-            // Only new messages notify: edits, deletes and reactions never push (issue 24).
+            if (entry.kind === 'deleted') {
+              const { channelId, seq, senderId } = entry.message;
+              deleted.set(`${channelId}\u0000${seq}`, { channelId, seq, senderId });
+              continue;
+            }
+            // Only new messages notify: edits and reactions never push (issue 24).
             if (entry.kind !== 'message') continue;
             const message = entry.message;
             if (message.kind !== 'text' || message.senderId === userId) continue;
@@ -112,8 +138,10 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
               text: resolved.includeContent ? truncateContent(contentOf(message)) : labelOf(message),
             });
           }
-          if (owed.length === 0) return;
-          store.enqueue(owed, resolved.now()).catch((err: unknown) => enqueueFailed(err));
+          if (owed.length > 0) record(store, (s) => s.enqueue(owed, resolved.now()));
+          // A deleted message still collapsed in the queue leaves it (issue 24): the delete's entries reach
+          // this gateway on the node that committed it, and a cluster's nodes share one PostgreSQL store.
+          for (const d of deleted.values()) record(store, (s) => s.dropMessage(d.channelId, d.seq, d.senderId));
         } catch (err) {
           enqueueFailed(err);
         }

@@ -97,6 +97,28 @@ describe('push gateway', () => {
     expect(memory.delivered).toHaveLength(1);
   });
 
+  it('sends nothing for a message deleted while its push was collapsed, and counts only what is left (issue 24)', async () => {
+    const { memory, channelId, sender } = await setup({ collapseMs: 800 });
+    const del = (seq: number, clientId: string) => sender.request({ t: 'delete', clientId, channelId, seq });
+    await sendText(sender, channelId, 'one');
+    await memory.waitForDelivered(1); // the collapse window opens: what follows is owed at its end
+    const regret = await sendText(sender, channelId, 'oops');
+    expect((await del(regret.seq, 'd1')).t).toBe('mutated');
+    await sendText(sender, channelId, 'two');
+    const gone = await sendText(sender, channelId, 'three');
+    expect((await del(gone.seq, 'd2')).t).toBe('mutated');
+    const [, second] = await memory.waitForDelivered(2);
+    // One message is owed; the deleted newest gave up the preview (latestSeq still bounds what to sync).
+    expect(second!.payload).toMatchObject({ count: 1, latestSeq: gone.seq });
+    expect(second!.payload).not.toHaveProperty('latest');
+
+    // A window whose only message is deleted sends nothing.
+    const alone = await sendText(sender, channelId, 'sorry');
+    expect((await del(alone.seq, 'd3')).t).toBe('mutated');
+    await sleep(1_500);
+    expect(memory.delivered).toHaveLength(2);
+  });
+
   it('does not notify a user with any device online', async () => {
     // A grace period well above the heartbeat interval, so a busy test machine cannot make Bob flap.
     const { memory, bob, channelId, sender } = await setup(

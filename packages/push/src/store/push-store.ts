@@ -102,6 +102,13 @@ export interface PushStore {
    */
   dropPending(userId: string, channelId: string, upToSeq: number): Promise<void>;
   /**
+   * A message was deleted (issue 24): it leaves every owed notification that counts it. A notification
+   * that owed nothing else is dropped (nothing is sent); otherwise its count goes down by one, and when the
+   * deleted message was its newest, its preview (text or label) goes. The sender's own rows never counted
+   * it. Notifications already turned into jobs are not changed.
+   */
+  dropMessage(channelId: string, seq: number, senderId: string): Promise<void>;
+  /**
    * Turns the owed notification of (user, channel) into one job per subscribed device, records the
    * collapse window, and removes it from pending, atomically: it is sent once or stays owed.
    */

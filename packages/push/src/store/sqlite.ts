@@ -186,6 +186,14 @@ class SqlitePushStore implements PushStore {
     })();
   }
 
+  async dropMessage(channelId: string, seq: number, senderId: string): Promise<void> {
+    this.db.transaction(() => {
+      const params = { channelId, seq, senderId };
+      this.statements.dropDeletedOnly.run(params);
+      this.statements.shrinkDeleted.run(params);
+    })();
+  }
+
   /**
    * Turns the owed notification of (user, channel) into one job per subscribed device, records the
    * collapse window, and removes it from pending: one transaction, so it is sent once or stays owed.
