@@ -60,10 +60,16 @@ CREATE INDEX jobs_due ON ${s}.jobs (due_at) WHERE sent_at IS NULL;
 CREATE INDEX jobs_finished ON ${s}.jobs (sent_at) WHERE sent_at IS NOT NULL;
 `;
 
-/** `first_seq` and the channel index, as in the SQLite store's version 3 (a deleted message leaves what is owed). */
+/** `first_seq`, the channel index and `reaction_sent`, as in the SQLite store's version 3. */
 const V2 = (s: string) => `
 ALTER TABLE ${s}.pending ADD COLUMN first_seq bigint;
 CREATE INDEX pending_by_channel ON ${s}.pending (channel_id);
+CREATE TABLE ${s}.reaction_sent (
+  user_id text NOT NULL,
+  channel_id text NOT NULL,
+  last_sent_at bigint NOT NULL,
+  PRIMARY KEY (user_id, channel_id)
+);
 `;
 
 /**

@@ -450,7 +450,44 @@ class PostgresPushStore implements PushStore {
     );
   }
 
+  async queueReaction(
+    userId: string,
+    channelId: string,
+    now: number,
+    build: () => PushPayload,
+  ): Promise<number> {
+    return this.transaction(async (c) => {
+      const muted = await c.query(`SELECT 1 FROM ${this.s}.mutes WHERE user_id = $1 AND channel_id = $2`, [
+        userId,
+        channelId,
+      ]);
+      if ((muted.rowCount ?? 0) > 0) return 0;
+      const { rows: devices } = await c.query<{ device_id: string }>(
+        `SELECT device_id FROM ${this.s}.subscriptions WHERE user_id = $1 ORDER BY device_id`,
+        [userId],
+      );
+      if (devices.length === 0) return 0;
+      // Takes the window when it is free; a node racing for it waits on the row and then finds it taken.
+      const claimed = await c.query(
+        `INSERT INTO ${this.s}.reaction_sent AS r (user_id, channel_id, last_sent_at) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, channel_id) DO UPDATE SET last_sent_at = excluded.last_sent_at
+           WHERE r.last_sent_at + $4 <= excluded.last_sent_at
+         RETURNING 1`,
+        [userId, channelId, now, this.collapseMs],
+      );
+      if ((claimed.rowCount ?? 0) === 0) return 0;
+      const payload = build();
+      await c.query(
+        `INSERT INTO ${this.s}.jobs (id, device_id, user_id, channel_id, payload, attempts, due_at, created_at)
+         SELECT $1, d, $3, $4, $5, 0, $6, $6 FROM unnest($2::text[]) AS d`,
+        [payload.id, devices.map((d) => d.device_id), userId, channelId, JSON.stringify(payload), now],
+      );
+      return devices.length;
+    });
+  }
+
   async purge(finishedBefore: number, now: number): Promise<void> {
+    await this.query(`DELETE FROM ${this.s}.reaction_sent WHERE last_sent_at < $1`, [now - this.collapseMs]);
     await this.query(`DELETE FROM ${this.s}.jobs WHERE sent_at IS NOT NULL AND sent_at < $1`, [
       finishedBefore,
     ]);

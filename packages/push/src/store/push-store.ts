@@ -118,6 +118,13 @@ export interface PushStore {
     now: number,
     build: (pending: PendingNotification) => PushPayload,
   ): Promise<PromoteResult>;
+  /**
+   * Queues a reaction notification to `userId` (the message's author, with `notifyReactions`): one job per
+   * subscribed device, due now, unless the channel is muted for them or a reaction notification of the
+   * channel was queued for them within the collapse window (a popular message must not buzz its author
+   * for every reaction). Atomic across nodes. Returns the jobs queued.
+   */
+  queueReaction(userId: string, channelId: string, now: number, build: () => PushPayload): Promise<number>;
   /** Due unsent jobs, oldest first, claimed for `leaseMs`. */
   claimDueJobs(now: number, limit: number, leaseMs: number): Promise<PushJob[]>;
   /**

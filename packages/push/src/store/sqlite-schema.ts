@@ -84,10 +84,19 @@ ALTER TABLE jobs ADD COLUMN claimed_until INTEGER;
  * `first_seq`: the oldest message an owed notification counts, so a deleted message can be taken out of it
  * (counted messages are those from `first_seq` to `latest_seq` not sent by the user). NULL on rows written
  * before: only their newest message is known to be counted. The channel index finds a deleted message's rows.
+ * `reaction_sent`: the collapse window of reaction notifications.
  */
 const V3 = `
 ALTER TABLE pending ADD COLUMN first_seq INTEGER;
 CREATE INDEX pending_by_channel ON pending (channel_id);
+
+-- When a reaction notification of each (author, channel) was last queued (notifyReactions' collapse window).
+CREATE TABLE reaction_sent (
+  user_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  last_sent_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, channel_id)
+) WITHOUT ROWID;
 `;
 
 /** Creates or upgrades the schema; refuses a file written by a newer version. */

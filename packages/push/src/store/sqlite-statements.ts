@@ -87,6 +87,8 @@ export interface Statements {
   dropDeletedOnly: Database.Statement<[DeletedParams]>;
   shrinkDeleted: Database.Statement<[DeletedParams]>;
   setCollapse: Database.Statement<unknown[]>;
+  claimReactionWindow: Database.Statement<unknown[]>;
+  purgeReactionWindows: Database.Statement<unknown[]>;
   insertJob: Database.Statement<unknown[]>;
   dueJobs: Database.Statement<unknown[]>;
   claimJob: Database.Statement<unknown[]>;
@@ -182,6 +184,14 @@ export function prepareStatements(db: Database.Database): Statements {
        ON CONFLICT (user_id, channel_id) DO UPDATE SET last_sent_at = excluded.last_sent_at,
          last_seq = MAX(last_seq, excluded.last_seq)`,
     ),
+    // Takes the (user, channel) reaction window when it is free: a row comes back only then.
+    claimReactionWindow: s(
+      `INSERT INTO reaction_sent (user_id, channel_id, last_sent_at) VALUES (@userId, @channelId, @now)
+       ON CONFLICT (user_id, channel_id) DO UPDATE SET last_sent_at = excluded.last_sent_at
+         WHERE last_sent_at + @collapseMs <= excluded.last_sent_at
+       RETURNING 1`,
+    ),
+    purgeReactionWindows: s('DELETE FROM reaction_sent WHERE last_sent_at < ?'),
     insertJob: s(
       `INSERT INTO jobs (id, device_id, user_id, channel_id, payload, attempts, due_at, created_at)
        VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,

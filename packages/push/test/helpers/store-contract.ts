@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { buildPayload } from '../../src/payload.js';
+import { buildPayload, buildReactionPayload } from '../../src/payload.js';
 import type { OwedMessage, PushStore } from '../../src/store/push-store.js';
 
 /** One push store for one test: `reopen` closes it and opens another over the same data. */
@@ -142,6 +142,23 @@ export function pushStoreContract(create: () => Promise<StoreHarness>): void {
     await h.store.dropMessage('c1', 1, 'u_a');
     expect(await h.store.counts()).toEqual({ pending: 1, jobs: 1 });
     expect((await h.store.claimDuePending(31_000, 10, LEASE))[0]).toMatchObject({ count: 1, latestSeq: 2 });
+  });
+
+  withStore('queues a reaction notification per device, once per channel per collapse window, none when muted', async (h) => {
+    const build = () => buildReactionPayload({ channelId: 'c1', seq: 1, userId: 'u_a', emoji: '👍' }, false);
+    expect(await h.store.queueReaction('u_b', 'c1', 1_000, build)).toBe(1);
+    expect(await h.store.queueReaction('u_b', 'c1', 30_999, build)).toBe(0);
+    expect(await h.store.queueReaction('u_b', 'c2', 2_000, build)).toBe(1);
+    expect(await h.store.queueReaction('u_nobody', 'c1', 2_000, build)).toBe(0);
+    const jobs = await h.store.claimDueJobs(2_000, 10, LEASE);
+    expect(jobs.map((j) => [j.channelId, j.payload.type])).toEqual([
+      ['c1', 'natter.reaction'],
+      ['c2', 'natter.reaction'],
+    ]);
+    await h.store.setMuted('u_b', 'c1', true);
+    expect(await h.store.queueReaction('u_b', 'c1', 31_000, build)).toBe(0);
+    await h.store.setMuted('u_b', 'c1', false);
+    expect(await h.store.queueReaction('u_b', 'c1', 31_000, build)).toBe(1);
   });
 
   withStore('never hands out a finished job again, even after a reopen', async (h) => {
