@@ -136,7 +136,10 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
           /** Deleted messages, once each (every member gets an entry for one). */
           const deleted = new Map<string, { channelId: string; seq: number; senderId: string }>();
           /** Reactions added, once each, when their authors are to be told (`notifyReactions`). */
-          const reactions = new Map<string, { channelId: string; seq: number; userId: string; emoji: string }>();
+          const reactions = new Map<
+            string,
+            { channelId: string; seq: number; userId: string; emoji: string }
+          >();
           for (const { userId, entry } of deliveries) {
             if (entry.kind === 'reaction') {
               if (resolved.notifyReactions && entry.added) {
@@ -171,7 +174,8 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
           if (owed.length > 0) record(store, (s) => s.enqueue(owed, resolved.now()));
           // A deleted message still collapsed in the queue leaves it (issue 24): the delete's entries reach
           // this gateway on the node that committed it, and a cluster's nodes share one PostgreSQL store.
-          for (const d of deleted.values()) record(store, (s) => s.dropMessage(d.channelId, d.seq, d.senderId));
+          for (const d of deleted.values())
+            record(store, (s) => s.dropMessage(d.channelId, d.seq, d.senderId));
           for (const r of reactions.values()) record(store, (s) => notifyAuthor(s, r));
         } catch (err) {
           enqueueFailed(err);

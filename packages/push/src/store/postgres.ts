@@ -340,7 +340,11 @@ class PostgresPushStore implements PushStore {
   async dropMessage(channelId: string, seq: number, senderId: string): Promise<void> {
     const counting = `channel_id = $1 AND user_id <> $3 AND $2 BETWEEN coalesce(first_seq, latest_seq) AND latest_seq`;
     await this.transaction(async (c) => {
-      await c.query(`DELETE FROM ${this.s}.pending WHERE ${counting} AND count <= 1`, [channelId, seq, senderId]);
+      await c.query(`DELETE FROM ${this.s}.pending WHERE ${counting} AND count <= 1`, [
+        channelId,
+        seq,
+        senderId,
+      ]);
       await c.query(
         `UPDATE ${this.s}.pending SET count = count - 1,
            first_seq = CASE WHEN coalesce(first_seq, latest_seq) = $2 THEN $2 + 1 ELSE first_seq END,

@@ -145,11 +145,10 @@ export class PgChatStore implements ChatStore {
   async readSync(userId: string, after: number, limit: number): Promise<SyncEntry[]> {
     const count = Math.max(0, Math.floor(limit));
     if (count === 0) return [];
-    const rows = await this.rows<MessageRow & { pos: number; entry: string | null }>(this.deps.sql.syncAfter, [
-      userId,
-      Math.floor(after),
-      count,
-    ]);
+    const rows = await this.rows<MessageRow & { pos: number; entry: string | null }>(
+      this.deps.sql.syncAfter,
+      [userId, Math.floor(after), count],
+    );
     return rows.map(toSyncEntry);
   }
 

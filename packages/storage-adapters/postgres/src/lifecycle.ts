@@ -112,7 +112,10 @@ export class PgLifecycleWrites implements LifecycleWrites {
 export class PgLifecycleReads implements LifecycleReads {
   constructor(
     private readonly sql: Statements,
-    private readonly rows: <R extends QueryResultRow>(statement: NamedStatement, values: unknown[]) => Promise<R[]>,
+    private readonly rows: <R extends QueryResultRow>(
+      statement: NamedStatement,
+      values: unknown[],
+    ) => Promise<R[]>,
   ) {}
 
   async reactionsOf(

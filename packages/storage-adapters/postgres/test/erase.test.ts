@@ -20,7 +20,13 @@ function serviceOver(storage: StorageAdapter): ChatService {
 
 async function users(storage: StorageAdapter, ids: readonly string[]): Promise<void> {
   for (const id of ids) {
-    await storage.accounts.createUser({ id, username: id, displayName: id, passwordHash: null, createdAt: 1 });
+    await storage.accounts.createUser({
+      id,
+      username: id,
+      displayName: id,
+      passwordHash: null,
+      createdAt: 1,
+    });
   }
 }
 
@@ -73,7 +79,12 @@ describe.runIf(run)('postgres: what a delete erases', () => {
       mentions: ['u_b'],
     });
     const seq = sent.entry.message.seq;
-    await service.lifecycle.edit('u_a', { clientId: 'e', channelId: group.id, seq, text: `${SECRET} edited` });
+    await service.lifecycle.edit('u_a', {
+      clientId: 'e',
+      channelId: group.id,
+      seq,
+      text: `${SECRET} edited`,
+    });
     await service.lifecycle.react('u_b', { clientId: 'r', channelId: group.id, seq, emoji: '👍', add: true });
     await service.lifecycle.delete('u_a', { clientId: 'd', channelId: group.id, seq });
 
@@ -84,13 +95,17 @@ describe.runIf(run)('postgres: what a delete erases', () => {
     );
     expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['messages', 'mentions', 'reactions']));
     for (const { name } of tables) {
-      const { rows } = await admin.query<{ row: string }>(`SELECT t::text AS row FROM "${schema}"."${name}" t`);
+      const { rows } = await admin.query<{ row: string }>(
+        `SELECT t::text AS row FROM "${schema}"."${name}" t`,
+      );
       expect(
         rows.filter((r) => r.row.includes(SECRET)),
         name,
       ).toEqual([]);
     }
-    const filler = await admin.query(`SELECT 1 FROM "${schema}".messages WHERE search @@ to_tsquery('simple', 'filler')`);
+    const filler = await admin.query(
+      `SELECT 1 FROM "${schema}".messages WHERE search @@ to_tsquery('simple', 'filler')`,
+    );
     expect(filler.rowCount).toBe(51 - 1);
 
     // What PostgreSQL keeps below the rows (decision 110): the old row versions stay in the heap as dead
