@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { MemoryStore } from '@natter/client';
 import { ChatCache } from '@natter/client/internals';
 import { DEFAULT_LIMITS, type Message } from '@natter/protocol';
+import type { StorageAdapter } from '@natter/server-core';
 import { ChatService } from '@natter/server-core/internals';
 import { createMemoryStorage } from '@natter/storage-memory';
 import fc from 'fast-check';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { loadPostgresFactory } from './cluster/helpers/storage.js';
 
 const USERS = ['u_a', 'u_b', 'u_c'];
 const EMOJIS = ['👍', '🎉', '🔥'];
@@ -58,8 +62,16 @@ function view(m: Message) {
   };
 }
 
-async function run(steps: Step[]): Promise<void> {
+/** A fresh store for one run, and how to dispose of it. */
+type StoreMaker = () => Promise<{ storage: StorageAdapter; dispose: () => Promise<void> }>;
+
+const memoryStore: StoreMaker = async () => {
   const storage = createMemoryStorage();
+  return { storage, dispose: () => storage.close() };
+};
+
+async function run(steps: Step[], makeStore: StoreMaker = memoryStore): Promise<void> {
+  const { storage, dispose } = await makeStore();
   await storage.open();
   for (const id of USERS) {
     await storage.accounts.createUser({
@@ -157,7 +169,7 @@ async function run(steps: Step[]): Promise<void> {
     const cached = await d.cache.getMessages(channelId, { limit: 500 });
     expect(cached.map(view), `view of a device of ${d.userId}`).toEqual(store.messages.map(view));
   }
-  await storage.close();
+  await dispose();
 }
 
 describe('message lifecycle: every device converges on the store', () => {
@@ -167,4 +179,36 @@ describe('message lifecycle: every device converges on the store', () => {
       { numRuns: 60 },
     );
   }, 60_000);
+});
+
+const PG_URL = process.env.NATTER_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+describe('message lifecycle on PostgreSQL: every device converges on the store', () => {
+  it('after random sends, edits, deletes, reactions, replies, threads, retries and devices going offline', async () => {
+    const createPostgresStorage = await loadPostgresFactory();
+    expect(createPostgresStorage, '@natter/storage-postgres is importable').toBeTypeOf('function');
+    const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    // Each run gets its own schema (a fresh sync log and epoch), dropped after the run.
+    const postgresStore: StoreMaker = async () => {
+      const schema = `natter_prop_${randomBytes(5).toString('hex')}`;
+      const storage = createPostgresStorage!({ connectionString: PG_URL, schema });
+      return {
+        storage,
+        dispose: async () => {
+          await storage.close();
+          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        },
+      };
+    };
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 40 }), (steps) =>
+          run(steps, postgresStore),
+        ),
+        { numRuns: 8 },
+      );
+    } finally {
+      await admin.end();
+    }
+  }, 180_000);
 });

@@ -40,6 +40,12 @@ async function setup({ plan, options }) {
       // Idle connections never ping during a run; they must not be swept while the rest are still connecting.
       heartbeatTimeoutMs: 3_600_000,
     },
+    // Every load connection comes from 127.0.0.1: the per-address caps against floods from one client
+    // (200 sockets, 50 handshakes/s) would refuse all but the first 200 (HTTP 429).
+    resourceLimits: {
+      maxConnectionsPerAddress: 1_000_000,
+      handshakesPerAddress: { perSecond: 1_000_000, burst: 1_000_000 },
+    },
   });
   const { port } = await server.listen(0, '127.0.0.1');
   const createdAt = Date.now();

@@ -6,7 +6,14 @@
  * @packageDocumentation
  */
 export { MemoryNotifier, type MemoryResponder, type RecordedSend } from './memory-notifier.js';
-export type { Notifier, PushPayload, SendOutcome, StoredSubscription } from './notifier.js';
+export type {
+  MessagePushPayload,
+  Notifier,
+  PushPayload,
+  ReactionPushPayload,
+  SendOutcome,
+  StoredSubscription,
+} from './notifier.js';
 export type { PushGatewayOptions } from './options.js';
 export { MAX_CONTENT_CHARS } from './payload.js';
 export { createPushGateway, type NatterPushGateway } from './push-gateway.js';

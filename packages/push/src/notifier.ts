@@ -22,7 +22,10 @@ export interface StoredSubscription {
  * The notification a device gets: ids and counts so it wakes up and syncs. Push is a hint, never the
  * record: the device fetches the messages themselves through sync.
  */
-export interface PushPayload {
+export type PushPayload = MessagePushPayload | ReactionPushPayload;
+
+/** New messages in a channel, collapsed: how many, and which is the newest. */
+export interface MessagePushPayload {
   type: 'natter.message';
   /** The notification's id; the same for every device of the user, and stable across retries (dedupe on it). */
   id: string;
@@ -36,6 +39,21 @@ export interface PushPayload {
   latest?: { senderId: string; text: string };
   /** Without content: "Photo", "Video" or "File" when the newest message carries attachments. */
   label?: 'Photo' | 'Video' | 'File';
+}
+
+/**
+ * Someone reacted to the user's message (only with the gateway's `notifyReactions` option): at most one per
+ * channel per collapse window.
+ */
+export interface ReactionPushPayload {
+  type: 'natter.reaction';
+  /** The notification's id, as for messages. */
+  id: string;
+  channelId: string;
+  /** `seq` of the message reacted to. */
+  seq: number;
+  /** Only with `includeContent: true`: who reacted, and with what ("Alice reacted 👍 to your message"). */
+  reaction?: { userId: string; emoji: string };
 }
 
 /**

@@ -32,6 +32,13 @@ export interface PushGatewayOptions {
    * @default false
    */
   includeContent?: boolean;
+  /**
+   * Notify the author of a message when someone else reacts to it (issue 24), at most once per channel per
+   * `collapseMs`, unless the author is online or muted the channel. The payload (`natter.reaction`) names
+   * who reacted and the emoji only with `includeContent`. Off by default: reactions send no push.
+   * @default false
+   */
+  notifyReactions?: boolean;
   /** How often the queue is worked through, ms. @default 1000 */
   workerIntervalMs?: number;
   /**
@@ -53,6 +60,7 @@ export interface ResolvedPushOptions {
   store: PushStore;
   collapseMs: number;
   includeContent: boolean;
+  notifyReactions: boolean;
   workerIntervalMs: number;
   onlineHoldMs: number;
   retryBaseMs: number;
@@ -81,6 +89,7 @@ export function resolvePushOptions(options: PushGatewayOptions): ResolvedPushOpt
     store: options.store ?? createSqlitePushStore({ path: options.dataPath! }),
     collapseMs,
     includeContent: options.includeContent ?? false,
+    notifyReactions: options.notifyReactions ?? false,
     workerIntervalMs,
     onlineHoldMs,
     retryBaseMs: nonNegative('retryBaseMs', options.retryBaseMs ?? 1_000),

@@ -1,5 +1,5 @@
 import { type Message, newId } from '@natter/protocol';
-import type { PushPayload } from './notifier.js';
+import type { MessagePushPayload, ReactionPushPayload } from './notifier.js';
 import type { PendingNotification } from './store/push-store.js';
 
 /** Longest message text put in a payload (with `includeContent`), in characters: Web Push allows ~4 KB. */
@@ -49,7 +49,7 @@ export function buildPayload(
   pending: PendingNotification,
   id: string = newId(),
   includeContent = true,
-): PushPayload {
+): MessagePushPayload {
   const text = pending.latestText;
   return {
     type: 'natter.message',
@@ -60,6 +60,21 @@ export function buildPayload(
     latestMessageId: pending.latestMessageId,
     ...(text !== null && includeContent ? { latest: { senderId: pending.latestSenderId, text } } : {}),
     ...(text !== null && !includeContent && LABELS.has(text) ? { label: text as AttachmentLabel } : {}),
+  };
+}
+
+/** A reaction to the user's message; who reacted and the emoji only with content (they are what it says). */
+export function buildReactionPayload(
+  reaction: { channelId: string; seq: number; userId: string; emoji: string },
+  includeContent: boolean,
+  id: string = newId(),
+): ReactionPushPayload {
+  return {
+    type: 'natter.reaction',
+    id,
+    channelId: reaction.channelId,
+    seq: reaction.seq,
+    ...(includeContent ? { reaction: { userId: reaction.userId, emoji: reaction.emoji } } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import {
 } from '@natter/server-core';
 import type { Notifier, StoredSubscription } from './notifier.js';
 import { type PushGatewayOptions, resolvePushOptions } from './options.js';
-import { contentOf, labelOf, truncateContent } from './payload.js';
+import { buildReactionPayload, contentOf, labelOf, truncateContent } from './payload.js';
 import type { OwedMessage, PushStore } from './store/push-store.js';
 import { WebPushNotifier } from './web-push-notifier.js';
 import { WebhookNotifier } from './webhook-notifier.js';
@@ -88,6 +88,41 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
       });
     };
 
+    /**
+     * A reaction by someone else notifies the message's author (`notifyReactions`) when they have no device
+     * online (an online author sees it live) and did not mute the channel; collapsed per channel.
+     */
+    const notifyAuthor = async (
+      into: PushStore,
+      reaction: { channelId: string; seq: number; userId: string; emoji: string },
+    ) => {
+      const author = await context.messageAuthor(reaction.channelId, reaction.seq);
+      if (author === undefined || author === reaction.userId) return;
+      if (await context.isOnline(author)) return;
+      await into.queueReaction(author, reaction.channelId, resolved.now(), () =>
+        buildReactionPayload(reaction, resolved.includeContent),
+      );
+    };
+
+    /**
+     * Store writes from `onDeliveries` run in commit order, so a delete never overtakes the enqueue of its
+     * message (the PostgreSQL store would otherwise run them on two connections at once). The first write
+     * starts at once: the SQLite store's enqueue is then on disk before `onDeliveries` returns.
+     */
+    let recording: Promise<void> | undefined;
+    const record = (into: PushStore, write: (store: PushStore) => Promise<unknown>) => {
+      const run = () =>
+        write(into).then(
+          () => undefined,
+          (err: unknown) => enqueueFailed(err),
+        );
+      const next = recording ? recording.then(run) : run();
+      recording = next;
+      void next.then(() => {
+        if (recording === next) recording = undefined;
+      });
+    };
+
     return {
       onDeliveries(deliveries: readonly Delivery[]): void {
         try {
@@ -98,8 +133,32 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
             return;
           }
           const owed: OwedMessage[] = [];
+          /** Deleted messages, once each (every member gets an entry for one). */
+          const deleted = new Map<string, { channelId: string; seq: number; senderId: string }>();
+          /** Reactions added, once each, when their authors are to be told (`notifyReactions`). */
+          const reactions = new Map<
+            string,
+            { channelId: string; seq: number; userId: string; emoji: string }
+          >();
           for (const { userId, entry } of deliveries) {
-            // Only new messages notify: edits, deletes and reactions never push (issue 24).
+            if (entry.kind === 'reaction') {
+              if (resolved.notifyReactions && entry.added) {
+                const { channelId, seq, emoji } = entry;
+                reactions.set(`${channelId}\u0000${seq}\u0000${entry.userId}\u0000${emoji}`, {
+                  channelId,
+                  seq,
+                  userId: entry.userId,
+                  emoji,
+                });
+              }
+              continue;
+            }
+            if (entry.kind === 'deleted') {
+              const { channelId, seq, senderId } = entry.message;
+              deleted.set(`${channelId}\u0000${seq}`, { channelId, seq, senderId });
+              continue;
+            }
+            // Only new messages notify: edits and reactions never push (issue 24).
             if (entry.kind !== 'message') continue;
             const message = entry.message;
             if (message.kind !== 'text' || message.senderId === userId) continue;
@@ -112,8 +171,12 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
               text: resolved.includeContent ? truncateContent(contentOf(message)) : labelOf(message),
             });
           }
-          if (owed.length === 0) return;
-          store.enqueue(owed, resolved.now()).catch((err: unknown) => enqueueFailed(err));
+          if (owed.length > 0) record(store, (s) => s.enqueue(owed, resolved.now()));
+          // A deleted message still collapsed in the queue leaves it (issue 24): the delete's entries reach
+          // this gateway on the node that committed it, and a cluster's nodes share one PostgreSQL store.
+          for (const d of deleted.values())
+            record(store, (s) => s.dropMessage(d.channelId, d.seq, d.senderId));
+          for (const r of reactions.values()) record(store, (s) => notifyAuthor(s, r));
         } catch (err) {
           enqueueFailed(err);
         }

@@ -3,7 +3,7 @@
  * (no SQLite, no web-push). Verify each request before trusting its body.
  * @packageDocumentation
  */
-export type { PushPayload } from './notifier.js';
+export type { MessagePushPayload, PushPayload, ReactionPushPayload } from './notifier.js';
 export {
   DEFAULT_SIGNATURE_TOLERANCE_SECONDS,
   SIGNATURE_HEADER,

@@ -97,6 +97,110 @@ describe('push gateway', () => {
     expect(memory.delivered).toHaveLength(1);
   });
 
+  it('sends nothing for a message deleted while its push was collapsed, and counts only what is left (issue 24)', async () => {
+    const { memory, channelId, sender } = await setup({ collapseMs: 800 });
+    const del = (seq: number, clientId: string) => sender.request({ t: 'delete', clientId, channelId, seq });
+    await sendText(sender, channelId, 'one');
+    await memory.waitForDelivered(1); // the collapse window opens: what follows is owed at its end
+    const regret = await sendText(sender, channelId, 'oops');
+    expect((await del(regret.seq, 'd1')).t).toBe('mutated');
+    await sendText(sender, channelId, 'two');
+    const gone = await sendText(sender, channelId, 'three');
+    expect((await del(gone.seq, 'd2')).t).toBe('mutated');
+    const [, second] = await memory.waitForDelivered(2);
+    // One message is owed; the deleted newest gave up the preview (latestSeq still bounds what to sync).
+    expect(second!.payload).toMatchObject({ count: 1, latestSeq: gone.seq });
+    expect(second!.payload).not.toHaveProperty('latest');
+
+    // A window whose only message is deleted sends nothing.
+    const alone = await sendText(sender, channelId, 'sorry');
+    expect((await del(alone.seq, 'd3')).t).toBe('mutated');
+    await sleep(1_500);
+    expect(memory.delivered).toHaveLength(2);
+  });
+
+  it('with notifyReactions, tells an offline author who reacted, once per collapse window, never for their own reaction', async () => {
+    const { memory, alice, bob, channelId, sender } = await setup({ collapseMs: 700, notifyReactions: true });
+    // Bob (offline) wrote a message; Alice reacts to it twice within the window, then to her own message.
+    const bobs = await internalsOf(ts!.server).service.sendMessage(bob.id, {
+      channelId,
+      clientMsgId: 'b1',
+      text: 'lunch?',
+    });
+    const react = (seq: number, emoji: string, clientId: string) =>
+      sender.request({ t: 'react', clientId, channelId, seq, emoji, op: 'add' });
+    expect((await react(bobs.entry.message.seq, '👍', 'r1')).t).toBe('mutated');
+    expect((await react(bobs.entry.message.seq, '🎉', 'r2')).t).toBe('mutated');
+    const [reaction] = await memory.waitForDelivered(1);
+    // No content by default: ids only, as for messages.
+    expect(reaction!.payload).toEqual({
+      type: 'natter.reaction',
+      id: expect.any(String),
+      channelId,
+      seq: bobs.entry.message.seq,
+    });
+    expect(reaction!.subscription.userId).toBe(bob.id);
+    // A reaction to one's own message notifies no one (Alice has a device registered too, offline).
+    const registered = await api(ts!.url, alice, 'POST', '/v1/push/subscriptions', {
+      kind: 'webhook',
+      token: 'alice-phone',
+    });
+    expect(registered.status).toBe(204);
+    const mine = await sendText(sender, channelId, 'mine');
+    expect((await react(mine.seq, '👍', 'r3')).t).toBe('mutated');
+    await sleep(1_200);
+    // The second reaction fell in the window; then only Bob's notification of Alice's message.
+    expect(memory.delivered.map((d) => [d.payload.type, d.subscription.userId])).toEqual([
+      ['natter.reaction', bob.id],
+      ['natter.message', bob.id],
+    ]);
+  });
+
+  it('with notifyReactions and includeContent, the reaction notification names who reacted and the emoji', async () => {
+    const { memory, alice, bob, channelId, sender } = await setup({
+      collapseMs: 100,
+      notifyReactions: true,
+      includeContent: true,
+    });
+    const bobs = await internalsOf(ts!.server).service.sendMessage(bob.id, {
+      channelId,
+      clientMsgId: 'b1',
+      text: 'lunch?',
+    });
+    await sender.request({
+      t: 'react',
+      clientId: 'r1',
+      channelId,
+      seq: bobs.entry.message.seq,
+      emoji: '🍕',
+      op: 'add',
+    });
+    const [reaction] = await memory.waitForDelivered(1);
+    expect(reaction!.payload).toMatchObject({
+      type: 'natter.reaction',
+      reaction: { userId: alice.id, emoji: '🍕' },
+    });
+  });
+
+  it('sends no reaction notification without notifyReactions (the default)', async () => {
+    const { memory, bob, channelId, sender } = await setup({ collapseMs: 100 });
+    const bobs = await internalsOf(ts!.server).service.sendMessage(bob.id, {
+      channelId,
+      clientMsgId: 'b1',
+      text: 'lunch?',
+    });
+    await sender.request({
+      t: 'react',
+      clientId: 'r1',
+      channelId,
+      seq: bobs.entry.message.seq,
+      emoji: '👍',
+      op: 'add',
+    });
+    await sleep(800);
+    expect(memory.delivered.map((d) => d.payload.type)).toEqual([]);
+  });
+
   it('does not notify a user with any device online', async () => {
     // A grace period well above the heartbeat interval, so a busy test machine cannot make Bob flap.
     const { memory, bob, channelId, sender } = await setup(

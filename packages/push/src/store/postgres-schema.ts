@@ -2,7 +2,7 @@ import { ErrorCode, NatterError } from '@natter/server-core';
 import type pg from 'pg';
 
 /** Version of the PostgreSQL push schema. */
-export const POSTGRES_PUSH_SCHEMA_VERSION = 1;
+export const POSTGRES_PUSH_SCHEMA_VERSION = 2;
 
 /** The same tables as the SQLite store's, in PostgreSQL types. */
 const V1 = (s: string) => `
@@ -60,6 +60,18 @@ CREATE INDEX jobs_due ON ${s}.jobs (due_at) WHERE sent_at IS NULL;
 CREATE INDEX jobs_finished ON ${s}.jobs (sent_at) WHERE sent_at IS NOT NULL;
 `;
 
+/** `first_seq`, the channel index and `reaction_sent`, as in the SQLite store's version 3. */
+const V2 = (s: string) => `
+ALTER TABLE ${s}.pending ADD COLUMN first_seq bigint;
+CREATE INDEX pending_by_channel ON ${s}.pending (channel_id);
+CREATE TABLE ${s}.reaction_sent (
+  user_id text NOT NULL,
+  channel_id text NOT NULL,
+  last_sent_at bigint NOT NULL,
+  PRIMARY KEY (user_id, channel_id)
+);
+`;
+
 /**
  * Creates or upgrades the push schema; several nodes may start at once (an advisory lock serialises them).
  * Refuses a schema written by a newer version.
@@ -86,6 +98,10 @@ export async function migratePostgres(pool: pg.Pool, schema: string): Promise<vo
     if (version < 1) {
       await client.query(V1(schema));
       await client.query(`INSERT INTO ${schema}.meta (key, value) VALUES ('version', '1')`);
+    }
+    if (version < 2) {
+      await client.query(V2(schema));
+      await client.query(`UPDATE ${schema}.meta SET value = '2' WHERE key = 'version'`);
     }
     await client.query('COMMIT');
   } catch (error) {

@@ -257,6 +257,7 @@ class PostgresPushStore implements PushStore {
            AS m(user_id, channel_id, seq, message_id, sender_id, text)
        ), owed AS (
          SELECT m.*, count(*) OVER (PARTITION BY m.user_id, m.channel_id) AS n,
+           min(m.seq) OVER (PARTITION BY m.user_id, m.channel_id) AS first_seq,
            row_number() OVER (PARTITION BY m.user_id, m.channel_id ORDER BY m.seq DESC) AS newest,
            c.last_sent_at
          FROM m
@@ -269,9 +270,9 @@ class PostgresPushStore implements PushStore {
        )
        , merged AS (
          INSERT INTO ${this.s}.pending AS p (user_id, channel_id, count, latest_seq, latest_message_id,
-           latest_sender_id, latest_text, first_at, due_at)
+           latest_sender_id, latest_text, first_at, due_at, first_seq)
          SELECT user_id, channel_id, n, seq, message_id, sender_id, text, $7,
-           GREATEST($7, COALESCE(last_sent_at + $8, $7))
+           GREATEST($7, COALESCE(last_sent_at + $8, $7)), first_seq
          FROM owed WHERE newest = 1
          ON CONFLICT (user_id, channel_id) DO UPDATE SET
            count = p.count + excluded.count,
@@ -332,6 +333,25 @@ class PostgresPushStore implements PushStore {
           [userId, channelId],
         );
       }
+    });
+  }
+
+  /** Two statements in one transaction, as the SQLite store's `dropMessage` (see the port). */
+  async dropMessage(channelId: string, seq: number, senderId: string): Promise<void> {
+    const counting = `channel_id = $1 AND user_id <> $3 AND $2 BETWEEN coalesce(first_seq, latest_seq) AND latest_seq`;
+    await this.transaction(async (c) => {
+      await c.query(`DELETE FROM ${this.s}.pending WHERE ${counting} AND count <= 1`, [
+        channelId,
+        seq,
+        senderId,
+      ]);
+      await c.query(
+        `UPDATE ${this.s}.pending SET count = count - 1,
+           first_seq = CASE WHEN coalesce(first_seq, latest_seq) = $2 THEN $2 + 1 ELSE first_seq END,
+           latest_text = CASE WHEN latest_seq = $2 THEN NULL ELSE latest_text END
+         WHERE ${counting} AND count > 1`,
+        [channelId, seq, senderId],
+      );
     });
   }
 
@@ -434,7 +454,44 @@ class PostgresPushStore implements PushStore {
     );
   }
 
+  async queueReaction(
+    userId: string,
+    channelId: string,
+    now: number,
+    build: () => PushPayload,
+  ): Promise<number> {
+    return this.transaction(async (c) => {
+      const muted = await c.query(`SELECT 1 FROM ${this.s}.mutes WHERE user_id = $1 AND channel_id = $2`, [
+        userId,
+        channelId,
+      ]);
+      if ((muted.rowCount ?? 0) > 0) return 0;
+      const { rows: devices } = await c.query<{ device_id: string }>(
+        `SELECT device_id FROM ${this.s}.subscriptions WHERE user_id = $1 ORDER BY device_id`,
+        [userId],
+      );
+      if (devices.length === 0) return 0;
+      // Takes the window when it is free; a node racing for it waits on the row and then finds it taken.
+      const claimed = await c.query(
+        `INSERT INTO ${this.s}.reaction_sent AS r (user_id, channel_id, last_sent_at) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, channel_id) DO UPDATE SET last_sent_at = excluded.last_sent_at
+           WHERE r.last_sent_at + $4 <= excluded.last_sent_at
+         RETURNING 1`,
+        [userId, channelId, now, this.collapseMs],
+      );
+      if ((claimed.rowCount ?? 0) === 0) return 0;
+      const payload = build();
+      await c.query(
+        `INSERT INTO ${this.s}.jobs (id, device_id, user_id, channel_id, payload, attempts, due_at, created_at)
+         SELECT $1, d, $3, $4, $5, 0, $6, $6 FROM unnest($2::text[]) AS d`,
+        [payload.id, devices.map((d) => d.device_id), userId, channelId, JSON.stringify(payload), now],
+      );
+      return devices.length;
+    });
+  }
+
   async purge(finishedBefore: number, now: number): Promise<void> {
+    await this.query(`DELETE FROM ${this.s}.reaction_sent WHERE last_sent_at < $1`, [now - this.collapseMs]);
     await this.query(`DELETE FROM ${this.s}.jobs WHERE sent_at IS NOT NULL AND sent_at < $1`, [
       finishedBefore,
     ]);

@@ -102,6 +102,13 @@ export interface PushStore {
    */
   dropPending(userId: string, channelId: string, upToSeq: number): Promise<void>;
   /**
+   * A message was deleted (issue 24): it leaves every owed notification that counts it. A notification
+   * that owed nothing else is dropped (nothing is sent); otherwise its count goes down by one, and when the
+   * deleted message was its newest, its preview (text or label) goes. The sender's own rows never counted
+   * it. Notifications already turned into jobs are not changed.
+   */
+  dropMessage(channelId: string, seq: number, senderId: string): Promise<void>;
+  /**
    * Turns the owed notification of (user, channel) into one job per subscribed device, records the
    * collapse window, and removes it from pending, atomically: it is sent once or stays owed.
    */
@@ -111,6 +118,13 @@ export interface PushStore {
     now: number,
     build: (pending: PendingNotification) => PushPayload,
   ): Promise<PromoteResult>;
+  /**
+   * Queues a reaction notification to `userId` (the message's author, with `notifyReactions`): one job per
+   * subscribed device, due now, unless the channel is muted for them or a reaction notification of the
+   * channel was queued for them within the collapse window (a popular message must not buzz its author
+   * for every reaction). Atomic across nodes. Returns the jobs queued.
+   */
+  queueReaction(userId: string, channelId: string, now: number, build: () => PushPayload): Promise<number>;
   /** Due unsent jobs, oldest first, claimed for `leaseMs`. */
   claimDueJobs(now: number, limit: number, leaseMs: number): Promise<PushJob[]>;
   /**

@@ -2,7 +2,7 @@ import { ErrorCode, NatterError } from '@natter/server-core';
 import type Database from 'better-sqlite3';
 
 /** Version of the push store's schema (`PRAGMA user_version`). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const V1 = `
 -- One subscription per device. \`key\` is the Web Push endpoint or the webhook token: one browser or one
@@ -80,6 +80,25 @@ ALTER TABLE pending ADD COLUMN claimed_until INTEGER;
 ALTER TABLE jobs ADD COLUMN claimed_until INTEGER;
 `;
 
+/**
+ * `first_seq`: the oldest message an owed notification counts, so a deleted message can be taken out of it
+ * (counted messages are those from `first_seq` to `latest_seq` not sent by the user). NULL on rows written
+ * before: only their newest message is known to be counted. The channel index finds a deleted message's rows.
+ * `reaction_sent`: the collapse window of reaction notifications.
+ */
+const V3 = `
+ALTER TABLE pending ADD COLUMN first_seq INTEGER;
+CREATE INDEX pending_by_channel ON pending (channel_id);
+
+-- When a reaction notification of each (author, channel) was last queued (notifyReactions' collapse window).
+CREATE TABLE reaction_sent (
+  user_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  last_sent_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, channel_id)
+) WITHOUT ROWID;
+`;
+
 /** Creates or upgrades the schema; refuses a file written by a newer version. */
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -93,6 +112,7 @@ export function migrate(db: Database.Database): void {
   db.transaction(() => {
     if (version < 1) db.exec(V1);
     if (version < 2) db.exec(V2);
+    if (version < 3) db.exec(V3);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

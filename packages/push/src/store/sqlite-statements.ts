@@ -84,7 +84,11 @@ export interface Statements {
   postpone: Database.Statement<unknown[]>;
   dropPending: Database.Statement<unknown[]>;
   dropPendingOf: Database.Statement<unknown[]>;
+  dropDeletedOnly: Database.Statement<[DeletedParams]>;
+  shrinkDeleted: Database.Statement<[DeletedParams]>;
   setCollapse: Database.Statement<unknown[]>;
+  claimReactionWindow: Database.Statement<unknown[]>;
+  purgeReactionWindows: Database.Statement<unknown[]>;
   insertJob: Database.Statement<unknown[]>;
   dueJobs: Database.Statement<unknown[]>;
   claimJob: Database.Statement<unknown[]>;
@@ -108,6 +112,17 @@ export interface EnqueueParams {
   now: number;
   dueAt: number;
 }
+
+/** Parameters of the statements that take a deleted message out of owed notifications. */
+export interface DeletedParams {
+  channelId: string;
+  seq: number;
+  senderId: string;
+}
+
+/** Owed notifications of a channel that count message `@seq` (not the sender's own). */
+const COUNTING = `channel_id = @channelId AND user_id <> @senderId
+  AND @seq BETWEEN coalesce(first_seq, latest_seq) AND latest_seq`;
 
 /** Every statement the push store runs, prepared once. */
 export function prepareStatements(db: Database.Database): Statements {
@@ -136,8 +151,8 @@ export function prepareStatements(db: Database.Database): Statements {
     // entry delivered twice is counted once.
     enqueue: db.prepare<EnqueueParams>(
       `INSERT INTO pending (user_id, channel_id, count, latest_seq, latest_message_id, latest_sender_id,
-         latest_text, first_at, due_at)
-       VALUES (@userId, @channelId, 1, @seq, @messageId, @senderId, @text, @now, @dueAt)
+         latest_text, first_at, due_at, first_seq)
+       VALUES (@userId, @channelId, 1, @seq, @messageId, @senderId, @text, @now, @dueAt, @seq)
        ON CONFLICT (user_id, channel_id) DO UPDATE SET
          count = count + (excluded.latest_seq > latest_seq),
          latest_message_id = IIF(excluded.latest_seq > latest_seq, excluded.latest_message_id, latest_message_id),
@@ -156,11 +171,27 @@ export function prepareStatements(db: Database.Database): Statements {
     postpone: s('UPDATE pending SET due_at = ?, claimed_until = NULL WHERE user_id = ? AND channel_id = ?'),
     dropPending: s('DELETE FROM pending WHERE user_id = ? AND channel_id = ? AND latest_seq <= ?'),
     dropPendingOf: s('DELETE FROM pending WHERE user_id = ? AND channel_id = ?'),
+    dropDeletedOnly: db.prepare<[DeletedParams]>(`DELETE FROM pending WHERE ${COUNTING} AND count <= 1`),
+    // The oldest counted seq only rises (the next counted one is above it); a deleted newest takes the preview.
+    shrinkDeleted: db.prepare<[DeletedParams]>(
+      `UPDATE pending SET count = count - 1,
+         first_seq = IIF(coalesce(first_seq, latest_seq) = @seq, @seq + 1, first_seq),
+         latest_text = IIF(latest_seq = @seq, NULL, latest_text)
+       WHERE ${COUNTING} AND count > 1`,
+    ),
     setCollapse: s(
       `INSERT INTO collapse (user_id, channel_id, last_sent_at, last_seq) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, channel_id) DO UPDATE SET last_sent_at = excluded.last_sent_at,
          last_seq = MAX(last_seq, excluded.last_seq)`,
     ),
+    // Takes the (user, channel) reaction window when it is free: a row comes back only then.
+    claimReactionWindow: s(
+      `INSERT INTO reaction_sent (user_id, channel_id, last_sent_at) VALUES (@userId, @channelId, @now)
+       ON CONFLICT (user_id, channel_id) DO UPDATE SET last_sent_at = excluded.last_sent_at
+         WHERE last_sent_at + @collapseMs <= excluded.last_sent_at
+       RETURNING 1`,
+    ),
+    purgeReactionWindows: s('DELETE FROM reaction_sent WHERE last_sent_at < ?'),
     insertJob: s(
       `INSERT INTO jobs (id, device_id, user_id, channel_id, payload, attempts, due_at, created_at)
        VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,

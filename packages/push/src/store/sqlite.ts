@@ -186,6 +186,14 @@ class SqlitePushStore implements PushStore {
     })();
   }
 
+  async dropMessage(channelId: string, seq: number, senderId: string): Promise<void> {
+    this.db.transaction(() => {
+      const params = { channelId, seq, senderId };
+      this.statements.dropDeletedOnly.run(params);
+      this.statements.shrinkDeleted.run(params);
+    })();
+  }
+
   /**
    * Turns the owed notification of (user, channel) into one job per subscribed device, records the
    * collapse window, and removes it from pending: one transaction, so it is sent once or stays owed.
@@ -253,9 +261,31 @@ class SqlitePushStore implements PushStore {
   }
 
   /** Deletes finished jobs older than `finishedBefore`, and collapse windows long over. */
+  async queueReaction(
+    userId: string,
+    channelId: string,
+    now: number,
+    build: () => PushPayload,
+  ): Promise<number> {
+    return this.db.transaction((): number => {
+      if (this.muted(userId, channelId)) return 0;
+      const devices = (this.statements.subscriptionsOf.all(userId) as SubscriptionRow[]).map(toSubscription);
+      if (devices.length === 0) return 0;
+      const params = { userId, channelId, now, collapseMs: this.collapseMs };
+      if (this.statements.claimReactionWindow.get(params) === undefined) return 0;
+      const payload = build();
+      const raw = JSON.stringify(payload);
+      for (const device of devices) {
+        this.statements.insertJob.run(payload.id, device.deviceId, userId, channelId, raw, now, now);
+      }
+      return devices.length;
+    })();
+  }
+
   async purge(finishedBefore: number, now: number): Promise<void> {
     this.statements.purgeJobs.run(finishedBefore);
     this.statements.purgeCollapse.run(now - this.collapseMs - 24 * 3_600_000);
+    this.statements.purgeReactionWindows.run(now - this.collapseMs);
   }
 
   /** Owed notifications and unfinished jobs, for tests and health checks. */

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { buildPayload } from '../../src/payload.js';
+import { buildPayload, buildReactionPayload } from '../../src/payload.js';
 import type { OwedMessage, PushStore } from '../../src/store/push-store.js';
 
 /** One push store for one test: `reopen` closes it and opens another over the same data. */
@@ -104,6 +104,72 @@ export function pushStoreContract(create: () => Promise<StoreHarness>): void {
     await h.store.dropPending('u_b', 'c1', 2);
     expect(await h.store.counts()).toEqual({ pending: 0, jobs: 0 });
   });
+
+  withStore('drops a deleted message that was the only one owed, for every recipient', async (h) => {
+    await h.store.putSubscription('u_c', 'tablet', { kind: 'webhook', token: 't-tablet' }, 0);
+    await h.store.enqueue(
+      [message(1), message(1, { userId: 'u_c' }), message(2, { channelId: 'c2' })],
+      1_000,
+    );
+    await h.store.dropMessage('c1', 1, 'u_a');
+    const due = await h.store.claimDuePending(1_000, 10, LEASE);
+    expect(due.map((p) => [p.userId, p.channelId])).toEqual([['u_b', 'c2']]);
+  });
+
+  withStore(
+    'takes a deleted message out of a collapsed notification: count down, a deleted newest takes its preview',
+    async (h) => {
+      const texts = (seq: number) => message(seq, { messageId: `m${seq}`, text: `t${seq}` });
+      await h.store.enqueue([texts(1), texts(2), texts(3)], 1_000);
+      await h.store.dropMessage('c1', 2, 'u_a');
+      expect((await h.store.claimDuePending(1_000, 10, LEASE))[0]).toMatchObject({
+        count: 2,
+        latestSeq: 3,
+        latestText: 't3',
+      });
+      await h.store.dropPending('u_b', 'c1', 0); // release the claim
+      await h.store.dropMessage('c1', 3, 'u_a');
+      const [left] = await h.store.claimDuePending(1_000, 10, LEASE);
+      expect(left).toMatchObject({ count: 1, latestText: null });
+      await h.store.dropPending('u_b', 'c1', 0);
+      // The one left is seq 1: deleting it leaves nothing owed; seqs the notification never counted change nothing.
+      await h.store.dropMessage('c1', 4, 'u_a');
+      await h.store.dropMessage('c1', 1, 'u_b');
+      expect(await h.store.counts()).toEqual({ pending: 1, jobs: 0 });
+      await h.store.dropMessage('c1', 1, 'u_a');
+      expect(await h.store.counts()).toEqual({ pending: 0, jobs: 0 });
+    },
+  );
+
+  withStore('leaves alone a deleted message that was already notified', async (h) => {
+    await h.store.enqueue([message(1)], 1_000);
+    await h.store.promote('u_b', 'c1', 1_000, (p) => buildPayload(p));
+    await h.store.enqueue([message(2)], 1_100);
+    await h.store.dropMessage('c1', 1, 'u_a');
+    expect(await h.store.counts()).toEqual({ pending: 1, jobs: 1 });
+    expect((await h.store.claimDuePending(31_000, 10, LEASE))[0]).toMatchObject({ count: 1, latestSeq: 2 });
+  });
+
+  withStore(
+    'queues a reaction notification per device, once per channel per collapse window, none when muted',
+    async (h) => {
+      const build = () =>
+        buildReactionPayload({ channelId: 'c1', seq: 1, userId: 'u_a', emoji: '👍' }, false);
+      expect(await h.store.queueReaction('u_b', 'c1', 1_000, build)).toBe(1);
+      expect(await h.store.queueReaction('u_b', 'c1', 30_999, build)).toBe(0);
+      expect(await h.store.queueReaction('u_b', 'c2', 2_000, build)).toBe(1);
+      expect(await h.store.queueReaction('u_nobody', 'c1', 2_000, build)).toBe(0);
+      const jobs = await h.store.claimDueJobs(2_000, 10, LEASE);
+      expect(jobs.map((j) => [j.channelId, j.payload.type])).toEqual([
+        ['c1', 'natter.reaction'],
+        ['c2', 'natter.reaction'],
+      ]);
+      await h.store.setMuted('u_b', 'c1', true);
+      expect(await h.store.queueReaction('u_b', 'c1', 31_000, build)).toBe(0);
+      await h.store.setMuted('u_b', 'c1', false);
+      expect(await h.store.queueReaction('u_b', 'c1', 31_000, build)).toBe(1);
+    },
+  );
 
   withStore('never hands out a finished job again, even after a reopen', async (h) => {
     await h.store.putSubscription('u_b', 'laptop', { kind: 'webhook', token: 't-laptop' }, 0);

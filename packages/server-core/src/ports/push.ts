@@ -20,6 +20,8 @@ export interface PushContext {
    * not a member): a notification is owed only for messages past it.
    */
   seenUpTo(channelId: string, userId: string): Promise<number | undefined>;
+  /** The sender of a message, undefined when it does not exist or was deleted (who a reaction notifies). */
+  messageAuthor(channelId: string, seq: number): Promise<string | undefined>;
   logger: PushLogger;
   /** Counts an error by code in the node's metrics (`natter_errors_total{code}`). */
   countError(code: string): void;

@@ -148,6 +148,10 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       const member = await storage.chat.getMember(channelId, userId);
       return member && Math.max(member.deliveredSeq, member.readSeq);
     },
+    messageAuthor: async (channelId, seq) => {
+      const message = await storage.chat.getMessage(channelId, seq);
+      return message && message.deletedAt === undefined ? message.senderId : undefined;
+    },
     logger,
     countError: (code) => metrics.errors.inc({ code }),
   });

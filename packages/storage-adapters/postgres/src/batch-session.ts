@@ -1,4 +1,3 @@
-import type { Attachment } from '@natter/protocol';
 import type { AppendedMessage, CheckedAppendResult } from '@natter/server-core';
 import type { PoolClient, QueryResultRow } from 'pg';
 import {
@@ -8,6 +7,7 @@ import {
   splitByKey,
   toOpResults,
 } from './append-group.js';
+import { type MessageRow, toMessage } from './rows.js';
 import type { NamedStatement, Statements } from './statements.js';
 
 /** How a batch's transaction holds the store's write lock (see write-queue.ts). */
@@ -72,7 +72,7 @@ export class BatchSession {
           const ops = group.map((p) => p.op);
           const rows = await this.execute<AppendGroupRow>(this.sql.appendGroup, appendGroupValues(ops));
           results = toOpResults(ops, rows);
-          await this.storeAttachments(ops, results);
+          await this.completeAppends(ops, results);
         } catch (error) {
           // This group and every later one fail, and so does the batch: what the statement stored (if
           // anything) must not commit.
@@ -90,37 +90,44 @@ export class BatchSession {
   }
 
   /**
-   * Attachments go in with an UPDATE in the same transaction, after `append_group` (whose signature
-   * predates them), and a retried send reads its original's back: few messages carry any.
+   * What `append_group` (whose signature predates them) does not write goes in with an UPDATE in the same
+   * transaction: attachments, and a reply's references. A retried send reads its original back whole,
+   * as it is now (edited, deleted, with its attachments). Few messages need any of it.
    */
-  private async storeAttachments(ops: readonly AppendOp[], results: ReturnType<typeof toOpResults>) {
+  private async completeAppends(ops: readonly AppendOp[], results: ReturnType<typeof toOpResults>) {
     for (const [i, op] of ops.entries()) {
       const result = results[i]!;
       if (!result.ok) continue;
-      const attachments = op.kind === 'checked' ? op.send.attachments : op.message.attachments;
       const value = result.value;
-      const message =
-        'kind' in value
-          ? value.kind === 'appended'
-            ? value.appended.message
-            : value.kind === 'duplicate'
-              ? value.message
-              : undefined
-          : value.message;
-      if (!message) continue;
-      if ('kind' in value && value.kind === 'duplicate') {
-        const [row] = await this.execute<{ attachments: string | null }>(this.sql.attachmentsOf, [
-          message.channelId,
-          message.seq,
-        ]);
-        if (row?.attachments) message.attachments = JSON.parse(row.attachments) as Attachment[];
-      } else if (attachments && attachments.length > 0) {
+      if ('kind' in value) {
+        if (value.kind === 'duplicate') {
+          const { channelId, seq } = value.message;
+          const [row] = await this.execute<MessageRow>(this.sql.message, [channelId, seq]);
+          if (row) value.message = toMessage(row);
+          continue;
+        }
+        if (value.kind !== 'appended') continue;
+      }
+      const message = 'kind' in value ? value.appended.message : value.message;
+      const attachments = op.kind === 'checked' ? op.send.attachments : op.message.attachments;
+      if (attachments && attachments.length > 0) {
         await this.execute(this.sql.setAttachments, [
           JSON.stringify(attachments),
           message.channelId,
           message.seq,
         ]);
         message.attachments = structuredClone(attachments);
+      }
+      if (op.kind === 'plain' && (op.message.replyTo !== undefined || op.message.threadRoot !== undefined)) {
+        const { replyTo, threadRoot } = op.message;
+        await this.execute(this.sql.setReferences, [
+          replyTo ?? null,
+          threadRoot ?? null,
+          message.channelId,
+          message.seq,
+        ]);
+        if (replyTo !== undefined) message.replyTo = replyTo;
+        if (threadRoot !== undefined) message.threadRoot = threadRoot;
       }
     }
   }

@@ -11,6 +11,7 @@ import type {
 } from '@natter/server-core';
 import { pageRange } from '@natter/server-core';
 import type { Pool, QueryResultRow } from 'pg';
+import { PgLifecycleReads } from './lifecycle.js';
 import {
   type ChannelMemberRow,
   type ChannelRow,
@@ -41,7 +42,12 @@ const WORDS = /[\p{L}\p{N}]+/gu;
  * they see committed data only (READ COMMITTED never shows another transaction's uncommitted rows).
  */
 export class PgChatStore implements ChatStore {
-  constructor(private readonly deps: PgChatDeps) {}
+  /** Reactions and thread pages (schema 6). */
+  readonly lifecycle: PgLifecycleReads;
+
+  constructor(private readonly deps: PgChatDeps) {
+    this.lifecycle = new PgLifecycleReads(deps.sql, (statement, values) => this.rows(statement, values));
+  }
 
   epoch(): string {
     return this.deps.epoch();
@@ -139,11 +145,10 @@ export class PgChatStore implements ChatStore {
   async readSync(userId: string, after: number, limit: number): Promise<SyncEntry[]> {
     const count = Math.max(0, Math.floor(limit));
     if (count === 0) return [];
-    const rows = await this.rows<MessageRow & { pos: number }>(this.deps.sql.syncAfter, [
-      userId,
-      Math.floor(after),
-      count,
-    ]);
+    const rows = await this.rows<MessageRow & { pos: number; entry: string | null }>(
+      this.deps.sql.syncAfter,
+      [userId, Math.floor(after), count],
+    );
     return rows.map(toSyncEntry);
   }
 

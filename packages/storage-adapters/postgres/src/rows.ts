@@ -1,5 +1,11 @@
 import type { Attachment, Message, SyncEntry, SystemEvent } from '@natter/protocol';
-import type { ChannelRecord, MemberRecord, RefreshTokenRecord, UserRecord } from '@natter/server-core';
+import type {
+  ChannelRecord,
+  LifecycleEntryRecord,
+  MemberRecord,
+  RefreshTokenRecord,
+  UserRecord,
+} from '@natter/server-core';
 import { decodeOptional, decodeText } from './text.js';
 
 /** A row of `users`. */
@@ -56,6 +62,16 @@ export interface MessageRow {
   created_at: number;
   /** JSON array of the attachments' metadata; null (or absent, from append_group) when none. */
   attachments?: string | null;
+  // Lifecycle columns (schema 6): NULL for most rows, absent from append_group's rows.
+  edited_at?: number | null;
+  version?: number | null;
+  deleted_at?: number | null;
+  deleted_by?: string | null;
+  reply_to?: number | null;
+  thread_root?: number | null;
+  thread_replies?: number | null;
+  thread_last_reply_at?: number | null;
+  thread_last_reply_seq?: number | null;
 }
 
 /** A joined row of `listChannelsOf`: channel columns, then member columns prefixed `m_`. */
@@ -120,14 +136,28 @@ export const toMessage = (row: MessageRow): Message => ({
   system: row.system === null ? null : (JSON.parse(row.system) as SystemEvent),
   createdAt: row.created_at,
   ...(row.attachments ? { attachments: JSON.parse(row.attachments) as Attachment[] } : {}),
+  // An absent key means "never happened".
+  ...(row.edited_at != null ? { editedAt: row.edited_at } : {}),
+  ...(row.version != null ? { version: row.version } : {}),
+  ...(row.deleted_at != null ? { deletedAt: row.deleted_at } : {}),
+  ...(row.deleted_by != null ? { deletedBy: row.deleted_by } : {}),
+  ...(row.reply_to != null ? { replyTo: row.reply_to } : {}),
+  ...(row.thread_root != null ? { threadRoot: row.thread_root } : {}),
+  ...(row.thread_replies != null ? { threadReplies: row.thread_replies } : {}),
+  ...(row.thread_last_reply_at != null ? { threadLastReplyAt: row.thread_last_reply_at } : {}),
+  ...(row.thread_last_reply_seq != null ? { threadLastReplySeq: row.thread_last_reply_seq } : {}),
 });
 
-/** Maps a joined sync_log + messages row to a sync entry. */
-export const toSyncEntry = (row: MessageRow & { pos: number }): SyncEntry => ({
-  pos: row.pos,
-  kind: 'message',
-  message: toMessage(row),
-});
+/**
+ * Maps a joined sync_log + messages row to a sync entry; `entry` holds a lifecycle entry's JSON. An
+ * `edited` or `deleted` entry carries the message as it is now (never content a later change replaced).
+ */
+export const toSyncEntry = (row: MessageRow & { pos: number; entry?: string | null }): SyncEntry => {
+  if (row.entry == null) return { pos: row.pos, kind: 'message', message: toMessage(row) };
+  const entry = JSON.parse(row.entry) as LifecycleEntryRecord;
+  if (entry.kind === 'reaction') return { pos: row.pos, ...entry };
+  return { pos: row.pos, kind: entry.kind, message: toMessage(row) };
+};
 
 /** Maps a `listChannelsOf` row to the channel and the user's membership. */
 export const toChannelWithMember = (row: ChannelMemberRow, userId: string) => ({

@@ -5,8 +5,11 @@ import { quoteIdentifier } from './schema/migrations.js';
 const USER_COLUMNS = 'id, username, display_name, password_hash, created_at, deactivated_at';
 const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
 const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
+/** Every column of a message row, lifecycle columns (schema 6) included. */
 const MESSAGE_COLUMNS =
-  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at, attachments';
+  'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at, attachments, ' +
+  'edited_at, version, deleted_at, deleted_by, reply_to, thread_root, thread_replies, thread_last_reply_at, ' +
+  'thread_last_reply_seq';
 
 /** `cols` with each column prefixed by `alias.`. */
 const prefixed = (alias: string, cols: string) =>
@@ -92,8 +95,11 @@ function texts(schema: string) {
     /** Messages with `$2 <= seq <= $3`, ascending. */
     range: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE channel_id = $1 AND seq BETWEEN $2 AND $3
              ORDER BY seq`,
+    // Deleted messages do not count, nor thread replies unless they mention the reader (issue 24).
     countUnread: `SELECT count(*)::int AS n FROM ${s}.messages
-                   WHERE channel_id = $1 AND seq > $2 AND kind = 'text' AND sender_id <> $3`,
+                   WHERE channel_id = $1 AND seq > $2 AND kind = 'text' AND sender_id <> $3
+                     AND deleted_at IS NULL
+                     AND (thread_root IS NULL OR mentions::jsonb ? $3)`,
     /** $1 user, $2 beforeId or null, $3 channelId or null, $4 limit. */
     mentionsOf: `SELECT ${m}
                    FROM ${s}.mentions x
@@ -118,7 +124,7 @@ function texts(schema: string) {
                         AND ($3::text IS NULL OR m.channel_id = $3::text)
                       ORDER BY m.id DESC LIMIT $4`,
     syncHead: `SELECT head FROM ${s}.sync_heads WHERE user_id = $1`,
-    syncAfter: `SELECT l.pos, ${m}
+    syncAfter: `SELECT l.pos, l.entry, ${m}
                   FROM ${s}.sync_log l JOIN ${s}.messages m ON m.channel_id = l.channel_id AND m.seq = l.seq
                  WHERE l.user_id = $1 AND l.pos > $2
                  ORDER BY l.pos LIMIT $3`,
@@ -142,14 +148,71 @@ function texts(schema: string) {
                             WHERE channel_id = $2 AND user_id = $3 RETURNING delivered_seq AS marker`,
     /** A message's attachments, written in the transaction of its append (append_group predates them). */
     setAttachments: `UPDATE ${s}.messages SET attachments = $1 WHERE channel_id = $2 AND seq = $3`,
-    /** The attachments of a message a retried send answers. */
-    attachmentsOf: `SELECT attachments FROM ${s}.messages WHERE channel_id = $1 AND seq = $2`,
+    /** A reply's references, written in the transaction of its append (append_group predates them). */
+    setReferences: `UPDATE ${s}.messages SET reply_to = $1, thread_root = $2 WHERE channel_id = $3 AND seq = $4`,
     /** A group of appends as one call: parallel arrays, one element per append (schema/append-functions.ts). */
     appendGroup: `SELECT n, outcome, channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system,
                          created_at, sender_pos, user_ids, positions
                     FROM ${s}.append_group($1::boolean[], $2::text[], $3::text[], $4::text[], $5::text[],
                                            $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[],
                                            $11::text[])`,
+
+    // Lifecycle (schema 6).
+    /**
+     * The channel's row lock, taken before a lifecycle write reads the message it changes: every change
+     * of a message row happens under it (appends take it too), so the message read next is current.
+     */
+    lockChannel: `SELECT 1 FROM ${s}.channels WHERE id = $1 FOR UPDATE`,
+    editMessage: `SELECT ${s}.edit_message($1, $2, $3, $4, $5, $6)`,
+    eraseMessage: `SELECT ${s}.erase_message($1, $2, $3, $4)`,
+    countThreadReply: `UPDATE ${s}.messages SET thread_replies = coalesce(thread_replies, 0) + 1,
+                         thread_last_reply_at = $1, thread_last_reply_seq = $2
+                        WHERE channel_id = $3 AND seq = $4`,
+    addReaction: `INSERT INTO ${s}.reactions (channel_id, seq, emoji, user_id) VALUES ($1, $2, $3, $4)
+                  ON CONFLICT DO NOTHING RETURNING 1`,
+    removeReaction: `DELETE FROM ${s}.reactions WHERE channel_id = $1 AND seq = $2 AND emoji = $3 AND user_id = $4
+                     RETURNING 1`,
+    reactionEmojis: `SELECT DISTINCT emoji FROM ${s}.reactions WHERE channel_id = $1 AND seq = $2`,
+    /**
+     * One lifecycle entry ($4, JSON) for each recipient ($1) of message $2/$3: heads advanced in user id
+     * order (the order every append takes them), positions in recipient order.
+     */
+    appendEntry: `WITH r AS (
+                    SELECT u.user_id, u.o, row_number() OVER (PARTITION BY u.user_id ORDER BY u.o) AS k
+                      FROM unnest($1::text[]) WITH ORDINALITY AS u (user_id, o)
+                  ), counts AS (
+                    SELECT r.user_id, count(*) AS added FROM r GROUP BY r.user_id
+                  ), advanced AS (
+                    INSERT INTO ${s}.sync_heads AS h (user_id, head)
+                    SELECT c.user_id, c.added FROM counts c ORDER BY c.user_id COLLATE "C"
+                    ON CONFLICT (user_id) DO UPDATE SET head = h.head + excluded.head
+                    RETURNING h.user_id, h.head
+                  ), placed AS (
+                    SELECT r.o, r.user_id, adv.head - c.added + r.k AS pos
+                      FROM r JOIN advanced adv ON adv.user_id = r.user_id JOIN counts c ON c.user_id = r.user_id
+                  ), logged AS (
+                    INSERT INTO ${s}.sync_log (user_id, pos, channel_id, seq, entry)
+                    SELECT p.user_id, p.pos, $2, $3, $4 FROM placed p
+                  )
+                  SELECT p.user_id, p.pos FROM placed p ORDER BY p.o`,
+    findMutation: `SELECT pos FROM ${s}.mutations WHERE user_id = $1 AND client_id = $2`,
+    recordMutation: `INSERT INTO ${s}.mutations (user_id, client_id, pos) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING RETURNING 1`,
+    /** $1 viewer, $2 channel, $3 seqs. */
+    reactionsOf: `SELECT seq, emoji, count(*)::int AS n, bool_or(user_id = $1) AS me FROM ${s}.reactions
+                   WHERE channel_id = $2 AND seq = ANY($3::bigint[])
+                   GROUP BY seq, emoji`,
+    reactorsOf: `SELECT user_id FROM ${s}.reactions
+                  WHERE channel_id = $1 AND seq = $2 AND emoji = $3 AND user_id > $4
+                  ORDER BY user_id LIMIT $5`,
+    /** Replies of thread $2 with `$3 <= seq <= $4`, ascending, at most $5. */
+    threadAscending: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages
+                       WHERE channel_id = $1 AND thread_root = $2 AND seq BETWEEN $3 AND $4
+                       ORDER BY seq LIMIT $5`,
+    /** Replies of thread $2 with `$3 <= seq <= $4`, descending, at most $5. */
+    threadDescending: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages
+                        WHERE channel_id = $1 AND thread_root = $2 AND seq BETWEEN $3 AND $4
+                        ORDER BY seq DESC LIMIT $5`,
   } as const;
 }
 

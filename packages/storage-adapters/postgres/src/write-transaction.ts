@@ -15,6 +15,7 @@ import type { QueryResultRow } from 'pg';
 import type { AppendOp } from './append-group.js';
 import type { BatchSession } from './batch-session.js';
 import { ConcurrentInsert, NeedsExclusive, OutOfTurn } from './errors.js';
+import { PgLifecycleWrites } from './lifecycle.js';
 import { type ChannelRow, type MemberRow, type MessageRow, toChannel, toMember, toMessage } from './rows.js';
 import type { NamedStatement, Statements } from './statements.js';
 import { encodeOptional, encodeText } from './text.js';
@@ -54,8 +55,17 @@ export class PgWriteTransaction implements WriteTransaction {
   failure: { error: unknown } | undefined;
   /** This call changed something (conservatively: it ran a writing statement). */
   wrote = false;
+  /** Edits, deletes, reactions and threads (schema 6), on this call's transaction. */
+  readonly lifecycle: PgLifecycleWrites;
 
-  constructor(private readonly context: CallContext) {}
+  constructor(private readonly context: CallContext) {
+    this.lifecycle = new PgLifecycleWrites({
+      sql: context.sql,
+      read: (statement, values) => this.query(statement, values),
+      change: (statement, values) => this.change(statement, values),
+      raceLost: (message) => this.raceLost(message),
+    });
+  }
 
   /** Ends the transaction: a leaked reference must not run SQL on a connection back in the pool. */
   end(): void {

@@ -91,12 +91,12 @@ describe.runIf(run)('createPostgresStorage', () => {
     await dropSchema(admin, schema);
   });
 
-  it('declares a persistent, multi-process store with search', () => {
+  it('declares a persistent, multi-process store with search and the message lifecycle', () => {
     expect(storage.manifest).toEqual({
       name: 'postgres',
       contractVersion: STORAGE_CONTRACT_VERSION,
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { persistent: true, multiProcess: true, search: true },
+      capabilities: { persistent: true, multiProcess: true, search: true, lifecycle: true },
     });
   });
 

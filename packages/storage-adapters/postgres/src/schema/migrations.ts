@@ -1,6 +1,7 @@
 import { ErrorCode, NatterError } from '@natter/server-core';
 import type { Pool, PoolClient } from 'pg';
 import { APPEND_FUNCTIONS } from './append-functions.js';
+import { LIFECYCLE_FUNCTIONS } from './lifecycle-functions.js';
 
 /** One step of the schema history. Steps are never edited once released; new ones are appended. */
 export interface Migration {
@@ -148,6 +149,46 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     description: "messages.attachments: each message's attachments (media metadata, JSON), null for none",
     sql: (s) => `ALTER TABLE ${s}.messages ADD COLUMN attachments text;`,
+  },
+  {
+    version: 6,
+    description:
+      'contract v4 lifecycle: edits, deletes (tombstones), reactions, replies, threads, mutation keys, lifecycle entries',
+    // Nullable columns without a default: PostgreSQL adds them to the catalog only, whatever the table's size.
+    sql: (s) => `
+      ALTER TABLE ${s}.messages
+        ADD COLUMN edited_at bigint,
+        ADD COLUMN version integer,
+        ADD COLUMN deleted_at bigint,
+        ADD COLUMN deleted_by text,
+        ADD COLUMN reply_to bigint,
+        ADD COLUMN thread_root bigint,
+        ADD COLUMN thread_replies integer,
+        ADD COLUMN thread_last_reply_at bigint,
+        ADD COLUMN thread_last_reply_seq bigint;
+      -- Thread pages walk the replies of one root in seq order; only replies are indexed.
+      CREATE INDEX messages_by_thread ON ${s}.messages (channel_id, thread_root, seq) WHERE thread_root IS NOT NULL;
+
+      -- A lifecycle entry's JSON (edited, deleted, reaction); NULL for a new message.
+      ALTER TABLE ${s}.sync_log ADD COLUMN entry text;
+
+      -- Who reacted comes back in user id order (bytewise, as in the other adapters).
+      CREATE TABLE ${s}.reactions (
+        channel_id text NOT NULL,
+        seq bigint NOT NULL,
+        emoji text COLLATE "C" NOT NULL,
+        user_id text COLLATE "C" NOT NULL,
+        PRIMARY KEY (channel_id, seq, emoji, user_id)
+      );
+
+      CREATE TABLE ${s}.mutations (
+        user_id text NOT NULL,
+        client_id text NOT NULL,
+        pos bigint NOT NULL,
+        PRIMARY KEY (user_id, client_id)
+      );
+      ${LIFECYCLE_FUNCTIONS(s)}
+    `,
   },
 ];
 
