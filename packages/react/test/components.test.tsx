@@ -85,6 +85,33 @@ describe('components against a real server (1,000-message channel)', () => {
     await view.unmount();
   });
 
+  it('loads older messages when the user scrolls up at the very top, where no scroll event fires', async () => {
+    // A second device of Alice's with an empty cache: the list starts from the server's newest page.
+    const device = makeClient(server.url);
+    await device.login('alice', 'password-alice');
+    await device.connect();
+    await device.whenSynced();
+    const view = await mount(device, <MessageList channelId={channelId} markRead={false} />);
+    const scroller = () => view.container.querySelector<HTMLElement>('.natter-scroller');
+    const rows = () => Number(scroller()?.dataset.rows ?? 0);
+    await until(() => rows() > 5, 'first page');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const firstPage = rows();
+    expect(firstPage).toBeLessThan(1_000);
+    expect(scroller()?.scrollTop).toBe(0);
+    // Scrolling down (deltaY > 0) at the top asks for nothing.
+    scroller()?.dispatchEvent(new WheelEvent('wheel', { deltaY: 120, bubbles: true }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(rows()).toBe(firstPage);
+    scroller()?.dispatchEvent(new WheelEvent('wheel', { deltaY: -120, bubbles: true }));
+    await until(() => rows() > firstPage, 'an older page after a wheel turn up at the top');
+    const secondPage = rows();
+    scroller()?.dispatchEvent(new KeyboardEvent('keydown', { key: 'PageUp', bubbles: true }));
+    await until(() => rows() > secondPage, 'an older page after PageUp at the top');
+    await view.unmount();
+    await device.close();
+  });
+
   it('renders the channel list, composer and typing indicator with accessible names', async () => {
     let editLast = 0;
     const view = await mount(

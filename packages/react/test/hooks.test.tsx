@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
 // @vitest-environment-options {"settings":{"fetch":{"disableSameOriginPolicy":true}}}
-import type { ChatClient } from '@natter/client';
+import type { ChatClient, WebSocketConstructor } from '@natter/client';
 import { memo } from 'react';
 import { flushSync } from 'react-dom';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   type MessageItem,
   type MessagesView,
@@ -154,6 +155,37 @@ describe('hooks against a real server', () => {
     await until(() => view.current.typing.length === 0, 'a message ends typing');
     await bob.client.setStatus('away');
     await until(() => view.current.presence?.status === 'away', 'bob away');
+  }, 30_000);
+
+  it('usePresence fetches again after a reconnection: a change made while disconnected is not shown stale', async () => {
+    // Alice's sockets go through a gate: closed, new sockets fail, so Alice stays away while Bob changes.
+    let gateClosed = false;
+    const sockets: WebSocket[] = [];
+    class GatedWebSocket extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(gateClosed ? 'ws://127.0.0.1:9/' : url, protocols);
+        sockets.push(this);
+      }
+    }
+    const alice = await signedIn(server.url, 'alice', {
+      WebSocket: GatedWebSocket as unknown as WebSocketConstructor,
+    });
+    const bob = await signedIn(server.url, 'bob');
+    clients.push(alice.client, bob.client);
+    await alice.client.openDirect(bob.user.id);
+    const view = await watchHook(alice.client, () => usePresence(bob.user.id));
+    unmounts.push(view.unmount);
+    await until(() => view.current?.status === 'online', 'bob online');
+    gateClosed = true;
+    for (const socket of sockets) socket.terminate();
+    await until(() => alice.client.status === 'reconnecting', 'alice disconnected');
+    await bob.client.setStatus('away');
+    // Bob's change is stored before Alice comes back (her own fetch through the server would show it).
+    const [seen] = await bob.client.getPresence({ userIds: [bob.user.id] });
+    expect(seen?.status).toBe('away');
+    expect(view.current?.status).toBe('online');
+    gateClosed = false;
+    await until(() => view.current?.status === 'away', 'bob away after the reconnection');
   }, 30_000);
 
   it('useSearch finds messages as the query changes and never shows an older answer', async () => {

@@ -19,6 +19,7 @@ export interface MessageListProps {
 const STICK_PX = 48;
 /** Closer to the top than this loads the page before, px. */
 const LOAD_OLDER_PX = 600;
+const UPWARD_KEYS = new Set(['ArrowUp', 'PageUp', 'Home']);
 
 /**
  * A channel's messages, newest at the bottom: windowed (only rows near the viewport are in the DOM, so a
@@ -79,6 +80,13 @@ export function MessageList({ channelId, markRead = true, label = 'Messages' }: 
         ? { key: first, delta: el.scrollTop - firstOffset }
         : undefined;
     if (el.scrollTop < LOAD_OLDER_PX && hasMoreBefore && olderPage === 'idle') void loadOlder();
+  };
+
+  // At the very top a wheel turn or an Up/PageUp/Home key scrolls nothing, so no scroll event comes: a
+  // page that left the view at scrollTop 0 would stop the loading of older pages. Treat the attempt as one.
+  const onScrollAttemptAtTop = (upward: boolean) => {
+    const el = scroller.current;
+    if (upward && el && el.scrollTop <= 0 && hasMoreBefore && olderPage === 'idle') void loadOlder();
   };
 
   // After every change: stay at the bottom if the user was there, else keep the anchored row in place.
@@ -181,6 +189,8 @@ export function MessageList({ channelId, markRead = true, label = 'Messages' }: 
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus to scroll by keyboard
         tabIndex={0}
         onScroll={onScroll}
+        onWheel={(event) => onScrollAttemptAtTop(event.deltaY < 0)}
+        onKeyDown={(event) => onScrollAttemptAtTop(UPWARD_KEYS.has(event.key))}
         data-rows={rows.length}
       >
         {olderPage === 'loading' ? <div className="natter-loading">Loading earlier messages…</div> : null}

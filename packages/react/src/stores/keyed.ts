@@ -25,6 +25,10 @@ export abstract class KeyedStore<V> extends ExternalStore<ReadonlyMap<string, V>
       if (this.getSnapshot().has(key) || this.inFlight.has(key)) continue;
       this.queued.add(key);
     }
+    this.flush();
+  }
+
+  private flush(): void {
     if (this.queued.size === 0 || this.flushScheduled) return;
     this.flushScheduled = true;
     queueMicrotask(() => {
@@ -39,6 +43,15 @@ export abstract class KeyedStore<V> extends ExternalStore<ReadonlyMap<string, V>
           for (const key of batch) this.inFlight.delete(key);
         });
     });
+  }
+
+  /**
+   * Loads every known key again (batched like `want`): for values that events keep current only while
+   * connected, so what changed during a disconnection is not shown stale afterwards.
+   */
+  protected refreshAll(): void {
+    for (const key of this.getSnapshot().keys()) if (!this.inFlight.has(key)) this.queued.add(key);
+    this.flush();
   }
 
   /** Sets values; keys whose value is the same object are left alone. */

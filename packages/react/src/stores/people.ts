@@ -25,7 +25,10 @@ export class UsersStore extends KeyedStore<UserProfile> {
   }
 }
 
-/** Presence by user id: fetched for the users shown, then kept current by `presence` events. */
+/**
+ * Presence by user id: fetched for the users shown, then kept current by `presence` events, and fetched
+ * again after each reconnection (events missed while disconnected are not replayed).
+ */
 export class PresenceStore extends KeyedStore<PresenceInfo> {
   private readonly offs: Array<() => void> = [];
 
@@ -36,6 +39,9 @@ export class PresenceStore extends KeyedStore<PresenceInfo> {
   protected activate(): void {
     this.offs.push(
       this.client.on('presence', (info) => this.put(new Map([[info.userId, Object.freeze({ ...info })]]))),
+      this.client.on('state', (change) => {
+        if (change.status === 'open' && change.previous !== 'open') this.refreshAll();
+      }),
     );
   }
 
