@@ -45,10 +45,11 @@ import {
   type UploadOptions,
 } from './media.js';
 import { MessageActions } from './message-actions.js';
-import { Outbox, type PendingMessage, type SendHandle } from './outbox.js';
+import { Outbox, type PendingChange, type PendingMessage, type SendHandle } from './outbox.js';
+import { withPendingChanges } from './pending-view.js';
 import { type PlacedNode, Placement } from './placement.js';
 import { type ChosenStatus, Realtime } from './presence.js';
-import type { CachedChannel, CachedMessagesQuery, SyncCursor } from './store.js';
+import { type CachedChannel, type CachedMessagesQuery, DEFAULT_CACHE_LIMITS, type SyncCursor } from './store.js';
 import { MemoryStore } from './stores/memory.js';
 import { ResilientStore } from './stores/resilient.js';
 import { SyncEngine } from './sync.js';
@@ -148,7 +149,6 @@ export class ChatClient {
     const retryDelay = createRetryDelay(
       typeof options.backoff === 'object' ? options.backoff.random : undefined,
     );
-    this.actions = new MessageActions(this.connection, this.events, this.now);
     this.sync = new SyncEngine({
       request,
       cache: this.cache,
@@ -184,10 +184,16 @@ export class ChatClient {
           filename: file.filename,
           contentType: file.contentType,
         }),
+      findSent: async (channelId, clientMsgId) =>
+        (await this.cache.getMessages(channelId, { limit: DEFAULT_CACHE_LIMITS.maxMessagesPerChannel })).find(
+          (m) => m.clientMsgId === clientMsgId && m.senderId === this.user,
+        )?.seq,
       onStatus: (event) => this.events.emit('outbox', event),
+      onChange: (event) => this.events.emit('mutation', event),
       onAck: (event) => this.events.emit('ack', event),
       onError,
     });
+    this.actions = new MessageActions(this.connection, this.events, this.outbox);
     this.realtime = new Realtime({
       request,
       notify: (frame) => this.connection.notify(frame),
@@ -459,7 +465,10 @@ export class ChatClient {
     return this.outbox.retry(clientMsgId);
   }
 
-  /** Removes a pending or failed message from the outbox; false when it was not there. */
+  /**
+   * Removes a pending or failed message (by `clientMsgId`, with the changes waiting for it) or change (by
+   * `clientId`) from the outbox; false when it was not there.
+   */
   discard(clientMsgId: string): Promise<boolean> {
     return this.outbox.discard(clientMsgId);
   }
@@ -535,22 +544,45 @@ export class ChatClient {
       return { messages, hasMoreBefore: (messages[0]?.seq ?? 1) > 1, hasMoreAfter: false, source: 'cache' };
     }
     await this.cache.putMessages(page.messages);
-    return { ...page, source: 'server' };
+    return { ...page, messages: this.withPending(page.messages), source: 'server' };
   }
 
-  /** Edits the text (and mentions) of one of the user's messages; other devices get `messageEdited`. */
-  edit(channelId: string, seq: number, text: string, options: { mentions?: readonly string[] } = {}) {
-    return this.actions.edit(channelId, seq, text, options.mentions);
+  /**
+   * Edits the text (and mentions) of one of the user's messages, by `seq` or, for a message still in the
+   * outbox, by its `clientMsgId`; other devices get `messageEdited`. Like every change it goes through the
+   * durable outbox: made offline, it is applied when the connection is back, after the send it refers to.
+   * Settles with the server's answer (see {@link MutationResult}); rejects with its typed error.
+   */
+  edit(
+    channelId: string,
+    target: number | string,
+    text: string,
+    options: { mentions?: readonly string[] } = {},
+  ): Promise<MutationResult> {
+    return this.actions.edit(channelId, target, text, options.mentions);
   }
 
-  /** Deletes a message for everyone (the user's own, or any as a group admin). */
-  delete(channelId: string, seq: number): Promise<MutationResult> {
-    return this.actions.delete(channelId, seq);
+  /**
+   * Deletes a message for everyone (the user's own, or any as a group admin). A message whose send has not
+   * left the outbox is not sent at all (settles with `{ entry: null }`).
+   */
+  delete(channelId: string, target: number | string): Promise<MutationResult> {
+    return this.actions.delete(channelId, target);
   }
 
-  /** Adds (`add`, the default) or removes the user's reaction with `emoji`. */
-  react(channelId: string, seq: number, emoji: string, add = true): Promise<MutationResult> {
-    return this.actions.react(channelId, seq, emoji, add);
+  /** Adds (`add`, the default) or removes the user's reaction with `emoji`; through the outbox. */
+  react(channelId: string, target: number | string, emoji: string, add = true): Promise<MutationResult> {
+    return this.actions.react(channelId, target, emoji, add);
+  }
+
+  /** This user's edits, deletes and reactions waiting or failed in the outbox, in sending order. */
+  pendingChanges(): PendingChange[] {
+    return this.outbox.changes();
+  }
+
+  /** Sends a failed change again. Rejects with NATTER_NOT_FOUND when it is not in the outbox. */
+  retryChange(clientId: string): Promise<MutationResult> {
+    return this.outbox.retryChange(clientId);
   }
 
   /** Who reacted to a message with `emoji`, paged by user id. */
@@ -569,10 +601,17 @@ export class ChatClient {
     return page;
   }
 
-  /** Cached messages of a channel, ascending by `seq`: what to show before the server answers. */
+  /**
+   * Cached messages of a channel, ascending by `seq`: what to show before the server answers. The user's
+   * pending changes are applied (see docs/client.md, "Offline changes").
+   */
   async cachedMessages(channelId: string, query?: CachedMessagesQuery): Promise<Message[]> {
     await this.ready;
-    return this.cache.getMessages(channelId, query);
+    return this.withPending(await this.cache.getMessages(channelId, query));
+  }
+
+  private withPending(messages: readonly Message[]): Message[] {
+    return withPendingChanges(messages, this.outbox.pendingChanges(), this.user);
   }
 
   /** Says the user is typing in a channel (throttled), or stopped with `active: false`. */

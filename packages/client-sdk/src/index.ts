@@ -64,7 +64,15 @@ export {
   type Session,
 } from './http.js';
 export type { OutboxAttachment, OutboxFile, UploadData, UploadOptions } from './media.js';
-export type { AckEvent, OutboxEvent, OutboxStatus, PendingMessage, SendHandle } from './outbox.js';
+export type {
+  AckEvent,
+  ChangeEvent,
+  OutboxEvent,
+  OutboxStatus,
+  PendingChange,
+  PendingMessage,
+  SendHandle,
+} from './outbox.js';
 export type { PlacedNode, PlacementOptions } from './placement.js';
 export type { ReceiptEvent, TypingEvent } from './presence.js';
 export {
@@ -75,6 +83,9 @@ export {
   DEFAULT_CACHE_LIMITS,
   type OutboxError,
   type OutboxItem,
+  type OutboxMutationItem,
+  type OutboxSendItem,
+  type MutationTarget,
   type SyncCommit,
   type SyncCursor,
 } from './store.js';
