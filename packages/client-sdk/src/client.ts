@@ -49,7 +49,12 @@ import { Outbox, type PendingChange, type PendingMessage, type SendHandle } from
 import { withPendingChanges } from './pending-view.js';
 import { type PlacedNode, Placement } from './placement.js';
 import { type ChosenStatus, Realtime } from './presence.js';
-import { type CachedChannel, type CachedMessagesQuery, DEFAULT_CACHE_LIMITS, type SyncCursor } from './store.js';
+import {
+  type CachedChannel,
+  type CachedMessagesQuery,
+  DEFAULT_CACHE_LIMITS,
+  type SyncCursor,
+} from './store.js';
 import { MemoryStore } from './stores/memory.js';
 import { ResilientStore } from './stores/resilient.js';
 import { SyncEngine } from './sync.js';

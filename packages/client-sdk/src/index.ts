@@ -81,11 +81,11 @@ export {
   type CacheLimits,
   type ClientStore,
   DEFAULT_CACHE_LIMITS,
+  type MutationTarget,
   type OutboxError,
   type OutboxItem,
   type OutboxMutationItem,
   type OutboxSendItem,
-  type MutationTarget,
   type SyncCommit,
   type SyncCursor,
 } from './store.js';

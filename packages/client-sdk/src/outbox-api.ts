@@ -86,4 +86,3 @@ export interface OutboxDeps {
   onAck(event: AckEvent): void;
   onError(err: Error): void;
 }
-

@@ -1,4 +1,4 @@
-import { type OutboxEntry, fromStore, vanished } from './outbox-state.js';
+import { fromStore, type OutboxEntry, vanished } from './outbox-state.js';
 import type { ClientStore, OutboxItem } from './store.js';
 
 /** Most recently settled ids remembered, so a store read racing with their deletion cannot revive them. */

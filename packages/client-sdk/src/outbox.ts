@@ -1,4 +1,11 @@
-import { ErrorCode, type Message, type MessageEntry, NatterError, newId, newPrefixedId } from '@natter/protocol';
+import {
+  ErrorCode,
+  type Message,
+  type MessageEntry,
+  NatterError,
+  newId,
+  newPrefixedId,
+} from '@natter/protocol';
 import type { MutationResult } from './client-types.js';
 import { errorCodeOf, isNatterError, isRetryable, toError } from './errors.js';
 import type { OutboxAttachment } from './media.js';
@@ -275,7 +282,8 @@ export class Outbox {
   async close(): Promise<void> {
     this.stop();
     const closed = new NatterError(ErrorCode.CLIENT_CLOSED, 'client closed; the entry stays in the outbox');
-    for (const waiter of [...this.sendWaiters.values(), ...this.changeWaiters.values()]) waiter.reject(closed);
+    for (const waiter of [...this.sendWaiters.values(), ...this.changeWaiters.values()])
+      waiter.reject(closed);
     this.sendWaiters.clear();
     this.changeWaiters.clear();
     // Entries cut short in flight go back to the queue: the next start sends them again.
@@ -479,9 +487,11 @@ export class Outbox {
     if (!entry || !item) return;
     const next = { ...entry, item: { ...item, target: { seq } }, editedAt: this.ledger.stamp() };
     this.ledger.set(next);
-    void this.ledger.write((store) => store.putOutbox(next.item)).catch((err: unknown) => {
-      this.deps.onError(toError(err));
-    });
+    void this.ledger
+      .write((store) => store.putOutbox(next.item))
+      .catch((err: unknown) => {
+        this.deps.onError(toError(err));
+      });
   }
 
   /**
@@ -582,7 +592,8 @@ export class Outbox {
     const { item } = entry;
     const status = final ?? visibleStatus(entry);
     const extra = { ...(error ? { error } : {}) };
-    if (isSendItem(item)) this.deps.onStatus({ message: toPendingMessage(entry, item, final), status, ...extra });
+    if (isSendItem(item))
+      this.deps.onStatus({ message: toPendingMessage(entry, item, final), status, ...extra });
     else
       this.deps.onChange({
         change: toPendingChange(entry, item, final),

@@ -37,12 +37,7 @@ export function applyPendingChange(
     case 'edit':
       return { ...message, text: change.text, mentions: change.mentions ?? message.mentions };
     case 'delete': {
-      const {
-        reactions: _reactions,
-        attachments: _attachments,
-        replyPreview: _preview,
-        ...rest
-      } = message;
+      const { reactions: _reactions, attachments: _attachments, replyPreview: _preview, ...rest } = message;
       return {
         ...rest,
         text: '',
