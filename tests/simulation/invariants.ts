@@ -172,7 +172,9 @@ export async function checkInvariants(world: SimWorld): Promise<{ violations: st
       const version = message.version ?? 1;
       const acked = sent.editsMade.filter((m) => m.outcome === 'sent').length;
       if (message.deletedAt === undefined && (version > 1 + sent.edits.length || version < 1 + acked)) {
-        fail(`${device.key}: "${sent.text}" is at version ${version} after ${sent.edits.length} edits (${acked} acked)`);
+        fail(
+          `${device.key}: "${sent.text}" is at version ${version} after ${sent.edits.length} edits (${acked} acked)`,
+        );
       }
       if (sent.acked && sent.acked.id !== message.id) {
         fail(`${device.key}: send "${sent.text}" was acked as ${sent.acked.id}, stored as ${message.id}`);

@@ -176,7 +176,13 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
       at,
       device,
       // Reactions are the hot kind (many users on one message); deletes the rarest.
-      kind: fc.constantFrom('react' as const, 'edit' as const, 'react' as const, 'unreact' as const, 'delete' as const),
+      kind: fc.constantFrom(
+        'react' as const,
+        'edit' as const,
+        'react' as const,
+        'unreact' as const,
+        'delete' as const,
+      ),
       pick: fc.nat(1_000),
       emoji: fc.nat(SIM_EMOJIS.length - 1),
     }),

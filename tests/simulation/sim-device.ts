@@ -158,7 +158,9 @@ export class SimDevice {
     });
     const record = (event: Omit<Emitted, 'instance'>) => {
       if (!tag.alive) {
-        this.runtimeViolations.push(`${this.key}: instance ${instance} emitted pos ${event.pos} after it died`);
+        this.runtimeViolations.push(
+          `${this.key}: instance ${instance} emitted pos ${event.pos} after it died`,
+        );
         return;
       }
       this.emitted.push({ ...event, instance });

@@ -74,7 +74,9 @@ export async function checkViews(world: SimWorld): Promise<string[]> {
           }
         }
         if (got.size !== want.size && violations.length < 10) {
-          violations.push(`${device.key}: caches ${got.size} messages of ${channel.id}, the store has ${want.size}`);
+          violations.push(
+            `${device.key}: caches ${got.size} messages of ${channel.id}, the store has ${want.size}`,
+          );
         }
       }
     }

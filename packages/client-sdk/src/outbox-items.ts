@@ -9,7 +9,7 @@ import {
   utf8ByteLength,
 } from '@natter/protocol';
 import * as v from 'valibot';
-import type { OutboxAttachment } from './media.js';
+import type { OutboxAttachment, OutboxFile } from './media.js';
 import { type OutboxEntry, visibleStatus } from './outbox-state.js';
 import {
   isSendItem,
@@ -131,6 +131,41 @@ export function mutationFrame(item: OutboxMutationItem, seq: number) {
     case 'react':
       return { t: 'react', ...base, emoji: item.emoji, op: item.add ? 'add' : 'remove' } as const;
   }
+}
+
+/**
+ * The `send` frame of a message. Uploads the files it still carries first, in order, and persists each
+ * `mediaId` as it arrives: a resend after a crash uploads only what is left (and the server answers the
+ * same upload again for the same bytes, so even a lost answer does not store a file twice).
+ */
+export async function sendFrameOf(
+  item: OutboxSendItem,
+  upload: ((file: OutboxFile) => Promise<{ id: string }>) | undefined,
+  persist: (item: OutboxSendItem) => Promise<void>,
+) {
+  const list = item.attachments ?? [];
+  const attachments: Array<{ mediaId: string }> = [];
+  for (const [i, attachment] of list.entries()) {
+    if ('mediaId' in attachment) {
+      attachments.push({ mediaId: attachment.mediaId });
+      continue;
+    }
+    if (!upload) throw new NatterError(ErrorCode.BAD_REQUEST, 'this client cannot upload files');
+    const media = await upload(attachment.file);
+    list[i] = { mediaId: media.id };
+    attachments.push({ mediaId: media.id });
+    await persist({ ...item, attachments: [...list] });
+  }
+  return {
+    t: 'send',
+    channelId: item.channelId,
+    clientMsgId: item.clientMsgId,
+    text: item.text,
+    ...(item.mentions.length > 0 ? { mentions: item.mentions } : {}),
+    ...(item.replyTo !== undefined ? { replyTo: item.replyTo } : {}),
+    ...(item.threadRoot !== undefined ? { threadRoot: item.threadRoot } : {}),
+    ...(attachments.length > 0 ? { attachments } : {}),
+  } as const;
 }
 
 /** Refuses input that can never be sent, before it enters the outbox. */

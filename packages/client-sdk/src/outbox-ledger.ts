@@ -99,6 +99,36 @@ export class OutboxLedger {
     return result;
   }
 
+  /**
+   * Gives up `owner`'s leases: those this ledger knows of at once, before anything else can run (a page
+   * being unloaded may not get further), then, after queued writes, any other the store holds.
+   */
+  async releaseLeases(owner: string, report: (err: unknown) => void): Promise<void> {
+    const { store } = this.hooks;
+    const known = [...this.entries.values()].filter((e) => e.item.lease?.owner === owner);
+    const direct = known.map((e) => store.releaseLease(e.item.clientMsgId, owner).catch(report));
+    const scan = this.write(async (s) => {
+      for (const item of await s.listOutbox())
+        if (item.lease?.owner === owner) await s.releaseLease(item.clientMsgId, owner);
+    }).catch(report);
+    await Promise.all([...direct, scan]);
+  }
+
+  /**
+   * Removes an entry nothing of which can be on the wire: a failed one, or one whose lease `owner` takes
+   * atomically now (so no other client sharing the store sends it). False when another client holds it or
+   * already removed it (it sent it).
+   */
+  removeUnsent(id: string, owner: string, leaseMs: number, now: () => number): Promise<boolean> {
+    return this.write(async (store) => {
+      const row = (await store.listOutbox()).find((item) => item.clientMsgId === id);
+      if (!row) return false;
+      if (row.status !== 'failed' && !(await store.leaseOutbox(id, owner, leaseMs, now()))) return false;
+      await store.deleteOutbox(id);
+      return true;
+    });
+  }
+
   /** Re-reads the store: picks up items of earlier runs and other tabs, marks those settled elsewhere. */
   refresh(now: () => number): Promise<void> {
     // An edit made after this point may have its write queued behind this re-read, so the snapshot may lack

@@ -98,7 +98,7 @@ export class OutboxPump {
       }
       const current = ledger.get(id);
       // Settled (acked, seen through sync, discarded) or taken elsewhere while the lease was being taken.
-      if (!current || current.phase.name !== 'queued' || ledger.isSettled(id)) continue;
+      if (current?.phase.name !== 'queued' || ledger.isSettled(id)) continue;
       const next = transmitting(
         current,
         leased.userId === '' ? { ...leased, userId: me } : leased,

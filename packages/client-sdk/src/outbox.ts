@@ -12,11 +12,11 @@ import type { OutboxAttachment } from './media.js';
 import type { OutboxDeps, OutboxEvent, SendHandle } from './outbox-api.js';
 import {
   type ChangeRequest,
-  dependsOn,
   mutationFrame,
   mutationOf,
   type PendingChange,
   type PendingMessage,
+  sendFrameOf,
   toPendingChange,
   toPendingMessage,
   validateChange,
@@ -33,6 +33,8 @@ import {
   retryLater,
   visibleStatus,
 } from './outbox-state.js';
+import { ChangeTargets } from './outbox-targets.js';
+import { Waiters } from './outbox-waiters.js';
 import {
   isSendItem,
   type OutboxError,
@@ -44,26 +46,6 @@ import {
 export type { AckEvent, ChangeEvent, OutboxDeps, OutboxEvent, SendHandle } from './outbox-api.js';
 export type { ChangeRequest, OutboxStatus, PendingChange, PendingMessage } from './outbox-items.js';
 
-interface Deferred<T> {
-  resolve(value: T): void;
-  reject(err: Error): void;
-  promise: Promise<T>;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Marks the promise handled: an app that ignores it must not crash Node with an unhandled rejection.
-  promise.catch(() => {});
-  return { resolve, reject, promise };
-}
-
-/** Sends' seqs remembered by `clientMsgId`, for changes that refer to a message sent a moment ago. */
-const MAX_SENT_SEQS = 10_000;
 /** How long a change whose target is not known yet waits before looking again, ms. */
 const UNRESOLVED_WAIT_MS = 1_000;
 
@@ -88,11 +70,11 @@ export class Outbox {
   private readonly ledger: OutboxLedger;
   private readonly pump: OutboxPump;
   /** `acked` promises of messages this client was asked to send. */
-  private readonly sendWaiters = new Map<string, Deferred<Message>>();
+  private readonly sendWaiters = new Waiters<Message>();
   /** Promises of changes this client was asked to make. */
-  private readonly changeWaiters = new Map<string, Deferred<MutationResult>>();
-  /** Seqs of the user's messages by `clientMsgId`, learnt from acks and sync. */
-  private readonly sentSeqs = new Map<string, number>();
+  private readonly changeWaiters = new Waiters<MutationResult>();
+  /** Resolves changes to pending sends to the stored seq. */
+  private readonly targets: ChangeTargets;
   /** `running` sends; `stopped` keeps entries and queues store writes but puts nothing on the wire. */
   private mode: 'stopped' | 'running' = 'running';
 
@@ -101,6 +83,11 @@ export class Outbox {
       store: deps.store,
       isMine: (item) => this.isMine(item),
       onAppeared: (entry) => this.announce(entry),
+    });
+    this.targets = new ChangeTargets(this.ledger, {
+      ...(deps.findSent ? { findSent: deps.findSent } : {}),
+      isLive: () => (deps.isLive ?? deps.isOpen)(),
+      onError: deps.onError,
     });
     this.pump = new OutboxPump({
       ledger: this.ledger,
@@ -175,10 +162,9 @@ export class Outbox {
       status: 'pending',
       attempts: 0,
     };
-    const waiter = deferred<Message>();
-    this.sendWaiters.set(item.clientMsgId, waiter);
+    const acked = this.sendWaiters.promise(item.clientMsgId);
     const entry = this.enqueue(persisting(item, this.ledger.stamp()));
-    return { message: toPendingMessage(entry, item), acked: waiter.promise };
+    return { message: toPendingMessage(entry, item), acked };
   }
 
   /**
@@ -206,13 +192,12 @@ export class Outbox {
     if (!entry || entry.phase.name === 'vanished' || !isSendItem(entry.item)) {
       throw new NatterError(ErrorCode.NOT_FOUND, 'no such pending message');
     }
-    const waiter = this.sendWaiters.get(clientMsgId) ?? deferred<Message>();
-    this.sendWaiters.set(clientMsgId, waiter);
+    const acked = this.sendWaiters.promise(clientMsgId);
     const next = this.requeue(entry);
     // Changes waiting for this send move behind it again, or they would wait for it from ahead of it.
-    for (const dependent of [...this.ledger.entries.values()])
-      if (dependsOn(dependent, clientMsgId) && dependent.phase.name !== 'failed') this.requeue(dependent);
-    return { message: toPendingMessage(next, next.item as OutboxSendItem), acked: waiter.promise };
+    for (const dependent of this.targets.dependents(clientMsgId))
+      if (dependent.phase.name !== 'failed') this.requeue(dependent);
+    return { message: toPendingMessage(next, next.item as OutboxSendItem), acked };
   }
 
   /** Sends a failed (or waiting) change again, after everything queued now in its channel. */
@@ -221,10 +206,9 @@ export class Outbox {
     if (!entry || entry.phase.name === 'vanished' || isSendItem(entry.item)) {
       return Promise.reject(new NatterError(ErrorCode.NOT_FOUND, 'no such pending change'));
     }
-    const waiter = this.changeWaiters.get(clientId) ?? deferred<MutationResult>();
-    this.changeWaiters.set(clientId, waiter);
+    const result = this.changeWaiters.promise(clientId);
     this.requeue(entry);
-    return waiter.promise;
+    return result;
   }
 
   /**
@@ -250,7 +234,7 @@ export class Outbox {
   onEntry(entry: MessageEntry): void {
     const { clientMsgId, senderId, seq } = entry.message;
     if (!clientMsgId || senderId !== this.deps.userId()) return;
-    this.rememberSeq(clientMsgId, seq);
+    this.targets.remember(clientMsgId, seq);
     if (this.ledger.get(clientMsgId) || this.sendWaiters.has(clientMsgId))
       void this.complete(clientMsgId, entry, false);
     else this.ledger.forget(clientMsgId);
@@ -282,10 +266,8 @@ export class Outbox {
   async close(): Promise<void> {
     this.stop();
     const closed = new NatterError(ErrorCode.CLIENT_CLOSED, 'client closed; the entry stays in the outbox');
-    for (const waiter of [...this.sendWaiters.values(), ...this.changeWaiters.values()])
-      waiter.reject(closed);
-    this.sendWaiters.clear();
-    this.changeWaiters.clear();
+    this.sendWaiters.rejectAll(closed);
+    this.changeWaiters.rejectAll(closed);
     // Entries cut short in flight go back to the queue: the next start sends them again.
     for (const entry of [...this.ledger.entries.values()])
       if (entry.phase.name === 'in-flight') this.ledger.set(retryLater(entry, 0));
@@ -302,19 +284,7 @@ export class Outbox {
    * the store is scanned, after queued writes, for any other.
    */
   async releaseLeases(): Promise<void> {
-    const report = (err: unknown) => this.deps.onError(toError(err));
-    const known = [...this.ledger.entries.values()].filter((e) => e.item.lease?.owner === this.owner);
-    const direct = known.map((e) =>
-      this.deps.store.releaseLease(e.item.clientMsgId, this.owner).catch(report),
-    );
-    const scan = this.ledger
-      .write(async (store) => {
-        for (const item of await store.listOutbox()) {
-          if (item.lease?.owner === this.owner) await store.releaseLease(item.clientMsgId, this.owner);
-        }
-      })
-      .catch(report);
-    await Promise.all([...direct, scan]);
+    await this.ledger.releaseLeases(this.owner, (err) => this.deps.onError(toError(err)));
   }
 
   /** Triggers a sending round. */
@@ -332,7 +302,7 @@ export class Outbox {
       clientMsgId: newPrefixedId('mut', now),
       userId: this.deps.userId() ?? '',
       channelId,
-      target: typeof target === 'number' ? { seq: target } : this.targetOf(target),
+      target: typeof target === 'number' ? { seq: target } : this.targets.targetOf(target),
       createdAt: now,
       order: this.ledger.nextOrder(now),
       status: 'pending' as const,
@@ -349,16 +319,9 @@ export class Outbox {
         : request.kind === 'delete'
           ? { ...base, kind: 'delete' }
           : { ...base, kind: 'react', emoji: request.emoji, add: request.add };
-    const waiter = deferred<MutationResult>();
-    this.changeWaiters.set(item.clientMsgId, waiter);
+    const result = this.changeWaiters.promise(item.clientMsgId);
     this.enqueue(persisting(item, this.ledger.stamp()));
-    return waiter.promise;
-  }
-
-  /** A send's `clientMsgId` as a target: its seq when it is known already. */
-  private targetOf(clientMsgId: string): { seq: number } | { clientMsgId: string } {
-    const seq = this.sentSeqs.get(clientMsgId);
-    return seq !== undefined ? { seq } : { clientMsgId };
+    return result;
   }
 
   /**
@@ -374,24 +337,14 @@ export class Outbox {
     // Out of the pump's reach at once; put back if another client turns out to hold it.
     this.ledger.forget(clientMsgId);
     return this.ledger
-      .write(async (store) => {
-        const row = (await store.listOutbox()).find((item) => item.clientMsgId === clientMsgId);
-        if (!row) return false; // removed by another client, which sent it: it will come through sync
-        if (row.status !== 'failed') {
-          const leased = await store.leaseOutbox(clientMsgId, this.owner, this.deps.leaseMs, this.deps.now());
-          if (!leased) return false;
-        }
-        await store.deleteOutbox(clientMsgId);
-        return true;
-      })
+      .removeUnsent(clientMsgId, this.owner, this.deps.leaseMs, this.deps.now)
       .then(async (cancelled) => {
         if (!cancelled) {
           this.ledger.unforget(entry);
           return false;
         }
         this.settleAsDiscarded(entry);
-        for (const dependent of [...this.ledger.entries.values()])
-          if (dependsOn(dependent, clientMsgId)) await this.drop(dependent);
+        for (const dependent of this.targets.dependents(clientMsgId)) await this.drop(dependent);
         return true;
       });
   }
@@ -408,8 +361,7 @@ export class Outbox {
     this.ledger.forget(id);
     await this.ledger.write((store) => store.deleteOutbox(id));
     this.settleAsDiscarded(entry);
-    for (const dependent of [...this.ledger.entries.values()])
-      if (dependsOn(dependent, id)) await this.drop(dependent);
+    for (const dependent of this.targets.dependents(id)) await this.drop(dependent);
   }
 
   private settleAsDiscarded(entry: OutboxEntry): void {
@@ -424,22 +376,14 @@ export class Outbox {
     this.announce(entry);
     try {
       if (isSendItem(item)) {
-        const attachments = await this.uploadFiles(item);
-        const frame = {
-          t: 'send',
-          channelId: item.channelId,
-          clientMsgId: id,
-          text: item.text,
-          ...(item.mentions.length > 0 ? { mentions: item.mentions } : {}),
-          ...(item.replyTo !== undefined ? { replyTo: item.replyTo } : {}),
-          ...(item.threadRoot !== undefined ? { threadRoot: item.threadRoot } : {}),
-          ...(attachments.length > 0 ? { attachments } : {}),
-        } as const;
+        const frame = await sendFrameOf(item, this.deps.upload, (next) =>
+          this.ledger.write((store) => store.putOutbox(next)),
+        );
         const answer = await this.deps.request(frame, this.deps.ackTimeoutMs);
         await this.complete(id, answer.entry, answer.duplicate);
         return;
       }
-      const seq = await this.resolveTarget(item);
+      const seq = await this.targets.seqOf(item);
       if (seq === undefined) {
         // The message it changes is not stored yet (its send settles elsewhere): look again shortly.
         const current = this.ledger.get(id);
@@ -457,63 +401,6 @@ export class Outbox {
     } finally {
       this.pump.kick();
     }
-  }
-
-  /**
-   * The seq a change goes to: known, learnt from an ack or sync, or found in the cache. A target that cannot
-   * be found once sync has caught up was never stored (its send was lost to a crash before its outbox
-   * write): the change fails with NATTER_NOT_FOUND.
-   */
-  private async resolveTarget(item: OutboxMutationItem): Promise<number | undefined> {
-    if ('seq' in item.target) return item.target.seq;
-    const sendId = item.target.clientMsgId;
-    const send = this.ledger.get(sendId);
-    if (send && send.phase.name === 'failed' && isSendItem(send.item))
-      throw new NatterError(ErrorCode.NOT_FOUND, 'the message it changes failed to send');
-    const seq = this.sentSeqs.get(sendId) ?? (await this.deps.findSent?.(item.channelId, sendId));
-    if (seq !== undefined) {
-      this.resolve(item.clientMsgId, seq);
-      return seq;
-    }
-    if (!send && (this.deps.isLive ?? this.deps.isOpen)())
-      throw new NatterError(ErrorCode.NOT_FOUND, 'the message it changes was never stored');
-    return undefined;
-  }
-
-  /** Rewrites a change's target to the stored seq (persisted, so a restart need not look it up again). */
-  private resolve(id: string, seq: number): void {
-    const entry = this.ledger.get(id);
-    const item = mutationOf(entry);
-    if (!entry || !item) return;
-    const next = { ...entry, item: { ...item, target: { seq } }, editedAt: this.ledger.stamp() };
-    this.ledger.set(next);
-    void this.ledger
-      .write((store) => store.putOutbox(next.item))
-      .catch((err: unknown) => {
-        this.deps.onError(toError(err));
-      });
-  }
-
-  /**
-   * Uploads the files an item still carries, in order, and persists each `mediaId` as it arrives: a resend
-   * after a crash uploads only what is left (and the server answers the same upload again for the same
-   * bytes, so even a lost answer does not store a file twice).
-   */
-  private async uploadFiles(item: OutboxSendItem): Promise<Array<{ mediaId: string }>> {
-    const list = item.attachments ?? [];
-    const ids: Array<{ mediaId: string }> = [];
-    for (const [i, attachment] of list.entries()) {
-      if ('mediaId' in attachment) {
-        ids.push({ mediaId: attachment.mediaId });
-        continue;
-      }
-      if (!this.deps.upload) throw new NatterError(ErrorCode.BAD_REQUEST, 'this client cannot upload files');
-      const media = await this.deps.upload(attachment.file);
-      list[i] = { mediaId: media.id };
-      ids.push({ mediaId: media.id });
-      await this.ledger.write((store) => store.putOutbox({ ...item, attachments: [...list] }));
-    }
-    return ids;
   }
 
   private async failed(entry: OutboxEntry, err: unknown): Promise<void> {
@@ -537,8 +424,8 @@ export class Outbox {
     this.rejectWaiter(id, error);
     this.announce(next, undefined, error);
     // Changes waiting for a message that will not be stored fail with it; retry() the message, then them.
-    for (const dependent of [...this.ledger.entries.values()]) {
-      if (dependsOn(dependent, id) && dependent.phase.name !== 'failed')
+    for (const dependent of this.targets.dependents(id)) {
+      if (dependent.phase.name !== 'failed')
         await this.failed(
           dependent,
           new NatterError(reason.code as ErrorCode, `the message it changes failed: ${reason.message}`),
@@ -549,16 +436,12 @@ export class Outbox {
   /** Settles a message as stored, once, whichever path (ack or sync) reports it first. */
   private async complete(clientMsgId: string, entry: MessageEntry, duplicate: boolean): Promise<void> {
     const known = this.ledger.get(clientMsgId);
-    const waiter = this.sendWaiters.get(clientMsgId);
-    if (!known && !waiter) return;
-    this.rememberSeq(clientMsgId, entry.message.seq);
+    if (!known && !this.sendWaiters.has(clientMsgId)) return;
     // Changes waiting for it learn its seq before its row goes: a crash in between strands none of them.
-    for (const dependent of [...this.ledger.entries.values()])
-      if (dependsOn(dependent, clientMsgId)) this.resolve(dependent.item.clientMsgId, entry.message.seq);
+    this.targets.settle(clientMsgId, entry.message.seq);
     this.ledger.forget(clientMsgId);
-    this.sendWaiters.delete(clientMsgId);
     await this.ledger.write((store) => store.deleteOutbox(clientMsgId));
-    waiter?.resolve(entry.message);
+    this.sendWaiters.resolve(clientMsgId, entry.message);
     this.deps.onAck({ clientMsgId, message: entry.message, pos: entry.pos, duplicate });
     if (known) this.announce(known, 'sent');
     this.pump.kick();
@@ -567,11 +450,9 @@ export class Outbox {
   /** Settles a change with the server's answer. */
   private async completeChange(id: string, result: MutationResult): Promise<void> {
     const known = this.ledger.get(id);
-    const waiter = this.changeWaiters.get(id);
     this.ledger.forget(id);
-    this.changeWaiters.delete(id);
     await this.ledger.write((store) => store.deleteOutbox(id));
-    waiter?.resolve(result);
+    this.changeWaiters.resolve(id, result);
     if (known) this.announce(known, 'sent', undefined, result);
   }
 
@@ -604,15 +485,8 @@ export class Outbox {
   }
 
   private rejectWaiter(id: string, error: Error): void {
-    this.sendWaiters.get(id)?.reject(error);
-    this.sendWaiters.delete(id);
-    this.changeWaiters.get(id)?.reject(error);
-    this.changeWaiters.delete(id);
-  }
-
-  private rememberSeq(clientMsgId: string, seq: number): void {
-    this.sentSeqs.set(clientMsgId, seq);
-    if (this.sentSeqs.size > MAX_SENT_SEQS) this.sentSeqs.delete(this.sentSeqs.keys().next().value as string);
+    this.sendWaiters.reject(id, error);
+    this.changeWaiters.reject(id, error);
   }
 
   private persistThenPump(item: OutboxItem): void {
@@ -652,8 +526,7 @@ export class Outbox {
       if (isSendItem(entry.item)) this.settleAsDiscarded(entry);
       else {
         const result = { entry: null, duplicate: true };
-        this.changeWaiters.get(id)?.resolve(result);
-        this.changeWaiters.delete(id);
+        this.changeWaiters.resolve(id, result);
         this.announce(entry, 'sent', undefined, result);
       }
     }

@@ -8,7 +8,9 @@ import { client, type RunningServer, startServer, tempDir, waitFor } from './har
 function switchableFetch(): { fetch: FetchLike; offline: { on: boolean } } {
   const offline = { on: true };
   const fetch: FetchLike = (url, init) =>
-    offline.on ? Promise.reject(new TypeError('fetch failed')) : globalThis.fetch(url, init);
+    offline.on
+      ? Promise.reject(new TypeError('fetch failed'))
+      : (globalThis.fetch as unknown as FetchLike)(url, init);
   return { fetch, offline };
 }
 
