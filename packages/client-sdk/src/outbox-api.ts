@@ -3,8 +3,15 @@ import type { MutationResult } from './client-types.js';
 import type { RequestSender } from './connection.js';
 import type { AnyErrorCode } from './errors.js';
 import type { OutboxFile } from './media.js';
-import type { OutboxStatus, PendingChange, PendingMessage } from './outbox-items.js';
-import type { ClientStore } from './store.js';
+import {
+  type OutboxStatus,
+  type PendingChange,
+  type PendingMessage,
+  toPendingChange,
+  toPendingMessage,
+} from './outbox-items.js';
+import { type OutboxEntry, visibleStatus } from './outbox-state.js';
+import { type ClientStore, isSendItem } from './store.js';
 
 export type { ChangeRequest, OutboxStatus, PendingChange, PendingMessage } from './outbox-items.js';
 
@@ -85,4 +92,30 @@ export interface OutboxDeps {
   onChange(event: ChangeEvent): void;
   onAck(event: AckEvent): void;
   onError(err: Error): void;
+}
+
+/** What an announcement adds to an entry: a final status, the error behind it, a change's answer. */
+export type AnnounceArgs = [
+  final?: 'sent' | 'discarded',
+  error?: OutboxEvent['error'],
+  result?: MutationResult,
+];
+
+/** Reports an entry's status (its current one unless a final one is given): `outbox` or `mutation`. */
+export function announce(
+  deps: Pick<OutboxDeps, 'onStatus' | 'onChange'>,
+  entry: OutboxEntry,
+  ...[final, error, result]: AnnounceArgs
+): void {
+  const { item } = entry;
+  const status = final ?? visibleStatus(entry);
+  const extra = { ...(error ? { error } : {}) };
+  if (isSendItem(item)) deps.onStatus({ message: toPendingMessage(entry, item, final), status, ...extra });
+  else
+    deps.onChange({
+      change: toPendingChange(entry, item, final),
+      status,
+      ...extra,
+      ...(result ? { result } : {}),
+    });
 }

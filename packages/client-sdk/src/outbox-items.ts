@@ -66,6 +66,26 @@ export type ChangeRequest =
   | { kind: 'delete' }
   | { kind: 'react'; emoji: string; add: boolean };
 
+/** A new change's persisted item. */
+export function changeItem(
+  request: ChangeRequest,
+  base: Omit<OutboxMutationItem, 'kind' | 'text' | 'mentions' | 'emoji' | 'add'>,
+): OutboxMutationItem {
+  switch (request.kind) {
+    case 'edit':
+      return {
+        ...base,
+        kind: 'edit',
+        text: request.text,
+        ...(request.mentions ? { mentions: [...new Set(request.mentions)] } : {}),
+      };
+    case 'delete':
+      return { ...base, kind: 'delete' };
+    case 'react':
+      return { ...base, kind: 'react', emoji: request.emoji, add: request.add };
+  }
+}
+
 /** The one place that turns a send entry into what the app sees, unless a final status is given. */
 export function toPendingMessage(
   entry: OutboxEntry,

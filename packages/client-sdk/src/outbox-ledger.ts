@@ -1,4 +1,4 @@
-import { fromStore, type OutboxEntry, vanished } from './outbox-state.js';
+import { fromStore, type OutboxEntry, persisted, vanished } from './outbox-state.js';
 import type { ClientStore, OutboxItem } from './store.js';
 
 /** Most recently settled ids remembered, so a store read racing with their deletion cannot revive them. */
@@ -61,6 +61,36 @@ export class OutboxLedger {
   unforget(entry: OutboxEntry): void {
     this.settled.delete(entry.item.clientMsgId);
     this.entries.set(entry.item.clientMsgId, { ...entry, editedAt: this.stamp() });
+  }
+
+  /** Entries (not vanished) whose item passes `keep`, in sending order. */
+  inOrder(keep: (item: OutboxItem) => boolean): OutboxEntry[] {
+    return [...this.entries.values()]
+      .filter((entry) => entry.phase.name !== 'vanished' && keep(entry.item))
+      .sort((a, b) => a.item.order - b.item.order);
+  }
+
+  /** Forgets and returns the entries other clients removed from the store before `before`. */
+  takeVanished(before: number): OutboxEntry[] {
+    const gone = [...this.entries.values()].filter(
+      (entry) => entry.phase.name === 'vanished' && entry.phase.since <= before,
+    );
+    for (const entry of gone) this.forget(entry.item.clientMsgId);
+    return gone;
+  }
+
+  /**
+   * Writes a new or retried entry to the store, then lets it go out. Unwritten, it still goes out (the
+   * failure is reported): losing durability beats losing the entry.
+   */
+  async persist(item: OutboxItem, report: (err: unknown) => void): Promise<void> {
+    try {
+      await this.write((store) => store.putOutbox(item));
+    } catch (err) {
+      report(err);
+    }
+    const entry = this.entries.get(item.clientMsgId);
+    if (entry) this.set(persisted(entry));
   }
 
   /** A new local edit stamp. */

@@ -9,9 +9,16 @@ import {
 import type { MutationResult } from './client-types.js';
 import { errorCodeOf, isNatterError, isRetryable, toError } from './errors.js';
 import type { OutboxAttachment } from './media.js';
-import type { OutboxDeps, OutboxEvent, SendHandle } from './outbox-api.js';
+import {
+  type AnnounceArgs,
+  announce,
+  type OutboxDeps,
+  type OutboxEvent,
+  type SendHandle,
+} from './outbox-api.js';
 import {
   type ChangeRequest,
+  changeItem,
   mutationFrame,
   mutationOf,
   type PendingChange,
@@ -24,15 +31,7 @@ import {
 } from './outbox-items.js';
 import { OutboxLedger } from './outbox-ledger.js';
 import { OutboxPump } from './outbox-pump.js';
-import {
-  failed,
-  type OutboxEntry,
-  persisted,
-  persisting,
-  resent,
-  retryLater,
-  visibleStatus,
-} from './outbox-state.js';
+import { failed, type OutboxEntry, persisting, resent, retryLater } from './outbox-state.js';
 import { ChangeTargets } from './outbox-targets.js';
 import { Waiters } from './outbox-waiters.js';
 import {
@@ -298,27 +297,16 @@ export class Outbox {
     request: ChangeRequest,
   ): Promise<MutationResult> {
     const now = this.deps.now();
-    const base = {
+    const item = changeItem(request, {
       clientMsgId: newPrefixedId('mut', now),
       userId: this.deps.userId() ?? '',
       channelId,
       target: typeof target === 'number' ? { seq: target } : this.targets.targetOf(target),
       createdAt: now,
       order: this.ledger.nextOrder(now),
-      status: 'pending' as const,
+      status: 'pending',
       attempts: 0,
-    };
-    const item: OutboxMutationItem =
-      request.kind === 'edit'
-        ? {
-            ...base,
-            kind: 'edit',
-            text: request.text,
-            ...(request.mentions ? { mentions: [...new Set(request.mentions)] } : {}),
-          }
-        : request.kind === 'delete'
-          ? { ...base, kind: 'delete' }
-          : { ...base, kind: 'react', emoji: request.emoji, add: request.add };
+    });
     const result = this.changeWaiters.promise(item.clientMsgId);
     this.enqueue(persisting(item, this.ledger.stamp()));
     return result;
@@ -464,24 +452,8 @@ export class Outbox {
   }
 
   /** Reports an entry's status (its current one unless a final one is given) to the app. */
-  private announce(
-    entry: OutboxEntry,
-    final?: 'sent' | 'discarded',
-    error?: OutboxEvent['error'],
-    result?: MutationResult,
-  ): void {
-    const { item } = entry;
-    const status = final ?? visibleStatus(entry);
-    const extra = { ...(error ? { error } : {}) };
-    if (isSendItem(item))
-      this.deps.onStatus({ message: toPendingMessage(entry, item, final), status, ...extra });
-    else
-      this.deps.onChange({
-        change: toPendingChange(entry, item, final),
-        status,
-        ...extra,
-        ...(result ? { result } : {}),
-      });
+  private announce(entry: OutboxEntry, ...rest: AnnounceArgs): void {
+    announce(this.deps, entry, ...rest);
   }
 
   private rejectWaiter(id: string, error: Error): void {
@@ -490,20 +462,8 @@ export class Outbox {
   }
 
   private persistThenPump(item: OutboxItem): void {
-    const id = item.clientMsgId;
     // The entry is written to the store before its frame can be: a crash in between loses nothing.
-    const landed = () => {
-      const entry = this.ledger.get(id);
-      if (entry) this.ledger.set(persisted(entry));
-    };
-    this.ledger
-      .write((store) => store.putOutbox(item))
-      .then(landed, (err: unknown) => {
-        // Unwritten, it still goes out: losing durability beats losing the entry.
-        landed();
-        this.deps.onError(toError(err));
-      })
-      .finally(() => this.pump.kick());
+    void this.ledger.persist(item, (err) => this.deps.onError(toError(err))).finally(() => this.pump.kick());
   }
 
   /** Re-reads the store, then settles what other clients removed long enough ago. */
@@ -519,10 +479,8 @@ export class Outbox {
    */
   private settleVanished(now: number): void {
     if (!(this.deps.isLive ?? this.deps.isOpen)()) return;
-    for (const entry of [...this.ledger.entries.values()]) {
-      if (entry.phase.name !== 'vanished' || now - entry.phase.since < this.deps.leaseMs) continue;
+    for (const entry of this.ledger.takeVanished(now - this.deps.leaseMs)) {
       const id = entry.item.clientMsgId;
-      this.ledger.forget(id);
       if (isSendItem(entry.item)) this.settleAsDiscarded(entry);
       else {
         const result = { entry: null, duplicate: true };
@@ -537,8 +495,6 @@ export class Outbox {
   }
 
   private mine(): OutboxEntry[] {
-    return [...this.ledger.entries.values()]
-      .filter((entry) => entry.phase.name !== 'vanished' && this.isMine(entry.item))
-      .sort((a, b) => a.item.order - b.item.order);
+    return this.ledger.inOrder((item) => this.isMine(item));
   }
 }
