@@ -177,7 +177,7 @@ export interface ClientStats {
   syncPagesRejected: number;
   /** Sync entries of kinds this SDK version does not know (from a newer server): skipped, cursor moved past. */
   unknownEntriesSkipped: number;
-  /** Messages of this user waiting or failed in the outbox. */
+  /** Entries of this user (messages, edits, deletes, reactions) waiting or failed in the outbox. */
   outboxDepth: number;
   /** Send attempts repeated after retryable failures. */
   retries: number;
