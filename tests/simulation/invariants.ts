@@ -1,9 +1,11 @@
-import { isMessageEntry, type Message, type MessageEntry } from '@natter/protocol';
+import { isMessageEntry, type Message, type SyncEntry } from '@natter/protocol';
+import type { Emitted } from './sim-device.js';
 import type { SimWorld } from './sim-world.js';
+import { checkViews } from './view-invariants.js';
 
 /** Figures of one checked run. */
 export interface CheckedFigures {
-  /** Message events checked against the logs, over all devices. */
+  /** Entry events (messages, edits, deletes, reactions) checked against the logs, over all devices. */
   eventsChecked: number;
   /** Sends checked against the store. */
   sendsChecked: number;
@@ -25,11 +27,11 @@ async function channelMessages(world: SimWorld, channelId: string): Promise<Mess
   }
 }
 
-async function syncLog(world: SimWorld, userId: string): Promise<MessageEntry[]> {
-  const out: MessageEntry[] = [];
+async function syncLog(world: SimWorld, userId: string): Promise<SyncEntry[]> {
+  const out: SyncEntry[] = [];
   for (;;) {
     const page = await world.disk.chat.readSync(userId, out.at(-1)?.pos ?? 0, 1_000);
-    out.push(...page.filter(isMessageEntry));
+    out.push(...page);
     if (page.length === 0) return out;
   }
 }
@@ -58,7 +60,7 @@ export async function checkInvariants(world: SimWorld): Promise<{ violations: st
   for (const channel of world.channels) stored.set(channel.id, await channelMessages(world, channel.id));
 
   // The store itself.
-  const logs = new Map<string, MessageEntry[]>();
+  const logs = new Map<string, SyncEntry[]>();
   for (const userId of world.userIds) {
     const log = await syncLog(world, userId);
     logs.set(userId, log);
@@ -66,7 +68,10 @@ export async function checkInvariants(world: SimWorld): Promise<{ violations: st
       if (entry.pos !== i + 1) fail(`store: ${userId}'s log has pos ${entry.pos} at index ${i}`);
     });
     for (const channel of world.channels) {
-      const seqs = log.filter((e) => e.message.channelId === channel.id).map((e) => e.message.seq);
+      const seqs = log
+        .filter(isMessageEntry)
+        .filter((e) => e.message.channelId === channel.id)
+        .map((e) => e.message.seq);
       const expected = channel.memberIds.includes(userId)
         ? (stored.get(channel.id) ?? []).map((m) => m.seq)
         : [];
@@ -89,10 +94,10 @@ export async function checkInvariants(world: SimWorld): Promise<{ violations: st
     for (let i = 0; i < Math.max(got.length, log.length); i++) {
       const e = got[i];
       const want = log[i];
-      if (!e || !want || e.pos !== want.pos || e.messageId !== want.message.id) {
+      if (!e || !want || !sameEntry(e, want)) {
         fail(
-          `${device.key}: event #${i} is ${e ? `pos ${e.pos} ${e.channelId}#${e.seq}` : 'missing'}, ` +
-            `the log has ${want ? `pos ${want.pos} ${want.message.channelId}#${want.message.seq}` : 'nothing'}`,
+          `${device.key}: event #${i} is ${e ? `pos ${e.pos} ${e.kind} ${e.channelId}#${e.seq}` : 'missing'}, ` +
+            `the log has ${want ? `pos ${want.pos} ${describe(want)}` : 'nothing'}`,
         );
         break;
       }
@@ -108,6 +113,13 @@ export async function checkInvariants(world: SimWorld): Promise<{ violations: st
       fail(`${device.key}: cursor ${cursor.epoch}/${cursor.pos}, the log is ${epoch}/${log.length}`);
     }
     if (client.pending().length > 0) fail(`${device.key}: ${client.pending().length} messages still pending`);
+    if (client.pendingChanges().length > 0)
+      fail(`${device.key}: ${client.pendingChanges().length} changes still pending`);
+    for (const code of device.changeFailures) {
+      // A change may fail for good only because its message was deleted meanwhile, or never stored.
+      if (code !== 'NATTER_MESSAGE_DELETED' && code !== 'NATTER_NOT_FOUND')
+        fail(`${device.key}: a change failed with ${code}`);
+    }
     const outbox = await device.disk.listOutbox();
     if (outbox.length > 0) fail(`${device.key}: ${outbox.length} items left in the stored outbox`);
   }
@@ -138,13 +150,31 @@ export async function checkInvariants(world: SimWorld): Promise<{ violations: st
         lostToKills++;
         continue;
       }
+      // A delete of a send still in the outbox cancels it: then it is never stored.
+      if (copies.length === 0 && sent.deleteRequested) continue;
       if (copies.length !== 1) {
         fail(`${device.key}: send "${sent.text}" is stored ${copies.length} times`);
         continue;
       }
       const message = copies[0]!;
-      if (message.channelId !== sent.channelId || message.text !== sent.text) {
+      const texts = [sent.text, ...sent.edits];
+      if (message.deletedAt !== undefined && !sent.deleteRequested) {
+        fail(`${device.key}: send "${sent.text}" is deleted, and no app deleted it`);
+      }
+      if (
+        message.channelId !== sent.channelId ||
+        (message.deletedAt === undefined && !texts.includes(message.text))
+      ) {
         fail(`${device.key}: send "${sent.text}" is stored as "${message.text}" in ${message.channelId}`);
+      }
+      // Each edit applied at most once (a retry answered with the original result), and every one the
+      // server acknowledged applied.
+      const version = message.version ?? 1;
+      const acked = sent.editsMade.filter((m) => m.outcome === 'sent').length;
+      if (message.deletedAt === undefined && (version > 1 + sent.edits.length || version < 1 + acked)) {
+        fail(
+          `${device.key}: "${sent.text}" is at version ${version} after ${sent.edits.length} edits (${acked} acked)`,
+        );
       }
       if (sent.acked && sent.acked.id !== message.id) {
         fail(`${device.key}: send "${sent.text}" was acked as ${sent.acked.id}, stored as ${message.id}`);
@@ -161,5 +191,19 @@ export async function checkInvariants(world: SimWorld): Promise<{ violations: st
   for (const [key, copies] of byKey) {
     if (!issued.has(key)) fail(`store: ${copies.length} message(s) ${key} that no device sent`);
   }
+  for (const violation of await checkViews(world)) fail(violation);
   return { violations, eventsChecked, sendsChecked, lostToKills };
+}
+
+/** Whether a device's event is the log's entry at that place. */
+function sameEntry(e: Emitted, want: SyncEntry): boolean {
+  if (e.pos !== want.pos || e.kind !== want.kind) return false;
+  if (want.kind === 'reaction') return e.channelId === want.channelId && e.seq === want.seq;
+  return e.messageId === want.message.id;
+}
+
+function describe(entry: SyncEntry): string {
+  return entry.kind === 'reaction'
+    ? `reaction ${entry.channelId}#${entry.seq}`
+    : `${entry.kind} ${entry.message.channelId}#${entry.message.seq}`;
 }

@@ -11,6 +11,10 @@ import { SimWorld } from './sim-world.js';
 export interface RunReport {
   violations: string[];
   sends: number;
+  /** Edits, deletes and reactions the apps made. */
+  changes: number;
+  /** Of those, failed for good with a typed code (a target deleted meanwhile, or lost to an app kill). */
+  changeFailures: number;
   eventsChecked: number;
   faults: Record<FaultKind, number>;
   network: NetworkStats;
@@ -77,9 +81,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           run: () => sendStep(world, i, k),
         })),
       ),
+      ...scenario.changes.map((change, i) => ({
+        at: change.at,
+        order: scenario.sends.length + i,
+        run: () => void world.devices[change.device]!.change(change),
+      })),
       ...scenario.faults.map((fault, i) => ({
         at: fault.at,
-        order: scenario.sends.length + i,
+        order: scenario.sends.length + scenario.changes.length + i,
         run: () => world.apply(fault),
       })),
     ].sort((a, b) => a.at - b.at || a.order - b.order);
@@ -107,6 +116,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     return {
       violations: checked.violations,
       sends: checked.sendsChecked,
+      changes: world.devices.reduce((sum, d) => sum + d.made.length, 0),
+      changeFailures: world.devices.reduce((sum, d) => sum + d.changeFailures.length, 0),
       eventsChecked: checked.eventsChecked,
       faults: { ...world.faults },
       network: { ...world.network.stats },

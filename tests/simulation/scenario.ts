@@ -22,6 +22,21 @@ export interface SendStep {
   burst: number;
 }
 
+/**
+ * A change a device makes at `at`: an edit or delete of one of its own messages (picked by `pick` among what
+ * it sent, acknowledged or still pending), or a reaction added or removed on a message it has seen.
+ */
+export interface ChangeStep {
+  at: number;
+  device: number;
+  kind: 'edit' | 'delete' | 'react' | 'unreact';
+  pick: number;
+  emoji: number;
+}
+
+/** The emojis of the simulation's reactions. */
+export const SIM_EMOJIS = ['👍', '🎉', '👀'] as const;
+
 /** Simulated time between the sends of a burst, ms. */
 export const BURST_SPACING_MS = 4;
 
@@ -37,7 +52,8 @@ export type Fault =
   | { kind: 'offline'; at: number; device: number; forMs: number }
   /**
    * The server process is killed and started again on the same store after `downMs`: at once (`now`), or
-   * at the next send's commit, right before it (the write rolls back) or right after it (never acked).
+   * at the next send's or change's commit, right before it (the write rolls back) or right after it (never
+   * acked: the resend after the reconnect is answered with the original result).
    */
   | { kind: 'crash'; at: number; downMs: number; moment: 'now' | 'beforeCommit' | 'afterCommit' }
   /**
@@ -71,6 +87,8 @@ export interface Scenario {
    */
   server: { maxBufferedBytes: number; sendsPerSecond: number; sendBurst: number };
   sends: SendStep[];
+  /** Edits, deletes and reactions, made online or offline, to stored messages or sends still pending. */
+  changes: ChangeStep[];
   faults: Fault[];
 }
 
@@ -126,7 +144,10 @@ const profileArb: fc.Arbitrary<NetworkProfile> = fc
     dropFrame: p.dropFrame,
   }));
 
-/** Scenarios of the default suite: 20-40 send steps (about 60 sends) and up to 8 faults in 30 s of simulated time. */
+/**
+ * Scenarios of the default suite: 20-40 send steps (about 60 sends), 5-20 changes and up to 8 faults in 30 s
+ * of simulated time.
+ */
 export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   seed: fc.integer({ min: 0, max: 0x7fff_ffff }),
   profile: profileArb,
@@ -149,6 +170,23 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
       minLength: 20,
       maxLength: 40,
     },
+  ),
+  changes: fc.array(
+    fc.record({
+      at,
+      device,
+      // Reactions are the hot kind (many users on one message); deletes the rarest.
+      kind: fc.constantFrom(
+        'react' as const,
+        'edit' as const,
+        'react' as const,
+        'unreact' as const,
+        'delete' as const,
+      ),
+      pick: fc.nat(1_000),
+      emoji: fc.nat(SIM_EMOJIS.length - 1),
+    }),
+    { minLength: 5, maxLength: 20 },
   ),
   faults: fc.array(faultArb, { maxLength: 8 }),
 });

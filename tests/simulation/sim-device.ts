@@ -1,13 +1,18 @@
-import { ChatClient, type ClientStore, MemoryStore, type OutboxItem } from '@natter/client';
+import { ChatClient, type ClientStore, MemoryStore, type Message, type OutboxItem } from '@natter/client';
 import type { Prng } from './prng.js';
+import { type ChangeStep, SIM_EMOJIS } from './scenario.js';
 import type { SimDeviceTag, SimNetwork } from './sim-network.js';
 
-/** A message event as a device emitted it. */
+/** An entry event (`message`, `messageEdited`, `messageDeleted`, `reactionChanged`) as a device emitted it. */
 export interface Emitted {
   pos: number;
-  messageId: string;
+  kind: 'message' | 'edited' | 'deleted' | 'reaction';
+  /** The message's id (absent for a reaction, whose entry carries no message). */
+  messageId?: string;
   channelId: string;
   seq: number;
+  /** A user's text message (not a system one): something to react to. */
+  isText: boolean;
   /** Which app instance of the device emitted it (1 = first run). */
   instance: number;
 }
@@ -20,6 +25,20 @@ export interface Sent {
   instance: number;
   /** The stored message, once `acked` resolved. */
   acked?: { id: string; seq: number };
+  /** Texts of the edits the app asked for (the stored text is the sent one or one of these). */
+  edits: string[];
+  /** The app deleted it (a delete of a send still pending cancels it: then it is never stored). */
+  deleteRequested: boolean;
+  /** The edit calls, with their outcomes. */
+  editsMade: Made[];
+}
+
+/** A change the app made. */
+export interface Made {
+  kind: 'edit' | 'delete' | 'react' | 'unreact';
+  instance: number;
+  /** Final answer: `sent`, or the code of a typed failure. */
+  outcome?: string;
 }
 
 /** Timings of the SDK in the simulation (shorter than the defaults, so a run covers many reconnects). */
@@ -74,6 +93,9 @@ export class SimDevice {
   readonly disk = new MemoryStore();
   readonly emitted: Emitted[] = [];
   readonly sent: Sent[] = [];
+  readonly made: Made[] = [];
+  /** Codes of changes that failed for good (the app discards them, as a user dismisses the error). */
+  readonly changeFailures: string[] = [];
   /** Broken expectations seen while running (cursor going backwards, events after death). */
   readonly runtimeViolations: string[] = [];
   readonly errors: string[] = [];
@@ -134,23 +156,39 @@ export class SimDevice {
       ...SIM_CLIENT_TIMINGS,
       backoff: { ...SIM_CLIENT_TIMINGS.backoff, random: () => rng.next() },
     });
-    client.on('message', ({ pos, message }) => {
+    const record = (event: Omit<Emitted, 'instance'>) => {
       if (!tag.alive) {
-        this.runtimeViolations.push(`${this.key}: instance ${instance} emitted pos ${pos} after it died`);
+        this.runtimeViolations.push(
+          `${this.key}: instance ${instance} emitted pos ${event.pos} after it died`,
+        );
         return;
       }
-      this.emitted.push({
-        pos,
-        messageId: message.id,
-        channelId: message.channelId,
-        seq: message.seq,
-        instance,
-      });
+      this.emitted.push({ ...event, instance });
       const cursor = client.cursor().pos;
       if (cursor < this.lastCursor) {
         this.runtimeViolations.push(`${this.key}: cursor went back from ${this.lastCursor} to ${cursor}`);
       }
       this.lastCursor = cursor;
+    };
+    const ofMessage = (kind: Emitted['kind'], pos: number, message: Message) =>
+      record({
+        pos,
+        kind,
+        messageId: message.id,
+        channelId: message.channelId,
+        seq: message.seq,
+        isText: message.kind === 'text',
+      });
+    client.on('message', ({ pos, message }) => ofMessage('message', pos, message));
+    client.on('messageEdited', ({ pos, message }) => ofMessage('edited', pos, message));
+    client.on('messageDeleted', ({ pos, message }) => ofMessage('deleted', pos, message));
+    client.on('reactionChanged', ({ pos, channelId, seq }) =>
+      record({ pos, kind: 'reaction', channelId, seq, isText: true }),
+    );
+    client.on('mutation', ({ change, status, error }) => {
+      if (status !== 'failed') return;
+      this.changeFailures.push(String(error?.code));
+      void client.discard(change.clientId);
     });
     client.on('ack', ({ duplicate }) => {
       if (duplicate) this.duplicateAcks++;
@@ -191,6 +229,62 @@ export class SimDevice {
     tag.alive = false;
   }
 
+  /**
+   * Makes a change from the running instance: an edit or delete of one of the device's own sends (by seq
+   * once acknowledged, else by its `clientMsgId`), or a reaction on a text message it has seen. False when
+   * the device is down or has nothing to change.
+   */
+  change(step: ChangeStep): boolean {
+    const client = this.client;
+    if (!client) return false;
+    let promise: Promise<unknown>;
+    let editOf: Sent | undefined;
+    if (step.kind === 'edit' || step.kind === 'delete') {
+      const mine = this.sent.filter((s) => !s.deleteRequested);
+      const target = mine[step.pick % Math.max(1, mine.length)];
+      if (!target) return false;
+      const ref = target.acked?.seq ?? target.clientMsgId;
+      if (step.kind === 'edit') {
+        const text = `${target.text} (edit ${target.edits.length + 1})`;
+        target.edits.push(text);
+        editOf = target;
+        promise = client.edit(target.channelId, ref, text);
+      } else {
+        target.deleteRequested = true;
+        promise = client.delete(target.channelId, ref);
+      }
+    } else {
+      const seen = this.emitted.filter((e) => e.kind === 'message' && e.isText);
+      const target = seen[step.pick % Math.max(1, seen.length)];
+      if (!target) return false;
+      promise = client.react(target.channelId, target.seq, SIM_EMOJIS[step.emoji]!, step.kind === 'react');
+    }
+    const made: Made = { kind: step.kind, instance: this.instances };
+    this.made.push(made);
+    if (editOf) editOf.editsMade.push(made);
+    promise.then(
+      () => {
+        made.outcome = 'sent';
+      },
+      (err: { code?: string }) => {
+        made.outcome = err.code ?? 'error';
+      },
+    );
+    return true;
+  }
+
+  /** Discards changes that failed for good (a failure an earlier instance saw is reported again here). */
+  dismissFailedChanges(): number {
+    const client = this.client;
+    if (!client) return 0;
+    const failed = client.pendingChanges().filter((c) => c.status === 'failed');
+    for (const change of failed) {
+      this.changeFailures.push(change.error?.code ?? 'unknown');
+      void client.discard(change.clientId);
+    }
+    return failed.length;
+  }
+
   /** Sends from the running instance; false when the device is down. */
   send(channelId: string, text: string): boolean {
     const client = this.client;
@@ -201,6 +295,9 @@ export class SimDevice {
       channelId,
       text,
       instance: this.instances,
+      edits: [],
+      deleteRequested: false,
+      editsMade: [],
     };
     this.sent.push(sent);
     handle.acked.then(

@@ -115,7 +115,7 @@ export class SimWorld {
       commitDelayMs: () => (this.ready ? this.rng.int(0, this.scenario.commitDelayMs) : 0),
       onCommit: (phase, hint) => {
         const armed = this.armedCrash;
-        // Sends are the writes that carry a channel hint.
+        // Sends and changes (edit, delete, react) are the writes that carry a channel hint.
         if (!armed || hint?.channelId === undefined || armed.phase !== phase) return;
         this.armedCrash = undefined;
         this.crashServer(armed.downMs);
@@ -242,6 +242,7 @@ export class SimWorld {
     for (const device of this.devices) {
       const client = device.client;
       if (client?.status !== 'open' || client.pending().length > 0) return false;
+      if (device.dismissFailedChanges() > 0 || client.pendingChanges().length > 0) return false;
       const head = await this.disk.chat.syncHead(device.userId);
       if ((device.emitted.at(-1)?.pos ?? 0) < head) return false;
     }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StorageAdapter } from '@natter/server-core';
+import type { StorageAdapter, WriteTransaction } from '@natter/server-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type RunReport, runScenario } from './run-scenario.js';
@@ -18,8 +18,11 @@ const SEED = process.env.NATTER_SIM_SEED === undefined ? randomSeed() : Number(p
 const PATH = process.env.NATTER_SIM_PATH || undefined;
 /** Every failing scenario found (the last one is the most shrunk) is written here, with its violations. */
 const FAILURE_FILE = join(tmpdir(), `natter-sim-failure-${process.pid}.json`);
-/** Shrinking a failure stops after this long and reports the smallest counterexample found by then. */
-const TIME_LIMIT_MS = Number(process.env.NATTER_SIM_TIME_LIMIT_MS ?? Math.max(240_000, SEEDS * 1_500));
+/**
+ * The whole property, shrinking included, stops after this long (a run with edits, deletes and reactions
+ * takes about 1 s on a loaded 2-core machine) and reports the smallest counterexample found by then.
+ */
+const TIME_LIMIT_MS = Number(process.env.NATTER_SIM_TIME_LIMIT_MS ?? Math.max(240_000, SEEDS * 2_500));
 
 function randomSeed(): number {
   return Math.floor(Math.random() * 0x7fff_ffff);
@@ -125,5 +128,50 @@ describe('deterministic simulation (server core + SDK over a simulated network a
     // Ids carry the ULID clock, which runs on across runs in one process: compare the rest.
     const withoutIds = (text: string) => text.replace(/[0-9A-HJKMNP-TV-Z]{26}/g, '<id>');
     expect(withoutIds(String(replayed.errorInstance))).toBe(withoutIds(caught));
+  });
+
+  it('catches a planted bug in the new kinds (each reaction appended twice to the logs)', async () => {
+    // A server whose reaction changes land twice in every member's log: each entry is well-formed and the
+    // logs stay gap-free, so only the comparison of each device's final view with the store sees it.
+    const twice = (tx: WriteTransaction): WriteTransaction =>
+      new Proxy(tx, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== 'lifecycle' || !target.lifecycle) return value;
+          const lifecycle = target.lifecycle;
+          return new Proxy(lifecycle, {
+            get(lc, name, r) {
+              if (name !== 'appendEntry') return Reflect.get(lc, name, r);
+              const append = lc.appendEntry.bind(lc);
+              return async (...args: Parameters<typeof append>) => {
+                if (args[0].kind === 'reaction') await append(...args);
+                return append(...args);
+              };
+            },
+          });
+        },
+      });
+    const doubleReactions = (adapter: StorageAdapter): StorageAdapter => ({
+      ...adapter,
+      chat: new Proxy(adapter.chat, {
+        get(target, prop, receiver) {
+          if (prop === 'write') {
+            return <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: Parameters<typeof target.write>[1]) =>
+              target.write((tx) => fn(twice(tx)), hint);
+          }
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+    });
+    const property = fc.asyncProperty(scenarioArb, async (scenario) => {
+      const report = await runScenario(scenario, { serverStorage: doubleReactions });
+      if (report.violations.length > 0) throw new Error(report.violations.join('\n'));
+    });
+    const found = await fc.check(property, { numRuns: 30, seed: 24, endOnFailure: true });
+    expect(found.failed).toBe(true);
+    const caught = String(found.errorInstance);
+    // A device counts the reaction twice; the store has it once.
+    expect(caught).toMatch(/view of \S+ is .*×2.*, the store has .*×1/);
   });
 });

@@ -6,6 +6,8 @@ import type { NetworkStats } from './sim-network.js';
 export class Totals {
   runs = 0;
   sends = 0;
+  changes = 0;
+  changeFailures = 0;
   eventsChecked = 0;
   maxSettleMs = 0;
   rolledBackWrites = 0;
@@ -18,6 +20,8 @@ export class Totals {
   add(report: RunReport): void {
     this.runs++;
     this.sends += report.sends;
+    this.changes += report.changes;
+    this.changeFailures += report.changeFailures;
     this.eventsChecked += report.eventsChecked;
     this.maxSettleMs = Math.max(this.maxSettleMs, report.settleMs);
     this.rolledBackWrites += report.rolledBackWrites;
@@ -35,7 +39,8 @@ export class Totals {
     const faults = FAULT_KINDS.map((k) => `${k} ${this.faults[k]}`).join(', ');
     return (
       `${this.runs} runs: ${this.sends} sends (${this.lostToKills} lost to an app kill before their outbox ` +
-      `write landed), ${this.eventsChecked} message events checked; ` +
+      `write landed), ${this.changes} edits/deletes/reactions (${this.changeFailures} failed with a typed code), ` +
+      `${this.eventsChecked} entry events checked; ` +
       `scheduled faults: ${faults}; network: ${n.drops ?? 0} frame drops (connection lost), ` +
       `${n.resets ?? 0} resets in all, ${n.duplicatedToServer ?? 0} client frames and ` +
       `${n.duplicatedToClient ?? 0} server entries duplicated, ${n.refusedConnects ?? 0} refused connects, ` +

@@ -3,7 +3,7 @@ import type { Backoff, BackoffOptions } from './backoff.js';
 import type { ChannelAddedReason } from './cache.js';
 import type { StateChange, TokenProvider } from './connection.js';
 import type { HistoryPage, Session } from './http.js';
-import type { AckEvent, OutboxEvent } from './outbox.js';
+import type { AckEvent, ChangeEvent, OutboxEvent } from './outbox.js';
 import type { PingFn, PlacementOptions } from './placement.js';
 import type { ReceiptEvent, TypingEvent } from './presence.js';
 import type { CachedChannel, ClientStore } from './store.js';
@@ -132,6 +132,8 @@ export interface ChatClientEvents {
   ack: AckEvent;
   /** A pending message changed status. */
   outbox: OutboxEvent;
+  /** A pending edit, delete or reaction changed status (`pending`, `sending`, `sent`, `failed`, `discarded`). */
+  mutation: ChangeEvent;
   /** Continuity was lost: cached channels and messages were dropped; reload what the UI shows. */
   resync: ResyncEvent;
   /** A problem the client handled (a malformed frame, a throwing listener, a failed background request). */
@@ -175,7 +177,7 @@ export interface ClientStats {
   syncPagesRejected: number;
   /** Sync entries of kinds this SDK version does not know (from a newer server): skipped, cursor moved past. */
   unknownEntriesSkipped: number;
-  /** Messages of this user waiting or failed in the outbox. */
+  /** Entries of this user (messages, edits, deletes, reactions) waiting or failed in the outbox. */
   outboxDepth: number;
   /** Send attempts repeated after retryable failures. */
   retries: number;

@@ -1,7 +1,6 @@
 import {
   type Channel,
   type ChannelSummary,
-  DISCOVERY_LIMITS,
   ErrorCode,
   getCodec,
   type MediaBody,
@@ -12,10 +11,16 @@ import {
   type ProtocolLimits,
   type UserProfile,
 } from '@natter/protocol';
-import WebSocketDefault from 'isomorphic-ws';
 import { Auth } from './auth.js';
 import { createBackoff, createRetryDelay } from './backoff.js';
 import { ChatCache } from './cache.js';
+import {
+  createPlacement,
+  endpoints,
+  type Lifecycle,
+  listenForPageHide,
+  webSocketConstructor,
+} from './client-setup.js';
 import type {
   ChatClientEvents,
   ChatClientOptions,
@@ -25,7 +30,6 @@ import type {
   SendOptions,
 } from './client-types.js';
 import { Connection, type ConnectionStatus } from './connection.js';
-import { createDiscover, createPing } from './discovery.js';
 import { Emitter } from './emitter.js';
 import { errorCodeOf, toError } from './errors.js';
 import {
@@ -36,6 +40,7 @@ import {
   type MessageQuery,
   type Session,
 } from './http.js';
+import { JoinedChannels } from './join-fetcher.js';
 import {
   fromBase64,
   type OutboxAttachment,
@@ -45,19 +50,22 @@ import {
   type UploadOptions,
 } from './media.js';
 import { MessageActions } from './message-actions.js';
-import { Outbox, type PendingMessage, type SendHandle } from './outbox.js';
-import { type PlacedNode, Placement } from './placement.js';
+import { Outbox, type PendingChange, type PendingMessage, type SendHandle } from './outbox.js';
+import { withPendingChanges } from './pending-view.js';
+import type { PlacedNode, Placement } from './placement.js';
 import { type ChosenStatus, Realtime } from './presence.js';
 import { ResumableUploads, uploadFingerprint } from './resumable-uploads.js';
-import type { CachedChannel, CachedMessagesQuery, SyncCursor } from './store.js';
+import {
+  type CachedChannel,
+  type CachedMessagesQuery,
+  DEFAULT_CACHE_LIMITS,
+  type SyncCursor,
+} from './store.js';
 import { MemoryStore } from './stores/memory.js';
 import { ResilientStore } from './stores/resilient.js';
 import { SyncEngine } from './sync.js';
-import type { FetchLike, WebSocketConstructor } from './transport.js';
 
 const META_DEVICE = 'deviceId';
-// Joined channels fetched with one request each up to this many at once; more take one channel list.
-const JOIN_FETCH_ONE_BY_ONE = 3;
 
 /**
  * The natter client: a thin facade over the connection, sync, outbox, cache and realtime parts.
@@ -88,12 +96,12 @@ export class ChatClient {
   private opens = 0;
   /** Where the client is in its life, as one union (see {@link Lifecycle}). */
   private lifecycle: Lifecycle;
-  /** Joined channels waiting to be fetched, in one batch. */
-  private readonly joinQueue = new Set<string>();
   /** URLs of unfinished resumable uploads, kept in the client store across restarts. */
   private readonly resumable: ResumableUploads;
   /** Aborted by `close()`: uploads in flight stop (resumable ones stay resumable). */
   private uploadsInterrupted = new AbortController();
+  /** Fetches the channels the user joins. */
+  private readonly joined: JoinedChannels;
 
   constructor(options: ChatClientOptions) {
     const now = options.now ?? Date.now;
@@ -109,8 +117,14 @@ export class ChatClient {
       this.events.emit('storage-error', e),
     );
     this.cache = new ChatCache(this.store, () => this.user, {
-      onJoined: (channelIds) => this.fetchJoined(channelIds),
+      onJoined: (channelIds) => this.joined.fetch(channelIds),
       onChannelAdded: (channel, reason) => this.events.emit('channel', { channel, reason }),
+    });
+    this.joined = new JoinedChannels({
+      http: this.http,
+      cache: this.cache,
+      isClosing: () => this.isClosing(),
+      onError: (err) => this.events.emit('error', err),
     });
     this.device = options.deviceId;
     this.user = options.session?.user.id;
@@ -129,7 +143,7 @@ export class ChatClient {
 
     const discoveryUrl =
       options.discovery === true ? `${httpUrl}/v1/discovery` : options.discovery || undefined;
-    this.placement = discoveryUrl ? this.createPlacement(discoveryUrl, wsUrl, options) : undefined;
+    this.placement = discoveryUrl ? createPlacement(discoveryUrl, wsUrl, options, now) : undefined;
     this.connection = new Connection({
       wsUrl,
       ...(this.placement ? { placement: this.placement } : {}),
@@ -153,7 +167,6 @@ export class ChatClient {
     const retryDelay = createRetryDelay(
       typeof options.backoff === 'object' ? options.backoff.random : undefined,
     );
-    this.actions = new MessageActions(this.connection, this.events, this.now);
     this.sync = new SyncEngine({
       request,
       cache: this.cache,
@@ -192,10 +205,16 @@ export class ChatClient {
             ? { resumableChunkBytes: file.resumableChunkBytes }
             : {}),
         }),
+      findSent: async (channelId, clientMsgId) =>
+        (await this.cache.getMessages(channelId, { limit: DEFAULT_CACHE_LIMITS.maxMessagesPerChannel })).find(
+          (m) => m.clientMsgId === clientMsgId && m.senderId === this.user,
+        )?.seq,
       onStatus: (event) => this.events.emit('outbox', event),
+      onChange: (event) => this.events.emit('mutation', event),
       onAck: (event) => this.events.emit('ack', event),
       onError,
     });
+    this.actions = new MessageActions(this.connection, this.events, this.outbox);
     this.realtime = new Realtime({
       request,
       notify: (frame) => this.connection.notify(frame),
@@ -365,7 +384,7 @@ export class ChatClient {
     this.lifecycle = {
       status: 'connected',
       generation: lifecycle.generation,
-      removePageHide: this.listenForPageHide(),
+      removePageHide: listenForPageHide(() => void this.outbox.releaseLeases()),
     };
     this.connection.connect();
   }
@@ -506,7 +525,10 @@ export class ChatClient {
     return this.outbox.retry(clientMsgId);
   }
 
-  /** Removes a pending or failed message from the outbox; false when it was not there. */
+  /**
+   * Removes a pending or failed message (by `clientMsgId`, with the changes waiting for it) or change (by
+   * `clientId`) from the outbox; false when it was not there.
+   */
   discard(clientMsgId: string): Promise<boolean> {
     return this.outbox.discard(clientMsgId);
   }
@@ -582,22 +604,45 @@ export class ChatClient {
       return { messages, hasMoreBefore: (messages[0]?.seq ?? 1) > 1, hasMoreAfter: false, source: 'cache' };
     }
     await this.cache.putMessages(page.messages);
-    return { ...page, source: 'server' };
+    return { ...page, messages: this.withPending(page.messages), source: 'server' };
   }
 
-  /** Edits the text (and mentions) of one of the user's messages; other devices get `messageEdited`. */
-  edit(channelId: string, seq: number, text: string, options: { mentions?: readonly string[] } = {}) {
-    return this.actions.edit(channelId, seq, text, options.mentions);
+  /**
+   * Edits the text (and mentions) of one of the user's messages, by `seq` or, for a message still in the
+   * outbox, by its `clientMsgId`; other devices get `messageEdited`. Like every change it goes through the
+   * durable outbox: made offline, it is applied when the connection is back, after the send it refers to.
+   * Settles with the server's answer (see {@link MutationResult}); rejects with its typed error.
+   */
+  edit(
+    channelId: string,
+    target: number | string,
+    text: string,
+    options: { mentions?: readonly string[] } = {},
+  ): Promise<MutationResult> {
+    return this.actions.edit(channelId, target, text, options.mentions);
   }
 
-  /** Deletes a message for everyone (the user's own, or any as a group admin). */
-  delete(channelId: string, seq: number): Promise<MutationResult> {
-    return this.actions.delete(channelId, seq);
+  /**
+   * Deletes a message for everyone (the user's own, or any as a group admin). A message whose send has not
+   * left the outbox is not sent at all (settles with `{ entry: null }`).
+   */
+  delete(channelId: string, target: number | string): Promise<MutationResult> {
+    return this.actions.delete(channelId, target);
   }
 
-  /** Adds (`add`, the default) or removes the user's reaction with `emoji`. */
-  react(channelId: string, seq: number, emoji: string, add = true): Promise<MutationResult> {
-    return this.actions.react(channelId, seq, emoji, add);
+  /** Adds (`add`, the default) or removes the user's reaction with `emoji`; through the outbox. */
+  react(channelId: string, target: number | string, emoji: string, add = true): Promise<MutationResult> {
+    return this.actions.react(channelId, target, emoji, add);
+  }
+
+  /** This user's edits, deletes and reactions waiting or failed in the outbox, in sending order. */
+  pendingChanges(): PendingChange[] {
+    return this.outbox.changes();
+  }
+
+  /** Sends a failed change again. Rejects with NATTER_NOT_FOUND when it is not in the outbox. */
+  retryChange(clientId: string): Promise<MutationResult> {
+    return this.outbox.retryChange(clientId);
   }
 
   /** Who reacted to a message with `emoji`, paged by user id. */
@@ -616,10 +661,17 @@ export class ChatClient {
     return page;
   }
 
-  /** Cached messages of a channel, ascending by `seq`: what to show before the server answers. */
+  /**
+   * Cached messages of a channel, ascending by `seq`: what to show before the server answers. The user's
+   * pending changes are applied (see docs/client.md, "Offline changes").
+   */
   async cachedMessages(channelId: string, query?: CachedMessagesQuery): Promise<Message[]> {
     await this.ready;
-    return this.cache.getMessages(channelId, query);
+    return this.withPending(await this.cache.getMessages(channelId, query));
+  }
+
+  private withPending(messages: readonly Message[]): Message[] {
+    return withPendingChanges(messages, this.outbox.pendingChanges(), this.user);
   }
 
   /** Says the user is typing in a channel (throttled), or stopped with `active: false`. */
@@ -709,7 +761,7 @@ export class ChatClient {
       this.realtime.onOpen();
       // Joined channels whose fetch failed (offline) are fetched again.
       const joining = this.cache.joiningIds();
-      if (joining.length > 0) this.fetchJoined(joining);
+      if (joining.length > 0) this.joined.fetch(joining);
     });
     c.on('entry', (entry) => this.sync.onLive(entry));
     c.on('frame', (frame) => this.realtime.onFrame(frame));
@@ -751,69 +803,8 @@ export class ChatClient {
     }
   }
 
-  /**
-   * Releases this client's outbox leases when the page goes away (`pagehide`; browsers only), so the reloaded
-   * page, a new client, sends the pending messages at once instead of after `outboxLeaseMs`. Returns the
-   * function that stops listening.
-   */
-  private listenForPageHide(): (() => void) | undefined {
-    const target = globalThis as {
-      addEventListener?: (type: string, fn: () => void) => void;
-      removeEventListener?: (type: string, fn: () => void) => void;
-    };
-    if (typeof target.addEventListener !== 'function') return undefined;
-    const onPageHide = () => void this.outbox.releaseLeases();
-    target.addEventListener('pagehide', onPageHide);
-    return () => target.removeEventListener?.('pagehide', onPageHide);
-  }
-
-  /** Fetches channels the user was added to that the cache did not know, batched (see `channel` event). */
-  private fetchJoined(channelIds: readonly string[]): void {
-    const idle = this.joinQueue.size === 0;
-    for (const id of channelIds) this.joinQueue.add(id);
-    if (idle) setTimeout(() => void this.flushJoined(), 0);
-  }
-
   private isClosing(): boolean {
     return this.lifecycle.status === 'closing' || this.lifecycle.status === 'closed';
-  }
-
-  private async flushJoined(): Promise<void> {
-    const ids = [...this.joinQueue];
-    this.joinQueue.clear();
-    if (this.isClosing() || ids.length === 0) return;
-    const fetched: (Channel | ChannelSummary)[] = [];
-    const gone = (err: unknown) => {
-      const code = errorCodeOf(err);
-      return code === ErrorCode.NOT_FOUND || code === ErrorCode.FORBIDDEN;
-    };
-    try {
-      if (ids.length > JOIN_FETCH_ONE_BY_ONE) {
-        // Many at once (a new device replaying its log): one channel list instead of a request each.
-        const list = await this.http.listChannels();
-        const wanted = new Set(ids);
-        fetched.push(...list.filter((channel) => wanted.has(channel.id)));
-        const listed = new Set(list.map((channel) => channel.id));
-        for (const id of ids) if (!listed.has(id)) this.cache.forgetJoining(id);
-      } else {
-        for (const id of ids) {
-          try {
-            fetched.push(await this.http.getChannel(id));
-          } catch (err) {
-            if (!gone(err)) throw err;
-            this.cache.forgetJoining(id);
-          }
-        }
-      }
-    } catch (err) {
-      // Still waiting in the cache: fetched again on the next open.
-      this.events.emit('error', toError(err));
-    }
-    try {
-      for (const channel of fetched) if (!this.isClosing()) await this.cache.adoptJoined(channel);
-    } catch (err) {
-      this.events.emit('error', toError(err));
-    }
   }
 
   private async remember(channel: Channel): Promise<Channel> {
@@ -830,59 +821,6 @@ export class ChatClient {
       hasMoreAfter: answer.hasMoreAfter,
     };
   }
-
-  private createPlacement(discoveryUrl: string, wsUrl: string, options: ChatClientOptions): Placement {
-    const { region, placement = {} } = options;
-    if (region !== undefined && (region.length === 0 || region.length > DISCOVERY_LIMITS.maxRegionLength)) {
-      throw new TypeError(`region must be 1-${DISCOVERY_LIMITS.maxRegionLength} characters`);
-    }
-    const getFetch = (): FetchLike => {
-      const f = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
-      if (!f) throw new Error('no fetch in this runtime: pass the `fetch` option');
-      // Called as a plain function: some runtimes' fetch refuses another `this`.
-      return (url, init) => f.call(globalThis, url, init);
-    };
-    const { ping, discoveryTimeoutMs, ...tuning } = placement;
-    const random = typeof options.backoff === 'object' ? options.backoff.random : undefined;
-    return new Placement(
-      {
-        discover: createDiscover(discoveryUrl, getFetch, discoveryTimeoutMs ?? 5_000),
-        ping: ping ?? createPing(getFetch),
-        fallbackWsUrl: wsUrl,
-        now: this.now,
-        random: random ?? Math.random,
-      },
-      { ...tuning, ...(region !== undefined ? { region } : {}) },
-    );
-  }
 }
 
-/**
- * The client's life as one union. `generation` counts close/reopen cycles, so a `connect()` that was
- * waiting for a load knows whether a `close()` overtook it.
- */
-type Lifecycle =
-  /** Local data is loading (after construction, or reopening after a close). */
-  | { status: 'loading'; loaded: Promise<void>; generation: number }
-  /** Loaded, never connected. */
-  | { status: 'ready'; generation: number }
-  /** `connect()` ran: the connection (re)connects by itself until `close()`. */
-  | { status: 'connected'; generation: number; removePageHide: (() => void) | undefined }
-  /** `close()` is stopping everything and closing the store. */
-  | { status: 'closing'; done: Promise<void>; generation: number }
-  /** The store is closed; `connect()` reopens it. */
-  | { status: 'closed'; generation: number };
-
-/** The injected constructor, else `isomorphic-ws`; fails at construction rather than on every reconnect. */
-function webSocketConstructor(injected: WebSocketConstructor | undefined): WebSocketConstructor {
-  const ctor = injected ?? (WebSocketDefault as unknown as WebSocketConstructor | undefined);
-  if (typeof ctor !== 'function')
-    throw new TypeError('no WebSocket in this runtime: pass the `WebSocket` option');
-  return ctor;
-}
-
-/** Derives the HTTP base URL and the WebSocket URL from the `url` option. */
-export function endpoints(url: string, wsUrl?: string): { httpUrl: string; wsUrl: string } {
-  const httpUrl = url.replace(/\/+$/, '').replace(/^ws(s?):\/\//i, 'http$1://');
-  return { httpUrl, wsUrl: wsUrl ?? `${httpUrl.replace(/^http/i, 'ws')}/v1/ws` };
-}
+export { endpoints } from './client-setup.js';

@@ -56,7 +56,8 @@ export interface ConnectionEvents {
   /** The session is open; sent before any frame of the session is dispatched. */
   open: HelloFrame;
   /**
-   * Every sync entry the server pushes to this device (in `msg` frames and in the `ack` of its own sends),
+   * Every sync entry the server pushes to this device (in `msg` frames, the `ack` of its own sends and the
+   * `mutated` answer of its own changes),
    * synchronously and in arrival order: the live stream of the user's log.
    */
   entry: WireEntry;
@@ -415,6 +416,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   private dispatch(frame: ServerFrame): void {
     if (frame.t === 'hello') return;
     if (frame.t === 'msg' || frame.t === 'ack') this.emit('entry', frame.entry);
+    // The answer to a change carries the caller's entry for it: the sending connection gets no `msg`.
+    else if (frame.t === 'mutated' && frame.entry) this.emit('entry', frame.entry);
     const rid = 'rid' in frame ? frame.rid : undefined;
     const pending = rid === undefined ? undefined : this.pending.get(rid);
     if (rid === undefined || !pending) {

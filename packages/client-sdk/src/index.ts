@@ -71,7 +71,15 @@ export type {
   UploadData,
   UploadOptions,
 } from './media.js';
-export type { AckEvent, OutboxEvent, OutboxStatus, PendingMessage, SendHandle } from './outbox.js';
+export type {
+  AckEvent,
+  ChangeEvent,
+  OutboxEvent,
+  OutboxStatus,
+  PendingChange,
+  PendingMessage,
+  SendHandle,
+} from './outbox.js';
 export type { PlacedNode, PlacementOptions } from './placement.js';
 export type { ReceiptEvent, TypingEvent } from './presence.js';
 export {
@@ -80,8 +88,11 @@ export {
   type CacheLimits,
   type ClientStore,
   DEFAULT_CACHE_LIMITS,
+  type MutationTarget,
   type OutboxError,
   type OutboxItem,
+  type OutboxMutationItem,
+  type OutboxSendItem,
   type SyncCommit,
   type SyncCursor,
 } from './store.js';

@@ -1,19 +1,20 @@
-import { ErrorCode, type Message, NatterError, newPrefixedId, type SyncEntry } from '@natter/protocol';
+import { ErrorCode, type Message, NatterError, type SyncEntry } from '@natter/protocol';
 import type { ChatClientEvents, MutationResult, ReactionEvent } from './client-types.js';
 import type { Connection } from './connection.js';
 import type { Emitter } from './emitter.js';
+import type { Outbox } from './outbox.js';
 import type { EntrySource } from './sync.js';
 
 /**
- * Edit, delete, react and thread reads over the open connection, and the events of lifecycle entries.
- * Each mutation carries a fresh `clientId`, reused for its own retries, so a retry after a lost answer is
- * answered with the original result and never applied twice.
+ * Edit, delete, react (through the durable outbox), thread reads over the open connection, and the events
+ * of lifecycle entries. Each change carries a fresh `clientId`, kept with it in the outbox and reused for
+ * its retries, so a retry after a lost answer is answered with the original result and never applied twice.
  */
 export class MessageActions {
   constructor(
     private readonly connection: Connection,
     private readonly events: Emitter<ChatClientEvents>,
-    private readonly now: () => number,
+    private readonly outbox: Outbox,
   ) {}
 
   /** Emits the event of a delivered lifecycle entry; false for a `message` entry (the caller's job). */
@@ -36,30 +37,24 @@ export class MessageActions {
     }
   }
 
-  edit(channelId: string, seq: number, text: string, mentions?: readonly string[]): Promise<MutationResult> {
-    return this.mutate((clientId) => ({
-      t: 'edit',
-      clientId,
-      channelId,
-      seq,
-      text,
-      ...(mentions ? { mentions: [...mentions] } : {}),
-    }));
+  /** Edits a message by `seq`, or a message still in the outbox by its `clientMsgId`; queued in the outbox. */
+  edit(
+    channelId: string,
+    target: number | string,
+    text: string,
+    mentions?: readonly string[],
+  ): Promise<MutationResult> {
+    return this.outbox.change(channelId, target, { kind: 'edit', text, ...(mentions ? { mentions } : {}) });
   }
 
-  delete(channelId: string, seq: number): Promise<MutationResult> {
-    return this.mutate((clientId) => ({ t: 'delete', clientId, channelId, seq }));
+  /** Deletes a message; a message whose send has not left the outbox is simply not sent. */
+  delete(channelId: string, target: number | string): Promise<MutationResult> {
+    return this.outbox.change(channelId, target, { kind: 'delete' });
   }
 
-  react(channelId: string, seq: number, emoji: string, add: boolean): Promise<MutationResult> {
-    return this.mutate((clientId) => ({
-      t: 'react',
-      clientId,
-      channelId,
-      seq,
-      emoji,
-      op: add ? 'add' : 'remove',
-    }));
+  /** Adds or removes the user's reaction; queued in the outbox. */
+  react(channelId: string, target: number | string, emoji: string, add: boolean): Promise<MutationResult> {
+    return this.outbox.change(channelId, target, { kind: 'react', emoji, add });
   }
 
   async reactors(
@@ -83,22 +78,6 @@ export class MessageActions {
       hasMoreBefore: answer.hasMoreBefore,
       hasMoreAfter: answer.hasMoreAfter,
     };
-  }
-
-  /**
-   * Sends a mutation over the open connection. It is not queued in the durable outbox: offline, it fails
-   * with NATTER_UNAVAILABLE and the app retries (docs/client.md).
-   */
-  private async mutate(
-    frame: (
-      clientId: string,
-    ) =>
-      | { t: 'edit'; clientId: string; channelId: string; seq: number; text: string; mentions?: string[] }
-      | { t: 'delete'; clientId: string; channelId: string; seq: number }
-      | { t: 'react'; clientId: string; channelId: string; seq: number; emoji: string; op: 'add' | 'remove' },
-  ): Promise<MutationResult> {
-    const answer = await this.open().request(frame(newPrefixedId('mut', this.now())));
-    return { entry: answer.entry, duplicate: answer.duplicate };
   }
 
   private open(): Connection {

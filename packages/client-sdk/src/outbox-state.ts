@@ -65,7 +65,7 @@ export function persisted(entry: OutboxEntry): OutboxEntry {
 }
 
 /** This client took the lease and puts the frame on the wire. */
-export function transmitting(entry: OutboxEntry, leased: OutboxItem, editedAt: number): OutboxEntry {
+export function transmitting(_entry: OutboxEntry, leased: OutboxItem, editedAt: number): OutboxEntry {
   return { item: { ...leased, attempts: leased.attempts + 1 }, editedAt, phase: { name: 'in-flight' } };
 }
 

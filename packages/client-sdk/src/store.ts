@@ -19,24 +19,16 @@ export interface OutboxError {
   message: string;
 }
 
-/** A message waiting in the outbox, as persisted. */
-export interface OutboxItem {
-  /** Idempotency key; the server returns the original message when it sees the key again. */
+/** What every outbox entry carries, whatever its kind. */
+export interface OutboxItemBase {
+  /**
+   * The entry's key and idempotency key: a send's `clientMsgId` (the server returns the original message when
+   * it sees it again), or a mutation's `clientId` (the server answers a retry with the original result).
+   */
   clientMsgId: string;
   /** Sender; items of other users in a shared store are left alone. */
   userId: string;
   channelId: string;
-  text: string;
-  mentions: string[];
-  /** Seq of the message this one answers (kept with the item, so a reply stays a reply across restarts). */
-  replyTo?: number;
-  /** Seq of the thread root this message goes into. */
-  threadRoot?: number;
-  /**
-   * Attachments: uploads made (`mediaId`), or files chosen offline, uploaded before the send (and then
-   * replaced by their `mediaId`, so a resend never uploads twice).
-   */
-  attachments?: OutboxAttachment[];
   createdAt: number;
   /** Sending order within a channel: lower first. */
   order: number;
@@ -48,6 +40,44 @@ export interface OutboxItem {
   error?: OutboxError;
   /** Who may send it now: the owner id of one client instance, until `expiresAt` (ms). */
   lease?: { owner: string; expiresAt: number };
+}
+
+/** A message waiting in the outbox, as persisted. */
+export interface OutboxSendItem extends OutboxItemBase {
+  /** Absent on items persisted before the outbox carried mutations: those are sends too. */
+  kind?: 'send';
+  text: string;
+  mentions: string[];
+  /** Seq of the message this one answers (kept with the item, so a reply stays a reply across restarts). */
+  replyTo?: number;
+  /** Seq of the thread root this message goes into. */
+  threadRoot?: number;
+  /**
+   * Attachments: uploads made (`mediaId`), or files chosen offline, uploaded before the send (and then
+   * replaced by their `mediaId`, so a resend never uploads twice).
+   */
+  attachments?: OutboxAttachment[];
+}
+
+/**
+ * The message a mutation changes: a stored one by `seq`, or one still in the outbox by its send's
+ * `clientMsgId` (rewritten to its `seq` once that send is acknowledged).
+ */
+export type MutationTarget = { seq: number } | { clientMsgId: string };
+
+/** An edit, delete or reaction waiting in the outbox, as persisted. */
+export type OutboxMutationItem = OutboxItemBase & { target: MutationTarget } & (
+    | { kind: 'edit'; text: string; mentions?: string[] }
+    | { kind: 'delete' }
+    | { kind: 'react'; emoji: string; add: boolean }
+  );
+
+/** One outbox entry, as persisted: a send or a mutation, discriminated by `kind`. */
+export type OutboxItem = OutboxSendItem | OutboxMutationItem;
+
+/** True for a send (including items persisted before mutations went through the outbox). */
+export function isSendItem(item: OutboxItem): item is OutboxSendItem {
+  return item.kind === undefined || item.kind === 'send';
 }
 
 /** Bounds of the message cache. */

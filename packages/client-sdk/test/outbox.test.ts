@@ -107,6 +107,7 @@ function createOutbox(
     ackTimeoutMs: 5_000,
     onStatus: (event) => events.push(event),
     onAck: (event) => acks.push(event.clientMsgId),
+    onChange: () => {},
     onError: (err) => {
       throw err;
     },

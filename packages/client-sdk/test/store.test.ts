@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LevelStore } from '../src/level.js';
-import type { CacheLimits, ClientStore, OutboxItem } from '../src/store.js';
+import type { CacheLimits, ClientStore, OutboxItem, OutboxSendItem } from '../src/store.js';
 import { IndexedDbStore } from '../src/stores/indexeddb.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { message } from './helpers/fake-network.js';
@@ -43,7 +43,7 @@ const factories: [
   ],
 ];
 
-function item(clientMsgId: string, order: number, extra: Partial<OutboxItem> = {}): OutboxItem {
+function item(clientMsgId: string, order: number, extra: Partial<OutboxSendItem> = {}): OutboxItem {
   return {
     clientMsgId,
     userId: 'u_1',
