@@ -22,6 +22,7 @@ import {
   toMessage,
   toSyncEntry,
 } from './rows.js';
+import { PgModerationReads } from './moderation.js';
 import type { NamedStatement, Statements } from './statements.js';
 
 /** How the chat store reaches the rest of the adapter. */
@@ -41,7 +42,12 @@ const WORDS = /[\p{L}\p{N}]+/gu;
  * they see committed data only (READ COMMITTED never shows another transaction's uncommitted rows).
  */
 export class PgChatStore implements ChatStore {
-  constructor(private readonly deps: PgChatDeps) {}
+  /** Moderation rows (the `moderation` capability). */
+  readonly moderation: PgModerationReads;
+
+  constructor(private readonly deps: PgChatDeps) {
+    this.moderation = new PgModerationReads(deps.sql, (statement, values) => this.rows(statement, values));
+  }
 
   epoch(): string {
     return this.deps.epoch();

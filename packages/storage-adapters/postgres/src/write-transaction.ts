@@ -14,6 +14,7 @@ import {
 import type { QueryResultRow } from 'pg';
 import type { AppendOp } from './append-group.js';
 import type { BatchSession } from './batch-session.js';
+import { PgModerationWrites } from './moderation.js';
 import { ConcurrentInsert, NeedsExclusive, OutOfTurn } from './errors.js';
 import { type ChannelRow, type MemberRow, type MessageRow, toChannel, toMember, toMessage } from './rows.js';
 import type { NamedStatement, Statements } from './statements.js';
@@ -55,7 +56,14 @@ export class PgWriteTransaction implements WriteTransaction {
   /** This call changed something (conservatively: it ran a writing statement). */
   wrote = false;
 
-  constructor(private readonly context: CallContext) {}
+  /** Moderation rows; `get` locks its key for the rest of the transaction. */
+  readonly moderation: PgModerationWrites;
+
+  constructor(private readonly context: CallContext) {
+    this.moderation = new PgModerationWrites(context.sql, (statement, values, writes) =>
+      writes ? this.change(statement, values) : this.query(statement, values),
+    );
+  }
 
   /** Ends the transaction: a leaked reference must not run SQL on a connection back in the pool. */
   end(): void {

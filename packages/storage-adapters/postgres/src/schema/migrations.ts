@@ -149,6 +149,14 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "messages.attachments: each message's attachments (media metadata, JSON), null for none",
     sql: (s) => `ALTER TABLE ${s}.messages ADD COLUMN attachments text;`,
   },
+  {
+    version: 6,
+    description: 'moderation: blocks, bans, slow mode, slow-mode turns and reports, one JSON row per key',
+    sql: (s) => `CREATE TABLE ${s}.moderation (
+      key text COLLATE "C" PRIMARY KEY,
+      record text NOT NULL
+    );`,
+  },
 ];
 
 /** The schema version this code writes and understands. */
