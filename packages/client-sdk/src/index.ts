@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 export {
+  type Ban,
+  type Block,
   type Channel,
   type ChannelKind,
   type ChannelSummary,
@@ -24,6 +26,8 @@ export {
   NatterError,
   type PresenceInfo,
   type ProtocolLimits,
+  type Report,
+  type ReportReason,
   type SyncEntry,
   type SystemEvent,
   type UserProfile,
@@ -51,6 +55,7 @@ export {
   type TokenRequest,
 } from './connection.js';
 export { type AnyErrorCode, ClientErrorCode } from './errors.js';
+export type { ReportTarget } from './moderation-actions.js';
 export {
   type CallInput,
   type Discovery,
