@@ -101,6 +101,10 @@ export function systemText(message: Message, users: ReadonlyMap<string, UserProf
     case 'notice':
       // A notice the app posted through the server API: its text is the line to show.
       return message.text;
+    case 'slow_mode':
+      return s.seconds === 0
+        ? `${actor} turned slow mode off`
+        : `${actor} turned slow mode on: one message per ${s.seconds} s`;
   }
 }
 
