@@ -46,7 +46,9 @@ async function connect(user: TestUser): Promise<RawClient> {
 }
 
 async function direct(a: TestUser, b: TestUser): Promise<string> {
-  const res = await api<{ channel: { id: string } }>(ts.url, a, 'POST', '/v1/channels/direct', { userId: b.id });
+  const res = await api<{ channel: { id: string } }>(ts.url, a, 'POST', '/v1/channels/direct', {
+    userId: b.id,
+  });
   return res.body.channel.id;
 }
 
@@ -83,10 +85,12 @@ const serverApi = (method: string, path: string, body?: unknown) =>
 /** Waits `ms` and returns the frames of `type` the client got meanwhile. */
 async function framesDuring(client: RawClient, type: string, ms: number): Promise<ServerFrame[]> {
   const seen: ServerFrame[] = [];
-  await client.seen((f) => {
-    if (f.t === type) seen.push(f);
-    return false;
-  }, ms).catch(() => undefined);
+  await client
+    .seen((f) => {
+      if (f.t === type) seen.push(f);
+      return false;
+    }, ms)
+    .catch(() => undefined);
   return seen;
 }
 
@@ -106,9 +110,13 @@ describe('block', () => {
     expect(list.body.blocks.map((b) => b.userId)).toEqual([alice.id]);
     // The blocker may still write (say, to explain); the block is about what the blocker receives.
     const bobWs = await connect(bob);
-    expect(await bobWs.request({ t: 'send', channelId: dm, clientMsgId: 'b1', text: 'bye' })).toMatchObject({ t: 'ack' });
+    expect(await bobWs.request({ t: 'send', channelId: dm, clientMsgId: 'b1', text: 'bye' })).toMatchObject({
+      t: 'ack',
+    });
     expect((await api(ts.url, bob, 'DELETE', `/v1/blocks/${alice.id}`)).status).toBe(204);
-    expect(await aliceWs.request({ t: 'send', channelId: dm, clientMsgId: 'm2', text: 'sorry' })).toMatchObject({ t: 'ack' });
+    expect(
+      await aliceWs.request({ t: 'send', channelId: dm, clientMsgId: 'm2', text: 'sorry' }),
+    ).toMatchObject({ t: 'ack' });
     expect(await texts(bob, dm)).toEqual(['bye', 'sorry']);
     expect((await api<{ blocks: unknown[] }>(ts.url, bob, 'GET', '/v1/blocks')).body.blocks).toEqual([]);
   });
@@ -121,7 +129,11 @@ describe('block', () => {
     expect(deactivated.status).toBe(200);
     const ws = await connect(alice);
     const answer = await ws.request({ t: 'send', channelId: dm, clientMsgId: 'm1', text: 'hi' });
-    expect(answer).toMatchObject({ t: 'error', code: ErrorCode.RECIPIENT_UNAVAILABLE, message: 'this user is not taking messages' });
+    expect(answer).toMatchObject({
+      t: 'error',
+      code: ErrorCode.RECIPIENT_UNAVAILABLE,
+      message: 'this user is not taking messages',
+    });
   });
 
   it('hides presence both ways: no presence frames and presence.get answers as for a stranger, while a third user sees both', async () => {
@@ -168,7 +180,9 @@ describe('block', () => {
     await carolWs.seen((f) => f.t === 'typing' && f.userId === bob.id);
     expect(await bobTyping).toEqual([]);
     expect(await aliceTyping).toEqual([]);
-    expect(await bobWs.request({ t: 'send', channelId: team, clientMsgId: 'g1', text: 'group still works' })).toMatchObject({ t: 'ack' });
+    expect(
+      await bobWs.request({ t: 'send', channelId: team, clientMsgId: 'g1', text: 'group still works' }),
+    ).toMatchObject({ t: 'ack' });
     expect(await texts(alice, team)).toEqual(['group still works']);
   });
 
@@ -182,9 +196,13 @@ describe('block', () => {
     expect(add).toEqual(unknown);
     expect(add.status).toBe(404);
     const create = await api(ts.url, alice, 'POST', '/v1/groups', { name: 'x', memberIds: [bob.id] });
-    expect(create).toEqual(await api(ts.url, alice, 'POST', '/v1/groups', { name: 'x', memberIds: ['u_nobody'] }));
+    expect(create).toEqual(
+      await api(ts.url, alice, 'POST', '/v1/groups', { name: 'x', memberIds: ['u_nobody'] }),
+    );
     // Carol (not blocked) may add bob to the same group: alice and bob then share it.
-    expect((await api(ts.url, carol, 'POST', `/v1/groups/${team}/members`, { userIds: [bob.id] })).status).toBe(200);
+    expect(
+      (await api(ts.url, carol, 'POST', `/v1/groups/${team}/members`, { userIds: [bob.id] })).status,
+    ).toBe(200);
   });
 });
 
@@ -194,7 +212,12 @@ describe('report', () => {
     const [alice, bob] = await Promise.all([signup(ts.url), signup(ts.url)]);
     const team = await group(alice, [bob]);
     const bobWs = await connect(bob);
-    const ack = await bobWs.request({ t: 'send', channelId: team, clientMsgId: 'spam1', text: 'buy cheap pills' });
+    const ack = await bobWs.request({
+      t: 'send',
+      channelId: team,
+      clientMsgId: 'spam1',
+      text: 'buy cheap pills',
+    });
     const seq = ack.t === 'ack' ? ack.entry.message.seq : 0;
     const res = await api<{ report: { id: string; userId: string; message: { text: string } } }>(
       ts.url,
@@ -204,17 +227,43 @@ describe('report', () => {
       { target: { kind: 'message', channelId: team, seq }, reason: 'spam', note: 'ads again' },
     );
     expect(res.status).toBe(201);
-    expect(res.body.report).toMatchObject({ userId: bob.id, status: 'open', message: { text: 'buy cheap pills', senderId: bob.id } });
-    expect(await bobWs.request({ t: 'delete', clientId: 'd1', channelId: team, seq })).toMatchObject({ t: 'mutated' });
+    expect(res.body.report).toMatchObject({
+      userId: bob.id,
+      status: 'open',
+      message: { text: 'buy cheap pills', senderId: bob.id },
+    });
+    expect(await bobWs.request({ t: 'delete', clientId: 'd1', channelId: team, seq })).toMatchObject({
+      t: 'mutated',
+    });
     const listed = await serverApi('GET', '/v1/server/reports?status=open');
-    expect(listed.body).toMatchObject({ reports: [{ id: res.body.report.id, message: { text: 'buy cheap pills' } }], hasMore: false });
+    expect(listed.body).toMatchObject({
+      reports: [{ id: res.body.report.id, message: { text: 'buy cheap pills' } }],
+      hasMore: false,
+    });
     const event = events.find((e) => e.type === 'user.reported');
-    expect(event?.data).toMatchObject({ reportId: res.body.report.id, reporterId: alice.id, userId: bob.id, channelId: team, seq, reason: 'spam', note: 'ads again' });
-    const resolved = await serverApi('POST', `/v1/server/reports/${res.body.report.id}/resolve`, { outcome: 'actioned' });
-    expect(resolved.body).toMatchObject({ report: { status: 'resolved', resolution: { outcome: 'actioned' } } });
-    expect((await serverApi('POST', `/v1/server/reports/${res.body.report.id}/resolve`, { outcome: 'dismissed' })).status).toBe(409);
+    expect(event?.data).toMatchObject({
+      reportId: res.body.report.id,
+      reporterId: alice.id,
+      userId: bob.id,
+      channelId: team,
+      seq,
+      reason: 'spam',
+      note: 'ads again',
+    });
+    const resolved = await serverApi('POST', `/v1/server/reports/${res.body.report.id}/resolve`, {
+      outcome: 'actioned',
+    });
+    expect(resolved.body).toMatchObject({
+      report: { status: 'resolved', resolution: { outcome: 'actioned' } },
+    });
+    expect(
+      (await serverApi('POST', `/v1/server/reports/${res.body.report.id}/resolve`, { outcome: 'dismissed' }))
+        .status,
+    ).toBe(409);
     expect((await serverApi('GET', '/v1/server/reports?status=open')).body).toMatchObject({ reports: [] });
-    expect((await serverApi('GET', '/v1/server/reports')).body).toMatchObject({ reports: [{ status: 'resolved' }] });
+    expect((await serverApi('GET', '/v1/server/reports')).body).toMatchObject({
+      reports: [{ status: 'resolved' }],
+    });
   });
 
   it('gives a non-member the missing-channel answer for a message report, and reports users by id', async () => {
@@ -238,7 +287,11 @@ describe('report', () => {
   it('rate-limits reports per user: past the burst, 429 with retryAfterMs and nothing stored', async () => {
     await start({ reportBurst: 2 });
     const [alice, bob] = await Promise.all([signup(ts.url), signup(ts.url)]);
-    const report = () => api<{ error?: { code: string; retryAfterMs?: number } }>(ts.url, alice, 'POST', '/v1/reports', { target: { kind: 'user', userId: bob.id }, reason: 'spam' });
+    const report = () =>
+      api<{ error?: { code: string; retryAfterMs?: number } }>(ts.url, alice, 'POST', '/v1/reports', {
+        target: { kind: 'user', userId: bob.id },
+        reason: 'spam',
+      });
     expect((await report()).status).toBe(201);
     expect((await report()).status).toBe(201);
     const third = await report();
@@ -257,18 +310,39 @@ describe('ban', () => {
     expect((await api(ts.url, carol, 'PUT', `/v1/groups/${team}/bans/${bob.id}`)).status).toBe(403);
     const bobWs = await connect(bob);
     expect((await api(ts.url, alice, 'PUT', `/v1/groups/${team}/bans/${bob.id}`)).status).toBe(204);
-    await bobWs.seen((f) => f.t === 'msg' && f.entry.kind === 'message' && f.entry.message.system?.action === 'member_removed');
-    const channel = await api<{ channel: { memberIds: string[] } }>(ts.url, alice, 'GET', `/v1/channels/${team}`);
+    await bobWs.seen(
+      (f) =>
+        f.t === 'msg' && f.entry.kind === 'message' && f.entry.message.system?.action === 'member_removed',
+    );
+    const channel = await api<{ channel: { memberIds: string[] } }>(
+      ts.url,
+      alice,
+      'GET',
+      `/v1/channels/${team}`,
+    );
     expect(channel.body.channel.memberIds).not.toContain(bob.id);
     expect((await api(ts.url, bob, 'GET', `/v1/channels/${team}`)).status).toBe(404);
-    const readd = await api<{ error: { code: string } }>(ts.url, carol, 'POST', `/v1/groups/${team}/members`, { userIds: [bob.id] });
+    const readd = await api<{ error: { code: string } }>(
+      ts.url,
+      carol,
+      'POST',
+      `/v1/groups/${team}/members`,
+      { userIds: [bob.id] },
+    );
     expect(readd.status).toBe(403);
     expect(readd.body.error.code).toBe(ErrorCode.USER_BANNED);
-    const bans = await api<{ bans: { userId: string; bannedBy: string }[] }>(ts.url, alice, 'GET', `/v1/groups/${team}/bans`);
+    const bans = await api<{ bans: { userId: string; bannedBy: string }[] }>(
+      ts.url,
+      alice,
+      'GET',
+      `/v1/groups/${team}/bans`,
+    );
     expect(bans.body.bans).toMatchObject([{ userId: bob.id, bannedBy: alice.id }]);
     expect((await api(ts.url, carol, 'GET', `/v1/groups/${team}/bans`)).status).toBe(403);
     expect((await api(ts.url, alice, 'DELETE', `/v1/groups/${team}/bans/${bob.id}`)).status).toBe(204);
-    expect((await api(ts.url, carol, 'POST', `/v1/groups/${team}/members`, { userIds: [bob.id] })).status).toBe(200);
+    expect(
+      (await api(ts.url, carol, 'POST', `/v1/groups/${team}/members`, { userIds: [bob.id] })).status,
+    ).toBe(200);
   });
 
   it('never leaves a banned user in the group when a ban and an add race', async () => {
@@ -282,7 +356,12 @@ describe('ban', () => {
       ]);
       expect(ban.status).toBe(204);
       expect([200, 403]).toContain(add.status);
-      const channel = await api<{ channel: { memberIds: string[] } }>(ts.url, alice, 'GET', `/v1/channels/${team}`);
+      const channel = await api<{ channel: { memberIds: string[] } }>(
+        ts.url,
+        alice,
+        'GET',
+        `/v1/channels/${team}`,
+      );
       expect(channel.body.channel.memberIds).not.toContain(bob.id);
     }
   });
@@ -306,10 +385,23 @@ describe('slow mode', () => {
     const team = await group(alice, [bob]);
     const bobWs = await connect(bob);
     expect((await api(ts.url, bob, 'PUT', `/v1/groups/${team}/slow-mode`, { seconds: 10 })).status).toBe(403);
-    const set = await api<{ channel: { slowModeSeconds?: number } }>(ts.url, alice, 'PUT', `/v1/groups/${team}/slow-mode`, { seconds: 10 });
+    const set = await api<{ channel: { slowModeSeconds?: number } }>(
+      ts.url,
+      alice,
+      'PUT',
+      `/v1/groups/${team}/slow-mode`,
+      { seconds: 10 },
+    );
     expect(set.body.channel.slowModeSeconds).toBe(10);
-    await bobWs.seen((f) => f.t === 'msg' && f.entry.kind === 'message' && f.entry.message.system?.action === 'slow_mode');
-    const listed = await api<{ channels: { id: string; slowModeSeconds?: number }[] }>(ts.url, bob, 'GET', '/v1/channels');
+    await bobWs.seen(
+      (f) => f.t === 'msg' && f.entry.kind === 'message' && f.entry.message.system?.action === 'slow_mode',
+    );
+    const listed = await api<{ channels: { id: string; slowModeSeconds?: number }[] }>(
+      ts.url,
+      bob,
+      'GET',
+      '/v1/channels',
+    );
     expect(listed.body.channels.find((c) => c.id === team)?.slowModeSeconds).toBe(10);
     const send = (id: string) => bobWs.request({ t: 'send', channelId: team, clientMsgId: id, text: id });
     expect(await send('a')).toMatchObject({ t: 'ack' });
@@ -321,11 +413,18 @@ describe('slow mode', () => {
     expect(await send('b')).toMatchObject({ t: 'ack' });
     const aliceWs = await connect(alice);
     for (const id of ['x', 'y', 'z']) {
-      expect(await aliceWs.request({ t: 'send', channelId: team, clientMsgId: id, text: id })).toMatchObject({ t: 'ack' });
+      expect(await aliceWs.request({ t: 'send', channelId: team, clientMsgId: id, text: id })).toMatchObject({
+        t: 'ack',
+      });
     }
     await api(ts.url, alice, 'PUT', `/v1/groups/${team}/slow-mode`, { seconds: 0 });
     expect(await send('c')).toMatchObject({ t: 'ack' });
-    const after = await api<{ channel: { slowModeSeconds?: number } }>(ts.url, bob, 'GET', `/v1/channels/${team}`);
+    const after = await api<{ channel: { slowModeSeconds?: number } }>(
+      ts.url,
+      bob,
+      'GET',
+      `/v1/channels/${team}`,
+    );
     expect(after.body.channel.slowModeSeconds).toBeUndefined();
   });
 });

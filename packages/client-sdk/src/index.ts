@@ -55,7 +55,6 @@ export {
   type TokenRequest,
 } from './connection.js';
 export { type AnyErrorCode, ClientErrorCode } from './errors.js';
-export type { ReportTarget } from './moderation-actions.js';
 export {
   type CallInput,
   type Discovery,
@@ -69,6 +68,7 @@ export {
   type Session,
 } from './http.js';
 export type { OutboxAttachment, OutboxFile, UploadData, UploadOptions } from './media.js';
+export type { ReportTarget } from './moderation-actions.js';
 export type { AckEvent, OutboxEvent, OutboxStatus, PendingMessage, SendHandle } from './outbox.js';
 export type { PlacedNode, PlacementOptions } from './placement.js';
 export type { ReceiptEvent, TypingEvent } from './presence.js';

@@ -2,7 +2,9 @@ import type { Ban, Block, Channel, Report, ReportReason } from '@natter/protocol
 import type { HttpClient } from './http.js';
 
 /** What `report` names: a message by channel and seq, or a user. */
-export type ReportTarget = { kind: 'message'; channelId: string; seq: number } | { kind: 'user'; userId: string };
+export type ReportTarget =
+  | { kind: 'message'; channelId: string; seq: number }
+  | { kind: 'user'; userId: string };
 
 /**
  * Blocks and reports (any user), bans and slow mode (group admins), over the HTTP API. Errors carry the

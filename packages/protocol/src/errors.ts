@@ -250,7 +250,7 @@ export const ERRORS = {
     status: 403,
     retryable: false,
     origin: 'server',
-    summary: "A user named in a group add is banned from the group; an admin must unban them first.",
+    summary: 'A user named in a group add is banned from the group; an admin must unban them first.',
   },
   NATTER_SLOW_MODE: {
     status: 429,

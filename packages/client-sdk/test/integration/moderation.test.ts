@@ -12,7 +12,11 @@ describe('moderation through the SDK (real server)', () => {
     const running = await startServer();
     cleanups.push(() => running.stop());
     const [alice, bob, carol] = [client(running.url), client(running.url), client(running.url)];
-    cleanups.push(() => alice.close(), () => bob.close(), () => carol.close());
+    cleanups.push(
+      () => alice.close(),
+      () => bob.close(),
+      () => carol.close(),
+    );
     const users = {
       alice: await alice.signup('alice', 'password-alice'),
       bob: await bob.signup('bob', 'password-bob'),
@@ -27,7 +31,9 @@ describe('moderation through the SDK (real server)', () => {
     const dm = (await alice.openDirect(users.bob.id)).id;
     await bob.block(users.alice.id);
     expect((await bob.blocks()).map((b) => b.userId)).toEqual([users.alice.id]);
-    await expect(alice.send(dm, 'hello?').acked).rejects.toMatchObject({ code: ErrorCode.RECIPIENT_UNAVAILABLE });
+    await expect(alice.send(dm, 'hello?').acked).rejects.toMatchObject({
+      code: ErrorCode.RECIPIENT_UNAVAILABLE,
+    });
     await bob.unblock(users.alice.id);
     expect(await bob.blocks()).toEqual([]);
     expect(await alice.send(dm, 'hello again').acked).toMatchObject({ text: 'hello again' });
@@ -37,12 +43,25 @@ describe('moderation through the SDK (real server)', () => {
     const { alice, bob, carol, users } = await setup();
     const group = (await alice.createGroup('team', [users.bob.id])).id;
     const sent = await bob.send(group, 'rude words').acked;
-    const report = await alice.report({ kind: 'message', channelId: group, seq: sent.seq }, 'harassment', 'again');
-    expect(report).toMatchObject({ userId: users.bob.id, reason: 'harassment', note: 'again', message: { text: 'rude words' } });
-    await expect(carol.report({ kind: 'message', channelId: group, seq: sent.seq }, 'spam')).rejects.toMatchObject({
+    const report = await alice.report(
+      { kind: 'message', channelId: group, seq: sent.seq },
+      'harassment',
+      'again',
+    );
+    expect(report).toMatchObject({
+      userId: users.bob.id,
+      reason: 'harassment',
+      note: 'again',
+      message: { text: 'rude words' },
+    });
+    await expect(
+      carol.report({ kind: 'message', channelId: group, seq: sent.seq }, 'spam'),
+    ).rejects.toMatchObject({
       code: ErrorCode.NOT_FOUND,
     });
-    expect(await carol.report({ kind: 'user', userId: users.bob.id }, 'spam')).toMatchObject({ userId: users.bob.id });
+    expect(await carol.report({ kind: 'user', userId: users.bob.id }, 'spam')).toMatchObject({
+      userId: users.bob.id,
+    });
   });
 
   it('bans, lists bans and unbans; sets slow mode, whose early send the outbox holds and sends when the turn comes', async () => {
@@ -50,7 +69,9 @@ describe('moderation through the SDK (real server)', () => {
     const group = (await alice.createGroup('team', [users.bob.id, users.carol.id])).id;
     await alice.ban(group, users.carol.id);
     expect((await alice.bans(group)).map((b) => b.userId)).toEqual([users.carol.id]);
-    await expect(bob.addMembers(group, [users.carol.id])).rejects.toMatchObject({ code: ErrorCode.USER_BANNED });
+    await expect(bob.addMembers(group, [users.carol.id])).rejects.toMatchObject({
+      code: ErrorCode.USER_BANNED,
+    });
     await expect(bob.ban(group, users.alice.id)).rejects.toMatchObject({ code: ErrorCode.FORBIDDEN });
     await alice.unban(group, users.carol.id);
     expect(await alice.bans(group)).toEqual([]);

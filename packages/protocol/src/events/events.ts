@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { ChannelSchema, MessageSchema } from '../schemas/model.js';
 import { ReportReasonSchema } from '../http/moderation.js';
+import { ChannelSchema, MessageSchema } from '../schemas/model.js';
 import { IdSchema, SeqSchema, TimestampSchema } from '../schemas/primitives.js';
 
 /**

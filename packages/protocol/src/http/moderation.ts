@@ -28,7 +28,10 @@ export const ReportTargetSchema = v.variant('kind', [
 const NoteSchema = v.pipe(
   v.string(),
   WellFormedText,
-  v.maxLength(MODERATION_LIMITS.maxReportNoteChars, `note must be at most ${MODERATION_LIMITS.maxReportNoteChars} characters`),
+  v.maxLength(
+    MODERATION_LIMITS.maxReportNoteChars,
+    `note must be at most ${MODERATION_LIMITS.maxReportNoteChars} characters`,
+  ),
 );
 
 /** `POST /v1/reports`. */
@@ -98,7 +101,10 @@ export const SlowModeBodySchema = v.object({
     v.number(),
     v.integer(),
     v.minValue(0),
-    v.maxValue(MODERATION_LIMITS.maxSlowModeSeconds, `seconds must be 0-${MODERATION_LIMITS.maxSlowModeSeconds}`),
+    v.maxValue(
+      MODERATION_LIMITS.maxSlowModeSeconds,
+      `seconds must be 0-${MODERATION_LIMITS.maxSlowModeSeconds}`,
+    ),
   ),
 });
 

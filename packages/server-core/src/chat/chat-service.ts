@@ -14,10 +14,10 @@ import {
   type SystemEvent,
   utf8ByteLength,
 } from '@natter/protocol';
-import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
 import type { BlockList } from '../moderation/block-list.js';
 import type { DirectGuard } from '../moderation/direct-guard.js';
 import { type GroupModeration, refuseBanned, takeSlowModeTurn } from '../moderation/group-moderation.js';
+import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
 import type { MediaClaim, MediaPlug } from '../ports/media.js';
 import type {
   AccountStore,

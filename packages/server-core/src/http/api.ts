@@ -69,7 +69,9 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
     ...(deps.media ? mediaHandlers(deps.media, deps.authenticator) : {}),
     ...(deps.serverApi?.keys.enabled ? serverHandlers(deps.serverApi.service, deps.serverApi.events) : {}),
     ...(deps.moderation ? moderationHandlers(deps.moderation, deps.service) : {}),
-    ...(deps.moderation && deps.serverApi?.keys.enabled ? serverModerationHandlers(deps.moderation.users) : {}),
+    ...(deps.moderation && deps.serverApi?.keys.enabled
+      ? serverModerationHandlers(deps.moderation.users)
+      : {}),
   });
 
   async function authenticate(request: Request): Promise<Principal> {

@@ -10,8 +10,8 @@ import type { MediaPlug } from '../ports/media.js';
 import type { PushGateway } from '../ports/push.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import type { ApiKeys } from '../server-api/api-keys.js';
-import type { ModerationParts } from './routes/moderation.js';
 import type { ServerApiService } from '../server-api/server-api-service.js';
+import type { ModerationParts } from './routes/moderation.js';
 
 /** What the HTTP API is built from; the server assembly supplies it. */
 export interface HttpApiDeps {

@@ -22,7 +22,7 @@ export class DirectGuard {
   /** @throws NatterError RECIPIENT_UNAVAILABLE when the other user of a 1-1 channel takes nothing from `senderId`. */
   async checkSend(senderId: string, channelId: string): Promise<void> {
     const pair = await this.pairOf(channelId);
-    if (!pair || !pair.includes(senderId)) return;
+    if (!pair?.includes(senderId)) return;
     const peer = pair[0] === senderId ? pair[1] : pair[0];
     if (await this.blocks.refusesDirect(peer, senderId)) {
       throw new NatterError(ErrorCode.RECIPIENT_UNAVAILABLE, 'this user is not taking messages');

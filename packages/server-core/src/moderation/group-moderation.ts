@@ -1,10 +1,4 @@
-import {
-  type Ban,
-  ErrorCode,
-  NatterError,
-  newId,
-  type SystemEvent,
-} from '@natter/protocol';
+import { type Ban, ErrorCode, NatterError, newId, type SystemEvent } from '@natter/protocol';
 import type { Delivery, DeliverySink } from '../ports/delivery.js';
 import type { ModerationWrites } from '../ports/moderation.js';
 import type {
@@ -30,8 +24,7 @@ export interface GroupModerationOptions {
 }
 
 const channelNotFound = () => new NatterError(ErrorCode.NOT_FOUND, 'channel not found');
-const unavailable = () =>
-  new NatterError(ErrorCode.NOT_FOUND, 'moderation is not available on this store');
+const unavailable = () => new NatterError(ErrorCode.NOT_FOUND, 'moderation is not available on this store');
 
 /** Slow-mode settings kept at most; emptied when full. */
 const MAX_SETTINGS = 10_000;
@@ -69,12 +62,21 @@ export class GroupModeration {
       const banned = await m.get(key);
       const members = await tx.listMembers(channelId);
       if (!banned) {
-        await m.put(key, { kind: 'ban', channelId, userId: targetId, bannedBy: userId, createdAt: this.options.now() });
+        await m.put(key, {
+          kind: 'ban',
+          channelId,
+          userId: targetId,
+          bannedBy: userId,
+          createdAt: this.options.now(),
+        });
       }
       if (!members.some((x) => x.userId === targetId)) return undefined;
       const event: SystemEvent = { action: 'member_removed', actorId: userId, memberId: targetId };
       // The banned member receives the event too, so all their devices learn they are out.
-      const result = await tx.appendMessage(this.systemMessage(channelId, userId, event), members.map((x) => x.userId));
+      const result = await tx.appendMessage(
+        this.systemMessage(channelId, userId, event),
+        members.map((x) => x.userId),
+      );
       await tx.deleteMember(channelId, targetId);
       return result;
     });
@@ -114,9 +116,13 @@ export class GroupModeration {
       const before = current?.kind === 'slowMode' ? current.seconds : 0;
       if (before === seconds) return undefined;
       if (seconds === 0) await m.delete(key);
-      else await m.put(key, { kind: 'slowMode', channelId, seconds, setBy: userId, setAt: this.options.now() });
+      else
+        await m.put(key, { kind: 'slowMode', channelId, seconds, setBy: userId, setAt: this.options.now() });
       const event: SystemEvent = { action: 'slow_mode', actorId: userId, seconds };
-      return tx.appendMessage(this.systemMessage(channelId, userId, event), members.map((x) => x.userId));
+      return tx.appendMessage(
+        this.systemMessage(channelId, userId, event),
+        members.map((x) => x.userId),
+      );
     });
     this.settings.set(channelId, { seconds, loadedAt: this.options.now() });
     if (appended) this.dispatch(appended);
@@ -139,16 +145,26 @@ export class GroupModeration {
   private async adminWrite(
     userId: string,
     channelId: string,
-    fn: (tx: WriteTransaction, m: ModerationWrites, members: MemberRecord[]) => Promise<AppendedMessage | undefined>,
+    fn: (
+      tx: WriteTransaction,
+      m: ModerationWrites,
+      members: MemberRecord[],
+    ) => Promise<AppendedMessage | undefined>,
   ): Promise<AppendedMessage | undefined> {
     if (!this.available) throw unavailable();
-    return this.options.chat.write(async (tx) => {
-      const m = tx.moderation;
-      if (!m) throw unavailable();
-      const [channel, members] = await Promise.all([tx.getChannel(channelId), tx.listMembers(channelId)]);
-      await this.requireAdmin(members.find((x) => x.userId === userId), channel);
-      return fn(tx, m, members);
-    }, { channelId });
+    return this.options.chat.write(
+      async (tx) => {
+        const m = tx.moderation;
+        if (!m) throw unavailable();
+        const [channel, members] = await Promise.all([tx.getChannel(channelId), tx.listMembers(channelId)]);
+        await this.requireAdmin(
+          members.find((x) => x.userId === userId),
+          channel,
+        );
+        return fn(tx, m, members);
+      },
+      { channelId },
+    );
   }
 
   private async requireAdmin(
@@ -156,7 +172,8 @@ export class GroupModeration {
     channel: { kind: string } | undefined,
   ): Promise<void> {
     if (!channel || !member) throw channelNotFound();
-    if (channel.kind !== 'group') throw new NatterError(ErrorCode.FORBIDDEN, 'direct channels have no admins');
+    if (channel.kind !== 'group')
+      throw new NatterError(ErrorCode.FORBIDDEN, 'direct channels have no admins');
     if (member.role !== 'admin') throw new NatterError(ErrorCode.FORBIDDEN, 'only admins moderate a group');
   }
 

@@ -27,8 +27,7 @@ export interface UserModerationOptions {
   now: () => number;
 }
 
-const unavailable = () =>
-  new NatterError(ErrorCode.NOT_FOUND, 'moderation is not available on this store');
+const unavailable = () => new NatterError(ErrorCode.NOT_FOUND, 'moderation is not available on this store');
 const messageNotFound = () => new NatterError(ErrorCode.NOT_FOUND, 'message not found');
 
 /** Report rate buckets kept at most; emptied when full (a reset costs a user one burst at worst). */
@@ -46,21 +45,27 @@ export class UserModeration {
 
   /** Blocks `targetId` (idempotent). NOT_FOUND for an unknown user; a user cannot block themself. */
   async block(userId: string, targetId: string): Promise<void> {
-    const { chat, accounts, blocks, now } = this.options;
+    const { accounts, blocks, now } = this.options;
     if (targetId === userId) throw new NatterError(ErrorCode.BAD_REQUEST, 'cannot block yourself');
     if (!(await accounts.getUser(targetId))) throw new NatterError(ErrorCode.NOT_FOUND, 'user not found');
     await this.write(async (m) => {
       const key = moderationKeys.block(userId, targetId);
       if (await m.get(key)) return;
-      const count = (await m.list(moderationKeys.blocksOf(userId), undefined, MODERATION_LIMITS.maxBlocksPerUser))
-        .length;
+      const count = (
+        await m.list(moderationKeys.blocksOf(userId), undefined, MODERATION_LIMITS.maxBlocksPerUser)
+      ).length;
       if (count >= MODERATION_LIMITS.maxBlocksPerUser) {
         throw new NatterError(
           ErrorCode.BAD_REQUEST,
           `at most ${MODERATION_LIMITS.maxBlocksPerUser} blocked users`,
         );
       }
-      const record: ModerationRecord = { kind: 'block', blockerId: userId, blockedId: targetId, createdAt: now() };
+      const record: ModerationRecord = {
+        kind: 'block',
+        blockerId: userId,
+        blockedId: targetId,
+        createdAt: now(),
+      };
       await m.put(key, record);
       await m.put(moderationKeys.blockedBy(targetId, userId), record);
     });
@@ -118,11 +123,15 @@ export class UserModeration {
       const member = await chat.getMember(channelId, userId);
       if (!member) throw new NatterError(ErrorCode.NOT_FOUND, 'channel not found');
       const message = seq >= member.joinedSeq ? await chat.getMessage(channelId, seq) : undefined;
-      if (!message || message.kind !== 'text') throw messageNotFound();
+      if (message?.kind !== 'text') throw messageNotFound();
       if (message.deletedAt !== undefined) {
-        throw new NatterError(ErrorCode.MESSAGE_DELETED, 'the message was deleted; report its sender instead');
+        throw new NatterError(
+          ErrorCode.MESSAGE_DELETED,
+          'the message was deleted; report its sender instead',
+        );
       }
-      if (message.senderId === userId) throw new NatterError(ErrorCode.BAD_REQUEST, 'cannot report your own message');
+      if (message.senderId === userId)
+        throw new NatterError(ErrorCode.BAD_REQUEST, 'cannot report your own message');
       report = {
         ...base,
         userId: message.senderId,
@@ -181,7 +190,7 @@ export class UserModeration {
     const { now } = this.options;
     return this.write(async (m) => {
       const open = await m.get(moderationKeys.report('open', reportId));
-      if (!open || open.kind !== 'report') {
+      if (open?.kind !== 'report') {
         if (await m.get(moderationKeys.report('resolved', reportId)))
           throw new NatterError(ErrorCode.CONFLICT, 'the report is resolved already');
         throw new NatterError(ErrorCode.NOT_FOUND, 'report not found');

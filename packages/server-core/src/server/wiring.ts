@@ -358,6 +358,13 @@ function moderationParts(
   if (!storage.manifest.capabilities.moderation || !reads) return undefined;
   const blocks = new BlockList({ reads, accounts: storage.accounts, now });
   const groups = new GroupModeration({ chat: storage.chat, accounts: storage.accounts, sink, now });
-  const users = new UserModeration({ chat: storage.chat, accounts: storage.accounts, blocks, emit, reportRate, now });
+  const users = new UserModeration({
+    chat: storage.chat,
+    accounts: storage.accounts,
+    blocks,
+    emit,
+    reportRate,
+    now,
+  });
   return { users, rules: { blocks, groups, direct: new DirectGuard(storage.chat, blocks) } };
 }

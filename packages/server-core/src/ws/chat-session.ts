@@ -341,16 +341,13 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
       case 'typing': {
         const audience = await service.typingAudience(this.userId, frame.channelId);
         const active = frame.active ?? true;
-        this.deps.ephemeral.sendToUsers(
-          audience,
-          {
-            t: 'typing',
-            channelId: frame.channelId,
-            userId: this.userId,
-            active,
-            expiresInMs: active ? TYPING_TTL_MS : 0,
-          },
-        );
+        this.deps.ephemeral.sendToUsers(audience, {
+          t: 'typing',
+          channelId: frame.channelId,
+          userId: this.userId,
+          active,
+          expiresInMs: active ? TYPING_TTL_MS : 0,
+        });
         return;
       }
       case 'read': {

@@ -39,7 +39,11 @@ export class LevelModerationReads implements ModerationReads {
     const from = key.moderation(after !== undefined && after > prefix ? after : prefix);
     return this.read(async (r) =>
       page(
-        await r.entries<ModerationRecord>({ gte: from, lt: key.moderation(prefix + RANGE_END), limit: limit + 1 }),
+        await r.entries<ModerationRecord>({
+          gte: from,
+          lt: key.moderation(prefix + RANGE_END),
+          limit: limit + 1,
+        }),
         after,
         limit,
       ),

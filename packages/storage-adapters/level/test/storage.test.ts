@@ -66,7 +66,13 @@ describe('createLevelStorage', () => {
     expect(storage.manifest).toMatchObject({
       name: 'level',
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { persistent: true, multiProcess: false, search: false, lifecycle: true, moderation: true },
+      capabilities: {
+        persistent: true,
+        multiProcess: false,
+        search: false,
+        lifecycle: true,
+        moderation: true,
+      },
     });
     expect(storage.chat.searchMessages).toBeUndefined();
   });

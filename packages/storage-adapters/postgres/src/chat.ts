@@ -11,6 +11,7 @@ import type {
 } from '@natter/server-core';
 import { pageRange } from '@natter/server-core';
 import type { Pool, QueryResultRow } from 'pg';
+import { PgModerationReads } from './moderation.js';
 import {
   type ChannelMemberRow,
   type ChannelRow,
@@ -22,7 +23,6 @@ import {
   toMessage,
   toSyncEntry,
 } from './rows.js';
-import { PgModerationReads } from './moderation.js';
 import type { NamedStatement, Statements } from './statements.js';
 
 /** How the chat store reaches the rest of the adapter. */

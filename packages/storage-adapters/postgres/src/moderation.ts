@@ -31,7 +31,10 @@ function rangeValues(prefix: string, after: string | undefined, limit: number): 
 export class PgModerationReads implements ModerationReads {
   constructor(
     private readonly sql: Statements,
-    private readonly run: <R extends QueryResultRow>(statement: NamedStatement, values: unknown[]) => Promise<R[]>,
+    private readonly run: <R extends QueryResultRow>(
+      statement: NamedStatement,
+      values: unknown[],
+    ) => Promise<R[]>,
   ) {}
 
   async get(key: string): Promise<ModerationRecord | undefined> {

@@ -14,8 +14,8 @@ import {
 import type { QueryResultRow } from 'pg';
 import type { AppendOp } from './append-group.js';
 import type { BatchSession } from './batch-session.js';
-import { PgModerationWrites } from './moderation.js';
 import { ConcurrentInsert, NeedsExclusive, OutOfTurn } from './errors.js';
+import { PgModerationWrites } from './moderation.js';
 import { type ChannelRow, type MemberRow, type MessageRow, toChannel, toMember, toMessage } from './rows.js';
 import type { NamedStatement, Statements } from './statements.js';
 import { encodeOptional, encodeText } from './text.js';

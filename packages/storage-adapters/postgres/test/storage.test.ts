@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from '@natter/protocol';
 import {
   type CheckedAppendResult,
   ErrorCode,
@@ -7,7 +8,6 @@ import {
   type WriteTransaction,
 } from '@natter/server-core';
 import { BlockList, ChatService, DirectGuard, GroupModeration } from '@natter/server-core/internals';
-import { DEFAULT_LIMITS } from '@natter/protocol';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPostgresStorage, SCHEMA_VERSION } from '../src/index.js';
@@ -115,8 +115,17 @@ describe.runIf(run)('createPostgresStorage', () => {
     }
     const node = (adapter: StorageAdapter) => {
       const sink = { deliver: () => undefined };
-      const blocks = new BlockList({ reads: adapter.chat.moderation!, accounts: adapter.accounts, now: Date.now });
-      const groups = new GroupModeration({ chat: adapter.chat, accounts: adapter.accounts, sink, now: Date.now });
+      const blocks = new BlockList({
+        reads: adapter.chat.moderation!,
+        accounts: adapter.accounts,
+        now: Date.now,
+      });
+      const groups = new GroupModeration({
+        chat: adapter.chat,
+        accounts: adapter.accounts,
+        sink,
+        now: Date.now,
+      });
       const service = new ChatService({
         chat: adapter.chat,
         accounts: adapter.accounts,

@@ -9,7 +9,12 @@ import type { ReadStatements, WriteStatements } from './statements.js';
 /** Above every key character (keys are ASCII id characters and `/`): the end of a prefix's range. */
 const RANGE_END = '\x7f';
 
-function rangeOf(r: ReadStatements, prefix: string, after: string | undefined, limit: number): ModerationEntry[] {
+function rangeOf(
+  r: ReadStatements,
+  prefix: string,
+  after: string | undefined,
+  limit: number,
+): ModerationEntry[] {
   return r.moderationRange
     .all(prefix, after ?? '', prefix + RANGE_END, limit)
     .map((row) => ({ key: row.key, record: JSON.parse(row.record) as ModerationRecord }));

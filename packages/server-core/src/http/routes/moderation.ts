@@ -1,6 +1,6 @@
+import type { ChatService } from '../../chat/chat-service.js';
 import type { GroupModeration } from '../../moderation/group-moderation.js';
 import type { UserModeration } from '../../moderation/user-moderation.js';
-import type { ChatService } from '../../chat/chat-service.js';
 import type { RouteHandlers } from '../router.js';
 
 /** The moderation parts the HTTP API serves; mounted only when the store keeps moderation rows. */
@@ -23,7 +23,9 @@ export function moderationHandlers(parts: ModerationParts, service: ChatService)
       return undefined;
     },
     report: async ({ principal, body }) => ({ report: await users.report(principal.userId, body) }),
-    listBans: async ({ principal, params }) => ({ bans: await groups.listBans(principal.userId, params.id!) }),
+    listBans: async ({ principal, params }) => ({
+      bans: await groups.listBans(principal.userId, params.id!),
+    }),
     banMember: async ({ principal, params }) => {
       await groups.ban(principal.userId, params.id!, params.userId!);
       return undefined;

@@ -1,11 +1,6 @@
 import { DEFAULT_LIMITS, ErrorCode } from '@natter/protocol';
 import type { ModerationRecord, StorageAdapter } from '@natter/server-core';
-import {
-  BlockList,
-  ChatService,
-  DirectGuard,
-  GroupModeration,
-} from '@natter/server-core/internals';
+import { BlockList, ChatService, DirectGuard, GroupModeration } from '@natter/server-core/internals';
 import { expect } from 'vitest';
 import { createChannel, userRecord } from '../fixtures.js';
 import { defineCheck } from '../harness.js';
@@ -68,7 +63,9 @@ export const moderationChecks = {
       const all = await reads.list('block/u_a/', undefined, 10);
       expect(all.map((e) => e.key)).toEqual(['block/u_a/u_B', 'block/u_a/u_b', 'block/u_a/u_c']);
       expect(all[1]!.record).toEqual(block('u_a', 'u_b'));
-      expect((await reads.list('block/u_a/', 'block/u_a/u_B', 1)).map((e) => e.key)).toEqual(['block/u_a/u_b']);
+      expect((await reads.list('block/u_a/', 'block/u_a/u_B', 1)).map((e) => e.key)).toEqual([
+        'block/u_a/u_b',
+      ]);
       expect(await reads.list('block/u_a/', undefined, 0)).toEqual([]);
       expect(await reads.list('block/u_q/', undefined, 10)).toEqual([]);
     },
@@ -79,11 +76,21 @@ export const moderationChecks = {
     'moderation',
     'a write sees its own puts and deletes, a failed write leaves nothing, and a delete says whether a row was there',
     async ({ adapter }) => {
-      await put(adapter, { 'ban/g_1/u_a': { kind: 'ban', channelId: 'g_1', userId: 'u_a', bannedBy: 'u_z', createdAt: 1 } });
+      await put(adapter, {
+        'ban/g_1/u_a': { kind: 'ban', channelId: 'g_1', userId: 'u_a', bannedBy: 'u_z', createdAt: 1 },
+      });
       const failed = adapter.chat.write(async (tx) => {
-        await tx.moderation!.put('ban/g_1/u_b', { kind: 'ban', channelId: 'g_1', userId: 'u_b', bannedBy: 'u_z', createdAt: 2 });
+        await tx.moderation!.put('ban/g_1/u_b', {
+          kind: 'ban',
+          channelId: 'g_1',
+          userId: 'u_b',
+          bannedBy: 'u_z',
+          createdAt: 2,
+        });
         expect(await tx.moderation!.delete('ban/g_1/u_a')).toBe(true);
-        expect((await tx.moderation!.list('ban/g_1/', undefined, 10)).map((e) => e.key)).toEqual(['ban/g_1/u_b']);
+        expect((await tx.moderation!.list('ban/g_1/', undefined, 10)).map((e) => e.key)).toEqual([
+          'ban/g_1/u_b',
+        ]);
         expect(await tx.moderation!.get('ban/g_1/u_a')).toBeUndefined();
         throw new Error('roll back');
       });
@@ -98,7 +105,15 @@ export const moderationChecks = {
       expect(await reads.get('ban/g_1/u_a')).toBeUndefined();
       const report: ModerationRecord = {
         kind: 'report',
-        report: { id: 'rep_1', reporterId: 'u_a', userId: 'u_b', reason: 'spam', note: 'é 👋 "quoted"', createdAt: 3, status: 'open' },
+        report: {
+          id: 'rep_1',
+          reporterId: 'u_a',
+          userId: 'u_b',
+          reason: 'spam',
+          note: 'é 👋 "quoted"',
+          createdAt: 3,
+          status: 'open',
+        },
       };
       await put(adapter, { 'report/open/rep_1': report });
       expect(await reads.get('report/open/rep_1')).toEqual(report);
@@ -110,7 +125,9 @@ export const moderationChecks = {
     'moderation',
     'rows survive a reopen',
     async (context) => {
-      await put(context.adapter, { 'slow/g_1': { kind: 'slowMode', channelId: 'g_1', seconds: 30, setBy: 'u_a', setAt: 5 } });
+      await put(context.adapter, {
+        'slow/g_1': { kind: 'slowMode', channelId: 'g_1', seconds: 30, setBy: 'u_a', setAt: 5 },
+      });
       const reopened = await context.reopen!();
       expect(await reopened.chat.moderation!.get('slow/g_1')).toEqual({
         kind: 'slowMode',
@@ -136,9 +153,12 @@ export const moderationChecks = {
           service.addMembers('u_member', group.id, ['u_target']),
         ]);
         expect(ban.status).toBe('fulfilled');
-        if (add.status === 'rejected') expect((add.reason as { code?: string }).code).toBe(ErrorCode.USER_BANNED);
-        expect((await adapter.chat.getMember(group.id, 'u_target'))).toBeUndefined();
-        expect(await rejection(service.addMembers('u_member', group.id, ['u_target']))).toBe(ErrorCode.USER_BANNED);
+        if (add.status === 'rejected')
+          expect((add.reason as { code?: string }).code).toBe(ErrorCode.USER_BANNED);
+        expect(await adapter.chat.getMember(group.id, 'u_target')).toBeUndefined();
+        expect(await rejection(service.addMembers('u_member', group.id, ['u_target']))).toBe(
+          ErrorCode.USER_BANNED,
+        );
       }
     },
     moderation,
