@@ -120,6 +120,25 @@ describe('createLevelStorage', () => {
 });
 
 describe('the layout version', () => {
+  it('upgrades layout 3 to 4: existing revocations get their expiry index and are pruned like new ones', async () => {
+    await storage.close();
+    const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+    await db.put('meta!schema', 3);
+    await db.put('rv!s:legacy', { subject: 's:legacy', issuedBefore: 1, expiresAt: 500 });
+    await db.close();
+    await storage.open();
+    await storage.accounts.addRevocation({ subject: 's:fresh', issuedBefore: 2, expiresAt: 90_000 }, 1_000);
+    await storage.close();
+    const after = new Level<string, unknown>(location, { valueEncoding: 'json' });
+    expect(await after.get('meta!schema')).toBe(SCHEMA_VERSION);
+    expect(await after.keys({ gte: 'rv', lt: 'rw' }).all()).toEqual([
+      'rv!s:fresh',
+      `rve!${(90_000).toString(16).padStart(16, '0')}!s:fresh`,
+    ]);
+    await after.close();
+    await storage.open();
+  });
+
   it('is written into a new store', async () => {
     await storage.close();
     const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
