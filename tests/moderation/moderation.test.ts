@@ -203,6 +203,10 @@ describe('block', () => {
     expect(
       (await api(ts.url, carol, 'POST', `/v1/groups/${team}/members`, { userIds: [bob.id] })).status,
     ).toBe(200);
+    // Bob is now a visible member: alice "adding" him again is the usual no-op, not a 404 that would tell.
+    expect(
+      (await api(ts.url, alice, 'POST', `/v1/groups/${team}/members`, { userIds: [bob.id] })).status,
+    ).toBe(200);
   });
 });
 

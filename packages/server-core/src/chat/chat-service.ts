@@ -336,7 +336,12 @@ export class ChatService {
   async addMembers(userId: string, channelId: string, memberIds: readonly string[]): Promise<Channel> {
     const wanted = [...new Set(memberIds)];
     await this.requireUsers(wanted);
-    await this.refuseBlockers(userId, wanted);
+    // Only users not yet members: answering "not found" for a visible member would reveal the block.
+    const present = new Set((await this.options.chat.listMembers(channelId)).map((m) => m.userId));
+    await this.refuseBlockers(
+      userId,
+      wanted.filter((id) => !present.has(id)),
+    );
     const appended = await this.options.chat.write(async (tx) => {
       const channel = await this.requireGroupMember(tx, channelId, userId);
       // Ban rows first (their locks), then the members: see refuseBanned.
