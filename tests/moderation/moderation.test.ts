@@ -315,8 +315,7 @@ describe('ban', () => {
     const bobWs = await connect(bob);
     expect((await api(ts.url, alice, 'PUT', `/v1/groups/${team}/bans/${bob.id}`)).status).toBe(204);
     await bobWs.seen(
-      (f) =>
-        f.t === 'msg' && f.entry.kind === 'message' && f.entry.message.system?.action === 'member_removed',
+      (f) => f.t === 'msg' && 'message' in f.entry && f.entry.message.system?.action === 'member_removed',
     );
     const channel = await api<{ channel: { memberIds: string[] } }>(
       ts.url,
@@ -398,7 +397,7 @@ describe('slow mode', () => {
     );
     expect(set.body.channel.slowModeSeconds).toBe(10);
     await bobWs.seen(
-      (f) => f.t === 'msg' && f.entry.kind === 'message' && f.entry.message.system?.action === 'slow_mode',
+      (f) => f.t === 'msg' && 'message' in f.entry && f.entry.message.system?.action === 'slow_mode',
     );
     const listed = await api<{ channels: { id: string; slowModeSeconds?: number }[] }>(
       ts.url,
