@@ -140,7 +140,8 @@ export class UserModeration {
           channelId,
           seq,
           senderId: message.senderId,
-          text: message.text.slice(0, MODERATION_LIMITS.maxReportSnapshotChars),
+          // By code points: a cut through a surrogate pair would store a lone surrogate.
+          text: [...message.text].slice(0, MODERATION_LIMITS.maxReportSnapshotChars).join(''),
           createdAt: message.createdAt,
           attachments: message.attachments?.length ?? 0,
         },
