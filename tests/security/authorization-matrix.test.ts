@@ -92,6 +92,16 @@ const httpCases: HttpCase[] = [
   { name: 'DELETE member', method: 'DELETE', path: (id) => `/v1/groups/${id}/members/u_nobody` },
   { name: 'POST leave', method: 'POST', path: (id) => `/v1/groups/${id}/leave` },
   { name: 'GET presence of channel', method: 'GET', path: (id) => `/v1/presence?channelId=${id}` },
+  { name: 'PUT ban', method: 'PUT', path: (id) => `/v1/groups/${id}/bans/MEMBER` },
+  { name: 'DELETE ban', method: 'DELETE', path: (id) => `/v1/groups/${id}/bans/MEMBER` },
+  { name: 'GET bans', method: 'GET', path: (id) => `/v1/groups/${id}/bans` },
+  { name: 'PUT slow mode', method: 'PUT', path: (id) => `/v1/groups/${id}/slow-mode`, body: { seconds: 5 } },
+  {
+    name: 'POST report of a message',
+    method: 'POST',
+    path: () => '/v1/reports',
+    body: { target: { kind: 'message', channelId: 'CHANNEL', seq: 1 }, reason: 'spam' },
+  },
   {
     name: 'GET mentions in channel',
     method: 'GET',
@@ -106,9 +116,15 @@ describe('authorization matrix (HTTP)', () => {
       it(`${who}: ${c.name} answers exactly like a missing channel`, async () => {
         const user = who === 'stranger' ? stranger : removed;
         for (const target of [groupId, directId]) {
-          const body = JSON.parse(JSON.stringify(c.body ?? null).replace('MEMBER', member.id)) ?? undefined;
-          const real = await api(ts.url, user, c.method, c.path(target), body);
-          const missing = await api(ts.url, user, c.method, c.path(MISSING), body);
+          const bodyFor = (channelId: string) =>
+            JSON.parse(
+              JSON.stringify(c.body ?? null)
+                .replace('MEMBER', member.id)
+                .replace('CHANNEL', channelId),
+            ) ?? undefined;
+          const path = (id: string) => c.path(id).replace('MEMBER', member.id);
+          const real = await api(ts.url, user, c.method, path(target), bodyFor(target));
+          const missing = await api(ts.url, user, c.method, path(MISSING), bodyFor(MISSING));
           expect(real.status).toBe(c.status ?? 404);
           expect(real).toEqual(missing);
           expect(JSON.stringify(real.body)).not.toMatch(/secret|private/);

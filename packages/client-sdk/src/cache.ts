@@ -48,6 +48,11 @@ export function applyMessageToChannel(
       if (system.actorId === me) return null;
       next.memberIds = channel.memberIds.filter((id) => id !== system.actorId);
       break;
+    case 'slow_mode':
+      // The channel's setting follows its announcement, so a cached channel list shows it without a fetch.
+      if (system.seconds > 0) next.slowModeSeconds = system.seconds;
+      else delete next.slowModeSeconds;
+      break;
     case 'created':
       break;
   }

@@ -1,4 +1,6 @@
 import {
+  type Ban,
+  type Block,
   type Channel,
   type ChannelSummary,
   ErrorCode,
@@ -9,6 +11,8 @@ import {
   newPrefixedId,
   type PresenceInfo,
   type ProtocolLimits,
+  type Report,
+  type ReportReason,
   type UserProfile,
 } from '@natter/protocol';
 import { Auth } from './auth.js';
@@ -50,6 +54,7 @@ import {
   type UploadOptions,
 } from './media.js';
 import { MessageActions } from './message-actions.js';
+import { ModerationActions, type ReportTarget } from './moderation-actions.js';
 import { Outbox, type PendingChange, type PendingMessage, type SendHandle } from './outbox.js';
 import { withPendingChanges } from './pending-view.js';
 import type { PlacedNode, Placement } from './placement.js';
@@ -90,6 +95,7 @@ export class ChatClient {
   private readonly outbox: Outbox;
   private readonly realtime: Realtime;
   private readonly actions: MessageActions;
+  private readonly moderation: ModerationActions;
   private readonly now: () => number;
   private device: string | undefined;
   private user: string | undefined;
@@ -167,6 +173,7 @@ export class ChatClient {
     const retryDelay = createRetryDelay(
       typeof options.backoff === 'object' ? options.backoff.random : undefined,
     );
+    this.moderation = new ModerationActions(this.http);
     this.sync = new SyncEngine({
       request,
       cache: this.cache,
@@ -584,6 +591,46 @@ export class ChatClient {
   /** Leaves a group. */
   leaveGroup(channelId: string): Promise<void> {
     return this.http.leaveGroup(channelId);
+  }
+
+  /** Blocks a user: their 1-1 messages are refused, and neither sees the other's presence or typing. */
+  block(userId: string): Promise<void> {
+    return this.moderation.block(userId);
+  }
+
+  /** Lifts a block. */
+  unblock(userId: string): Promise<void> {
+    return this.moderation.unblock(userId);
+  }
+
+  /** The users this user blocked, oldest first. */
+  blocks(): Promise<Block[]> {
+    return this.moderation.blocks();
+  }
+
+  /** Reports a message or a user to the app's moderators (`reason` from a fixed list, `note` free text). */
+  report(target: ReportTarget, reason: ReportReason, note?: string): Promise<Report> {
+    return this.moderation.report(target, reason, note);
+  }
+
+  /** Bans a user from a group (admins): removed, and not re-addable until `unban`. */
+  ban(channelId: string, userId: string): Promise<void> {
+    return this.moderation.ban(channelId, userId);
+  }
+
+  /** Lifts a ban (admins); the user is not added back. */
+  unban(channelId: string, userId: string): Promise<void> {
+    return this.moderation.unban(channelId, userId);
+  }
+
+  /** A group's bans (admins). */
+  bans(channelId: string): Promise<Ban[]> {
+    return this.moderation.bans(channelId);
+  }
+
+  /** Sets a group's slow mode (admins): one message per `seconds` per member; 0 turns it off. */
+  async setSlowMode(channelId: string, seconds: number): Promise<Channel> {
+    return this.remember(await this.moderation.setSlowMode(channelId, seconds));
   }
 
   /**

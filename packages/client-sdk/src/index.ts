@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 export {
+  type Ban,
+  type Block,
   type Channel,
   type ChannelKind,
   type ChannelSummary,
@@ -24,6 +26,8 @@ export {
   NatterError,
   type PresenceInfo,
   type ProtocolLimits,
+  type Report,
+  type ReportReason,
   type SyncEntry,
   type SystemEvent,
   type UserProfile,
@@ -71,6 +75,7 @@ export type {
   UploadData,
   UploadOptions,
 } from './media.js';
+export type { ReportTarget } from './moderation-actions.js';
 export type {
   AckEvent,
   ChangeEvent,

@@ -239,6 +239,26 @@ export const ERRORS = {
     summary:
       '`replyTo` or `threadRoot` names no message of the same channel that the sender can see, or a thread root that is not a text message outside any thread.',
   },
+  NATTER_RECIPIENT_UNAVAILABLE: {
+    status: 403,
+    retryable: false,
+    origin: 'server',
+    summary:
+      'A 1-1 message cannot reach the other user: they blocked the sender or their account is deactivated (never distinguished). Nothing was stored.',
+  },
+  NATTER_USER_BANNED: {
+    status: 403,
+    retryable: false,
+    origin: 'server',
+    summary: 'A user named in a group add is banned from the group; an admin must unban them first.',
+  },
+  NATTER_SLOW_MODE: {
+    status: 429,
+    retryable: true,
+    origin: 'server',
+    summary:
+      "The group is in slow mode and the sender's previous message was too recent; `retryAfterMs` says when the next one is allowed. Nothing was stored.",
+  },
   NATTER_CLIENT_CLOSED: {
     status: 499,
     retryable: false,

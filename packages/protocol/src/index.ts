@@ -15,6 +15,7 @@ export * from './frames/server.js';
 export * from './http/bodies.js';
 export * from './http/discovery.js';
 export * from './http/media.js';
+export * from './http/moderation.js';
 export * from './http/routes.js';
 export * from './http/server-api.js';
 export * from './ids.js';

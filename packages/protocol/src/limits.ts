@@ -147,6 +147,11 @@ export interface ResourceLimits {
    * cannot lock the owner out from the owner's own address, and a botnet still gets only this many guesses.
    */
   readonly loginFailuresPerAccount: FailureWindow;
+  /**
+   * Reports (`POST /v1/reports`) per user on one node: enough for a user who meets a spam wave, too few to
+   * flood the app's moderators.
+   */
+  readonly reportsPerUser: RateLimit;
 }
 
 /** The client frame kinds with buckets of their own; the others share one ({@link SHARED_FRAME_RATES}). */
@@ -209,6 +214,7 @@ export const DEFAULT_RESOURCE_LIMITS: Readonly<ResourceLimits> = Object.freeze({
   loginFailuresPerAddress: Object.freeze({ maxFailures: 20, windowMs: 60_000 }),
   loginFailuresPerAccountAddress: Object.freeze({ maxFailures: 5, windowMs: 60_000 }),
   loginFailuresPerAccount: Object.freeze({ maxFailures: 100, windowMs: 3_600_000 }),
+  reportsPerUser: rate(20 / 3600, 10),
 });
 
 /** What happens past each {@link ResourceLimits} bound: the "past it" column of docs/security.md. */
@@ -229,6 +235,21 @@ export const RESOURCE_LIMIT_ENFORCEMENT: Readonly<
   loginFailuresPerAddress: '429 `NATTER_RATE_LIMITED` with `Retry-After`, before the password is hashed',
   loginFailuresPerAccountAddress: '429 `NATTER_RATE_LIMITED`; a success from the pair resets the pair only',
   loginFailuresPerAccount: '429 `NATTER_RATE_LIMITED` for every address until the window slides',
+  reportsPerUser: '429 `NATTER_RATE_LIMITED` with `Retry-After`; nothing is stored',
+});
+
+/** Bounds of moderation (docs/moderation.md): blocks, reports and slow mode. */
+export const MODERATION_LIMITS = Object.freeze({
+  /** Users one user may block; a block past it is refused with `NATTER_BAD_REQUEST`. */
+  maxBlocksPerUser: 1000,
+  /** Longest free-text note of a report, in characters. */
+  maxReportNoteChars: 1000,
+  /** Characters of the reported message's text kept as evidence in the report. */
+  maxReportSnapshotChars: 4000,
+  /** Longest slow-mode interval of a group, in seconds (6 hours). */
+  maxSlowModeSeconds: 21_600,
+  /** Most reports one page of `GET /v1/server/reports` returns. */
+  maxReportPage: 200,
 });
 
 /** What happens past the rate of each frame kind. */

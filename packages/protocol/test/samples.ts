@@ -161,6 +161,30 @@ export const ENTRY_SAMPLES: Record<EntryKind, object> = {
   },
 };
 
+const report = {
+  id: 'rep_1',
+  reporterId: 'u_ada',
+  userId: 'u_bob',
+  reason: 'spam' as const,
+  note: 'ads',
+  message: {
+    id: message.id,
+    channelId: 'g_1',
+    seq: 3,
+    senderId: 'u_bob',
+    text: 'buy now',
+    createdAt: 1_700_000_000_000,
+    attachments: 0,
+  },
+  createdAt: 1_700_000_000_100,
+  status: 'open' as const,
+};
+const resolvedReport = {
+  ...report,
+  status: 'resolved' as const,
+  resolution: { outcome: 'actioned' as const, note: 'banned', resolvedAt: 1_700_000_000_200 },
+};
+
 /** Request and response bodies by route (only the ones the route has). */
 export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object }> = {
   signup: { body: { username: 'ada', password: 'correct horse', displayName: 'Ada' }, response: session },
@@ -272,6 +296,20 @@ export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object
           data: { message },
         },
         {
+          id: 'evt_01JD0000000000000000000002',
+          type: 'user.reported',
+          createdAt: 1_700_000_000_002,
+          data: {
+            reportId: 'rep_1',
+            reporterId: 'u_ada',
+            userId: 'u_bob',
+            channelId: 'g_1',
+            messageId: message.id,
+            seq: 3,
+            reason: 'spam',
+          },
+        },
+        {
           id: 'evt_01JD0000000000000000000001',
           type: 'member.removed',
           createdAt: 1_700_000_000_001,
@@ -280,5 +318,21 @@ export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object
       ],
       hasMore: false,
     },
+  },
+  listBlocks: { response: { blocks: [{ userId: 'u_bob', createdAt: 1_700_000_000_000 }] } },
+  blockUser: {},
+  unblockUser: {},
+  report: {
+    body: { target: { kind: 'message', channelId: 'g_1', seq: 3 }, reason: 'spam', note: 'ads' },
+    response: { report },
+  },
+  listBans: { response: { bans: [{ userId: 'u_cat', bannedBy: 'u_ada', createdAt: 1_700_000_000_000 }] } },
+  banMember: {},
+  unbanMember: {},
+  setSlowMode: { body: { seconds: 30 }, response: { channel: { ...channel, slowModeSeconds: 30 } } },
+  serverListReports: { response: { reports: [report, resolvedReport], hasMore: false } },
+  serverResolveReport: {
+    body: { outcome: 'actioned', note: 'banned' },
+    response: { report: resolvedReport },
   },
 };

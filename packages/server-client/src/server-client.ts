@@ -8,6 +8,7 @@ import {
   NatterError,
   type NatterEvent,
   parseResponse,
+  type Report,
   ROUTES,
   type RouteBodyInput,
   type RouteName,
@@ -145,6 +146,24 @@ export class NatterServerClient {
   /** Events after `after` (an event id), oldest first: replays what a webhook receiver missed. */
   events(after?: string, limit?: number): Promise<{ events: NatterEvent[]; hasMore: boolean }> {
     return this.call('serverEvents', { query: { after, limit } as Partial<RouteQuery<'serverEvents'>> });
+  }
+
+  /**
+   * Users' reports (of messages or users), oldest first; `status` keeps only open or resolved ones, and
+   * `after` (a report id) pages. Needs scope `reports:write`.
+   */
+  reports(
+    query: { status?: 'open' | 'resolved'; after?: string; limit?: number } = {},
+  ): Promise<{ reports: Report[]; hasMore: boolean }> {
+    return this.call('serverListReports', { query: query as Partial<RouteQuery<'serverListReports'>> });
+  }
+
+  /** Marks a report resolved (`dismissed` or `actioned`, with a note for the record). */
+  async resolveReport(
+    reportId: string,
+    resolution: { outcome: 'dismissed' | 'actioned'; note?: string },
+  ): Promise<Report> {
+    return (await this.call('serverResolveReport', { params: { id: reportId }, body: resolution })).report;
   }
 
   /** Calls one server API operation of the protocol's route table and checks the answer's shape. */

@@ -195,4 +195,43 @@ describe('server API through @natter/server-client', () => {
     expect(page.events.map((e) => e.type)).toEqual(['message.created', 'member.removed']);
     expect(page.hasMore).toBe(false);
   });
+  it('lists users’ reports with their snapshot and user.reported event, and resolves them once', async () => {
+    const { url, client, sink } = await start();
+    await client.createUser({ id: 'u-ann', username: 'ann' });
+    await client.createUser({ id: 'u-bob', username: 'bob' });
+    const group = await client.createChannel({
+      kind: 'group',
+      name: 'Team',
+      ownerId: 'u-ann',
+      memberIds: ['u-bob'],
+    });
+    const spam = await client.postMessage(group.id, { text: 'cheap pills', userId: 'u-bob' });
+    const { accessToken } = await client.issueTokens('u-ann');
+    const res = await fetch(`${url}/v1/reports`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        target: { kind: 'message', channelId: group.id, seq: spam.seq },
+        reason: 'spam',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { reports, hasMore } = await client.reports({ status: 'open' });
+    expect(hasMore).toBe(false);
+    expect(reports).toMatchObject([
+      { reporterId: 'u-ann', userId: 'u-bob', message: { text: 'cheap pills' } },
+    ]);
+    expect(sink.events.find((e) => e.type === 'user.reported')?.data).toMatchObject({
+      reportId: reports[0]!.id,
+    });
+    const resolved = await client.resolveReport(reports[0]!.id, { outcome: 'dismissed', note: 'a joke' });
+    expect(resolved).toMatchObject({
+      status: 'resolved',
+      resolution: { outcome: 'dismissed', note: 'a joke' },
+    });
+    await expect(client.resolveReport(reports[0]!.id, { outcome: 'actioned' })).rejects.toMatchObject({
+      code: ErrorCode.CONFLICT,
+    });
+    expect((await client.reports({ status: 'open' })).reports).toEqual([]);
+  });
 });

@@ -25,6 +25,15 @@ export { ServerEvents, type ServerEventsOptions } from './events/server-events.j
 export { type ClientInfo, createHttpApi, type HttpApi, type HttpApiDeps } from './http/api.js';
 export { type FetchHandler, type NodeListenerOptions, toNodeListener } from './http/node-adapter.js';
 export { internalsOf } from './internals-registry.js';
+export { BlockList, type BlockListOptions } from './moderation/block-list.js';
+export { DirectGuard } from './moderation/direct-guard.js';
+export {
+  GroupModeration,
+  type GroupModerationOptions,
+  refuseBanned,
+  takeSlowModeTurn,
+} from './moderation/group-moderation.js';
+export { UserModeration, type UserModerationOptions } from './moderation/user-moderation.js';
 export { type PresenceEndpoint, PresenceService } from './presence/presence-service.js';
 export type { NodeParts } from './server/wiring.js';
 export { ApiKeys } from './server-api/api-keys.js';

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
+import { ReportReasonSchema } from '../http/moderation.js';
 import { ChannelSchema, MessageSchema } from '../schemas/model.js';
-import { IdSchema, TimestampSchema } from '../schemas/primitives.js';
+import { IdSchema, SeqSchema, TimestampSchema } from '../schemas/primitives.js';
 
 /**
  * Events an app's backend learns of through event webhooks (and `GET /v1/server/events`): one per committed
@@ -20,13 +21,20 @@ export const EVENT_DATA_SCHEMAS = {
   'member.removed': v.object({ channelId: IdSchema, actorId: IdSchema, userId: IdSchema, left: v.boolean() }),
   /** A group or a direct channel was created, with its first members. */
   'channel.created': v.object({ channel: ChannelSchema }),
-  /** A user reported another user or a message to the app's moderators. */
+  /**
+   * A user reported another user, or a message (then `messageId`, `channelId` and `seq` name it and
+   * `userId` is its sender), to the app's moderators. The stored report (`GET /v1/server/reports`) keeps
+   * a snapshot of the message's text.
+   */
   'user.reported': v.object({
+    reportId: IdSchema,
     reporterId: IdSchema,
     userId: IdSchema,
     channelId: v.optional(IdSchema),
     messageId: v.optional(IdSchema),
-    reason: v.optional(v.pipe(v.string(), v.maxLength(1000))),
+    seq: v.optional(SeqSchema),
+    reason: ReportReasonSchema,
+    note: v.optional(v.pipe(v.string(), v.maxLength(1000))),
   }),
 } as const;
 

@@ -32,6 +32,7 @@ import {
 } from './bodies.js';
 import { DiscoveryAnswerSchema, DiscoveryQuerySchema, PingAnswerSchema } from './discovery.js';
 import { MEDIA_ROUTES } from './media.js';
+import { MODERATION_ROUTES, SERVER_MODERATION_ROUTES } from './moderation.js';
 import { SERVER_ROUTES, type ServerApiScope } from './server-api.js';
 
 /** HTTP methods the API routes on. */
@@ -465,7 +466,9 @@ export const ROUTES = {
     status: 200,
   },
   ...MEDIA_ROUTES,
+  ...MODERATION_ROUTES,
   ...SERVER_ROUTES,
+  ...SERVER_MODERATION_ROUTES,
 } as const satisfies Record<string, RouteSpec>;
 
 /** The name of an HTTP API operation. */

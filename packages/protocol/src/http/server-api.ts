@@ -21,6 +21,8 @@ export const SERVER_API_SCOPES = [
   'tokens:issue',
   /** Read (replay) the event log. */
   'events:read',
+  /** List and resolve users' reports (moderation). */
+  'reports:write',
 ] as const;
 
 /** One scope of a server API key. */

@@ -19,6 +19,8 @@ export const SystemEventSchema = v.variant('action', [
   v.object({ action: v.literal('renamed'), actorId: IdSchema, name: v.string() }),
   /** A notice the app posted through the server API; the message's `text` is the notice. */
   v.object({ action: v.literal('notice'), actorId: IdSchema }),
+  /** An admin set the group's slow mode: one message per `seconds` per member (0 turns it off). */
+  v.object({ action: v.literal('slow_mode'), actorId: IdSchema, seconds: UintSchema }),
 ]);
 
 /**
@@ -103,6 +105,8 @@ export const ChannelSchema = v.object({
   createdAt: TimestampSchema,
   /** User ids of the current members. */
   memberIds: v.array(IdSchema),
+  /** A group in slow mode: each member may send one message per this many seconds (admins exempt). */
+  slowModeSeconds: v.optional(SeqSchema),
 });
 
 /** A channel in a user's channel list. */

@@ -199,5 +199,9 @@ const SystemRow = memo(function SystemRow({ item }: { item: MessageItem & { stat
   else if (system?.action === 'member_removed') text = `${actor} removed ${nameOf(system.memberId, users)}`;
   else if (system?.action === 'member_left') text = `${actor} left`;
   else if (system?.action === 'renamed') text = `${actor} renamed the group to “${system.name}”`;
+  else if (system?.action === 'slow_mode')
+    text = system.seconds
+      ? `${actor} turned slow mode on: one message per ${system.seconds} s`
+      : `${actor} turned slow mode off`;
   return <div className="natter-message-system">{text}</div>;
 });

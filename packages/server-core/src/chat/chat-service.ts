@@ -14,6 +14,9 @@ import {
   type SystemEvent,
   utf8ByteLength,
 } from '@natter/protocol';
+import type { BlockList } from '../moderation/block-list.js';
+import type { DirectGuard } from '../moderation/direct-guard.js';
+import { type GroupModeration, refuseBanned, takeSlowModeTurn } from '../moderation/group-moderation.js';
 import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
 import type { MediaClaim, MediaPlug } from '../ports/media.js';
 import type {
@@ -81,6 +84,12 @@ export interface ChatServiceOptions {
   now?: () => number;
   /** The app's content filter and its deadline. */
   moderation?: ModerationOptions;
+  /**
+   * Blocks, bans and slow mode (stores with the `moderation` capability): 1-1 sends to a user who blocked
+   * the sender are refused, blocked pairs are hidden from each other's typing, a banned user cannot be
+   * added, slow mode holds members to their turn.
+   */
+  rules?: { blocks: BlockList; direct: DirectGuard; groups: GroupModeration };
 }
 
 const notFound = () => new NatterError(ErrorCode.NOT_FOUND, 'channel not found');
@@ -112,13 +121,14 @@ export class ChatService {
    * nothing was stored.
    */
   async sendMessage(userId: string, given: SendInput, origin?: DeliveryOrigin): Promise<SendResult> {
-    const { limits, moderation } = this.options;
+    const { limits, moderation, rules } = this.options;
     if (utf8ByteLength(given.text) > limits.maxMessageBytes) {
       throw new NatterError(
         ErrorCode.MESSAGE_TOO_LARGE,
         `message text exceeds ${limits.maxMessageBytes} bytes`,
       );
     }
+    await rules?.direct.checkSend(userId, given.channelId);
     // The app's filter runs before anything is stored; a retry with the same clientMsgId runs it again
     // (its verdict should be deterministic), and still returns the original if that was stored.
     const input = moderation?.beforeSend
@@ -169,11 +179,13 @@ export class ChatService {
   ): Promise<SendResult> {
     const { chat } = this.options;
     const attachments = claim && claim.attachments.length > 0 ? { attachments: claim.attachments } : {};
+    // The setting comes from a cache of a few seconds; the turn itself is taken inside the transaction.
+    const slow = ((await this.options.rules?.groups.slowModeSeconds(input.channelId)) ?? 0) > 0;
     const outcome = await chat.write(
       async (tx) => {
         const referring = input.replyTo !== undefined || input.threadRoot !== undefined;
-        // The one-step send knows no references: a reply takes the general path.
-        if (tx.appendChecked && !referring) return this.sendChecked(tx, userId, input, attachments);
+        // The one-step send knows no references nor slow mode: those sends take the general path.
+        if (tx.appendChecked && !referring && !slow) return this.sendChecked(tx, userId, input, attachments);
         const earlier = await tx.findByClientMsgId(userId, input.clientMsgId);
         if (earlier) return { duplicate: true as const, message: earlier.message, pos: earlier.senderPos };
         // One read serves both the membership check and the recipients: a channel has members only
@@ -184,6 +196,7 @@ export class ChatService {
         // Mentions of non-members are dropped, so a mention cannot probe who exists.
         const mentions = [...new Set(input.mentions ?? [])].filter((id) => memberIds.has(id));
         const me = members.find((m) => m.userId === userId)!;
+        if (slow) await takeSlowModeTurn(tx, me, this.now());
         const parent = referring ? await this.checkReferences(tx, input, me) : undefined;
         const appended = await tx.appendMessage(
           {
@@ -302,10 +315,16 @@ export class ChatService {
   }
 
   /** Creates a group with the caller as admin. At most `maxGroupMembers` members, the caller included. */
-  async createGroup(userId: string, name: string, memberIds: readonly string[]): Promise<Channel> {
+  async createGroup(
+    userId: string,
+    name: string,
+    memberIds: readonly string[],
+    by: 'user' | 'app' = 'user',
+  ): Promise<Channel> {
     const members = [userId, ...new Set(memberIds.filter((id) => id !== userId))];
     this.checkGroupSize(members.length);
     await this.requireUsers(members.slice(1));
+    if (by === 'user') await this.refuseBlockers(userId, members.slice(1));
     const result = await this.options.chat.write((tx) =>
       this.insertChannel(tx, 'group', name, userId, members, null),
     );
@@ -317,8 +336,16 @@ export class ChatService {
   async addMembers(userId: string, channelId: string, memberIds: readonly string[]): Promise<Channel> {
     const wanted = [...new Set(memberIds)];
     await this.requireUsers(wanted);
+    // Only users not yet members: answering "not found" for a visible member would reveal the block.
+    const present = new Set((await this.options.chat.listMembers(channelId)).map((m) => m.userId));
+    await this.refuseBlockers(
+      userId,
+      wanted.filter((id) => !present.has(id)),
+    );
     const appended = await this.options.chat.write(async (tx) => {
       const channel = await this.requireGroupMember(tx, channelId, userId);
+      // Ban rows first (their locks), then the members: see refuseBanned.
+      await refuseBanned(tx, channelId, wanted);
       const members = await tx.listMembers(channelId);
       const present = new Set(members.map((m) => m.userId));
       const added = wanted.filter((id) => !present.has(id));
@@ -409,6 +436,13 @@ export class ChatService {
     await this.raiseMarkers(userId, channelId, seq, false);
   }
 
+  /** Who sees the caller typing in a channel: the other members, less anyone blocked either way. */
+  async typingAudience(userId: string, channelId: string): Promise<string[]> {
+    const memberIds = await this.memberIdsFor(userId, channelId);
+    const hidden = (await this.options.rules?.blocks.hiddenFrom(userId)) ?? new Set<string>();
+    return memberIds.filter((id) => id !== userId && !hidden.has(id));
+  }
+
   /** Ids of a channel's members, for a member; NOT_FOUND otherwise. */
   async memberIdsFor(userId: string, channelId: string): Promise<string[]> {
     const { chat } = this.options;
@@ -483,7 +517,27 @@ export class ChatService {
       chat.getMember(channelId, userId),
     ]);
     if (!channel || !member) throw notFound();
-    return toChannel(channel, await chat.listMembers(channelId));
+    return this.withSlowMode(toChannel(channel, await chat.listMembers(channelId)));
+  }
+
+  /** Adds `slowModeSeconds` to a group in slow mode. */
+  private async withSlowMode<C extends Channel>(channel: C): Promise<C> {
+    const groups = this.options.rules?.groups;
+    if (!groups || channel.kind !== 'group') return channel;
+    const seconds = await groups.slowModeSeconds(channel.id);
+    return seconds > 0 ? { ...channel, slowModeSeconds: seconds } : channel;
+  }
+
+  /**
+   * A user who blocked the caller is answered as an unknown user when the caller adds them to a group, so
+   * the caller learns nothing of the block.
+   */
+  private async refuseBlockers(userId: string, addedIds: readonly string[]): Promise<void> {
+    const blocks = this.options.rules?.blocks;
+    if (!blocks) return;
+    for (const id of addedIds) {
+      if (await blocks.isBlocking(id, userId)) throw new NatterError(ErrorCode.NOT_FOUND, 'user not found');
+    }
   }
 
   /** The caller's channels with last message and unread count, newest activity first. */
@@ -498,7 +552,7 @@ export class ChatService {
           chat.countUnread(channel.id, userId, Math.max(member.readSeq, member.joinedSeq - 1)),
         ]);
         return {
-          ...toChannel(channel, members),
+          ...(await this.withSlowMode(toChannel(channel, members))),
           lastSeq: channel.lastSeq,
           lastMessage: lastMessage ?? null,
           readSeq: member.readSeq,

@@ -21,6 +21,7 @@ import { accountHandlers } from './routes/accounts.js';
 import { chatHandlers } from './routes/channels.js';
 import { mediaHandlers } from './routes/media.js';
 import { metaHandlers } from './routes/meta.js';
+import { moderationHandlers, serverModerationHandlers } from './routes/moderation.js';
 import { pushHandlers } from './routes/push.js';
 import { serverHandlers } from './routes/server.js';
 import { readJson } from './validation.js';
@@ -67,6 +68,10 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
     ...(deps.push ? pushHandlers(deps.push, deps.service) : {}),
     ...(deps.media ? mediaHandlers(deps.media, deps.authenticator) : {}),
     ...(deps.serverApi?.keys.enabled ? serverHandlers(deps.serverApi.service, deps.serverApi.events) : {}),
+    ...(deps.moderation ? moderationHandlers(deps.moderation, deps.service) : {}),
+    ...(deps.moderation && deps.serverApi?.keys.enabled
+      ? serverModerationHandlers(deps.moderation.users)
+      : {}),
   });
 
   async function authenticate(request: Request): Promise<Principal> {

@@ -11,6 +11,7 @@ import type { PushGateway } from '../ports/push.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import type { ApiKeys } from '../server-api/api-keys.js';
 import type { ServerApiService } from '../server-api/server-api-service.js';
+import type { ModerationParts } from './routes/moderation.js';
 
 /** What the HTTP API is built from; the server assembly supplies it. */
 export interface HttpApiDeps {
@@ -22,6 +23,8 @@ export interface HttpApiDeps {
   push?: PushGateway;
   /** Uploads and downloads; without it the `/v1/media` routes answer 404. */
   media?: MediaPlug;
+  /** Blocks, reports, bans and slow mode; without it (a store without the capability) their routes answer 404. */
+  moderation?: ModerationParts;
   /** Presence queries (`GET /v1/presence`). */
   presence: PresenceService;
   /** Verifies bearer tokens on every authenticated route. */

@@ -7,6 +7,7 @@ export type * from './delivery.js';
 export type * from './events.js';
 export * from './lifecycle.js';
 export type * from './media.js';
+export type * from './moderation.js';
 export type * from './presence.js';
 export type * from './push.js';
 export * from './registry.js';

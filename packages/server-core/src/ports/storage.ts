@@ -1,5 +1,6 @@
 import type { Attachment, ChannelKind, Message, SyncEntry, SystemEvent } from '@natter/protocol';
 import type { LifecycleReads, LifecycleWrites } from './lifecycle.js';
+import type { ModerationReads, ModerationWrites } from './moderation.js';
 
 /**
  * The storage port. Version 3 of the contract; docs/adapters.md states the guarantees each method gives,
@@ -31,6 +32,11 @@ export interface StoreManifest {
      * the server then answers those requests with `NATTER_NOT_FOUND`, as for search.
      */
     lifecycle?: boolean;
+    /**
+     * Blocks, reports, bans and slow mode (`tx.moderation` and `chat.moderation`). Absent means false: the
+     * server then answers the moderation routes with `NATTER_NOT_FOUND` and enforces nothing.
+     */
+    moderation?: boolean;
   };
 }
 
@@ -254,6 +260,8 @@ export interface WriteTransaction {
   appendChecked?(send: CheckedSend): Promise<CheckedAppendResult>;
   /** Edits, deletes, reactions: present when the manifest declares `lifecycle`. */
   readonly lifecycle?: LifecycleWrites;
+  /** Blocks, reports, bans, slow mode: present when the manifest declares `moderation`. */
+  readonly moderation?: ModerationWrites;
 }
 
 /** Users and refresh tokens. Plain rows; no chat rules. */
@@ -332,6 +340,8 @@ export interface ChatStore {
   readSync(userId: string, after: number, limit: number): Promise<SyncEntry[]>;
   /** Reactions and threads: present when the manifest declares `lifecycle`. */
   readonly lifecycle?: LifecycleReads;
+  /** Blocks, reports, bans, slow mode: present when the manifest declares `moderation`. */
+  readonly moderation?: ModerationReads;
 }
 
 /** A complete storage adapter: one object serving both ports, opened before use. */

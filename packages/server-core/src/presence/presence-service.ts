@@ -21,6 +21,11 @@ export interface PresenceOptions {
    * (`presence.get` with `channelId`). @default 20
    */
   fanoutMaxMembers?: number;
+  /**
+   * Users who must not see a user's presence nor show theirs to them (blocks, either way): left out of the
+   * push audience and out of `presence.get` answers, as if they shared no channel.
+   */
+  hiddenFrom?: (userId: string) => Promise<ReadonlySet<string>>;
 }
 
 /**
@@ -31,6 +36,7 @@ export interface PresenceOptions {
 export class PresenceService {
   readonly graceMs: number;
   readonly fanoutMaxMembers: number;
+  private readonly hiddenFrom: (userId: string) => Promise<ReadonlySet<string>>;
 
   constructor(
     private readonly store: PresenceStore,
@@ -42,6 +48,7 @@ export class PresenceService {
   ) {
     this.graceMs = options.graceMs ?? 30_000;
     this.fanoutMaxMembers = options.fanoutMaxMembers ?? 20;
+    this.hiddenFrom = options.hiddenFrom ?? (async () => new Set<string>());
   }
 
   /** A device connected: it counts as a heartbeat now. */
@@ -92,7 +99,8 @@ export class PresenceService {
       const contacts = await this.contactsOf(viewerId, Number.POSITIVE_INFINITY);
       visible = [...new Set(request.userIds ?? [])].filter((id) => id === viewerId || contacts.has(id));
     }
-    return (await this.store.get(visible)).map(toInfo);
+    const hidden = await this.hiddenFrom(viewerId);
+    return (await this.store.get(visible.filter((id) => !hidden.has(id)))).map(toInfo);
   }
 
   private async beat(endpoints: readonly PresenceEndpoint[]): Promise<void> {
@@ -107,6 +115,7 @@ export class PresenceService {
       const [record] = await this.store.get([userId]);
       if (!record) return;
       const audience = await this.contactsOf(userId, this.fanoutMaxMembers);
+      for (const id of await this.hiddenFrom(userId)) audience.delete(id);
       if (audience.size === 0) return;
       this.sink.sendToUsers(audience, { t: 'presence', user: toInfo(record) });
     } catch (err) {

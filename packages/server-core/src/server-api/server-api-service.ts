@@ -116,7 +116,7 @@ export class ServerApiService {
       return service.openDirect(a, b);
     }
     if (!(await accounts.getUser(input.ownerId))) throw userNotFound();
-    return service.createGroup(input.ownerId, input.name, input.memberIds);
+    return service.createGroup(input.ownerId, input.name, input.memberIds, 'app');
   }
 
   async addMembers(channelId: string, userIds: readonly string[]): Promise<Channel> {

@@ -4,8 +4,10 @@ import {
   type DiscoveryAnswer,
   type DiscoveryQuery,
   ErrorCode,
+  type EventInput,
   NatterError,
   newPrefixedId,
+  type RateLimit,
 } from '@natter/protocol';
 import { AccountGate } from '../accounts/account-gate.js';
 import { AccountService } from '../accounts/account-service.js';
@@ -20,6 +22,10 @@ import { candidateOf, DiscoveryService, toAnswer } from '../cluster/discovery-se
 import { type NatterServerOptions, type ResolvedConfig, resolveConfig } from '../config.js';
 import { ServerEvents } from '../events/server-events.js';
 import { createHttpApi, type HttpApi } from '../http/api.js';
+import { BlockList } from '../moderation/block-list.js';
+import { DirectGuard } from '../moderation/direct-guard.js';
+import { GroupModeration } from '../moderation/group-moderation.js';
+import { UserModeration } from '../moderation/user-moderation.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type NatterMetrics } from '../observability/metrics.js';
 import type { Authenticator, Principal } from '../ports/authenticator.js';
@@ -124,6 +130,9 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     authenticate: async (token) => (await gate.authenticate(token)).userId,
     isMember: async (channelId, userId) => (await storage.chat.getMember(channelId, userId)) !== undefined,
   });
+  const moderation = moderationParts(storage, committed, config.now, config.resources.reportsPerUser, (e) =>
+    events.emit(e),
+  );
   const service = new ChatService({
     chat: storage.chat,
     accounts: storage.accounts,
@@ -133,6 +142,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     ...(media ? { media } : {}),
     now: config.now,
     ...(options.moderation ? { moderation: options.moderation } : {}),
+    ...(moderation ? { rules: moderation.rules } : {}),
   });
   const presence = new PresenceService(
     options.presence?.store ?? new MemoryPresenceStore(),
@@ -140,7 +150,10 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     live,
     logger,
     config.now,
-    options.presence,
+    {
+      ...options.presence,
+      ...(moderation ? { hiddenFrom: (userId: string) => moderation.rules.blocks.hiddenFrom(userId) } : {}),
+    },
   );
   push = options.push?.({
     isOnline: (userId) => presence.isOnline(userId),
@@ -272,6 +285,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       presence,
       ...(push ? { push } : {}),
       ...(media ? { media } : {}),
+      ...(moderation ? { moderation: { users: moderation.users, groups: moderation.rules.groups } } : {}),
       serverApi: { keys: apiKeys, service: serverApi, events: eventSink },
       authenticator,
       config,
@@ -334,4 +348,27 @@ function wsUrlFor(request: Request, path: string): string {
   url.pathname = path;
   url.search = '';
   return url.toString();
+}
+
+/** Blocks, reports, bans and slow mode, when the store keeps moderation rows. */
+function moderationParts(
+  storage: StorageAdapter,
+  sink: DeliverySink,
+  now: () => number,
+  reportRate: RateLimit,
+  emit: (event: EventInput) => void,
+) {
+  const reads = storage.chat.moderation;
+  if (!storage.manifest.capabilities.moderation || !reads) return undefined;
+  const blocks = new BlockList({ reads, accounts: storage.accounts, now });
+  const groups = new GroupModeration({ chat: storage.chat, accounts: storage.accounts, sink, now });
+  const users = new UserModeration({
+    chat: storage.chat,
+    accounts: storage.accounts,
+    blocks,
+    emit,
+    reportRate,
+    now,
+  });
+  return { users, rules: { blocks, groups, direct: new DirectGuard(storage.chat, blocks) } };
 }

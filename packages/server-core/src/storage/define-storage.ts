@@ -1,5 +1,6 @@
 import { ErrorCode, NatterError } from '@natter/protocol';
 import type { LifecycleReads } from '../ports/lifecycle.js';
+import type { ModerationReads } from '../ports/moderation.js';
 import type {
   AccountStore,
   ChatStore,
@@ -242,6 +243,7 @@ export function defineStorage(definition: StorageDefinition): StorageAdapter {
       return call((s) => s.chat.readSync(userId, after, limit));
     },
     ...(manifest.capabilities.lifecycle ? { lifecycle: lifecycleReads(call, notOpen) } : {}),
+    ...(manifest.capabilities.moderation ? { moderation: moderationReads(call, notOpen) } : {}),
   };
 
   const adapter: StorageAdapter = {
@@ -321,6 +323,36 @@ function lifecycleReads(
       checkUint('readThread', 'rootSeq', rootSeq);
       checkHistoryQuery(query);
       return call((s) => reads(s).readThread(channelId, rootSeq, query));
+    },
+  };
+}
+
+/** A moderation key: id characters, `:` and the separator `/` only, as the core builds them. */
+function checkKey(method: string, name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length > 300 || !/^[A-Za-z0-9_.:/-]*$/.test(value)) {
+    throw badArgument(method, `${name} must be a moderation key`);
+  }
+}
+
+/** The moderation reads of an opened store, checked and counted like the other reads. */
+function moderationReads(
+  call: <T>(fn: (s: OpenedStorage) => Promise<T>) => Promise<T>,
+  notOpen: () => Error,
+): ModerationReads {
+  const reads = (s: OpenedStorage): ModerationReads => {
+    if (!s.chat.moderation) throw notOpen();
+    return s.chat.moderation;
+  };
+  return {
+    get: async (key) => {
+      checkKey('moderation.get', 'key', key);
+      return call((s) => reads(s).get(key));
+    },
+    list: async (prefix, after, limit) => {
+      checkKey('moderation.list', 'prefix', prefix);
+      if (after !== undefined) checkKey('moderation.list', 'after', after);
+      checkLimit('moderation.list', limit);
+      return call((s) => reads(s).list(prefix, after, limit));
     },
   };
 }

@@ -29,7 +29,12 @@ export function checkStorageManifest(storage: StorageAdapter): void {
   if (capabilities?.search === true && typeof storage.chat.searchMessages !== 'function') {
     throw refuse('it declares search but has no searchMessages()');
   }
-  if (capabilities?.lifecycle !== undefined && typeof capabilities.lifecycle !== 'boolean') {
-    throw refuse('manifest.capabilities.lifecycle must be true, false or absent');
+  for (const optional of ['lifecycle', 'moderation'] as const) {
+    if (capabilities?.[optional] !== undefined && typeof capabilities[optional] !== 'boolean') {
+      throw refuse(`manifest.capabilities.${optional} must be true, false or absent`);
+    }
+  }
+  if (capabilities?.moderation === true && !storage.chat.moderation) {
+    throw refuse('it declares moderation but has no chat.moderation');
   }
 }

@@ -339,18 +339,15 @@ export class ChatSession implements ConnectionHandler, LiveEndpoint, Deadline {
         this.reply({ t: 'pong', rid: frame.rid, serverTime: this.deps.config.now() });
         return;
       case 'typing': {
-        const memberIds = await service.memberIdsFor(this.userId, frame.channelId);
+        const audience = await service.typingAudience(this.userId, frame.channelId);
         const active = frame.active ?? true;
-        this.deps.ephemeral.sendToUsers(
-          memberIds.filter((id) => id !== this.userId),
-          {
-            t: 'typing',
-            channelId: frame.channelId,
-            userId: this.userId,
-            active,
-            expiresInMs: active ? TYPING_TTL_MS : 0,
-          },
-        );
+        this.deps.ephemeral.sendToUsers(audience, {
+          t: 'typing',
+          channelId: frame.channelId,
+          userId: this.userId,
+          active,
+          expiresInMs: active ? TYPING_TTL_MS : 0,
+        });
         return;
       }
       case 'read': {

@@ -301,5 +301,8 @@ function bindChat(chat: ChatStore): ChatStore {
     get lifecycle() {
       return chat.lifecycle;
     },
+    get moderation() {
+      return chat.moderation;
+    },
   };
 }

@@ -120,16 +120,25 @@ export class LevelAccountStore implements AccountStore {
     });
   }
 
-  async addRevocation(revocation: SessionRevocation, _now: number): Promise<void> {
-    // Expired rows are left in place (ignored by reads): dropping them would need a scan, and there is
-    // one small row per logout, each dead after a refresh token's lifetime.
+  async addRevocation(revocation: SessionRevocation, now: number): Promise<void> {
     await this.deps.write(async (view) => {
       const previous = await view.get<SessionRevocation>(key.revocation(revocation.subject));
-      view.put(key.revocation(revocation.subject), {
+      const row: SessionRevocation = {
         subject: revocation.subject,
         issuedBefore: Math.max(revocation.issuedBefore, previous?.issuedBefore ?? 0),
         expiresAt: Math.max(revocation.expiresAt, previous?.expiresAt ?? 0),
-      });
+      };
+      if (previous) view.del(key.revocationExpiry(previous.expiresAt, previous.subject));
+      view.put(key.revocation(row.subject), row);
+      view.put(key.revocationExpiry(row.expiresAt, row.subject), 1);
+      // Expired rows go with the next revocation, as in the SQL adapters: the expiry index makes it one
+      // range scan over just the expired ones.
+      const expired = await view.scan<number>(prefix.revocationExpiry, key.revocationExpiry(now + 1, ''));
+      for (const [indexKey] of expired) {
+        view.del(indexKey);
+        const subject = indexKey.slice(indexKey.indexOf('!', prefix.revocationExpiry.length) + 1);
+        if (subject !== row.subject || row.expiresAt <= now) view.del(key.revocation(subject));
+      }
     });
   }
 

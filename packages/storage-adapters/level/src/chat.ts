@@ -12,6 +12,7 @@ import type {
 import { pageRange } from '@natter/server-core';
 import { key, prefix, rangeOf } from './keys.js';
 import { LevelLifecycleReads } from './lifecycle.js';
+import { LevelModerationReads } from './moderation.js';
 import { SnapshotReader } from './reader.js';
 import type { LevelDb } from './staging.js';
 import { type ChannelValue, type MessageRef, type SyncValue, toChannelRecord } from './values.js';
@@ -31,9 +32,11 @@ export interface LevelChatDeps {
  */
 export class LevelChatStore implements ChatStore {
   readonly lifecycle: LevelLifecycleReads;
+  readonly moderation: LevelModerationReads;
 
   constructor(private readonly deps: LevelChatDeps) {
     this.lifecycle = new LevelLifecycleReads((fn) => this.read(fn));
+    this.moderation = new LevelModerationReads((fn) => this.read(fn));
   }
 
   epoch(): string {

@@ -38,6 +38,8 @@ export const key = {
     `tu!${part(userId)}!${part(deviceId)}!${tokenHash}`,
   /** SessionRevocation, by subject (`s:<sessionId>` or `u:<userId>`). */
   revocation: (subject: string) => `rv!${subject}`,
+  /** 1: index of revocations by expiry (layout 4), so expired rows are dropped with one range scan. */
+  revocationExpiry: (expiresAt: number, subject: string) => `rve!${num(expiresAt)}!${subject}`,
   /** ChannelValue. */
   channel: (channelId: string) => `c!${channelId}`,
   /** channel id, by direct key. */
@@ -61,11 +63,14 @@ export const key = {
     `r!${part(channelId)}!${num(seq)}!${part(emoji)}!${userId}`,
   /** number: the caller's position of a mutation key (0: it changed nothing). */
   mutation: (userId: string, clientId: string) => `x!${part(userId)}!${clientId}`,
+  /** ModerationRecord, by the core's moderation key (id characters and `/`, never `!`). */
+  moderation: (moderationKey: string) => `md!${moderationKey}`,
 } as const;
 
 /** Key prefixes of the range scans. Each ends with the separator. */
 export const prefix = {
   username: 'un!',
+  revocationExpiry: 'rve!',
   tokensOfUser: (userId: string, deviceId?: string) =>
     deviceId === undefined ? `tu!${part(userId)}!` : `tu!${part(userId)}!${part(deviceId)}!`,
   members: (channelId: string) => `mb!${part(channelId)}!`,

@@ -35,6 +35,19 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'session revocations (`rv!<subject>`): a new key range, nothing to convert',
     operations: async () => [],
   },
+  {
+    version: 4,
+    description:
+      'moderation rows (`md!<key>`: blocks, bans, slow mode, reports), a new key range; revocations indexed by expiry (`rve!<expiresAt>!<subject>`) so expired ones are pruned',
+    operations: async (db) => {
+      const operations: BatchOperation[] = [];
+      for await (const [, value] of db.iterator({ gte: 'rv!', lt: 'rv"' })) {
+        const row = value as { subject: string; expiresAt: number };
+        operations.push({ type: 'put', key: key.revocationExpiry(row.expiresAt, row.subject), value: 1 });
+      }
+      return operations;
+    },
+  },
 ];
 
 /** The layout version this code writes and understands. */

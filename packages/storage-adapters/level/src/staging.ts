@@ -84,10 +84,18 @@ export class StagedView {
     return (await this.entries(p)).map(([key]) => key);
   }
 
-  private async entries(p: string): Promise<Array<[string, unknown]>> {
-    const merged = new Map<string, unknown>(await this.db.iterator(rangeOf(p)).all());
+  /**
+   * Keys and values of every key from `p` (inclusive) up to `lt` (exclusive), in key order: for key
+   * ranges whose parts are not `!`-separated (the moderation keys).
+   */
+  async scan<T>(p: string, lt: string): Promise<Array<[string, T]>> {
+    return (await this.entries(p, lt)).map(([k, value]) => [k, structuredClone(value) as T]);
+  }
+
+  private async entries(p: string, lt = rangeOf(p).lt): Promise<Array<[string, unknown]>> {
+    const merged = new Map<string, unknown>(await this.db.iterator({ gte: p, lt }).all());
     for (const layer of [this.batch, this.own]) {
-      for (const [key, value] of layer.withPrefix(p)) merged.set(key, value);
+      for (const [key, value] of layer.withPrefix(p)) if (key < lt) merged.set(key, value);
     }
     return [...merged]
       .filter(([, value]) => value !== undefined)

@@ -63,7 +63,13 @@ export function createLevelStorage(options: LevelStorageOptions): StorageAdapter
       name: 'level',
       contractVersion: STORAGE_CONTRACT_VERSION,
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { search: false, multiProcess: false, persistent: true, lifecycle: true },
+      capabilities: {
+        search: false,
+        multiProcess: false,
+        persistent: true,
+        lifecycle: true,
+        moderation: true,
+      },
     },
     async open() {
       const db = await openDb();

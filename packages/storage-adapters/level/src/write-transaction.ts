@@ -10,6 +10,7 @@ import {
 } from '@natter/server-core';
 import { key, prefix } from './keys.js';
 import { LevelLifecycleWrites } from './lifecycle.js';
+import { LevelModerationWrites } from './moderation.js';
 import type { StagedView } from './staging.js';
 import { type ChannelValue, type ClientMsgValue, type MessageRef, toChannelRecord } from './values.js';
 
@@ -21,9 +22,11 @@ export class LevelWriteTransaction implements WriteTransaction {
   private active = true;
 
   readonly lifecycle: LevelLifecycleWrites;
+  readonly moderation: LevelModerationWrites;
 
   constructor(private readonly view: StagedView) {
     this.lifecycle = new LevelLifecycleWrites(view, () => this.assertActive());
+    this.moderation = new LevelModerationWrites(view, () => this.assertActive());
   }
 
   /** Ends the transaction: a leaked reference must not write into a later batch. */

@@ -66,7 +66,13 @@ describe('createLevelStorage', () => {
     expect(storage.manifest).toMatchObject({
       name: 'level',
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { persistent: true, multiProcess: false, search: false, lifecycle: true },
+      capabilities: {
+        persistent: true,
+        multiProcess: false,
+        search: false,
+        lifecycle: true,
+        moderation: true,
+      },
     });
     expect(storage.chat.searchMessages).toBeUndefined();
   });
@@ -114,6 +120,25 @@ describe('createLevelStorage', () => {
 });
 
 describe('the layout version', () => {
+  it('upgrades layout 3 to 4: existing revocations get their expiry index and are pruned like new ones', async () => {
+    await storage.close();
+    const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+    await db.put('meta!schema', 3);
+    await db.put('rv!s:legacy', { subject: 's:legacy', issuedBefore: 1, expiresAt: 500 });
+    await db.close();
+    await storage.open();
+    await storage.accounts.addRevocation({ subject: 's:fresh', issuedBefore: 2, expiresAt: 90_000 }, 1_000);
+    await storage.close();
+    const after = new Level<string, unknown>(location, { valueEncoding: 'json' });
+    expect(await after.get('meta!schema')).toBe(SCHEMA_VERSION);
+    expect(await after.keys({ gte: 'rv', lt: 'rw' }).all()).toEqual([
+      'rv!s:fresh',
+      `rve!${(90_000).toString(16).padStart(16, '0')}!s:fresh`,
+    ]);
+    await after.close();
+    await storage.open();
+  });
+
   it('is written into a new store', async () => {
     await storage.close();
     const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
@@ -234,5 +259,24 @@ describe('writes', () => {
     await save('h5', 'u_new', 'd');
     await storage.accounts.revokeRefreshTokens('u_old');
     expect(await storage.accounts.takeRefreshToken('h5', 0)).toMatchObject({ userId: 'u_new' });
+  });
+
+  it('drops expired session revocations with the next revocation, and keeps live ones', async () => {
+    await storage.accounts.addRevocation({ subject: 's:old', issuedBefore: 1, expiresAt: 1_000 }, 0);
+    await storage.accounts.addRevocation({ subject: 's:kept', issuedBefore: 2, expiresAt: 9_000 }, 0);
+    await storage.accounts.addRevocation({ subject: 's:old', issuedBefore: 1, expiresAt: 1_500 }, 0);
+    await storage.accounts.addRevocation({ subject: 'u:new', issuedBefore: 3, expiresAt: 20_000 }, 5_000);
+    expect(await storage.accounts.revokedBefore(['s:kept'], 5_000)).toBe(2);
+    await storage.close();
+    const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+    const keys = await db.keys({ gte: 'rv', lt: 'rw' }).all();
+    await db.close();
+    expect(keys.sort()).toEqual([
+      'rv!s:kept',
+      'rv!u:new',
+      `rve!${(9_000).toString(16).padStart(16, '0')}!s:kept`,
+      `rve!${(20_000).toString(16).padStart(16, '0')}!u:new`,
+    ]);
+    await storage.open();
   });
 });

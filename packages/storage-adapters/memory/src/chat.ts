@@ -12,6 +12,7 @@ import type {
 import { pageRange } from '@natter/server-core';
 import { copyMessage, copyOptional, copyRecord } from './copy.js';
 import { MemoryLifecycleReads } from './lifecycle.js';
+import { MemoryModerationReads } from './moderation.js';
 import type { MemoryState } from './state.js';
 import { mentionsOf, searchMessages } from './visible.js';
 import { toChannelRecord } from './write-transaction.js';
@@ -26,9 +27,11 @@ export interface MemoryChatDeps {
 /** The memory adapter's {@link ChatStore}: reads from the committed state, writes through `deps.write`. */
 export class MemoryChatStore implements ChatStore {
   readonly lifecycle: MemoryLifecycleReads;
+  readonly moderation: MemoryModerationReads;
 
   constructor(private readonly deps: MemoryChatDeps) {
     this.lifecycle = new MemoryLifecycleReads(deps.state);
+    this.moderation = new MemoryModerationReads(deps.state);
   }
 
   epoch(): string {

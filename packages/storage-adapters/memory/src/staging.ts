@@ -1,5 +1,5 @@
 import type { Message } from '@natter/protocol';
-import type { MemberRecord } from '@natter/server-core';
+import type { MemberRecord, ModerationRecord } from '@natter/server-core';
 import {
   type ChannelRow,
   type ClientMsgRef,
@@ -30,6 +30,8 @@ export class Staging {
   /** message key -> the whole reaction set after this write (copied on first change). */
   readonly reactions = new Map<string, ReactionSet>();
   readonly mutations = new Map<string, number>();
+  /** Moderation rows written by this write; null for a deleted one. */
+  readonly moderation = new Map<string, ModerationRecord | null>();
 
   constructor(readonly base: MemoryState) {}
 
@@ -122,6 +124,12 @@ export class Staging {
     return new Map([...(current ?? [])].map(([emoji, users]) => [emoji, new Set(users)]));
   }
 
+  moderationRow(key: string): ModerationRecord | undefined {
+    const staged = this.moderation.get(key);
+    if (staged !== undefined) return staged ?? undefined;
+    return this.base.moderation.get(key);
+  }
+
   mutation(key: string): number | undefined {
     return this.mutations.get(key) ?? this.base.mutations.get(key);
   }
@@ -164,6 +172,10 @@ export class Staging {
       else state.reactions.set(key, set);
     }
     for (const [key, pos] of this.mutations) state.mutations.set(key, pos);
+    for (const [key, record] of this.moderation) {
+      if (record === null) state.moderation.delete(key);
+      else state.moderation.set(key, record);
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import type {
   ChannelRecord,
   LifecycleEntryRecord,
   MemberRecord,
+  ModerationRecord,
   RefreshTokenRecord,
   SessionRevocation,
   UserRecord,
@@ -82,4 +83,6 @@ export class MemoryState {
   readonly reactions = new Map<string, ReactionSet>();
   /** mutation key (`clientMsgKey(userId, clientId)`) -> the caller's position for it (0: no change). */
   readonly mutations = new Map<string, number>();
+  /** Moderation rows (blocks, bans, slow mode, reports) by key. */
+  readonly moderation = new Map<string, ModerationRecord>();
 }

@@ -59,7 +59,13 @@ export function createMemoryStorage(): StorageAdapter {
       name: 'memory',
       contractVersion: STORAGE_CONTRACT_VERSION,
       schemaVersion: MEMORY_SCHEMA_VERSION,
-      capabilities: { search: true, multiProcess: false, persistent: false, lifecycle: true },
+      capabilities: {
+        search: true,
+        multiProcess: false,
+        persistent: false,
+        lifecycle: true,
+        moderation: true,
+      },
     },
     // The state belongs to the adapter object, not to one open period: reopening keeps it.
     open: async () => ({ accounts, chat, close: async () => void (await tail) }),

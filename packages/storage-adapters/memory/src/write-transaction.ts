@@ -10,6 +10,7 @@ import {
 } from '@natter/server-core';
 import { copyMessage, copyOptional, copyRecord } from './copy.js';
 import { MemoryLifecycleWrites } from './lifecycle.js';
+import { MemoryModerationWrites } from './moderation.js';
 import type { Staging } from './staging.js';
 import { type ChannelRow, clientMsgKey } from './state.js';
 
@@ -26,9 +27,11 @@ export function toChannelRecord(row: ChannelRow): ChannelRecord {
 export class MemoryWriteTransaction implements WriteTransaction {
   private active = true;
   readonly lifecycle: MemoryLifecycleWrites;
+  readonly moderation: MemoryModerationWrites;
 
   constructor(private readonly staging: Staging) {
     this.lifecycle = new MemoryLifecycleWrites(staging, () => this.assertActive());
+    this.moderation = new MemoryModerationWrites(staging, () => this.assertActive());
   }
 
   /** Ends the transaction; later calls throw instead of writing outside any transaction. */

@@ -12,6 +12,7 @@ import type {
 import { pageRange } from '@natter/server-core';
 import type { Pool, QueryResultRow } from 'pg';
 import { PgLifecycleReads } from './lifecycle.js';
+import { PgModerationReads } from './moderation.js';
 import {
   type ChannelMemberRow,
   type ChannelRow,
@@ -44,9 +45,12 @@ const WORDS = /[\p{L}\p{N}]+/gu;
 export class PgChatStore implements ChatStore {
   /** Reactions and thread pages (schema 6). */
   readonly lifecycle: PgLifecycleReads;
+  /** Moderation rows (the `moderation` capability). */
+  readonly moderation: PgModerationReads;
 
   constructor(private readonly deps: PgChatDeps) {
     this.lifecycle = new PgLifecycleReads(deps.sql, (statement, values) => this.rows(statement, values));
+    this.moderation = new PgModerationReads(deps.sql, (statement, values) => this.rows(statement, values));
   }
 
   epoch(): string {

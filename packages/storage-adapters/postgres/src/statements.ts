@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { SynchronousCommit } from './options.js';
 import { quoteIdentifier } from './schema/migrations.js';
 
+/** First key of the moderation key locks (two-key form): "natm", apart from the store's write lock. */
+const MODERATION_LOCK_CLASS = 0x6e61746d;
+
 const USER_COLUMNS = 'id, username, display_name, password_hash, created_at, deactivated_at';
 const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
 const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
@@ -150,6 +153,17 @@ function texts(schema: string) {
     setAttachments: `UPDATE ${s}.messages SET attachments = $1 WHERE channel_id = $2 AND seq = $3`,
     /** A reply's references, written in the transaction of its append (append_group predates them). */
     setReferences: `UPDATE ${s}.messages SET reply_to = $1, thread_root = $2 WHERE channel_id = $3 AND seq = $4`,
+    /** The attachments of a message a retried send answers. */
+    attachmentsOf: `SELECT attachments FROM ${s}.messages WHERE channel_id = $1 AND seq = $2`,
+    // Moderation rows (keys are "C"-collated: byte order, the order the core pages in).
+    moderationRow: `SELECT record FROM ${s}.moderation WHERE key = $1`,
+    moderationRange: `SELECT key, record FROM ${s}.moderation WHERE key >= $1 AND key > $2 AND key < $3
+                      ORDER BY key LIMIT $4`,
+    /** Serialises transactions on one moderation key of this schema (see ModerationWrites). */
+    lockModerationKey: `SELECT pg_advisory_xact_lock(${MODERATION_LOCK_CLASS}, hashtext('${schema.replace(/'/g, "''")}/' || $1))`,
+    putModeration: `INSERT INTO ${s}.moderation (key, record) VALUES ($1, $2)
+                    ON CONFLICT (key) DO UPDATE SET record = excluded.record`,
+    deleteModeration: `DELETE FROM ${s}.moderation WHERE key = $1 RETURNING key`,
     /** A group of appends as one call: parallel arrays, one element per append (schema/append-functions.ts). */
     appendGroup: `SELECT n, outcome, channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system,
                          created_at, sender_pos, user_ids, positions

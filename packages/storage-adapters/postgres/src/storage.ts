@@ -66,7 +66,7 @@ export function createPostgresStorage(options: PostgresStorageOptions = {}): Sto
       name: 'postgres',
       contractVersion: STORAGE_CONTRACT_VERSION,
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { search: true, multiProcess: true, persistent: true, lifecycle: true },
+      capabilities: { search: true, multiProcess: true, persistent: true, lifecycle: true, moderation: true },
     },
     async open() {
       const pool = new pg.Pool({ ...resolved.poolConfig, types });

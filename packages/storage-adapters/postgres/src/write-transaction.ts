@@ -16,6 +16,7 @@ import type { AppendOp } from './append-group.js';
 import type { BatchSession } from './batch-session.js';
 import { ConcurrentInsert, NeedsExclusive, OutOfTurn } from './errors.js';
 import { PgLifecycleWrites } from './lifecycle.js';
+import { PgModerationWrites } from './moderation.js';
 import { type ChannelRow, type MemberRow, type MessageRow, toChannel, toMember, toMessage } from './rows.js';
 import type { NamedStatement, Statements } from './statements.js';
 import { encodeOptional, encodeText } from './text.js';
@@ -58,6 +59,9 @@ export class PgWriteTransaction implements WriteTransaction {
   /** Edits, deletes, reactions and threads (schema 6), on this call's transaction. */
   readonly lifecycle: PgLifecycleWrites;
 
+  /** Moderation rows; `get` locks its key for the rest of the transaction. */
+  readonly moderation: PgModerationWrites;
+
   constructor(private readonly context: CallContext) {
     this.lifecycle = new PgLifecycleWrites({
       sql: context.sql,
@@ -65,6 +69,9 @@ export class PgWriteTransaction implements WriteTransaction {
       change: (statement, values) => this.change(statement, values),
       raceLost: (message) => this.raceLost(message),
     });
+    this.moderation = new PgModerationWrites(context.sql, (statement, values, writes) =>
+      writes ? this.change(statement, values) : this.query(statement, values),
+    );
   }
 
   /** Ends the transaction: a leaked reference must not run SQL on a connection back in the pool. */

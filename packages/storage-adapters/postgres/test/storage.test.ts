@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from '@natter/protocol';
 import {
   type CheckedAppendResult,
   ErrorCode,
@@ -6,6 +7,7 @@ import {
   type StorageAdapter,
   type WriteTransaction,
 } from '@natter/server-core';
+import { BlockList, ChatService, DirectGuard, GroupModeration } from '@natter/server-core/internals';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPostgresStorage, SCHEMA_VERSION } from '../src/index.js';
@@ -96,8 +98,56 @@ describe.runIf(run)('createPostgresStorage', () => {
       name: 'postgres',
       contractVersion: STORAGE_CONTRACT_VERSION,
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { persistent: true, multiProcess: true, search: true, lifecycle: true },
+      capabilities: { persistent: true, multiProcess: true, search: true, lifecycle: true, moderation: true },
     });
+  });
+
+  it('serialises a ban and an add of the same user from two processes: the banned user is never left a member', async () => {
+    const other = await another();
+    for (const id of ['u_admin', 'u_member', 'u_target']) {
+      await storage.accounts.createUser({
+        id,
+        username: id.slice(2),
+        displayName: id,
+        passwordHash: null,
+        createdAt: 1,
+      });
+    }
+    const node = (adapter: StorageAdapter) => {
+      const sink = { deliver: () => undefined };
+      const blocks = new BlockList({
+        reads: adapter.chat.moderation!,
+        accounts: adapter.accounts,
+        now: Date.now,
+      });
+      const groups = new GroupModeration({
+        chat: adapter.chat,
+        accounts: adapter.accounts,
+        sink,
+        now: Date.now,
+      });
+      const service = new ChatService({
+        chat: adapter.chat,
+        accounts: adapter.accounts,
+        limits: DEFAULT_LIMITS,
+        sink,
+        rules: { blocks, groups, direct: new DirectGuard(adapter.chat, blocks) },
+      });
+      return { service, groups };
+    };
+    const [a, b] = [node(storage), node(other)];
+    for (let round = 0; round < 10; round++) {
+      const group = await a.service.createGroup('u_admin', 'team', ['u_member']);
+      const outcomes = await Promise.allSettled([
+        a.groups.ban('u_admin', group.id, 'u_target'),
+        b.service.addMembers('u_member', group.id, ['u_target']),
+      ]);
+      expect(outcomes[0].status === 'rejected' ? String(outcomes[0].reason) : 'fulfilled').toBe('fulfilled');
+      if (outcomes[1].status === 'rejected') {
+        expect((outcomes[1].reason as { code?: string }).code).toBe(ErrorCode.USER_BANNED);
+      }
+      expect(await storage.chat.getMember(group.id, 'u_target')).toBeUndefined();
+    }
   });
 
   it('rejects invalid options', () => {

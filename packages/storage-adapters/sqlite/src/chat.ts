@@ -10,6 +10,7 @@ import type {
   WriteTransaction,
 } from '@natter/server-core';
 import { SqliteLifecycleReads } from './lifecycle.js';
+import { SqliteModerationReads } from './moderation.js';
 import { type MessageRow, toChannel, toChannelWithMember, toMember, toMessage, toSyncEntry } from './rows.js';
 import { ftsQuery } from './search.js';
 import { MAX_POSITION, type ReadStatements, type VisibleQuery } from './statements.js';
@@ -30,9 +31,11 @@ export interface SqliteChatDeps {
  */
 export class SqliteChatStore implements ChatStore {
   readonly lifecycle: SqliteLifecycleReads;
+  readonly moderation: SqliteModerationReads;
 
   constructor(private readonly deps: SqliteChatDeps) {
     this.lifecycle = new SqliteLifecycleReads(deps.read);
+    this.moderation = new SqliteModerationReads(deps.read);
   }
 
   epoch(): string {

@@ -54,6 +54,11 @@ export function prepareReads(db: Db) {
   const prepare = preparer(db);
   return {
     epoch: prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'"),
+    moderationRow: prepare<[string], { record: string }>('SELECT record FROM moderation WHERE key = ?'),
+    // Keys are ASCII below 0x7f, so `prefix || 0x7f` bounds the prefix's range (an index range, no scan).
+    moderationRange: prepare<[string, string, string, number], { key: string; record: string }>(
+      'SELECT key, record FROM moderation WHERE key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
+    ),
     revocation: prepare<[string, number], { issued_before: number }>(
       'SELECT issued_before FROM session_revocations WHERE subject = ? AND expires_at > ?',
     ),
@@ -191,6 +196,8 @@ export function prepareWrites(db: Db) {
          expires_at = max(expires_at, excluded.expires_at)`,
     ),
     dropExpiredRevocations: prepare<[number]>('DELETE FROM session_revocations WHERE expires_at <= ?'),
+    putModeration: prepare<[string, string]>('INSERT OR REPLACE INTO moderation (key, record) VALUES (?, ?)'),
+    deleteModeration: prepare<[string]>('DELETE FROM moderation WHERE key = ?'),
     revokeDeviceTokens: prepare<[string, string]>(
       'DELETE FROM refresh_tokens WHERE user_id = ? AND device_id = ?',
     ),

@@ -38,7 +38,13 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
       name: 'sqlite',
       contractVersion: STORAGE_CONTRACT_VERSION,
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { search: true, multiProcess: false, persistent: true, lifecycle: true },
+      capabilities: {
+        search: true,
+        multiProcess: false,
+        persistent: true,
+        lifecycle: true,
+        moderation: true,
+      },
     },
     async open() {
       const c = openConnections(resolved);

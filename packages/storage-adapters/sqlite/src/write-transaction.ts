@@ -9,6 +9,7 @@ import type {
 import type { AppendOperation } from './append.js';
 import { conflictOnDuplicate } from './constraint.js';
 import { SqliteLifecycleWrites } from './lifecycle.js';
+import { SqliteModerationWrites } from './moderation.js';
 import { toChannel, toMember, toMessage } from './rows.js';
 import type { ReadStatements, WriteStatements } from './statements.js';
 
@@ -21,6 +22,7 @@ import type { ReadStatements, WriteStatements } from './statements.js';
 export class SqliteWriteTransaction implements WriteTransaction {
   private active = true;
   readonly lifecycle: SqliteLifecycleWrites;
+  readonly moderation: SqliteModerationWrites;
 
   constructor(
     private readonly reads: ReadStatements,
@@ -30,6 +32,7 @@ export class SqliteWriteTransaction implements WriteTransaction {
     private readonly markWritten: () => void,
   ) {
     this.lifecycle = new SqliteLifecycleWrites(reads, writes, append, markWritten, () => this.assertActive());
+    this.moderation = new SqliteModerationWrites(reads, writes, markWritten, () => this.assertActive());
   }
 
   /** Ends the transaction: a leaked reference must not write into a later batch. */

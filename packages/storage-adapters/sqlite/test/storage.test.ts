@@ -70,7 +70,13 @@ describe('createSqliteStorage', () => {
     expect(storage.manifest).toMatchObject({
       name: 'sqlite',
       schemaVersion: SCHEMA_VERSION,
-      capabilities: { persistent: true, multiProcess: false, search: true, lifecycle: true },
+      capabilities: {
+        persistent: true,
+        multiProcess: false,
+        search: true,
+        lifecycle: true,
+        moderation: true,
+      },
     });
   });
 

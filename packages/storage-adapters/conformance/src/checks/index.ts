@@ -10,6 +10,7 @@ import { isolationChecks } from './isolation.js';
 import { lifecycleChecks, lifecycleRuleChecks } from './lifecycle.js';
 import { mentionChecks } from './mentions.js';
 import { messageChangeChecks } from './message-changes.js';
+import { moderationChecks } from './moderation.js';
 import { reactionThreadChecks, unreadChecks } from './reactions-threads.js';
 import { rollbackChecks } from './rollback.js';
 import { searchChecks } from './search.js';
@@ -38,6 +39,7 @@ export const storageChecks = {
   ...messageChangeChecks,
   ...reactionThreadChecks,
   ...attachmentChecks,
+  ...moderationChecks,
   ...durabilityChecks,
 } satisfies Record<string, ConformanceCheck>;
 

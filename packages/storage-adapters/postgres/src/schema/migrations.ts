@@ -190,6 +190,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ${LIFECYCLE_FUNCTIONS(s)}
     `,
   },
+  {
+    version: 7,
+    description: 'moderation: blocks, bans, slow mode, slow-mode turns and reports, one JSON row per key',
+    sql: (s) => `CREATE TABLE ${s}.moderation (
+      key text COLLATE "C" PRIMARY KEY,
+      record text NOT NULL
+    );`,
+  },
 ];
 
 /** The schema version this code writes and understands. */

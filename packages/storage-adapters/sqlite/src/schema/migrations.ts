@@ -217,6 +217,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE messages ADD COLUMN attachments TEXT;
     `,
   },
+  {
+    version: 9,
+    description: 'moderation: blocks, bans, slow mode, slow-mode turns and reports, one JSON row per key',
+    sql: `
+      CREATE TABLE moderation (
+        key TEXT PRIMARY KEY,
+        record TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
