@@ -1,6 +1,14 @@
 import type { Message, UserProfile } from '@natter/client';
 import { describe, expect, it } from 'vitest';
-import { avatarColor, findMentions, markMatches, splitText } from '../src/components/format.js';
+import {
+  attachmentsLabel,
+  avatarColor,
+  findMentions,
+  markMatches,
+  splitText,
+  systemLine,
+  systemPeople,
+} from '../src/components/format.js';
 import { buildRows } from '../src/components/rows.js';
 import { applyPending, mergeMessages } from '../src/stores/message-items.js';
 
@@ -22,6 +30,48 @@ function message(seq: number, senderId: string, at: number, extra: Partial<Messa
     ...extra,
   };
 }
+
+describe('system lines and previews', () => {
+  const users = new Map([
+    [bob.id, bob],
+    [carol.id, carol],
+  ]);
+  it('names the actor and the members of a system message, and the people to load', () => {
+    const added = message(2, bob.id, 0, {
+      kind: 'system',
+      text: '',
+      system: { action: 'members_added', actorId: bob.id, memberIds: [carol.id] },
+    });
+    expect(systemLine(added, users)).toBe('Bob Stone added Carol');
+    expect(systemPeople(added)).toEqual([bob.id, carol.id]);
+    const slow = message(3, bob.id, 0, {
+      kind: 'system',
+      text: '',
+      system: { action: 'slow_mode', actorId: bob.id, seconds: 30 },
+    });
+    expect(systemLine(slow, users)).toBe('Bob Stone turned slow mode on: one message per 30 s');
+    const notice = message(4, bob.id, 0, {
+      kind: 'system',
+      text: 'Maintenance at 6',
+      system: { action: 'notice', actorId: bob.id },
+    });
+    expect(systemLine(notice, users)).toBe('Maintenance at 6');
+  });
+
+  it('labels a message without text by its attachments', () => {
+    const attachment = (kind: 'image' | 'video' | 'file') =>
+      ({ kind }) as unknown as NonNullable<Message['attachments']>[number];
+    expect(attachmentsLabel(message(1, bob.id, 0, { text: '' }))).toBe('');
+    expect(attachmentsLabel(message(1, bob.id, 0, { attachments: [attachment('image')] }))).toBe('Photo');
+    expect(
+      attachmentsLabel(message(1, bob.id, 0, { attachments: [attachment('image'), attachment('image')] })),
+    ).toBe('2 photos');
+    expect(
+      attachmentsLabel(message(1, bob.id, 0, { attachments: [attachment('image'), attachment('file')] })),
+    ).toBe('2 files');
+    expect(attachmentsLabel(message(1, bob.id, 0, { attachments: [attachment('video')] }))).toBe('Video');
+  });
+});
 
 describe('text helpers', () => {
   it('splits links (http and https only) and mentions by username or display name', () => {

@@ -3,7 +3,7 @@ import { memo, useMemo } from 'react';
 import { useChannels, useConnectionState, useUsers } from '../hooks.js';
 import type { ChannelView } from '../stores/channels.js';
 import { Avatar } from './Avatar.js';
-import { channelTitle, nameOf } from './format.js';
+import { attachmentsLabel, channelTitle, nameOf, systemLine, systemPeople } from './format.js';
 
 /** Props of {@link ChannelList}. */
 export interface ChannelListProps {
@@ -26,7 +26,11 @@ export function ChannelList({ selectedId, onSelect, label = 'Conversations' }: C
     () =>
       [
         ...new Set(
-          list.channels.flatMap((c) => [...c.channel.memberIds.slice(0, 3), c.lastMessage?.senderId ?? '']),
+          list.channels.flatMap((c) => [
+            ...c.channel.memberIds.slice(0, 3),
+            c.lastMessage?.senderId ?? '',
+            ...(c.lastMessage ? systemPeople(c.lastMessage) : []),
+          ]),
         ),
       ].filter(Boolean),
     [list.channels],
@@ -115,7 +119,9 @@ const ChannelRow = memo(function ChannelRow(props: {
 function previewOf(view: ChannelView, me: string | undefined, users: Parameters<typeof nameOf>[1]): string {
   const last = view.lastMessage;
   if (!last) return 'No messages yet';
-  if (last.kind === 'system') return last.text || 'Channel updated';
+  if (last.kind === 'system') return systemLine(last, users);
   const who = last.senderId === me ? 'You' : nameOf(last.senderId, users);
-  return view.channel.kind === 'group' || last.senderId === me ? `${who}: ${last.text}` : last.text;
+  const body =
+    last.deletedAt !== undefined ? 'Message deleted' : last.text || attachmentsLabel(last) || 'Message';
+  return view.channel.kind === 'group' || last.senderId === me ? `${who}: ${body}` : body;
 }

@@ -5,7 +5,7 @@ import { useIsEditing } from '../hooks-lifecycle.js';
 import type { MessageItem } from '../stores/message-items.js';
 import { Attachments } from './Attachments.js';
 import { Avatar } from './Avatar.js';
-import { nameOf, splitText, type TextPart, timeOf } from './format.js';
+import { nameOf, splitText, systemLine, systemPeople, type TextPart, timeOf } from './format.js';
 import { MessageEditor, ReplyQuote, RowActions, ThreadSummary } from './MessageTools.js';
 import { Reactions } from './Reactions.js';
 import { ReadReceipts } from './ReadReceipts.js';
@@ -180,28 +180,7 @@ function renderPart(part: TextPart, i: number): ReactNode {
 
 const SystemRow = memo(function SystemRow({ item }: { item: MessageItem & { status: 'sent' } }): ReactNode {
   const { message } = item;
-  const system = message.system;
-  const users = useUsers(
-    system
-      ? [
-          system.actorId,
-          ...('memberIds' in system ? system.memberIds : []),
-          ...('memberId' in system ? [system.memberId] : []),
-        ]
-      : [],
-  );
-  const actor = system ? nameOf(system.actorId, users) : '';
-  let text = message.text;
-  if (system?.action === 'created')
-    text = system.name ? `${actor} created the group “${system.name}”` : `${actor} started the conversation`;
-  else if (system?.action === 'members_added')
-    text = `${actor} added ${system.memberIds.map((id) => nameOf(id, users)).join(', ')}`;
-  else if (system?.action === 'member_removed') text = `${actor} removed ${nameOf(system.memberId, users)}`;
-  else if (system?.action === 'member_left') text = `${actor} left`;
-  else if (system?.action === 'renamed') text = `${actor} renamed the group to “${system.name}”`;
-  else if (system?.action === 'slow_mode')
-    text = system.seconds
-      ? `${actor} turned slow mode on: one message per ${system.seconds} s`
-      : `${actor} turned slow mode off`;
+  const users = useUsers(systemPeople(message));
+  const text = systemLine(message, users);
   return <div className="natter-message-system">{text}</div>;
 });

@@ -1,5 +1,5 @@
 /** Pure helpers the components share: names, avatar colours, times, and splitting text into links and mentions. */
-import type { CachedChannel, UserProfile } from '@natter/client';
+import type { CachedChannel, Message, UserProfile } from '@natter/client';
 
 /** What a user is called: the display name, else the username, else a short form of the id. */
 export function nameOf(userId: string, users: ReadonlyMap<string, UserProfile>): string {
@@ -154,4 +154,54 @@ export function findMentions(text: string, candidates: readonly UserProfile[]): 
     }
   }
   return [...found];
+}
+
+/** The users a system message names (actor and members), to load their names. */
+export function systemPeople(message: Message): string[] {
+  const system = message.system;
+  if (!system) return [];
+  return [
+    system.actorId,
+    ...('memberIds' in system ? system.memberIds : []),
+    ...('memberId' in system ? [system.memberId] : []),
+  ];
+}
+
+/** The line a system message shows, in the timeline and as a channel's preview. */
+export function systemLine(message: Message, users: ReadonlyMap<string, UserProfile>): string {
+  const system = message.system;
+  if (!system) return message.text;
+  const actor = nameOf(system.actorId, users);
+  switch (system.action) {
+    case 'created':
+      return system.name
+        ? `${actor} created the group “${system.name}”`
+        : `${actor} started the conversation`;
+    case 'members_added':
+      return `${actor} added ${system.memberIds.map((id) => nameOf(id, users)).join(', ')}`;
+    case 'member_removed':
+      return `${actor} removed ${nameOf(system.memberId, users)}`;
+    case 'member_left':
+      return `${actor} left`;
+    case 'renamed':
+      return `${actor} renamed the group to “${system.name}”`;
+    case 'slow_mode':
+      return system.seconds
+        ? `${actor} turned slow mode on: one message per ${system.seconds} s`
+        : `${actor} turned slow mode off`;
+    case 'notice':
+      // A notice the app posted through the server API: its text is the line to show.
+      return message.text;
+  }
+}
+
+/** What a message without text shows in a preview: its attachments by kind ("Photo", "2 files"). */
+export function attachmentsLabel(message: Message): string {
+  const attachments = message.attachments ?? [];
+  if (attachments.length === 0) return '';
+  const kinds = new Set(attachments.map((a) => a.kind));
+  const only = kinds.size === 1 ? [...kinds][0] : undefined;
+  const noun = only === 'image' ? 'Photo' : only === 'video' ? 'Video' : 'File';
+  if (attachments.length === 1) return noun;
+  return `${attachments.length} ${only === 'image' ? 'photos' : only === 'video' ? 'videos' : 'files'}`;
 }
