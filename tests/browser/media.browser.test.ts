@@ -38,17 +38,16 @@ describeInChromium('photos and files in the web demo (headless Chromium)', () =>
   });
 
   it('a photo and a PDF reach the other side with placeholder, thumbnail, lightbox and file card; a stranger gets 404', async () => {
-    const photo = await sharp({
-      create: {
-        width: 1600,
-        height: 1200,
-        channels: 3,
-        background: '#3a7bd5',
-        noise: { type: 'gaussian', mean: 120, sigma: 30 },
-      },
-    })
-      .jpeg({ quality: 85 })
-      .toBuffer();
+    // A picture that reads as one in the README's screenshot: sky, sea, sun and sand.
+    const scene = `<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="1200">
+      <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
+        <stop offset="0" stop-color="#2f80ed"/><stop offset="1" stop-color="#a6d8ff"/></linearGradient></defs>
+      <rect width="1600" height="1200" fill="url(#sky)"/>
+      <circle cx="1200" cy="330" r="150" fill="#ffd54f"/>
+      <rect y="700" width="1600" height="260" fill="#1565c0"/>
+      <path d="M0 960 Q800 860 1600 960 V1200 H0 Z" fill="#f3d9a4"/>
+    </svg>`;
+    const photo = await sharp(Buffer.from(scene)).jpeg({ quality: 85 }).toBuffer();
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
     await openConversation(alice, 'Bob');
     // The kit's composer: each file uploads at once (progress in the tray) and goes with the next send.

@@ -222,8 +222,9 @@ const interruptedError = () =>
 /** One signal aborted when any of `signals` is (`AbortSignal.any` where the runtime has it). */
 function anySignal(signals: AbortSignal[]): AbortSignal {
   if (signals.length === 1) return signals[0]!;
-  const any = (AbortSignal as { any?: (s: AbortSignal[]) => AbortSignal }).any;
-  if (any) return any(signals);
+  // Called on AbortSignal itself: some implementations (happy-dom's) need `this` in the static method.
+  const Signal = AbortSignal as unknown as { any?: (s: AbortSignal[]) => AbortSignal };
+  if (typeof Signal.any === 'function') return Signal.any(signals);
   const controller = new AbortController();
   for (const signal of signals) {
     if (signal.aborted) controller.abort();
