@@ -7,7 +7,14 @@ import { useDemoApp } from './app-context.js';
 import { describeError } from './hooks.js';
 import { PeopleFinder } from './PeopleFinder.js';
 
-function Dialog(props: { id: string; title: string; open: boolean; onClose(): void; children: ReactNode }) {
+/** A modal dialog with a title and a Close button; `open` shows it, Escape and Close call `onClose`. */
+export function Dialog(props: {
+  id: string;
+  title: string;
+  open: boolean;
+  onClose(): void;
+  children: ReactNode;
+}) {
   const { id, title, open, onClose, children } = props;
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
