@@ -152,7 +152,8 @@ describeInChromium('moderation in the web demo (headless Chromium)', () => {
     await row.locator('.natter-actions-trigger').focus();
     await alice.keyboard.press('Enter');
     for (let i = 0; i < 8; i++) {
-      if ((await alice.evaluate(() => document.activeElement?.getAttribute('aria-label'))) === 'Report') break;
+      if ((await alice.evaluate(() => document.activeElement?.getAttribute('aria-label'))) === 'Report')
+        break;
       await alice.keyboard.press('Tab');
     }
     expect(await alice.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Report');
@@ -200,7 +201,9 @@ describeInChromium('moderation in the web demo (headless Chromium)', () => {
 
     // Adding her back is refused with the reason.
     await alice.fill('#add-member', 'car');
-    await alice.locator('#add-member-results .user-name', { hasText: 'Carol' }).click({ timeout: UI_TIMEOUT });
+    await alice
+      .locator('#add-member-results .user-name', { hasText: 'Carol' })
+      .click({ timeout: UI_TIMEOUT });
     await waitForText(alice.locator('.notice'), 'banned from this group');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await conversationItem(carol, 'Demo group').count()).toBe(0);
@@ -209,7 +212,9 @@ describeInChromium('moderation in the web demo (headless Chromium)', () => {
     await alice.getByRole('button', { name: 'Unban Carol' }).click();
     await waitForCount(alice.getByRole('button', { name: 'Unban Carol' }), 0);
     await alice.fill('#add-member', 'car');
-    await alice.locator('#add-member-results .user-name', { hasText: 'Carol' }).click({ timeout: UI_TIMEOUT });
+    await alice
+      .locator('#add-member-results .user-name', { hasText: 'Carol' })
+      .click({ timeout: UI_TIMEOUT });
     await conversationItem(carol, 'Demo group').waitFor({ timeout: UI_TIMEOUT });
   }, 60_000);
 
@@ -220,7 +225,10 @@ describeInChromium('moderation in the web demo (headless Chromium)', () => {
     await waitForText(alice.locator('#slow-mode-hint'), 'one message every 10 s');
 
     await openConversation(bob, 'Demo group');
-    await waitForText(bob.locator('.natter-message-system').last(), 'turned slow mode on: one message per 10 s');
+    await waitForText(
+      bob.locator('.natter-message-system').last(),
+      'turned slow mode on: one message per 10 s',
+    );
     await waitForText(bob.locator('.natter-slow-mode'), 'Slow mode: one message every 10 s');
 
     const first = Date.now();

@@ -52,7 +52,9 @@ export async function startDemoHost(options: { presenceGraceMs?: number } = {}):
     url,
     natter,
     async serverApi<T>(path: string) {
-      const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${SERVER_API_KEY}` } });
+      const response = await fetch(`${url}${path}`, {
+        headers: { authorization: `Bearer ${SERVER_API_KEY}` },
+      });
       return { status: response.status, body: (await response.json()) as T };
     },
     async stop() {

@@ -58,7 +58,11 @@ function OpenConversation({ channel }: { channel: CachedChannel }): ReactNode {
         <Header channel={channel} />
         <MessageList channelId={channel.id} label="Messages" />
         <TypingIndicator channelId={channel.id} />
-        {blocked && peer ? <BlockedBar peerId={peer} /> : <Composer key={channel.id} channelId={channel.id} />}
+        {blocked && peer ? (
+          <BlockedBar peerId={peer} />
+        ) : (
+          <Composer key={channel.id} channelId={channel.id} />
+        )}
         {dropping ? (
           <div className="drop-hint" aria-hidden="true">
             Drop files to attach them

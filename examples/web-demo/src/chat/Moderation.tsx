@@ -116,7 +116,11 @@ export function ContactModeration({ peerId }: { peerId: string }): ReactNode {
         </p>
       </Confirm>
       {dialog === 'report' ? (
-        <ReportDialog target={{ kind: 'user', userId: peerId }} name={name} onClose={() => setDialog('none')} />
+        <ReportDialog
+          target={{ kind: 'user', userId: peerId }}
+          name={name}
+          onClose={() => setDialog('none')}
+        />
       ) : null}
     </div>
   );

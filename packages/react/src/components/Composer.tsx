@@ -10,8 +10,8 @@ import { useUpload } from '../upload.js';
 import { findMentions } from './format.js';
 import { useOtherMembers } from './members.js';
 import { ReplyBanner } from './ReplyBanner.js';
-import { SlowModeNotice } from './SlowModeNotice.js';
 import { isThreadReply } from './rows.js';
+import { SlowModeNotice } from './SlowModeNotice.js';
 import { AttachButton, UploadTray } from './UploadTray.js';
 
 /** Props of {@link Composer}. */

@@ -37,10 +37,7 @@ export interface ReportDialogProps {
   onReported?(): void;
 }
 
-type Phase =
-  | { kind: 'editing'; error?: string }
-  | { kind: 'sending' }
-  | { kind: 'done' };
+type Phase = { kind: 'editing'; error?: string } | { kind: 'sending' } | { kind: 'done' };
 
 /**
  * A modal dialog (native `<dialog>`: focus kept inside, Escape closes, focus returns to the opener) to
