@@ -24,7 +24,15 @@ export function Dialog(props: {
     if (!open && dialog.open) dialog.close();
   }, [open]);
   return (
-    <dialog ref={ref} id={id} className="dialog" aria-labelledby={`${id}-title`} onClose={onClose}>
+    <dialog
+      ref={ref}
+      id={id}
+      className="dialog"
+      aria-labelledby={`${id}-title`}
+      onClose={onClose}
+      // Escape closes the dialog only, not the side panel a dialog may be opened from.
+      onKeyDown={(event) => event.stopPropagation()}
+    >
       {open ? (
         <>
           <header className="panel-head">
