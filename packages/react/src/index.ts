@@ -33,7 +33,14 @@ export {
 } from './components/Reactions.js';
 export { ReadReceipts, type ReadReceiptsProps } from './components/ReadReceipts.js';
 export { ReplyBanner, type ReplyBannerProps } from './components/ReplyBanner.js';
+export { REPORT_REASON_LABELS, ReportDialog, type ReportDialogProps } from './components/ReportDialog.js';
 export { SearchPanel, type SearchPanelProps } from './components/SearchPanel.js';
+export {
+  formatWait,
+  SlowModeNotice,
+  type SlowModeState,
+  useSlowMode,
+} from './components/SlowModeNotice.js';
 export { Thread, type ThreadProps } from './components/Thread.js';
 export { TypingIndicator, type TypingIndicatorProps } from './components/TypingIndicator.js';
 export { NATTER_CSS } from './components/theme-css.js';

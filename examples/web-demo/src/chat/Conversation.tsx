@@ -13,8 +13,17 @@ import {
 import type { ReactNode } from 'react';
 import { useRef } from 'react';
 import { useDemoApp } from './app-context.js';
+import { useBlocks } from './blocks.js';
 import { useDropZone } from './drop-zone.js';
-import { plural, presenceLabel, useChannel, useNow, usePresenceKnown, usePresenceOf } from './hooks.js';
+import {
+  describeError,
+  plural,
+  presenceLabel,
+  useChannel,
+  useNow,
+  usePresenceKnown,
+  usePresenceOf,
+} from './hooks.js';
 
 /** The open conversation, or a hint to pick one. */
 export function Conversation(): ReactNode {
@@ -35,6 +44,9 @@ function OpenConversation({ channel }: { channel: CachedChannel }): ReactNode {
   const area = useRef<HTMLDivElement>(null);
   const dropping = useDropZone(area);
   const { thread } = useChannelUi(channel.id);
+  const me = useDemoApp().session.user.id;
+  const peer = channel.kind === 'direct' ? channel.memberIds.find((id) => id !== me) : undefined;
+  const blocked = useBlocks().isBlocked(peer ?? '');
   return (
     <main
       className="conversation"
@@ -46,7 +58,11 @@ function OpenConversation({ channel }: { channel: CachedChannel }): ReactNode {
         <Header channel={channel} />
         <MessageList channelId={channel.id} label="Messages" />
         <TypingIndicator channelId={channel.id} />
-        <Composer key={channel.id} channelId={channel.id} />
+        {blocked && peer ? (
+          <BlockedBar peerId={peer} />
+        ) : (
+          <Composer key={channel.id} channelId={channel.id} />
+        )}
         {dropping ? (
           <div className="drop-hint" aria-hidden="true">
             Drop files to attach them
@@ -59,10 +75,39 @@ function OpenConversation({ channel }: { channel: CachedChannel }): ReactNode {
   );
 }
 
+/**
+ * In place of the composer in a conversation with someone the user blocked (they could still write; the
+ * demo, like WhatsApp, asks them to unblock first so a message never looks like an invitation to answer).
+ */
+function BlockedBar({ peerId }: { peerId: string }): ReactNode {
+  const app = useDemoApp();
+  const blocks = useBlocks();
+  const peer = useUser(peerId);
+  const name = peer?.displayName ?? 'this person';
+  return (
+    <div className="blocked-bar" id="blocked-bar">
+      <p>You blocked {name}. Unblock them to send a message.</p>
+      <button
+        type="button"
+        className="small"
+        onClick={() =>
+          blocks.unblock(peerId).then(
+            () => app.notify(`${name} is unblocked.`),
+            (err: unknown) => app.notify(describeError(err)),
+          )
+        }
+      >
+        Unblock
+      </button>
+    </div>
+  );
+}
+
 function Header({ channel }: { channel: CachedChannel }): ReactNode {
   const app = useDemoApp();
   const me = app.session.user.id;
   const peer = channel.kind === 'direct' ? channel.memberIds.find((id) => id !== me) : undefined;
+  const blocked = useBlocks().isBlocked(peer ?? '');
   const peerUser = useUser(peer);
   const title = channel.kind === 'group' ? (channel.name ?? 'Group') : (peerUser?.displayName ?? '');
   const detailsOpen = app.panel.kind === 'details';
@@ -76,11 +121,11 @@ function Header({ channel }: { channel: CachedChannel }): ReactNode {
       >
         ←
       </button>
-      {peer ? <Avatar id={peer} presence /> : <Avatar id={channel.id} name={title} />}
+      {peer ? <Avatar id={peer} presence={!blocked} /> : <Avatar id={channel.id} name={title} />}
       <div className="conversation-title">
         <h2 id="conversation-title">{title}</h2>
         <p className="subtitle" id="conversation-subtitle">
-          {peer ? <PeerStatus userId={peer} /> : <GroupStatus channel={channel} />}
+          {peer ? blocked ? 'Blocked' : <PeerStatus userId={peer} /> : <GroupStatus channel={channel} />}
         </p>
       </div>
       <button

@@ -1,13 +1,16 @@
 /**
- * Conversation details: a contact's profile, or a group's name (rename), members with the member limit,
- * adding and removing people, and leaving. The server has the last word on every action.
+ * Conversation details: a contact's profile with block and report, or a group's name (rename), members with
+ * the member limit, adding, removing and (admins) banning people, slow mode, and leaving. The server has the
+ * last word on every action.
  */
 import type { CachedChannel } from '@natter/client';
 import { Avatar, useChatClient, usePresence, useUser, useUsers } from '@natter/react';
 import type { FormEvent, ReactNode } from 'react';
 import { useState } from 'react';
 import { useDemoApp } from './app-context.js';
+import { useBlocks } from './blocks.js';
 import { describeError, presenceLabel, useNow, usePresenceKnown, usePresenceOf } from './hooks.js';
+import { BanButton, ContactModeration, GroupModeration } from './Moderation.js';
 import { PeopleFinder } from './PeopleFinder.js';
 
 /** The details of a conversation. */
@@ -22,13 +25,19 @@ function Contact({ channel }: { channel: CachedChannel }): ReactNode {
   const presence = usePresence(peerId);
   const known = usePresenceKnown();
   const now = useNow(15_000);
+  const blocked = useBlocks().isBlocked(peerId);
   return (
-    <div className="profile">
-      <Avatar id={peerId} presence />
-      <h3>{peer?.displayName ?? ''}</h3>
-      {peer ? <p className="user-handle">@{peer.username}</p> : null}
-      <p className="subtitle">{known ? presenceLabel(presence, now) : 'waiting for network…'}</p>
-    </div>
+    <>
+      <div className="profile">
+        <Avatar id={peerId} presence={!blocked} />
+        <h3>{peer?.displayName ?? ''}</h3>
+        {peer ? <p className="user-handle">@{peer.username}</p> : null}
+        <p className="subtitle" id="contact-status">
+          {blocked ? 'Blocked' : known ? presenceLabel(presence, now) : 'waiting for network…'}
+        </p>
+      </div>
+      <ContactModeration peerId={peerId} />
+    </>
   );
 }
 
@@ -113,14 +122,17 @@ function GroupDetails({ channel }: { channel: CachedChannel }): ReactNode {
               </span>
             </span>
             {canRemove && id !== me ? (
-              <button
-                type="button"
-                className="small"
-                aria-label={`Remove ${nameOf(id)}`}
-                onClick={() => client.removeMember(channel.id, id).then(refresh, fail)}
-              >
-                Remove
-              </button>
+              <span className="member-actions">
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`Remove ${nameOf(id)}`}
+                  onClick={() => client.removeMember(channel.id, id).then(refresh, fail)}
+                >
+                  Remove
+                </button>
+                <BanButton channel={channel} userId={id} name={nameOf(id)} />
+              </span>
             ) : null}
           </li>
         ))}
@@ -135,6 +147,7 @@ function GroupDetails({ channel }: { channel: CachedChannel }): ReactNode {
           client.addMembers(channel.id, [user.id]).then(refresh, fail);
         }}
       />
+      {canRemove ? <GroupModeration channel={channel} /> : null}
       <button
         type="button"
         className="danger"

@@ -7,6 +7,7 @@ import type { ThemeChoice } from '../theme.js';
 import { useDemoApp } from './app-context.js';
 import { NewChatDialog, NewGroupDialog } from './dialogs.js';
 import { describeError } from './hooks.js';
+import { BlockedPeopleDialog } from './Moderation.js';
 import { NotificationPrompt } from './notifications.js';
 
 type Status = 'online' | 'away' | 'invisible';
@@ -26,7 +27,7 @@ export function Sidebar({ screen, navigate, theme, onTheme, worker }: SidebarPro
   const me = app.session.user;
   const { channels, phase } = useChannels();
   const [status, setStatus] = useState<Status>('online');
-  const [dialog, setDialog] = useState<'none' | 'chat' | 'group'>('none');
+  const [dialog, setDialog] = useState<'none' | 'chat' | 'group' | 'blocked'>('none');
 
   const changeStatus = (next: Status) => {
     setStatus(next);
@@ -59,6 +60,9 @@ export function Sidebar({ screen, navigate, theme, onTheme, worker }: SidebarPro
                 <option value="dark">Dark</option>
               </select>
             </label>
+            <button type="button" id="open-blocked" onClick={() => setDialog('blocked')}>
+              Blocked people
+            </button>
             <button type="button" onClick={() => void switchAccount(screen, navigate)}>
               Switch account
             </button>
@@ -103,6 +107,7 @@ export function Sidebar({ screen, navigate, theme, onTheme, worker }: SidebarPro
       </div>
       <NewChatDialog open={dialog === 'chat'} onClose={() => setDialog('none')} />
       <NewGroupDialog open={dialog === 'group'} onClose={() => setDialog('none')} />
+      <BlockedPeopleDialog open={dialog === 'blocked'} onClose={() => setDialog('none')} />
     </aside>
   );
 }

@@ -7,7 +7,14 @@ import { useDemoApp } from './app-context.js';
 import { describeError } from './hooks.js';
 import { PeopleFinder } from './PeopleFinder.js';
 
-function Dialog(props: { id: string; title: string; open: boolean; onClose(): void; children: ReactNode }) {
+/** A modal dialog with a title and a Close button; `open` shows it, Escape and Close call `onClose`. */
+export function Dialog(props: {
+  id: string;
+  title: string;
+  open: boolean;
+  onClose(): void;
+  children: ReactNode;
+}) {
   const { id, title, open, onClose, children } = props;
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
@@ -17,7 +24,15 @@ function Dialog(props: { id: string; title: string; open: boolean; onClose(): vo
     if (!open && dialog.open) dialog.close();
   }, [open]);
   return (
-    <dialog ref={ref} id={id} className="dialog" aria-labelledby={`${id}-title`} onClose={onClose}>
+    <dialog
+      ref={ref}
+      id={id}
+      className="dialog"
+      aria-labelledby={`${id}-title`}
+      onClose={onClose}
+      // Escape closes the dialog only, not the side panel a dialog may be opened from.
+      onKeyDown={(event) => event.stopPropagation()}
+    >
       {open ? (
         <>
           <header className="panel-head">

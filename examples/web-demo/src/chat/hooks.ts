@@ -16,7 +16,7 @@ export function describeError(err: unknown): string {
     case 'NATTER_GROUP_FULL':
       return 'That would make the group larger than its member limit.';
     case 'NATTER_FORBIDDEN':
-      return 'You are not allowed to do that (only group admins can remove members).';
+      return 'You are not allowed to do that (only group admins can remove or ban members).';
     case 'NATTER_NOT_FOUND':
       return 'Not found, or you are no longer a member.';
     case 'NATTER_UNAVAILABLE':
@@ -25,6 +25,12 @@ export function describeError(err: unknown): string {
       return 'That message is too long.';
     case 'NATTER_RATE_LIMITED':
       return 'Slow down a little and try again.';
+    case 'NATTER_RECIPIENT_UNAVAILABLE':
+      return 'This person is not taking messages.';
+    case 'NATTER_USER_BANNED':
+      return 'That person is banned from this group. An admin must unban them first.';
+    case 'NATTER_SLOW_MODE':
+      return 'Slow mode is on: wait for your turn.';
     default:
       return err instanceof Error ? err.message : 'Something went wrong.';
   }

@@ -11,6 +11,7 @@ import { findMentions } from './format.js';
 import { useOtherMembers } from './members.js';
 import { ReplyBanner } from './ReplyBanner.js';
 import { isThreadReply } from './rows.js';
+import { SlowModeNotice } from './SlowModeNotice.js';
 import { AttachButton, UploadTray } from './UploadTray.js';
 
 /** Props of {@link Composer}. */
@@ -43,7 +44,8 @@ const MAX_SUGGESTIONS = 8;
  * user's last message; a row's "Reply" shows the quoted message above the field (Escape cancels). Files
  * attach with the button, by drag and drop or by pasting an image: each uploads at once with its progress
  * and a cancel button, and goes with the next send. Sends go through the outbox, so they survive going
- * offline; typing is reported while the user writes.
+ * offline; typing is reported while the user writes. In slow mode a line above the field gives the pace,
+ * and the wait while the server holds one of the user's messages.
  */
 export function Composer({
   channelId,
@@ -202,6 +204,7 @@ export function Composer({
         <ReplyBanner channelId={channelId} seq={replyingTo} onCancel={() => ui.replyTo(undefined)} />
       ) : null}
       {uploads.items.length > 0 ? <UploadTray uploads={uploads} /> : null}
+      <SlowModeNotice channelId={channelId} />
       {open ? (
         <div className="natter-suggestions" id={listId} role="listbox" aria-label="Mention someone">
           {suggestions.map((user, i) => (

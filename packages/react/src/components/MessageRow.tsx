@@ -5,7 +5,7 @@ import { useIsEditing } from '../hooks-lifecycle.js';
 import type { MessageItem } from '../stores/message-items.js';
 import { Attachments } from './Attachments.js';
 import { Avatar } from './Avatar.js';
-import { nameOf, splitText, systemLine, systemPeople, type TextPart, timeOf } from './format.js';
+import { splitText, systemLine, systemPeople, type TextPart, timeOf } from './format.js';
 import { MessageEditor, ReplyQuote, RowActions, ThreadSummary } from './MessageTools.js';
 import { Reactions } from './Reactions.js';
 import { ReadReceipts } from './ReadReceipts.js';

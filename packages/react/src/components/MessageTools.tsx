@@ -1,33 +1,50 @@
 /**
  * What a message row offers besides its content: the actions toolbar (react, reply, reply in thread, edit,
- * delete), the delete confirmation, the inline editor, the quoted parent of a reply and a thread's summary.
+ * delete, report), the delete confirmation, the inline editor, the quoted parent of a reply and a thread's summary.
  */
 import type { Message } from '@natter/client';
 import type { KeyboardEvent, ReactNode } from 'react';
 import { useEffect, useRef, useState } from 'react';
 import { useJumpToMessage, useUser } from '../hooks.js';
 import { useChannelUiActions, useIsThreadOpen, useMessageActions } from '../hooks-lifecycle.js';
+import { useChatStores } from '../provider.js';
 import { findMentions, timeOf } from './format.js';
 import { useOtherMembers } from './members.js';
 import { EmojiPicker } from './Reactions.js';
+import { ReportDialog } from './ReportDialog.js';
 
 /**
  * The row's actions, mounted on demand so a long list pays for one button per row: the toolbar while the
  * pointer is over the row (`hot`), and for keyboard users a "Message actions" button (shown when focused)
- * that opens the toolbar with the focus on its first action; it closes when the focus leaves it.
+ * that opens the toolbar with the focus on its first action; it closes when the focus leaves it. The
+ * report dialog is held here, outside the toolbar, so it stays open when the pointer leaves the row.
  */
 export function RowActions(props: MessageToolbarProps & { hot: boolean }): ReactNode {
   const { hot, ...toolbar } = props;
+  const { message, own } = toolbar;
   const [open, setOpen] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const wrap = useRef<HTMLDivElement>(null);
+  const reportable = useChatStores().reportMessages && !own && message.kind === 'text';
+  const sender = useUser(reportable ? message.senderId : undefined);
   useEffect(() => {
     if (open) wrap.current?.querySelector<HTMLButtonElement>('.natter-toolbar button')?.focus();
   }, [open]);
+  const dialog = reporting ? (
+    <ReportDialog
+      target={{ kind: 'message', channelId: message.channelId, seq: message.seq }}
+      name={sender?.displayName || sender?.username || undefined}
+      onClose={() => setReporting(false)}
+    />
+  ) : null;
   if (!hot && !open)
     return (
-      <button type="button" className="natter-actions-trigger" onClick={() => setOpen(true)}>
-        Message actions
-      </button>
+      <>
+        <button type="button" className="natter-actions-trigger" onClick={() => setOpen(true)}>
+          Message actions
+        </button>
+        {dialog}
+      </>
     );
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: only closes the toolbar when the focus leaves it (its buttons are the controls)
@@ -44,7 +61,8 @@ export function RowActions(props: MessageToolbarProps & { hot: boolean }): React
         }
       }}
     >
-      <MessageToolbar {...toolbar} />
+      <MessageToolbar {...toolbar} {...(reportable ? { onReport: () => setReporting(true) } : {})} />
+      {dialog}
     </div>
   );
 }
@@ -56,13 +74,16 @@ export interface MessageToolbarProps {
   own: boolean;
   /** Shown in a thread panel: no quote-reply and no "reply in thread". */
   inThread: boolean;
+  /** Offers "Report" (last in the toolbar), called when chosen; absent, no report action is shown. */
+  onReport?: () => void;
 }
 
 /**
  * The row's actions, in the tab order (shown on hover and whenever focus is inside the row, so every one is
- * reachable by keyboard): add a reaction, reply, reply in thread, edit, delete (with a confirmation).
+ * reachable by keyboard): add a reaction, reply, reply in thread, edit, delete (with a confirmation), and
+ * report for others' messages when `onReport` is given.
  */
-export function MessageToolbar({ message, own, inThread }: MessageToolbarProps): ReactNode {
+export function MessageToolbar({ message, own, inThread, onReport }: MessageToolbarProps): ReactNode {
   const { channelId, seq } = message;
   const ui = useChannelUiActions(channelId);
   const actions = useMessageActions(channelId);
@@ -109,6 +130,11 @@ export function MessageToolbar({ message, own, inThread }: MessageToolbarProps):
               🗑
             </button>
           </>
+        ) : null}
+        {onReport ? (
+          <button type="button" aria-label="Report" aria-haspopup="dialog" onClick={onReport}>
+            ⚑
+          </button>
         ) : null}
       </div>
       {panel === 'emoji' ? (

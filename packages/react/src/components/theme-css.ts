@@ -172,4 +172,22 @@ export const NATTER_CSS = `
 .natter-thread-header { display: flex; align-items: center; justify-content: space-between; padding: 8px 12px; border-bottom: 1px solid var(--natter-border); }
 .natter-thread-header h2 { margin: 0; font-size: 16px; }
 .natter-thread-header button { border: 0; background: none; font-size: 20px; line-height: 1; padding: 2px 6px; }
+.natter-slow-mode { flex-basis: 100%; margin: 0; font-size: 12px; color: var(--natter-muted); }
+.natter-slow-mode[data-held] { color: var(--natter-fg); font-weight: 600; }
+.natter-dialog { width: min(420px, 92vw); padding: 16px; border: 1px solid var(--natter-border); border-radius: var(--natter-radius);
+  background: var(--natter-bg); color: var(--natter-fg); }
+.natter-dialog::backdrop { background: rgb(0 0 0 / 0.5); }
+.natter-dialog-title { margin: 0 0 10px; font-size: 17px; }
+.natter-dialog-body { display: flex; flex-direction: column; gap: 8px; }
+.natter-dialog-body p { margin: 0; }
+.natter-report-reasons { border: 0; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+.natter-report-reasons legend { padding: 0; margin-bottom: 6px; font-weight: 600; }
+.natter-report-reasons label { display: flex; gap: 8px; align-items: center; }
+.natter-dialog textarea { font: inherit; padding: 6px 8px; border: 1px solid var(--natter-border); border-radius: 6px;
+  background: var(--natter-bg); color: var(--natter-fg); resize: vertical; }
+.natter-dialog-buttons { display: flex; gap: 8px; justify-content: flex-end; }
+.natter-dialog-buttons button { border: 1px solid var(--natter-border); background: var(--natter-surface); color: var(--natter-fg);
+  border-radius: 6px; padding: 5px 12px; }
+.natter-dialog-buttons .natter-danger { background: var(--natter-danger); color: var(--natter-bg); border-color: var(--natter-danger); }
+.natter-dialog-buttons button:disabled { opacity: 0.6; }
 `;

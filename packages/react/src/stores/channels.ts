@@ -112,7 +112,7 @@ export class ChannelsStore extends ExternalStore<ChannelsSnapshot> {
   }
 
   /**
-   * Renames, membership changes and channels left are applied to the cache by sync: read them from there
+   * Renames, membership changes, slow mode and channels left are applied to the cache by sync: read them from there
    * (one read at a time; a change during a read schedules one more).
    */
   private reloadStructure(): void {
@@ -133,6 +133,7 @@ export class ChannelsStore extends ExternalStore<ChannelsSnapshot> {
           byId.delete(current.channel.id);
           const same =
             fresh.name === current.channel.name &&
+            fresh.slowModeSeconds === current.channel.slowModeSeconds &&
             fresh.memberIds.length === current.channel.memberIds.length &&
             fresh.memberIds.every((id, i) => id === current.channel.memberIds[i]);
           kept.push(same ? current : freezeView({ ...current, channel: fresh }));

@@ -31,6 +31,11 @@ export interface ChatStoresOptions extends MessagesStoreOptions {
    * once; the least recently created idle ones go first. @default 20
    */
   keptChannels?: number;
+  /**
+   * Offer "Report" in the actions of others' messages (a dialog that calls `client.report`). Apps with
+   * their own reporting flow, or none, turn it off. @default true
+   */
+  reportMessages?: boolean;
 }
 
 /**
@@ -49,6 +54,8 @@ export class ChatStores {
   readonly feed: LifecycleFeed;
   /** Signed media URLs, reused while fresh. */
   readonly mediaUrls: MediaUrls;
+  /** Whether message rows offer "Report" (`ChatStoresOptions.reportMessages`). */
+  readonly reportMessages: boolean;
   private readonly extras = new Map<string, SendExtras>();
   private readonly extrasOffs: Array<() => void> = [];
   private readonly shared: SharedParts;
@@ -68,6 +75,7 @@ export class ChatStores {
     this.ui = new ChannelUiStore();
     this.feed = new LifecycleFeed(client);
     this.mediaUrls = new MediaUrls(client);
+    this.reportMessages = options.reportMessages ?? true;
     this.shared = { feed: this.feed, extras: this.extras };
   }
 

@@ -49,6 +49,22 @@ export class PresenceStore extends KeyedStore<PresenceInfo> {
     unsubscribeAll(this.offs);
   }
 
+  /**
+   * Fetches these users' presence again now, and forgets what was known of those the answer leaves out:
+   * after a block (the server stops telling either side, and leaves the other out of answers) the last
+   * status seen must not stay on screen, and after an unblock the current one is shown at once.
+   */
+  async refresh(userIds: readonly string[]): Promise<void> {
+    const found = await this.fetch(userIds);
+    const next = new Map(this.getSnapshot());
+    for (const id of userIds) {
+      const info = found.get(id);
+      if (info) next.set(id, info);
+      else next.delete(id);
+    }
+    this.set(next);
+  }
+
   protected async fetch(userIds: readonly string[]): Promise<ReadonlyMap<string, PresenceInfo>> {
     // The protocol caps ids per request (`maxIdsPerRequest`, 200); the client does not expose the value.
     const max = 200;
