@@ -30,6 +30,7 @@ import type {
 import { applyBeforeSend, type ModerationOptions } from './before-send.js';
 import { entriesWithPreviews, previewOf, withPreviews, withReactions } from './decorate.js';
 import { MessageLifecycle } from './message-lifecycle.js';
+import { systemMessage } from './system-message.js';
 import { directKeyOf, toChannel } from './to-wire.js';
 
 /** What a `send` carries. */
@@ -364,7 +365,7 @@ export class ChatService {
           deliveredSeq: 0,
         });
       }
-      return tx.appendMessage(this.systemMessage(channelId, userId, event), [...present, ...added]);
+      return tx.appendMessage(systemMessage(channelId, userId, event, this.now()), [...present, ...added]);
     });
     if (appended) this.dispatch(appended);
     return this.getChannel(userId, channelId);
@@ -386,7 +387,7 @@ export class ChatService {
         : { action: 'member_removed', actorId: userId, memberId };
       // The removed member receives the event too, so all their devices learn they left.
       const result = await tx.appendMessage(
-        this.systemMessage(channelId, userId, event),
+        systemMessage(channelId, userId, event, this.now()),
         members.map((m) => m.userId),
       );
       await tx.deleteMember(channelId, memberId);
@@ -409,7 +410,7 @@ export class ChatService {
       await tx.renameChannel(channelId, name);
       const event: SystemEvent = { action: 'renamed', actorId: userId, name };
       return tx.appendMessage(
-        this.systemMessage(channelId, userId, event),
+        systemMessage(channelId, userId, event, this.now()),
         members.map((m) => m.userId),
       );
     });
@@ -645,23 +646,11 @@ export class ChatService {
       });
     }
     const event: SystemEvent = { action: 'created', actorId: creatorId, name, memberIds: [...memberIds] };
-    const appended = await tx.appendMessage(this.systemMessage(channel.id, creatorId, event), memberIds);
+    const appended = await tx.appendMessage(
+      systemMessage(channel.id, creatorId, event, this.now()),
+      memberIds,
+    );
     return { channel: { ...channel, lastSeq: appended.message.seq }, appended };
-  }
-
-  private systemMessage(channelId: string, actorId: string, system: SystemEvent) {
-    const now = this.now();
-    return {
-      id: newId(now),
-      channelId,
-      senderId: actorId,
-      clientMsgId: null,
-      kind: 'system' as const,
-      text: '',
-      mentions: [],
-      system,
-      createdAt: now,
-    };
   }
 
   private async requireMember(

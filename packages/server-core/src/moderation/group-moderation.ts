@@ -1,4 +1,5 @@
-import { type Ban, ErrorCode, NatterError, newId, type SystemEvent } from '@natter/protocol';
+import { type Ban, ErrorCode, NatterError, type SystemEvent } from '@natter/protocol';
+import { systemMessage } from '../chat/system-message.js';
 import type { Delivery, DeliverySink } from '../ports/delivery.js';
 import type { ModerationWrites } from '../ports/moderation.js';
 import type {
@@ -74,7 +75,7 @@ export class GroupModeration {
       const event: SystemEvent = { action: 'member_removed', actorId: userId, memberId: targetId };
       // The banned member receives the event too, so all their devices learn they are out.
       const result = await tx.appendMessage(
-        this.systemMessage(channelId, userId, event),
+        systemMessage(channelId, userId, event, this.options.now()),
         members.map((x) => x.userId),
       );
       await tx.deleteMember(channelId, targetId);
@@ -120,7 +121,7 @@ export class GroupModeration {
         await m.put(key, { kind: 'slowMode', channelId, seconds, setBy: userId, setAt: this.options.now() });
       const event: SystemEvent = { action: 'slow_mode', actorId: userId, seconds };
       return tx.appendMessage(
-        this.systemMessage(channelId, userId, event),
+        systemMessage(channelId, userId, event, this.options.now()),
         members.map((x) => x.userId),
       );
     });
@@ -175,21 +176,6 @@ export class GroupModeration {
     if (channel.kind !== 'group')
       throw new NatterError(ErrorCode.FORBIDDEN, 'direct channels have no admins');
     if (member.role !== 'admin') throw new NatterError(ErrorCode.FORBIDDEN, 'only admins moderate a group');
-  }
-
-  private systemMessage(channelId: string, actorId: string, system: SystemEvent) {
-    const now = this.options.now();
-    return {
-      id: newId(now),
-      channelId,
-      senderId: actorId,
-      clientMsgId: null,
-      kind: 'system' as const,
-      text: '',
-      mentions: [],
-      system,
-      createdAt: now,
-    };
   }
 
   private dispatch(appended: AppendedMessage): void {
