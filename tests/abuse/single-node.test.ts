@@ -20,11 +20,15 @@ const REPLY_FLOOD_RSS_BOUND = 192 * 1024 * 1024;
 /** Others' send-ack p99 under a read flood may be at most this many times the idle p99... */
 const P99_FACTOR = 2;
 /**
- * ...with the idle p99 taken as at least this (ms): the p99 of 60 sends is close to their maximum, and on a
- * 2-core machine where the attacker process shares the cores one scheduling delay is worth several ms, so a
- * few-ms idle p99 is not the yardstick. The flood this guards against moved p50 to 784 ms.
+ * ...with the idle p99 taken as at least this (ms): the p99 of a few hundred sends is close to their
+ * maximum, and on a 2-core machine the server, the attacker (niced) and the test runner share the cores, so
+ * under 4,000 refused frames a second a scheduling delay or two of ~10 ms lands in the tail while the p50
+ * does not move (measured on a quiet machine: p50 2.7 -> 2.7 ms, p99 6-8 -> 17-23 ms). An idle p99 of a few
+ * ms is not the yardstick; the flood this guards against moved the p50 to 784 ms.
  */
-const P99_FLOOR_MS = 10;
+const P99_FLOOR_MS = 15;
+/** Sends each of the two measuring pairs makes per phase, one every ~20 ms: ~3.5 s, inside the 6 s flood. */
+const SAMPLES_PER_PAIR = 150;
 
 let server: ServerProcess;
 const clients: RawClient[] = [];
@@ -88,7 +92,7 @@ async function measureSends(
       const out: number[] = [];
       for (let i = 0; i < count; i++) {
         out.push(await sendPolitely(client, channelId, `${tag}-${p}-${i}`, `measure ${i}`));
-        await settle(40);
+        await settle(20);
       }
       return out;
     }),
@@ -150,7 +154,9 @@ describe('abuse by one ordinary account, against a server process', () => {
     await connect(dave, 'dev_d');
     await connect(frank, 'dev_f');
     await measureSends(pairs, 10, 'warm');
-    const idle = await measureSends(pairs, 60, 'idle');
+    // 150 sends per pair (300 samples): the p99 is then the third-largest, not the maximum, so one
+    // scheduling delay of a test runner sharing the cores does not decide the outcome.
+    const idle = await measureSends(pairs, SAMPLES_PER_PAIR, 'idle');
     const attack = flood({
       wsUrl: wsUrl(),
       token: attacker.accessToken,
@@ -162,7 +168,7 @@ describe('abuse by one ordinary account, against a server process', () => {
     });
     await settle(300);
     const rssBefore = server.rss();
-    const busy = await measureSends(pairs, 60, 'busy');
+    const busy = await measureSends(pairs, SAMPLES_PER_PAIR, 'busy');
     const rssDuring = server.rss();
     const stats = await attack;
     const idleP99 = quantile(idle, 0.99);
