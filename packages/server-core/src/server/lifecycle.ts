@@ -175,19 +175,32 @@ export class NodeLifecycle {
         };
   }
 
-  private async announce(): Promise<void> {
+  /** The heartbeat in flight, if any: deregistering must wait for it, or it would re-create the entry. */
+  private announcing: Promise<void> | undefined;
+
+  private announce(): Promise<void> {
     const registry = this.options.cluster?.registry;
     const info = this.nodeInfo();
-    if (!registry || !info || this.parts.draining || this.options.cluster?.announce === false) return;
-    try {
-      await registry.heartbeat(info, this.registryTtlMs);
-    } catch (err) {
-      this.parts.metrics.errors.inc({ code: 'registry_heartbeat_failed' });
-      this.parts.logger.warn({ err }, 'registry heartbeat failed');
+    if (!registry || !info || this.parts.draining || this.options.cluster?.announce === false) {
+      return Promise.resolve();
     }
+    if (this.announcing) return this.announcing;
+    this.announcing = registry
+      .heartbeat(info, this.registryTtlMs)
+      .catch((err: unknown) => {
+        this.parts.metrics.errors.inc({ code: 'registry_heartbeat_failed' });
+        this.parts.logger.warn({ err }, 'registry heartbeat failed');
+      })
+      .finally(() => {
+        this.announcing = undefined;
+      });
+    return this.announcing;
   }
 
   private async deregister(): Promise<void> {
+    // `draining` is set before this runs, so no new heartbeat starts; one already sent could land after
+    // the removal and bring the entry back (seen in CI with ZooKeeper), so it is awaited first.
+    await this.announcing;
     await this.options.cluster?.registry
       ?.deregister(this.parts.nodeId)
       .catch((err: unknown) => this.parts.logger.warn({ err }, 'deregister failed'));
