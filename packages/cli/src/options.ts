@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -8,6 +9,29 @@ export interface CliOptions {
   dataDir: string;
   /** Human-readable logs (a terminal) or JSON lines (anything else). */
   prettyLogs: boolean;
+  /**
+   * Worker processes serving the port (`NATTER_WORKERS`); 1 is one process, more is the multicore mode
+   * (docs/scaling.md). @default see {@link defaultWorkers}
+   */
+  workers: number;
+}
+
+/** The default's cap: past it the primary, the store's only writer, is the limit (docs/scaling.md). */
+export const DEFAULT_WORKERS_CAP = 8;
+/** The most workers `NATTER_WORKERS` may ask for. */
+export const MAX_WORKERS = 64;
+
+/**
+ * Workers when `NATTER_WORKERS` is unset: the host's cores up to {@link DEFAULT_WORKERS_CAP}, but one while
+ * media or push is on (each keeps a SQLite file and background work that one process must own; the
+ * multicore mode runs without them).
+ */
+export function defaultWorkers(
+  env: Readonly<Record<string, string | undefined>>,
+  cores = availableParallelism(),
+): number {
+  if (env.NATTER_MEDIA !== '0' || env.NATTER_PUSH !== '0') return 1;
+  return Math.max(1, Math.min(cores, DEFAULT_WORKERS_CAP));
 }
 
 /** The outcome of reading the command line: run, print help or the version, or refuse. */
@@ -69,9 +93,20 @@ export function parseCommand(
   if (format !== undefined && format !== 'pretty' && format !== 'json') {
     return { kind: 'error', message: `--log-format must be pretty or json, got ${format}` };
   }
+  const workersText = env.NATTER_WORKERS;
+  const workers = workersText === undefined || workersText === '' ? defaultWorkers(env) : Number(workersText);
+  if (
+    !Number.isInteger(workers) ||
+    workers < 1 ||
+    workers > MAX_WORKERS ||
+    !/^\d*$/.test(workersText ?? '')
+  ) {
+    return { kind: 'error', message: `NATTER_WORKERS must be 1-${MAX_WORKERS}, got ${workersText}` };
+  }
   return {
     kind: 'run',
     options: {
+      workers,
       port,
       host: (values.host as string | undefined) ?? env.NATTER_HOST ?? '127.0.0.1',
       dataDir: resolve((values['data-dir'] as string | undefined) ?? env.NATTER_DATA_DIR ?? './data'),

@@ -17,6 +17,7 @@ import { createPushGateway } from '@natter/push';
 import { createNatterServer, type Logger, listeningHosts } from '@natter/server-core';
 import { createSqliteStorage } from '@natter/storage-sqlite';
 import { DEMO_PASSWORD, DEMO_USERS, demoUsersEnabled, seedDemo } from './demo-seed.js';
+import type { WorkerParts } from './multicore/hub.js';
 import type { CliOptions } from './options.js';
 import { createStaticSite, isBuiltSite, missingSite } from './static-site.js';
 import { loadVapidKeys } from './vapid.js';
@@ -107,15 +108,37 @@ function media(dataDir: string) {
   });
 }
 
-/** Serves natter until SIGINT or SIGTERM, then drains and exits. */
-export async function runServer(options: CliOptions, logger: Logger): Promise<void> {
-  const { port, host, dataDir } = options;
+/** A worker of the multicore mode: its parts reach the primary, which prints the banner. */
+export interface WorkerRole {
+  /** 0 for the first worker: it seeds the demo users. */
+  index: number;
+  parts: WorkerParts;
+}
+
+/** Checks the settings read from the environment; throws on a bad one. */
+export function checkServerEnv(): void {
   if (presenceGraceMs !== undefined && !(Number.isInteger(presenceGraceMs) && presenceGraceMs > 0))
     throw new RangeError(`NATTER_PRESENCE_GRACE_MS must be a positive integer, got ${presenceGraceMs}`);
+}
+
+/** The token secret and the SQLite file of a data directory (the primary opens the store in multicore mode). */
+export function dataFiles(dataDir: string): { secret: string; storePath: string } {
   mkdirSync(dataDir, { recursive: true });
+  return { secret: tokenSecret(dataDir), storePath: join(dataDir, 'natter.db') };
+}
+
+/**
+ * Serves natter until SIGINT or SIGTERM, then drains and exits. As a multicore `worker`, the store, broker,
+ * presence and registry are the primary's (media and push are off: see docs/scaling.md).
+ */
+export async function runServer(options: CliOptions, logger: Logger, worker?: WorkerRole): Promise<void> {
+  const { port, host, dataDir } = options;
+  checkServerEnv();
+  const { secret, storePath } = dataFiles(dataDir);
+  const parts = worker?.parts;
   const server = createNatterServer({
-    storage: createSqliteStorage({ path: join(dataDir, 'natter.db') }),
-    tokens: { secret: tokenSecret(dataDir) },
+    storage: parts ? parts.storage : createSqliteStorage({ path: storePath }),
+    tokens: { secret },
     logger,
     ...(allowedOrigins ? { allowedOrigins } : {}),
     // The CLI listens itself, so it names its own Hosts: the bound address and localhost forms (DNS
@@ -127,8 +150,22 @@ export async function runServer(options: CliOptions, logger: Logger): Promise<vo
         : {}),
     ...(metricsToken ? { metricsToken } : {}),
     ...(presenceGraceMs !== undefined ? { presence: { graceMs: presenceGraceMs } } : {}),
-    ...(process.env.NATTER_PUSH === '0' ? {} : { push: pushGateway(dataDir) }),
-    ...(process.env.NATTER_MEDIA === '0' ? {} : { media: media(dataDir) }),
+    ...(parts
+      ? {
+          cluster: {
+            broker: parts.broker,
+            registry: parts.registry,
+            nodeId: `w${worker.index}-${process.pid}`,
+          },
+          presence: {
+            ...(presenceGraceMs !== undefined ? { graceMs: presenceGraceMs } : {}),
+            store: parts.presence,
+          },
+        }
+      : {
+          ...(process.env.NATTER_PUSH === '0' ? {} : { push: pushGateway(dataDir) }),
+          ...(process.env.NATTER_MEDIA === '0' ? {} : { media: media(dataDir) }),
+        }),
   });
 
   const root = webRoot();
@@ -140,24 +177,25 @@ export async function runServer(options: CliOptions, logger: Logger): Promise<vo
   });
   server.attach(httpServer);
   await server.start();
+  const seedsDemo = demoUsersEnabled(process.env.NATTER_DEMO_USERS, host) && (worker?.index ?? 0) === 0;
+  let demo = '';
+  // Before listening, so the demo users exist once the port answers (in multicore mode too).
+  if (seedsDemo) {
+    try {
+      const seeded = await seedDemo((request) => server.fetch(request));
+      logger.info(seeded, 'demo users ready');
+      demo = demoLine(host);
+    } catch (err) {
+      logger.warn({ err }, 'could not seed the demo users');
+    }
+  }
   await new Promise<void>((done, fail) => {
     httpServer.once('error', fail);
     httpServer.listen(port, host, () => done());
   });
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${(httpServer.address() as AddressInfo).port}`;
-  const wsUrl = url.replace(/^http/, 'ws');
 
-  let demo = '';
-  if (demoUsersEnabled(process.env.NATTER_DEMO_USERS, host)) {
-    try {
-      const seeded = await seedDemo((request) => server.fetch(request));
-      logger.info(seeded, 'demo users ready');
-      demo = `  Demo users ${DEMO_USERS.map((u) => u.username).join(', ')} (password ${DEMO_PASSWORD}); NATTER_DEMO_USERS=0 turns them off\n`;
-    } catch (err) {
-      logger.warn({ err }, 'could not seed the demo users');
-    }
-  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -181,10 +219,38 @@ export async function runServer(options: CliOptions, logger: Logger): Promise<vo
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  if (worker) {
+    // A worker without its primary has no store: it leaves, and the port with it.
+    process.on('disconnect', () => process.exit(1));
+    logger.info({ url, worker: worker.index }, 'natter worker is listening');
+    return;
+  }
   // Announced only once the signal handlers are in place: a supervisor that stops the server as soon as
   // it is up must get a clean shutdown, not the default action of a signal nobody listens to yet.
   logger.info({ url, dataDir }, 'natter is listening');
-  process.stdout.write(
-    `\nnatter reference server\n  Web demo   ${url}/\n${demo}  HTTP API   ${url}/v1\n  WebSocket  ${wsUrl}${server.wsPath}\n  Health     ${url}/healthz\n  Metrics    ${url}/metrics\n  Data       ${dataDir}\n\n`,
-  );
+  process.stdout.write(banner({ url, wsPath: server.wsPath, dataDir, demo }));
+}
+
+/** The lines `npx natter` prints once it is listening. */
+export function banner(at: {
+  url: string;
+  wsPath: string;
+  dataDir: string;
+  demo: string;
+  workers?: number;
+}): string {
+  const { url, wsPath, dataDir, demo } = at;
+  const wsUrl = url.replace(/^http/, 'ws');
+  const workers =
+    at.workers && at.workers > 1
+      ? `  Workers    ${at.workers} processes, one SQLite writer (the primary)\n`
+      : '';
+  return `\nnatter reference server\n  Web demo   ${url}/\n${demo}  HTTP API   ${url}/v1\n  WebSocket  ${wsUrl}${wsPath}\n  Health     ${url}/healthz\n  Metrics    ${url}/metrics\n${workers}  Data       ${dataDir}\n\n`;
+}
+
+/** The banner's line about the demo users, when they are on. */
+export function demoLine(host: string): string {
+  return demoUsersEnabled(process.env.NATTER_DEMO_USERS, host)
+    ? `  Demo users ${DEMO_USERS.map((u) => u.username).join(', ')} (password ${DEMO_PASSWORD}); NATTER_DEMO_USERS=0 turns them off\n`
+    : '';
 }

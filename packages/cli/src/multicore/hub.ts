@@ -58,7 +58,6 @@ export interface WorkerParts {
 /** Connects a worker's parts to the primary's {@link MulticoreHub}; they share one RPC client (one id space). */
 export async function connectWorkerParts(port: IpcPort): Promise<WorkerParts> {
   const rpc = new RpcClient(port);
-  const registry = remoteObject<NodeRegistry>(rpc, 'registry');
   return {
     storage: await connectIpcStorage(rpc),
     broker: createIpcBroker(port, rpc),

@@ -19,8 +19,8 @@ export class BrokerHub {
     const mine = new Set<string>();
     const methods: RpcMethods = {
       'broker.subscribe': (topic: string) => {
-        let ports = this.topics.get(topic);
-        if (!ports) this.topics.set(topic, (ports = new Set()));
+        const ports = this.topics.get(topic) ?? new Set<IpcPort>();
+        this.topics.set(topic, ports);
         ports.add(port);
         mine.add(topic);
       },
@@ -98,9 +98,9 @@ export function createIpcBroker(port: IpcPort, rpc: RpcClient): Broker {
       if (closed) throw closedError();
       // A fresh function per subscription, so one handler subscribed twice is delivered twice.
       const entry: Handler = (payload) => handler(payload);
-      let set = handlers.get(topic);
-      if (!set) {
-        handlers.set(topic, (set = new Set()));
+      const set = handlers.get(topic) ?? new Set<Handler>();
+      if (!handlers.has(topic)) {
+        handlers.set(topic, set);
         active.set(topic, rpc.call('broker.subscribe', [topic]));
       }
       set.add(entry);
