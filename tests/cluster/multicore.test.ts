@@ -97,11 +97,13 @@ describe('multicore mode (NATTER_WORKERS=2): one deployment on two worker proces
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('clients on different workers chat with nothing lost, duplicated or reordered, also across a killed and re-forked worker', async () => {
+  it('clients on different workers chat with nothing lost, duplicated or reordered, also across a killed and re-forked worker', {
+    timeout: 180_000,
+  }, async () => {
     const before = await workersSeen(url, 2);
     expect(before.size, 'both workers answer').toBe(2);
 
-    const members = await users(url, 4, 'mc');
+    const members = await users(url, 6, 'mc');
     const [p0, p1] = (await users(url, 2, 'mcp')) as [TestUser, TestUser];
     const group = await createGroup(url, members[0]!, members.slice(1));
     const pair = await openDirect(url, p0, p1);
@@ -116,6 +118,21 @@ describe('multicore mode (NATTER_WORKERS=2): one deployment on two worker proces
     for (const [i, m] of members.entries()) memberDevices.push(await start(`m${i}`, m));
     const pairDevices = [await start('p0', p0), await start('p1', p1)];
     const all = [...memberDevices, ...pairDevices];
+
+    // Live delivery between workers, before anything fails: m3-m5 only receive, so without the primary
+    // relaying the broker they would get nothing until a reconnect.
+    const warmup = [
+      await memberDevices[0]!.send(group, 'hello from m0'),
+      await memberDevices[1]!.send(group, 'hello from m1'),
+    ];
+    for (const d of memberDevices) {
+      await d.until(
+        () => warmup.every((w) => d.applied.some((e) => e.message.id === w.message.id)),
+        30_000,
+        'the warm-up messages, live',
+      );
+      expect(d.reconnects, d.label).toBe(0);
+    }
 
     let acked = 0;
     const stream = async (d: Device, channel: string) => {
@@ -145,19 +162,14 @@ describe('multicore mode (NATTER_WORKERS=2): one deployment on two worker proces
         setTimeout(() => reject(new Error('streams did not finish')), 90_000),
       ),
     ]);
-    const groupIds = new Set(
-      sent
-        .slice(0, 3)
-        .flat()
-        .map((e) => e.message.id),
-    );
+    const groupIds = new Set([...warmup, ...sent.slice(0, 3).flat()].map((e) => e.message.id));
     const pairIds = new Set(
       sent
         .slice(3)
         .flat()
         .map((e) => e.message.id),
     );
-    expect(groupIds.size).toBe(3 * MESSAGES_PER_SENDER);
+    expect(groupIds.size).toBe(3 * MESSAGES_PER_SENDER + warmup.length);
     expect(pairIds.size).toBe(2 * MESSAGES_PER_SENDER);
     for (const [d, ids] of [
       ...memberDevices.map((d) => [d, groupIds] as const),
