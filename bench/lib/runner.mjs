@@ -8,6 +8,13 @@ export const SYSTEMS = {
   'natter-memory': { file: 'systems/natter-server.mjs', options: { store: 'memory' }, client: 'frames' },
   socketio: { file: 'systems/socketio-server.mjs', options: {}, client: 'socketio' },
   ws: { file: 'systems/ws-relay.mjs', options: {}, client: 'frames' },
+  // natter on every core the server may use (NATTER_WORKERS): a node:cluster primary that is the SQLite
+  // store's one writer, and one worker process per core sharing the port (docs/scaling.md).
+  'natter-sqlite-multicore': {
+    file: 'systems/natter-multicore.mjs',
+    options: { store: 'sqlite' },
+    client: 'frames',
+  },
   // Diagnosis only (not in the default set): durability traded for throughput, to see what fsync costs.
   'natter-sqlite-normal': {
     file: 'systems/natter-server.mjs',
@@ -17,7 +24,13 @@ export const SYSTEMS = {
 };
 
 /** The systems of a default run. */
-export const DEFAULT_SYSTEMS = ['natter-sqlite', 'natter-memory', 'socketio', 'ws'];
+export const DEFAULT_SYSTEMS = [
+  'natter-sqlite',
+  'natter-sqlite-multicore',
+  'natter-memory',
+  'socketio',
+  'ws',
+];
 
 /** Options the orchestrator sets once per run (`--profile`, `--sqlite-module`). */
 export const runOptions = { profileDir: undefined, sqliteModule: undefined };
