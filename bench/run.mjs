@@ -7,7 +7,7 @@ import { renderMarkdown } from './lib/markdown.mjs';
 import { killAll } from './lib/proc.mjs';
 import { progressFor } from './lib/progress.mjs';
 import { computeRatios, evaluateGoals } from './lib/ratios.mjs';
-import { DEFAULT_SYSTEMS, runOptions, SYSTEMS } from './lib/runner.mjs';
+import { DEFAULT_SYSTEMS, enablePinning, runOptions, SYSTEMS } from './lib/runner.mjs';
 import { renderSvg } from './lib/svg.mjs';
 import { catchup } from './scenarios/catchup.mjs';
 import { direct, group } from './scenarios/chat.mjs';
@@ -17,7 +17,8 @@ import { media } from './scenarios/media.mjs';
 import { storage } from './scenarios/storage.mjs';
 
 /**
- * `npm run bench [-- --quick] [--only=idle,direct] [--systems=ws,natter-sqlite] [--profile] [--sqlite-module=path]`
+ * `npm run bench [-- --quick] [--only=idle,direct] [--systems=ws,natter-sqlite] [--profile] [--sqlite-module=path]
+ *   [--pin-load]` (`--pin-load`: the load on its own cores with taskset, the server on the others)
  * Runs every scenario for natter (SQLite and memory stores), Socket.IO 4 and a bare ws relay, each in a
  * fresh server process, with load from separate processes on 127.0.0.1, then writes
  * bench/results/latest.{json,md} and ratios.svg.
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     'sqlite-module': { type: 'string' },
     render: { type: 'boolean', default: false },
+    'pin-load': { type: 'boolean', default: false },
   },
 });
 
@@ -47,6 +49,15 @@ const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
 if (args.profile) runOptions.profileDir = `${resultsDir}profiles`;
 if (args['sqlite-module']) runOptions.sqliteModule = resolve(args['sqlite-module']);
+if (args['pin-load']) {
+  const plan = enablePinning();
+  console.log(
+    plan.pinned
+      ? `bench: server on cores ${plan.serverCpus}, load on cores ${plan.loadCpus}`
+      : 'bench: --pin-load could not pin anything',
+  );
+  for (const note of plan.notes) console.log(`bench: --pin-load: ${note}`);
+}
 
 // --render: recompute ratios and goals of the last run and rewrite the reports (no measuring).
 if (args.render) {
@@ -64,6 +75,7 @@ const results = {
     systems.map((s) => [s, { file: `bench/${SYSTEMS[s].file}`, ...SYSTEMS[s].options }]),
   ),
   ...(runOptions.sqliteModule ? { sqliteModule: runOptions.sqliteModule } : {}),
+  ...(runOptions.pinning ? { pinning: runOptions.pinning } : {}),
   scenarios: {},
 };
 
@@ -112,6 +124,11 @@ function finish(incomplete) {
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
   // A busy machine at the end as at the start means the absolute numbers carry other tenants' load.
   results.machine.loadAvgEnd = machineInfo().loadAvg;
+  if (results.pinning && runOptions.pinFailures.length)
+    results.pinning.notes = [
+      ...results.pinning.notes,
+      ...runOptions.pinFailures.map((f) => `taskset failed: ${f}`),
+    ];
   if (incomplete) results.incomplete = incomplete;
   writeReports(results);
 }

@@ -174,6 +174,7 @@ function chatTable(s, unit) {
       'p99 @max',
       `CPU µs/${unit} @rate`,
       `${unit}/s @rate`,
+      'load CPU @rate',
       'p50 @rate',
       'p99 @rate',
       'p999 @rate',
@@ -189,14 +190,37 @@ function chatTable(s, unit) {
       ms(r.max?.latencyMs?.p99),
       fmt(r.rate?.serverCpuUsPerMsg, 2),
       fmt(r.rate?.deliveredPerSec),
+      fmt(r.rate?.loadCpuUtil, 2),
       ms(r.rate?.latencyMs?.p50),
       ms(r.rate?.latencyMs?.p99),
       ms(r.rate?.latencyMs?.p999),
-      r.error ?? (r.rate?.skipped ? `${r.rate.skipped} sends skipped (overloaded)` : ''),
+      chatNote(r),
     ]),
   );
 }
+
+/** The note of a chat row: an error, skipped sends, and whether the load saturated (so it was the limit). */
+function chatNote(r) {
+  if (r.error) return r.error;
+  const notes = [];
+  if (r.rate?.skipped) notes.push(`${r.rate.skipped} sends skipped (overloaded)`);
+  const saturated = ['max', 'rate'].filter((phase) => r[phase]?.loadSaturated);
+  if (saturated.length)
+    notes.push(
+      `load saturated @${saturated.join(', @')} (≥ 0.9 core per load process): the load was the limit`,
+    );
+  return notes.join('; ');
+}
 const ms = (v) => (typeof v === 'number' ? `${fmt(v, 2)} ms` : '–');
+
+/** What `--pin-load` did: the cores of the server and of the load, and what it could not pin. */
+function pinningLines(pinning) {
+  if (!pinning) return [];
+  const where = pinning.pinned
+    ? `server processes on cores ${pinning.serverCpus.join(',')}, load processes on cores ${pinning.loadCpus.join(',')}`
+    : 'nothing pinned';
+  return ['', `Pinned load (\`--pin-load\`): ${where}.`, ...(pinning.notes ?? []).map((n) => `- ${n}`)];
+}
 
 export function renderMarkdown(results) {
   const { machine } = results;
@@ -209,6 +233,7 @@ export function renderMarkdown(results) {
     '',
     'Ratios from one run are the result; absolute numbers depend on the (shared, noisy) machine.',
     ...(results.incomplete ? ['', `**Incomplete run: ${results.incomplete}.**`] : []),
+    ...pinningLines(results.pinning),
   ];
   for (const [key, s] of Object.entries(results.scenarios)) {
     out.push('', `## ${s.title ?? key}`, '');

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Histogram } from './histogram.mjs';
+import { pinProcess, planPinning } from './pinning.mjs';
 import { spawn, stopAll as stopChildren } from './proc.mjs';
 
 /** The systems every scenario compares, and how to start each one's server process. */
@@ -32,8 +33,38 @@ export const DEFAULT_SYSTEMS = [
   'ws',
 ];
 
-/** Options the orchestrator sets once per run (`--profile`, `--sqlite-module`). */
-export const runOptions = { profileDir: undefined, sqliteModule: undefined };
+/**
+ * Options the orchestrator sets once per run (`--profile`, `--sqlite-module`, `--pin-load`). `pinning` is
+ * the plan of `--pin-load` (see pinning.mjs); `pinFailures` collects what taskset refused.
+ */
+export const runOptions = {
+  profileDir: undefined,
+  sqliteModule: undefined,
+  pinning: undefined,
+  pinFailures: [],
+};
+
+/** Load processes of the chat scenarios (one: on 2 cores the server gets one core and the load the other). */
+export const CHAT_LOADS = 1;
+
+/** A load process at or above this share of one core is the limit of what it measures. */
+export const LOAD_SATURATED = 0.9;
+
+/** Pins a started child to its share of the cores under `--pin-load`. */
+function pinChild(child, role) {
+  const plan = runOptions.pinning;
+  if (!plan?.pinned) return;
+  const cpus = role === 'load' ? plan.loadCpus : plan.serverCpus;
+  const failure = pinProcess(child.pid, cpus);
+  if (failure && runOptions.pinFailures.length < 10)
+    runOptions.pinFailures.push(`${child.label}: ${failure}`);
+}
+
+/** Plans `--pin-load` for a run (called once by run.mjs). */
+export function enablePinning() {
+  runOptions.pinning = planPinning(CHAT_LOADS);
+  return runOptions.pinning;
+}
 
 /**
  * Starts `count` fresh server processes of one system, each prepared with `plan` (see setup-plan.mjs).
@@ -48,6 +79,8 @@ export async function startSystem(name, plan, count = 1, tag = 'run') {
   const servers = await Promise.all(
     Array.from({ length: count }, (_, i) => spawn(system.file, { execArgv, label: `${name}#${i}` })),
   );
+  // Before setup: the multicore system forks its workers there, and they inherit the affinity.
+  for (const server of servers) pinChild(server, 'server');
   try {
     const options = {
       ...system.options,
@@ -63,11 +96,13 @@ export async function startSystem(name, plan, count = 1, tag = 'run') {
 }
 
 export async function startLoads(count) {
-  return Promise.all(
+  const loads = await Promise.all(
     Array.from({ length: count }, (_, i) =>
       spawn('load/load-worker.mjs', { label: `load#${i}`, execArgv: ['--max-old-space-size=4096'] }),
     ),
   );
+  for (const load of loads) pinChild(load, 'load');
+  return loads;
 }
 
 /** Splits `items` into `parts` contiguous slices of near-equal size. */
@@ -130,6 +165,9 @@ export async function measure(servers, loads, ms) {
     // 1.0 = one core busy all the time: shows whether the server or the load was the bottleneck.
     serverCpuUtil: round(serverCpuMicros / 1e6 / serverSeconds, 2),
     loadCpuUtil: round(loadCpuMicros / 1e6 / loadSeconds, 2),
+    loadProcesses: loads.length,
+    // The load measured its own limit, not the server's: its busiest share of a core per process.
+    loadSaturated: loadCpuMicros / 1e6 / loadSeconds / loads.length >= LOAD_SATURATED,
     // Late answers to the stats requests mean the server's event loop was blocked that long.
     statsLagMs: round(Math.max(...before.map((s) => s.at)) - Math.min(...marks.map((m) => m.at)), 1),
     latencyMs: Histogram.merge(reports.map((r) => r.latency)).summary(),

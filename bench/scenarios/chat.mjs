@@ -1,4 +1,5 @@
 import {
+  CHAT_LOADS,
   connectAll,
   measure,
   sleep,
@@ -66,7 +67,7 @@ async function runChat(name, { plan, senders, rate, times, progress, tag }) {
   try {
     system = await startSystem(name, plan, 1, tag);
     // One load process: on 2 cores the server gets one core and the load the other.
-    loads = await startLoads(1);
+    loads = await startLoads(CHAT_LOADS);
     const connect = await connectAll(loads, system.client, system.users);
     if (connect.failed)
       throw new Error(`only ${connect.connected} of ${system.users.length} connected: ${connect.errors}`);
