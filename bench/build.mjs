@@ -24,6 +24,8 @@ const PACKAGES = [
   ['@natter/blob-fs', 'packages/storage-adapters/blob-fs', ['@natter/server-core']],
   ['@natter/blob-s3', 'packages/storage-adapters/blob-s3', ['@natter/server-core']],
   ['@natter/media', 'packages/media', ['@natter/server-core']],
+  // natter-sqlite-multicore imports the CLI's multicore pieces from their build (dist/multicore.js).
+  ['@natter/cli', 'packages/cli', ['@natter/server-core', '@natter/storage-sqlite'], 'dist/multicore.js'],
 ];
 
 const run = (cmd, args) =>
@@ -44,16 +46,16 @@ function newest(path) {
   if (!s.isDirectory()) return s.mtimeMs;
   return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
 }
-function built(dir) {
+function built(dir, entry = 'dist/index.js') {
   try {
-    return statSync(join(root, dir, 'dist/index.js')).mtimeMs;
+    return statSync(join(root, dir, entry)).mtimeMs;
   } catch {
     return 0;
   }
 }
 
 const rebuilt = new Set();
-for (const [name, dir, deps] of PACKAGES) {
+for (const [name, dir, deps, entry] of PACKAGES) {
   const sources = ['src', 'package.json', 'tsup.config.ts']
     .map((f) => join(root, dir, f))
     .filter((p) => {
@@ -64,7 +66,7 @@ for (const [name, dir, deps] of PACKAGES) {
         return false;
       }
     });
-  const stale = deps.some((d) => rebuilt.has(d)) || Math.max(...sources.map(newest)) > built(dir);
+  const stale = deps.some((d) => rebuilt.has(d)) || Math.max(...sources.map(newest)) > built(dir, entry);
   if (!stale) continue;
   console.log(`bench: building ${name}`);
   if (run('npm', ['run', 'build', '--silent', '-w', name]) !== 0) {
