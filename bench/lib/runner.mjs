@@ -151,6 +151,10 @@ export async function measure(servers, loads, ms) {
   const loadCpuMicros = reports.reduce((n, r, i) => n + r.cpuMicros - marks[i].cpuMicros, 0);
   const loadSeconds = Math.max(...reports.map((r, i) => r.at - marks[i].at)) / 1000;
   const delivered = sum(reports, 'inWindow');
+  // Systems of several processes (natter-sqlite-multicore) report their primary's share apart.
+  const primaryCpuMicros = after.every((s) => s.primaryCpuMicros !== undefined)
+    ? after.reduce((n, s, i) => n + s.primaryCpuMicros - before[i].primaryCpuMicros, 0)
+    : undefined;
   return {
     seconds: round(seconds, 2),
     delivered,
@@ -162,6 +166,9 @@ export async function measure(servers, loads, ms) {
     // What one fully busy server core would deliver at this cost: the throughput figure that still holds
     // when the load process, not the server, was the bottleneck (2 cores shared by server and load).
     perCorePerSec: delivered && serverCpuMicros ? Math.round((1e6 * delivered) / serverCpuMicros) : null,
+    ...(primaryCpuMicros !== undefined && delivered
+      ? { primaryCpuUsPerMsg: round(primaryCpuMicros / delivered, 2) }
+      : {}),
     // 1.0 = one core busy all the time: shows whether the server or the load was the bottleneck.
     serverCpuUtil: round(serverCpuMicros / 1e6 / serverSeconds, 2),
     loadCpuUtil: round(loadCpuMicros / 1e6 / loadSeconds, 2),

@@ -113,7 +113,14 @@ if (cluster.isWorker) {
     stats: ({ collect }) => {
       const own = processStats({ collect });
       const workerCpu = workers.reduce((n, w) => n + cpuOf(w.process.pid), 0);
-      return { ...own, at: now(), cpuMicros: own.cpuMicros + workerCpu, workers: workers.length };
+      // The primary's own share apart: it is the one writer, so its CPU per message bounds the mode.
+      return {
+        ...own,
+        at: now(),
+        cpuMicros: own.cpuMicros + workerCpu,
+        primaryCpuMicros: own.cpuMicros,
+        workers: workers.length,
+      };
     },
   });
   process.on('exit', () => {
