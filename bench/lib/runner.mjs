@@ -24,9 +24,10 @@ export const SYSTEMS = {
   },
 };
 
-/** The systems of a default run. */
-// natter-sqlite-multicore is not in it: it serves the chat scenarios only (no `connections` figure for
-// idle) and would lengthen the full run past its budget; name it with --systems.
+/**
+ * The systems of a default run. natter-sqlite-multicore is not in it: it serves the chat scenarios only
+ * (no `connections` figure for idle) and would lengthen the full run past its budget; name it with --systems.
+ */
 export const DEFAULT_SYSTEMS = ['natter-sqlite', 'natter-memory', 'socketio', 'ws'];
 
 /**
