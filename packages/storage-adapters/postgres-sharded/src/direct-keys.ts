@@ -1,7 +1,8 @@
 import { ErrorCode, NatterError } from '@natter/server-core';
+import { RestartWrite } from './part.js';
 import type { ShardServer } from './server.js';
 import type { ShardMap } from './shard-map.js';
-import { RestartWrite, type WriteAttempt } from './write-attempt.js';
+import type { WriteAttempt } from './write-attempt.js';
 
 /** A claim older than this whose channel does not exist was left by a write that never committed. */
 const STALE_CLAIM_MS = 30_000;

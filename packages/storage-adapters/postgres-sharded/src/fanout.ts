@@ -89,10 +89,11 @@ export class SourceFanout {
 
   /**
    * The position in its user's log of one local entry, from inside a write transaction on the source
-   * (a duplicate send, a repeated mutation): copied now if it is not yet. Bypasses the queue, whose
+   * (a duplicate send, a repeated mutation): copied now if it is not yet; undefined while the entry is
+   * not committed. Bypasses the queue, whose
    * round may be waiting on that transaction's outbox row.
    */
-  async positionOf(userId: string, localPos: number): Promise<number> {
+  async positionOf(userId: string, localPos: number): Promise<number | undefined> {
     const dest = this.servers[this.map.serverOf(userId)]!;
     const wanted = [{ userId, localPos }];
     const key = copyKey(userId, localPos);

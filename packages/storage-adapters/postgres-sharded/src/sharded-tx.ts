@@ -17,9 +17,12 @@ import type {
 } from '@natter/server-core';
 import type { DirectKeys } from './direct-keys.js';
 import type { SourceFanout } from './fanout.js';
+import { findClientMessage, findMutationKey } from './keys.js';
+import { RestartWrite } from './part.js';
 import type { ShardServer } from './server.js';
 import { channelOfModerationKey, type ShardMap } from './shard-map.js';
 import type { WriteAttempt } from './write-attempt.js';
+import type { WriteGate } from './write-gate.js';
 
 /** What a sharded transaction reaches. */
 export interface ShardedTxDeps {
@@ -28,10 +31,19 @@ export interface ShardedTxDeps {
   fanouts: readonly SourceFanout[];
   directKeys: DirectKeys;
   home: number;
+  gate: WriteGate;
 }
 
-/** Local positions handed to the core, by source server: rewritten to the users' positions after the commit. */
-export type HandedPositions = Map<number, Array<Array<{ userId: string; pos: number }>>>;
+/**
+ * Local positions handed to the core, by source server, rewritten to the users' positions after the
+ * commit: position lists of appends (an entry whose user's server failed is dropped from its list)
+ * and single positions (a key found for an entry of this very write).
+ */
+export interface Handed {
+  lists: Array<Array<{ userId: string; pos: number }>>;
+  single: Array<{ userId: string; localPos: number; set: (pos: number) => void }>;
+}
+export type HandedPositions = Map<number, Handed>;
 
 /**
  * The {@link WriteTransaction} of a sharded write: each call goes to the part of the server holding
@@ -61,13 +73,22 @@ export class ShardedTx implements WriteTransaction {
   channel(channelId: string): Promise<WriteTransaction> {
     const index = this.deps.map.serverOf(channelId);
     this.primary ??= index;
-    return this.attempt.on(this.deps.servers[index]!, channelId);
+    return this.attempt.on(this.deps.servers[index]!);
   }
 
   /** The part of the server of keys without a channel. */
   primaryPart(): Promise<WriteTransaction> {
     this.primary ??= this.deps.home;
     return this.attempt.on(this.deps.servers[this.primary]!);
+  }
+
+  /** True once the write is for a channel (hinted, or one touched). */
+  get hasPrimary(): boolean {
+    return this.primary !== undefined;
+  }
+
+  get servers(): readonly ShardServer[] {
+    return this.deps.servers;
   }
 
   get primaryIndex(): number {
@@ -84,17 +105,41 @@ export class ShardedTx implements WriteTransaction {
 
   /** Remembers positions of `channelId`'s server's local log, to rewrite after the commit. */
   hand<T extends Array<{ userId: string; pos: number }>>(channelId: string, positions: T): T {
-    const source = this.deps.map.serverOf(channelId);
-    const list = this.handed.get(source) ?? [];
-    list.push(positions);
-    this.handed.set(source, list);
+    const handed = this.handedOf(this.deps.map.serverOf(channelId));
+    handed.lists.push(positions);
     return positions;
   }
 
-  /** A local position of the primary server as the user's position (0 stays 0). */
-  async userPosition(source: number, userId: string, localPos: number): Promise<number> {
-    if (localPos === 0) return 0;
-    return this.deps.fanouts[source]!.positionOf(userId, localPos);
+  private handedOf(source: number): Handed {
+    let handed = this.handed.get(source);
+    if (!handed) {
+      handed = { lists: [], single: [] };
+      this.handed.set(source, handed);
+    }
+    return handed;
+  }
+
+  /**
+   * A local position of `source` as the user's position (0 stays 0), through `set`. An entry of this
+   * write is copied only after the commit: `set` is called then. An entry of a concurrent write not
+   * committed yet (its send in the same batch) makes this write run again once it is.
+   */
+  async userPosition(
+    source: number,
+    userId: string,
+    localPos: number,
+    set: (pos: number) => void,
+  ): Promise<void> {
+    if (localPos === 0) return set(0);
+    const handed = this.handed.get(source);
+    if (handed?.lists.some((list) => list.some((p) => p.userId === userId && p.pos === localPos))) {
+      set(localPos);
+      handed.single.push({ userId, localPos, set });
+      return;
+    }
+    const pos = await this.deps.fanouts[source]!.positionOf(userId, localPos);
+    if (pos === undefined) throw new RestartWrite('the key belongs to a write not committed yet', 5);
+    set(pos);
   }
 
   async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
@@ -120,10 +165,19 @@ export class ShardedTx implements WriteTransaction {
     senderId: string,
     clientMsgId: string,
   ): Promise<{ message: Message; senderPos: number } | undefined> {
-    const source = this.primaryIndex;
-    const found = await (await this.primaryPart()).findByClientMsgId(senderId, clientMsgId);
+    // A write for no channel yet: the key may be on any server (committed rows).
+    const primary = this.primary;
+    const found =
+      primary === undefined
+        ? await findClientMessage(this.deps.servers, senderId, clientMsgId)
+        : await (await this.primaryPart()).findByClientMsgId(senderId, clientMsgId);
     if (!found) return undefined;
-    return { message: found.message, senderPos: await this.userPosition(source, senderId, found.senderPos) };
+    const result = { message: found.message, senderPos: found.senderPos };
+    const source = 'server' in found ? (found.server as number) : primary!;
+    await this.userPosition(source, senderId, found.senderPos, (pos) => {
+      result.senderPos = pos;
+    });
+    return result;
   }
 
   async insertChannel(channel: Omit<ChannelRecord, 'lastSeq'>): Promise<void> {
@@ -164,8 +218,16 @@ export class ShardedTx implements WriteTransaction {
     const result = await part.appendChecked!(send);
     if (result.kind === 'appended') this.hand(send.channelId, result.appended.positions);
     if (result.kind !== 'duplicate') return result;
-    const source = this.deps.map.serverOf(send.channelId);
-    return { ...result, senderPos: await this.userPosition(source, send.senderId, result.senderPos) };
+    const duplicate = { ...result };
+    await this.userPosition(
+      this.deps.map.serverOf(send.channelId),
+      send.senderId,
+      result.senderPos,
+      (pos) => {
+        duplicate.senderPos = pos;
+      },
+    );
+    return duplicate;
   }
 }
 
@@ -185,9 +247,17 @@ function lifecycleOf(tx: ShardedTx): LifecycleWrites {
     appendEntry: async (entry: LifecycleEntryRecord, recipientIds: readonly string[]) =>
       tx.hand(entry.channelId, await (await on(entry.channelId)).appendEntry(entry, recipientIds)),
     findMutation: async (userId: string, clientId: string) => {
-      const source = tx.primaryIndex;
-      const pos = await (await tx.primaryPart()).lifecycle!.findMutation(userId, clientId);
-      return pos === undefined ? undefined : tx.userPosition(source, userId, pos);
+      const found = tx.hasPrimary
+        ? await (await tx.primaryPart()).lifecycle!.findMutation(userId, clientId)
+        : await findMutationKey(tx.servers, userId, clientId);
+      if (found === undefined) return undefined;
+      const local = typeof found === 'number' ? found : found.pos;
+      const source = typeof found === 'number' ? tx.primaryIndex : found.server;
+      let pos = local;
+      await tx.userPosition(source, userId, local, (p) => {
+        pos = p;
+      });
+      return pos;
     },
     recordMutation: async (userId: string, clientId: string, pos: number) =>
       (await tx.primaryPart()).lifecycle!.recordMutation(userId, clientId, pos),

@@ -8,6 +8,7 @@ import { ShardServer } from './server.js';
 import { ShardMap } from './shard-map.js';
 import { ShardedChatStore } from './sharded-chat.js';
 import type { ShardedTxDeps } from './sharded-tx.js';
+import { WriteGate } from './write-gate.js';
 
 /** The sharded store: a {@link StorageAdapter} that also reports entries its fan-out worker committed. */
 export interface ShardedStorageAdapter extends StorageAdapter {
@@ -68,6 +69,7 @@ export function createShardedPostgresStorage(options: ShardedPostgresStorageOpti
     map,
     fanouts,
     directKeys: new DirectKeys(servers, map, Date.now),
+    gate: new WriteGate(),
     home: HOME,
   };
   const store = new ShardedChatStore(deps, () => servers[HOME]!.adapter.chat.epoch());

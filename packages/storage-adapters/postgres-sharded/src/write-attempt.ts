@@ -1,124 +1,128 @@
 import type { WriteHint, WriteTransaction } from '@natter/server-core';
+import { type Invocation, Part, RestartWrite } from './part.js';
 import type { ShardServer } from './server.js';
 
-/**
- * Thrown to run a sharded write's function again from the start: a server's write queue re-ran its
- * part (a deadlock or a reordered batch), or a direct key is being claimed by a write in flight.
- */
-export class RestartWrite extends Error {
-  override readonly name = 'RestartWrite';
-  constructor(
-    message: string,
-    readonly delayMs = 0,
-  ) {
-    super(message);
-  }
-}
-
-/** One server's part of a sharded write: a `write()` of that server's adapter, held open until the end. */
-interface Part {
-  server: ShardServer;
-  tx: Promise<WriteTransaction>;
-  /** Ends the part: commits (no error) or rolls back. */
-  finish: (error?: unknown) => void;
-  /** Settles when that server committed (or rolled back) the part. */
-  committed: Promise<unknown>;
-  /** The server's write queue called the part's function a second time: its transaction is gone. */
-  broken: boolean;
-}
+export { RestartWrite } from './part.js';
 
 /**
  * One attempt of a sharded write. The write's function runs outside any server; each server it
- * touches gets a part: that server's own group-committed `write()`, whose function waits until the
- * sharded write's function is done. Then every part commits (or, when the function threw, rolls
- * back). The core's writes touch one server (a channel's rows, its moderation keys, its outbox);
- * a write touching two would commit on each separately (docs/adapters.md).
+ * touches gives it the transaction of that server's part (part.ts). At the end every part commits,
+ * or rolls back when the function threw. The core's writes touch one server (a channel's rows, its
+ * moderation keys, its outbox); a write touching two commits on each separately (docs/adapters.md).
  */
 export class WriteAttempt {
-  private readonly parts = new Map<number, Part>();
+  private readonly used = new Map<number, { part: Part; invocation: Promise<Invocation> }>();
   private readonly undo: Array<() => Promise<void>> = [];
 
-  constructor(private readonly hint: WriteHint | undefined) {}
+  /** Servers the write needed but had not reserved: the next attempt reserves them too. */
+  readonly missing = new Set<number>();
 
-  /** The transaction of `server`'s part, opened on first use. */
-  async on(server: ShardServer, channelId?: string): Promise<WriteTransaction> {
+  /**
+   * Reserves the parts of `reserve` (ascending) at once, in the same tick as the call: every
+   * server's queue then orders the writes of this process the same way, so two writes never wait
+   * for each other on two servers.
+   */
+  constructor(
+    /** Parts of the write, kept across its attempts. */
+    private readonly parts: Map<number, Part>,
+    private readonly hint: WriteHint | undefined,
+    reserve: readonly ShardServer[],
+    /** The write runs alone in this process (write-gate.ts): parts open on first use. */
+    private readonly exclusive: boolean,
+  ) {
+    for (const server of reserve) this.reserve(server);
+  }
+
+  private reserve(server: ShardServer): void {
     let part = this.parts.get(server.index);
-    if (!part) {
-      part = this.open(server, channelId ?? this.hint?.channelId);
+    if (!part || (part.settled && !part.hasFresh)) {
+      part = new Part(server, this.hint?.channelId);
       this.parts.set(server.index, part);
     }
-    const tx = await part.tx;
-    if (part.broken) throw new RestartWrite('a server ran the write again');
-    return tx;
+    const invocation = part.take();
+    invocation.catch(() => undefined);
+    this.used.set(server.index, { part, invocation });
   }
 
-  /** Servers with a part. */
-  servers(): number[] {
-    return [...this.parts.keys()];
+  /**
+   * The transaction of `server`'s part. A server the attempt did not reserve makes it restart with
+   * that server reserved too (opening it now could wait on a write that waits on this one).
+   */
+  async on(server: ShardServer): Promise<WriteTransaction> {
+    if (!this.used.has(server.index)) {
+      if (!this.exclusive) {
+        this.missing.add(server.index);
+        throw new RestartWrite('the write needs another server');
+      }
+      this.reserve(server);
+    }
+    const use = this.used.get(server.index)!;
+    const invocation = await use.invocation;
+    if (use.part.generation !== invocation.generation) throw new RestartWrite('a server ran the write again');
+    return invocation.tx;
   }
 
-  /** Commits every part; rejects with the first failure (after all settled). */
+  /**
+   * Commits every part; throws {@link RestartWrite} when a server ran its part again meanwhile (the
+   * function must run again), else the first failure.
+   */
   async commit(): Promise<void> {
-    for (const part of this.parts.values()) part.finish();
-    const results = await Promise.allSettled([...this.parts.values()].map((p) => p.committed));
-    const failure = results.find((r) => r.status === 'rejected');
+    const uses = [...this.used.values()];
+    const invocations = await Promise.all(uses.map((u) => u.invocation));
+    if (uses.some((u, i) => u.part.generation !== invocations[i]!.generation)) {
+      throw new RestartWrite('a server ran the write again');
+    }
+    for (const invocation of invocations) invocation.end();
+    const outcome = await Promise.allSettled(
+      uses.map(async ({ part }, i) => {
+        for (;;) {
+          if (part.generation !== invocations[i]!.generation)
+            throw new RestartWrite('a server ran the write again');
+          if (part.settled) {
+            await part.committed;
+            return;
+          }
+          await part.changed();
+        }
+      }),
+    );
+    const restart = outcome.find((o) => o.status === 'rejected' && o.reason instanceof RestartWrite);
+    const failure = restart ?? outcome.find((o) => o.status === 'rejected');
     if (failure) throw (failure as PromiseRejectedResult).reason;
   }
 
-  /** Rolls every part back, then undoes what the attempt committed outside them. */
-  async abort(error: unknown): Promise<void> {
-    for (const part of this.parts.values()) part.finish(error);
-    await Promise.allSettled([...this.parts.values()].map((p) => p.committed));
-    await Promise.allSettled(this.undo.map((fn) => fn()));
+  /**
+   * Ends the attempt's invocations with `error` and waits for each server's verdict. True when a
+   * server runs its part again (its queue retries: the function must run again, on the new
+   * invocation); otherwise the reason to reject with (the server's, e.g. CONFLICT for a lost race).
+   */
+  async fail(error: unknown): Promise<{ again: boolean; reason: unknown }> {
+    const uses = [...this.used.values()];
+    let again = false;
+    let reason: unknown = error;
+    await Promise.all(
+      uses.map(async ({ part, invocation }) => {
+        const taken = await invocation.catch(() => undefined);
+        taken?.end(error);
+        if (taken && part.generation === taken.generation) await part.changed();
+        if (part.hasFresh) {
+          again = true;
+          return;
+        }
+        const verdict = await part.committed.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        if (verdict !== undefined && verdict !== error && !(verdict instanceof RestartWrite))
+          reason = verdict;
+      }),
+    );
+    await Promise.allSettled(this.undo.splice(0).map((fn) => fn()));
+    return { again, reason };
   }
 
   /** Registers what to undo when the attempt rolls back (a direct-key claim committed on its server). */
   onAbort(fn: () => Promise<void>): void {
     this.undo.push(fn);
-  }
-
-  private open(server: ShardServer, channelId: string | undefined): Part {
-    let resolveTx!: (tx: WriteTransaction) => void;
-    let end!: { resolve: () => void; reject: (e: unknown) => void };
-    const ended = new Promise<void>((resolve, reject) => {
-      end = { resolve, reject };
-    });
-    // Seen by the server's write queue; never unhandled when the queue failed before calling it.
-    ended.catch(() => undefined);
-    const started = new Promise<WriteTransaction>((resolve) => {
-      resolveTx = resolve;
-    });
-    const part: Part = {
-      server,
-      tx: started,
-      finish: (error) => (error === undefined ? end.resolve() : end.reject(error)),
-      committed: Promise.resolve(),
-      broken: false,
-    };
-    let calls = 0;
-    part.committed = server.guard(() =>
-      server.adapter.chat.write(
-        (tx) => {
-          calls++;
-          if (calls > 1) {
-            part.broken = true;
-            throw new RestartWrite('a server ran the write again');
-          }
-          resolveTx(tx);
-          return ended;
-        },
-        channelId !== undefined ? { channelId } : undefined,
-      ),
-    );
-    // A part that fails before its function runs (server down) fails the write's calls on it.
-    part.tx = Promise.race([
-      started,
-      part.committed.then(() => {
-        throw new RestartWrite('a server ended the write before it began');
-      }),
-    ]);
-    part.tx.catch(() => undefined);
-    part.committed.catch(() => undefined);
-    return part;
   }
 }
