@@ -1,9 +1,7 @@
+import type { LateEntriesListener } from '@natter/server-core';
 import { copyEntries, copyKey, type LockMode, lookUpCopies, type UserCopy } from './copy.js';
 import type { ShardServer } from './server.js';
 import type { ShardMap } from './shard-map.js';
-
-/** Entries the fan-out worker copied that no write of this process was waiting for. */
-export type LateEntriesListener = (entries: ReadonlyArray<{ userId: string; pos: number }>) => void;
 
 /** The outcome of one fan-out round: where each local entry went, and the users whose server failed. */
 export interface FanoutRound {

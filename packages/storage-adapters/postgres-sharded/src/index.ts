@@ -4,7 +4,6 @@
  * @packageDocumentation
  */
 export { ShardMapError } from './errors.js';
-export type { LateEntriesListener } from './fanout.js';
 export type { ShardedPostgresStorageOptions } from './options.js';
 export { fnv1a32, ShardMap } from './shard-map.js';
-export { createShardedPostgresStorage, type ShardedStorageAdapter } from './storage.js';
+export { createShardedPostgresStorage } from './storage.js';

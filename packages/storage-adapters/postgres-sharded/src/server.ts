@@ -82,6 +82,12 @@ export class ShardServer {
       if (!pool) throw new Error(`storage server ${this.label} is closed`);
       const client = await pool.connect();
       let broken = false;
+      // A server killed while the client is checked out makes it emit 'error': without a listener
+      // that would be an uncaught exception. The query in flight rejects on its own.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const value = await fn(client);
@@ -93,6 +99,7 @@ export class ShardServer {
         });
         throw error;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     });

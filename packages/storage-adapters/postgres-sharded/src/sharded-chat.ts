@@ -4,6 +4,7 @@ import type {
   ChatStore,
   HistoryPage,
   HistoryQuery,
+  LateEntriesListener,
   LifecycleReads,
   MemberRecord,
   MessageQuery,
@@ -11,7 +12,6 @@ import type {
   WriteHint,
   WriteTransaction,
 } from '@natter/server-core';
-import type { LateEntriesListener } from './fanout.js';
 import { channelsOf } from './scatter.js';
 import type { ShardServer } from './server.js';
 import { channelOfModerationKey } from './shard-map.js';

@@ -1,7 +1,7 @@
 import { defineStorage, STORAGE_CONTRACT_VERSION, type StorageAdapter } from '@natter/server-core';
 import { DirectKeys } from './direct-keys.js';
 import { ShardMapError } from './errors.js';
-import { type LateEntriesListener, SourceFanout } from './fanout.js';
+import { SourceFanout } from './fanout.js';
 import { resolveShardedOptions, type ShardedPostgresStorageOptions } from './options.js';
 import { prepareServer, SHARDED_SCHEMA_VERSION } from './schema.js';
 import { ShardServer } from './server.js';
@@ -9,16 +9,6 @@ import { ShardMap } from './shard-map.js';
 import { ShardedChatStore } from './sharded-chat.js';
 import type { ShardedTxDeps } from './sharded-tx.js';
 import { WriteGate } from './write-gate.js';
-
-/** The sharded store: a {@link StorageAdapter} that also reports entries its fan-out worker committed. */
-export interface ShardedStorageAdapter extends StorageAdapter {
-  /**
-   * Calls `listener` with entries the fan-out worker committed to users' logs that no `write()` of this
-   * process returned (a crashed process's, or a recipient's whose server was down): deliver them live
-   * like a write's. Returns the unsubscribe function.
-   */
-  onLateEntries(listener: LateEntriesListener): () => void;
-}
 
 /** The server holding accounts, sessions, revocations and moderation rows outside channels. */
 const HOME = 0;
@@ -49,7 +39,7 @@ const HOME = 0;
  * await storage.open();
  * ```
  */
-export function createShardedPostgresStorage(options: ShardedPostgresStorageOptions): ShardedStorageAdapter {
+export function createShardedPostgresStorage(options: ShardedPostgresStorageOptions): StorageAdapter {
   const resolved = resolveShardedOptions(options);
   const map = new ShardMap(resolved.map);
   const servers = resolved.shards.map((url, index) => new ShardServer(index, url, resolved));
@@ -74,7 +64,7 @@ export function createShardedPostgresStorage(options: ShardedPostgresStorageOpti
   };
   const store = new ShardedChatStore(deps, () => servers[HOME]!.adapter.chat.epoch());
   chat = store;
-  const storage = defineStorage({
+  return defineStorage({
     manifest: {
       name: 'postgres-sharded',
       contractVersion: STORAGE_CONTRACT_VERSION,
@@ -121,8 +111,5 @@ export function createShardedPostgresStorage(options: ShardedPostgresStorageOpti
         },
       };
     },
-  });
-  return Object.assign(storage, {
-    onLateEntries: (listener: LateEntriesListener) => store.onLateEntries(listener),
   });
 }

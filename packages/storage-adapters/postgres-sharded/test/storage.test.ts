@@ -159,7 +159,7 @@ if (await shardSuitesRun()) {
       const store = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, fanoutPollMs: 50 });
       await store.open();
       const late: Array<{ userId: string; pos: number }> = [];
-      store.onLateEntries((entries) => late.push(...entries));
+      store.chat.onLateEntries!((entries) => late.push(...entries));
       try {
         const [channel] = idsOn(1, 'c_', 1);
         const [alice] = idsOn(0, 'u_a', 1);
@@ -327,7 +327,7 @@ if (await shardSuitesRun()) {
       });
       await store.open();
       const late: Array<{ userId: string; pos: number }> = [];
-      store.onLateEntries((entries) => late.push(...entries));
+      store.chat.onLateEntries!((entries) => late.push(...entries));
       try {
         const [near] = idsOn(0, 'c_', 1);
         const [far] = idsOn(2, 'c_', 1);
