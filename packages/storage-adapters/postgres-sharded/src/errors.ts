@@ -11,6 +11,7 @@ export class ShardMapError extends Error {
   override readonly name = 'ShardMapError';
   constructor(
     message: string,
+    /** Each refusing server as `#index host:port`. */
     readonly servers: readonly string[],
   ) {
     super(message);
