@@ -20,9 +20,12 @@ export class FrameEncoder {
   constructor(private readonly codec: Codec) {}
 
   encode(frame: ServerFrame): Uint8Array | string {
-    if (frame.t === 'msg' && frame.entry.kind === 'message') {
-      const { pos, message } = frame.entry;
-      return this.splice({ t: 'msg', entry: { pos, kind: 'message', message: null } }, message, 2);
+    if (frame.t === 'msg') {
+      const { entry } = frame;
+      if (entry.kind === 'message' && 'message' in entry) {
+        const envelope = { t: 'msg', entry: { pos: entry.pos, kind: 'message', message: null } };
+        return this.splice(envelope, entry.message, 2);
+      }
     }
     if (frame.t === 'ack') {
       const { rid, duplicate, entry } = frame;
