@@ -129,7 +129,7 @@ export class ChatService {
         `message text exceeds ${limits.maxMessageBytes} bytes`,
       );
     }
-    await rules?.direct.checkSend(userId, given.channelId);
+    const direct = (await rules?.direct.checkSend(userId, given.channelId)) ?? false;
     // The app's filter runs before anything is stored; a retry with the same clientMsgId runs it again
     // (its verdict should be deterministic), and still returns the original if that was stored.
     const input = moderation?.beforeSend
@@ -150,7 +150,7 @@ export class ChatService {
         }
       : given;
     const refs = input.attachments ?? [];
-    if (refs.length === 0) return this.store(userId, input, undefined, origin);
+    if (refs.length === 0) return this.store(userId, input, undefined, origin, direct);
     if (refs.length > MEDIA_LIMITS.maxAttachmentsPerMessage) {
       throw new NatterError(
         ErrorCode.BAD_REQUEST,
@@ -162,7 +162,7 @@ export class ChatService {
     const claim = await this.options.media.claim(userId, input.channelId, input.clientMsgId, ids);
     let result: SendResult;
     try {
-      result = await this.store(userId, input, claim, origin);
+      result = await this.store(userId, input, claim, origin, direct);
     } catch (error) {
       await claim.cancel();
       throw error;
@@ -177,11 +177,13 @@ export class ChatService {
     input: SendInput,
     claim: MediaClaim | undefined,
     origin: DeliveryOrigin | undefined,
+    /** The channel is a 1-1 channel (known to the direct guard): those have no slow mode to look up. */
+    direct: boolean,
   ): Promise<SendResult> {
     const { chat } = this.options;
     const attachments = claim && claim.attachments.length > 0 ? { attachments: claim.attachments } : {};
     // The setting comes from a cache of a few seconds; the turn itself is taken inside the transaction.
-    const slow = ((await this.options.rules?.groups.slowModeSeconds(input.channelId)) ?? 0) > 0;
+    const slow = !direct && ((await this.options.rules?.groups.slowModeSeconds(input.channelId)) ?? 0) > 0;
     const outcome = await chat.write(
       async (tx) => {
         const referring = input.replyTo !== undefined || input.threadRoot !== undefined;

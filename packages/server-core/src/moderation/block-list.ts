@@ -2,14 +2,27 @@ import type { ModerationReads } from '../ports/moderation.js';
 import type { AccountStore } from '../ports/storage.js';
 import { lastPart, moderationKeys } from './keys.js';
 
-/** What a user's block relations are, as far as others' traffic is concerned. */
-interface BlockView {
+/**
+ * What a user's own choices are, as far as others' traffic is concerned: the half a 1-1 send to them
+ * needs. Kept apart from {@link Blockers} so the hot path reads two rows, not three.
+ */
+interface OwnView {
   /** Users this user blocked. */
   blocked: ReadonlySet<string>;
-  /** Users who blocked this user. */
-  blockedBy: ReadonlySet<string>;
   /** The account is deactivated (its 1-1 channels take no messages either). */
   deactivated: boolean;
+}
+
+/** Users who blocked this user: only presence and typing fan-out need them. */
+type Blockers = ReadonlySet<string>;
+
+/**
+ * One cached read. The promise is cached, not its value, so the sends that arrive while a read is
+ * running share it instead of each starting their own (under load a read waits for the running fsync,
+ * and every send of that window used to miss the cache).
+ */
+interface Cached<T> {
+  value: Promise<T>;
   loadedAt: number;
 }
 
@@ -35,7 +48,8 @@ const MAX_ROWS = 10_000;
  * store and kept for a few seconds, so a presence flip costs no query per contact.
  */
 export class BlockList {
-  private readonly views = new Map<string, BlockView>();
+  private readonly own = new Map<string, Cached<OwnView>>();
+  private readonly blockers = new Map<string, Cached<Blockers>>();
   private readonly ttlMs: number;
   private readonly maxUsers: number;
 
@@ -46,10 +60,10 @@ export class BlockList {
 
   /** Users who must not see `userId`'s presence or typing, nor show theirs to them: blocks either way. */
   async hiddenFrom(userId: string): Promise<ReadonlySet<string>> {
-    const view = await this.viewOf(userId);
-    if (view.blockedBy.size === 0) return view.blocked;
-    if (view.blocked.size === 0) return view.blockedBy;
-    return new Set([...view.blocked, ...view.blockedBy]);
+    const [{ blocked }, blockedBy] = await Promise.all([this.ownOf(userId), this.blockersOf(userId)]);
+    if (blockedBy.size === 0) return blocked;
+    if (blocked.size === 0) return blockedBy;
+    return new Set([...blocked, ...blockedBy]);
   }
 
   /**
@@ -57,38 +71,57 @@ export class BlockList {
    * recipient's account is deactivated. The two are one answer, so the sender cannot tell a block.
    */
   async refusesDirect(recipientId: string, senderId: string): Promise<boolean> {
-    const view = await this.viewOf(recipientId);
+    const view = await this.ownOf(recipientId);
     return view.deactivated || view.blocked.has(senderId);
   }
 
   /** Whether `blockerId` blocked `userId`. */
   async isBlocking(blockerId: string, userId: string): Promise<boolean> {
-    return (await this.viewOf(blockerId)).blocked.has(userId);
+    return (await this.ownOf(blockerId)).blocked.has(userId);
   }
 
   /** Drops what is cached of these users: called on this node right after their relations changed. */
   forget(...userIds: string[]): void {
-    for (const id of userIds) this.views.delete(id);
+    for (const id of userIds) {
+      this.own.delete(id);
+      this.blockers.delete(id);
+    }
   }
 
-  private async viewOf(userId: string): Promise<BlockView> {
+  private ownOf(userId: string): Promise<OwnView> {
+    return this.cached(this.own, userId, async () => {
+      const { reads, accounts } = this.options;
+      const [blocked, user] = await Promise.all([
+        reads.list(moderationKeys.blocksOf(userId), undefined, MAX_ROWS),
+        accounts.getUser(userId),
+      ]);
+      return {
+        blocked: new Set(blocked.map((e) => lastPart(e.key))),
+        deactivated: user?.deactivatedAt !== undefined,
+      };
+    });
+  }
+
+  private blockersOf(userId: string): Promise<Blockers> {
+    return this.cached(this.blockers, userId, async () => {
+      const rows = await this.options.reads.list(moderationKeys.blockersOf(userId), undefined, MAX_ROWS);
+      return new Set(rows.map((e) => lastPart(e.key)));
+    });
+  }
+
+  /** The cached read of `userId` in `cache` if younger than the TTL, else a fresh one (shared while it runs). */
+  private cached<T>(cache: Map<string, Cached<T>>, userId: string, load: () => Promise<T>): Promise<T> {
     const now = this.options.now();
-    const cached = this.views.get(userId);
-    if (cached && now - cached.loadedAt < this.ttlMs) return cached;
-    const { reads, accounts } = this.options;
-    const [blocked, blockedBy, user] = await Promise.all([
-      reads.list(moderationKeys.blocksOf(userId), undefined, MAX_ROWS),
-      reads.list(moderationKeys.blockersOf(userId), undefined, MAX_ROWS),
-      accounts.getUser(userId),
-    ]);
-    const view: BlockView = {
-      blocked: new Set(blocked.map((e) => lastPart(e.key))),
-      blockedBy: new Set(blockedBy.map((e) => lastPart(e.key))),
-      deactivated: user?.deactivatedAt !== undefined,
-      loadedAt: now,
-    };
-    if (this.views.size >= this.maxUsers) this.views.clear();
-    this.views.set(userId, view);
-    return view;
+    const hit = cache.get(userId);
+    if (hit && now - hit.loadedAt < this.ttlMs) return hit.value;
+    const value = load();
+    const entry: Cached<T> = { value, loadedAt: now };
+    if (cache.size >= this.maxUsers) cache.clear();
+    cache.set(userId, entry);
+    // A failed read is not kept: the next call tries again. Only this entry goes (forget may have replaced it).
+    value.catch(() => {
+      if (cache.get(userId) === entry) cache.delete(userId);
+    });
+    return value;
   }
 }

@@ -19,14 +19,20 @@ export class DirectGuard {
     private readonly blocks: BlockList,
   ) {}
 
-  /** @throws NatterError RECIPIENT_UNAVAILABLE when the other user of a 1-1 channel takes nothing from `senderId`. */
-  async checkSend(senderId: string, channelId: string): Promise<void> {
+  /**
+   * Returns whether `channelId` is a 1-1 channel, so the caller can skip what only groups have (slow mode):
+   * a channel's kind never changes.
+   * @throws NatterError RECIPIENT_UNAVAILABLE when the other user of a 1-1 channel takes nothing from `senderId`.
+   */
+  async checkSend(senderId: string, channelId: string): Promise<boolean> {
     const pair = await this.pairOf(channelId);
-    if (!pair?.includes(senderId)) return;
+    if (!pair) return false;
+    if (!pair.includes(senderId)) return true;
     const peer = pair[0] === senderId ? pair[1] : pair[0];
     if (await this.blocks.refusesDirect(peer, senderId)) {
       throw new NatterError(ErrorCode.RECIPIENT_UNAVAILABLE, 'this user is not taking messages');
     }
+    return true;
   }
 
   private async pairOf(channelId: string): Promise<readonly [string, string] | null> {

@@ -4,6 +4,7 @@ import { type RawData, WebSocket } from 'ws';
 import type { Logger } from '../observability/logger.js';
 import type { NatterMetrics } from '../observability/metrics.js';
 import type { ClientConnection, ConnectionHandler } from '../ports/connection.js';
+import { type FrameEncoder, frameEncoderFor } from './frame-encoder.js';
 
 /**
  * The `ws` socket class the transport's server creates: it carries its {@link WsConnection}, so the same
@@ -46,6 +47,8 @@ export class WsConnection implements ClientConnection {
   handler: ConnectionHandler | undefined = undefined;
   /** True while the raw socket is corked for the frames of the current tick. */
   private corked = false;
+  /** Shared by every connection of the codec: a message fanned out to many sockets is encoded once. */
+  private readonly encoder: FrameEncoder;
 
   constructor(
     private readonly socket: WebSocket,
@@ -53,7 +56,9 @@ export class WsConnection implements ClientConnection {
     private readonly raw: Duplex,
     private readonly codec: Codec,
     readonly deps: { readonly metrics: NatterMetrics; readonly logger: Logger },
-  ) {}
+  ) {
+    this.encoder = frameEncoderFor(codec);
+  }
 
   send(frame: ServerFrame): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
@@ -64,7 +69,7 @@ export class WsConnection implements ClientConnection {
       this.raw.cork();
       process.nextTick(uncork, this);
     }
-    this.socket.send(this.codec.encode(frame), { binary: this.codec.binary });
+    this.socket.send(this.encoder.encode(frame), { binary: this.codec.binary });
   }
 
   /** Ends the cork of {@link send}. */

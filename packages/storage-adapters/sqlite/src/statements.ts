@@ -82,6 +82,10 @@ export function prepareReads(db: Db) {
     members: prepare<[string], MemberRow>(
       `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? ORDER BY user_id`,
     ),
+    /** Only the ids: what a send needs, read from the primary key alone. */
+    memberIds: prepare<[string], { user_id: string }>(
+      'SELECT user_id FROM members WHERE channel_id = ? ORDER BY user_id',
+    ),
     channelsOf: prepare<[string], ChannelMemberRow>(
       `SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.direct_key,
               m.role AS m_role, m.joined_at AS m_joined_at, m.joined_seq AS m_joined_seq, m.read_seq AS m_read_seq,

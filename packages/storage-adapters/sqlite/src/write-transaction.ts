@@ -2,11 +2,14 @@ import type { Message } from '@natter/protocol';
 import type {
   AppendedMessage,
   ChannelRecord,
+  CheckedAppendResult,
+  CheckedSend,
   MemberRecord,
   NewMessage,
   WriteTransaction,
 } from '@natter/server-core';
 import type { AppendOperation } from './append.js';
+import { appendChecked } from './append-checked.js';
 import { conflictOnDuplicate } from './constraint.js';
 import { SqliteLifecycleWrites } from './lifecycle.js';
 import { SqliteModerationWrites } from './moderation.js';
@@ -130,6 +133,11 @@ export class SqliteWriteTransaction implements WriteTransaction {
     this.assertActive();
     this.markWritten();
     return this.append(message, recipientIds);
+  }
+
+  async appendChecked(send: CheckedSend): Promise<CheckedAppendResult> {
+    this.assertActive();
+    return appendChecked(this.reads, this.append, this.markWritten, send);
   }
 
   private assertActive(): void {
