@@ -193,7 +193,7 @@ describe('fuzzing (fast-check)', () => {
       ),
       { numRuns: MUTATION_CASES },
     );
-  });
+  }, 300_000);
 
   it(`answers ${HTTP_CASES} generated HTTP bodies with a status and an error code, never a 500`, async () => {
     const paths = [
