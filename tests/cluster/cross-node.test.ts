@@ -4,16 +4,27 @@ import WebSocket from 'ws';
 import { api, type TestUser } from '../helpers/server.js';
 import { type Cluster, createGroup, openDirect, startCluster, token, users } from './helpers/cluster.js';
 import { Device, direct, type Locate } from './helpers/device.js';
-import { servicesUp } from './helpers/env.js';
-import { BROKERS, clusterSuite } from './helpers/suite.js';
+import { PG_SHARD_URLS, servicesUp } from './helpers/env.js';
+import type { TestStore } from './helpers/storage.js';
+import { BROKERS, clusterSuite, shardedStore } from './helpers/suite.js';
 import { outcomeOf, perfect } from './helpers/verify.js';
 
 const store = await clusterSuite('cross-node');
+// The same tests on the sharded store (three PostgreSQL servers), over Redis only: the broker is not what
+// the sharded store changes, and CI time is counted.
+const shardsUp = await servicesUp('cross-node delivery on the sharded store', ['pgShards']);
+const sharded = shardsUp ? await shardedStore('cross-node-sharded', PG_SHARD_URLS) : undefined;
+const VARIANTS: Array<{ broker: (typeof BROKERS)[number]; store: TestStore; name: string }> = [
+  ...BROKERS.map((broker) => ({ broker, store, name: store.spec.kind })),
+  ...(sharded
+    ? [{ broker: 'redis' as const, store: sharded, name: 'sharded store, 3 PostgreSQL servers' }]
+    : []),
+];
 
-for (const broker of BROKERS) {
+for (const { broker, store, name } of VARIANTS) {
   const up = await servicesUp(`cross-node delivery over ${broker}`, [broker, 'redis']);
 
-  describe.skipIf(!up)(`cross-node delivery over ${broker} (3 in-process nodes)`, () => {
+  describe.skipIf(!up)(`cross-node delivery over ${broker} (3 in-process nodes, ${name})`, () => {
     let cluster: Cluster;
     const devices: Device[] = [];
     const device = async (label: string, user: TestUser, locate: Locate) => {
