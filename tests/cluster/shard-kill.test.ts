@@ -5,7 +5,7 @@ import type { TestUser } from '../helpers/server.js';
 import { type Cluster, createGroup, openDirect, startCluster, token, users } from './helpers/cluster.js';
 import { Device, direct } from './helpers/device.js';
 import { PG_KILLABLE_URL, PG_SHARD_URLS, servicesUp } from './helpers/env.js';
-import { channelsOn } from './helpers/shards.js';
+import { channelsOn, defaultShardMap } from './helpers/shards.js';
 import { shardedClusterSuite } from './helpers/suite.js';
 import { outcomeOf, perfect } from './helpers/verify.js';
 
@@ -43,28 +43,32 @@ describe.skipIf(!store)('kill -9 of a PostgreSQL shard server mid-stream (sharde
     const [n0, n1] = cluster.nodes as [Cluster['nodes'][0], Cluster['nodes'][0]];
     const schema = (store!.spec as { schema: string }).schema;
 
-    // Pairs of users with a direct channel each, until both the killed server and the others hold enough
-    // channels (placement is by a hash of the channel id, so the count it takes varies; bounded).
+    // Where ids live, by the store's own shard map (the default: 256 virtual shards, v mod 3 servers).
+    const map = await defaultShardMap(SHARDS.length);
+    const KILLED = SHARDS.indexOf(PG_KILLABLE_URL);
+    const onKilledServer = (id: string) => map.serverOf(id) === KILLED;
+
+    // Pairs of users with a direct channel each, until enough channels live on the killed server and
+    // enough elsewhere with a sender whose own log is elsewhere too (placement is by hash; bounded).
     const pairs: Array<{ a: TestUser; b: TestUser; channel: string }> = [];
-    let onKilled = new Set<string>();
-    for (let round = 0; round < 12; round++) {
+    const deadSide = () => pairs.filter((p) => onKilledServer(p.channel));
+    const liveSide = () => pairs.filter((p) => !onKilledServer(p.channel) && !onKilledServer(p.a.id));
+    for (let round = 0; round < 40; round++) {
+      if (deadSide().length >= WANTED_EACH_SIDE && liveSide().length >= WANTED_EACH_SIDE) break;
       const [a, b] = (await users(n0.url, 2, `sk${round}`)) as [TestUser, TestUser];
       pairs.push({ a, b, channel: await openDirect(n0.url, a, b) });
-      onKilled = await channelsOn(PG_KILLABLE_URL, schema);
-      const killedSide = pairs.filter((p) => onKilled.has(p.channel)).length;
-      if (killedSide >= WANTED_EACH_SIDE && pairs.length - killedSide >= WANTED_EACH_SIDE) break;
     }
+    expect(deadSide().length, 'channels on the killed server').toBeGreaterThanOrEqual(WANTED_EACH_SIDE);
+    expect(liveSide().length, 'channels and senders elsewhere').toBeGreaterThanOrEqual(WANTED_EACH_SIDE);
+    // The channel table on the killed server holds exactly the channels the map puts there.
+    const stored = await channelsOn(PG_KILLABLE_URL, schema);
+    for (const p of pairs) expect(stored.has(p.channel), p.channel).toBe(onKilledServer(p.channel));
     // And one group across everyone (wherever it lands).
     const everyone = pairs.flatMap((p) => [p.a, p.b]);
     const group = await createGroup(n0.url, everyone[0]!, everyone.slice(1));
-    onKilled = await channelsOn(PG_KILLABLE_URL, schema);
-    const channels = [...pairs.map((p) => p.channel), group];
-    const deadSide = channels.filter((c) => onKilled.has(c));
-    const liveSide = channels.filter((c) => !onKilled.has(c));
-    expect(deadSide.length, 'channels on the killed server').toBeGreaterThanOrEqual(1);
-    expect(liveSide.length, 'channels on the other servers').toBeGreaterThanOrEqual(1);
+    const liveChannels = liveSide().map((p) => p.channel);
     phase(
-      `${pairs.length} pairs; ${deadSide.length} channels on the killed server, ${liveSide.length} elsewhere`,
+      `${pairs.length} pairs; ${deadSide().length} channels on the killed server, ${liveChannels.length} with their sender elsewhere; the group ${onKilledServer(group) ? 'on' : 'off'} it`,
     );
 
     // One device per user, the two of a pair on different nodes; a's send into the pair's channel, b's
@@ -106,7 +110,7 @@ describe.skipIf(!store)('kill -9 of a PostgreSQL shard server mid-stream (sharde
     phase(`killed ${server.name} after ${acks.length} of ${total} acked sends`);
     // Down until a send to its channels was refused and others were acked meanwhile (bounded: 15 s).
     const refusedOnDead = () => devices.some((d) => d.sendErrors.some((e) => e.at > killedAt));
-    const ackedOnLive = () => acks.some((a) => a.at > killedAt && liveSide.includes(a.channel));
+    const ackedOnLive = () => acks.some((a) => a.at > killedAt && liveChannels.includes(a.channel));
     const deadline = Date.now() + 15_000;
     while (!(refusedOnDead() && ackedOnLive()) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
@@ -136,7 +140,7 @@ describe.skipIf(!store)('kill -9 of a PostgreSQL shard server mid-stream (sharde
       expect(e.retryAfterMs ?? 0).toBeGreaterThan(0);
     }
     expect(
-      new Set(ackedWhileDown.map((a) => a.channel).filter((c) => liveSide.includes(c))).size,
+      new Set(ackedWhileDown.map((a) => a.channel).filter((c) => liveChannels.includes(c))).size,
     ).toBeGreaterThan(0);
 
     // 0 lost, 0 duplicated, order kept, on every device, against its full sync log.

@@ -19,6 +19,18 @@ export async function onServer<T extends pg.QueryResultRow>(
   }
 }
 
+/**
+ * The sharded store's default shard map over `servers` servers (256 virtual shards, virtual shard v on
+ * server v mod servers), from the package's own `ShardMap`: where a channel or a user lives.
+ */
+export async function defaultShardMap(servers: number): Promise<{ serverOf(id: string): number }> {
+  const specifier = '@natter/storage-postgres-sharded';
+  const { ShardMap } = (await import(/* @vite-ignore */ specifier)) as {
+    ShardMap: new (map: number[]) => { serverOf(id: string): number };
+  };
+  return new ShardMap(Array.from({ length: 256 }, (_, v) => v % servers));
+}
+
 /** Ids of the channels whose rows live on the server at `url`. */
 export async function channelsOn(url: string, schema: string): Promise<Set<string>> {
   const rows = await onServer<{ id: string }>(url, `SELECT id FROM "${schema}".channels`);
