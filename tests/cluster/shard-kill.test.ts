@@ -123,8 +123,17 @@ describe.skipIf(!store)('kill -9 of a PostgreSQL shard server mid-stream (sharde
       `restarted after ${Date.now() - killedAt} ms down; ${ackedWhileDown.length} sends acked while down`,
     );
 
+    // Progress while the streams finish (what a failure in CI needs to be read).
+    const progress = setInterval(() => {
+      const waiting = devices.filter((d) => d.unacked > 0).map((d) => `${d.label}:${d.unacked}`);
+      const recent = devices.flatMap((d) => d.sendErrors.filter((e) => e.at > Date.now() - 5_000));
+      const last = recent.at(-1);
+      phase(
+        `${acks.length}/${total} acked; waiting: ${waiting.join(' ') || 'none'}; ${recent.length} refusals in 5 s${last ? ` (last: ${last.code} ${last.message})` : ''}`,
+      );
+    }, 5_000);
     const acked = await Promise.race([
-      Promise.all(streams),
+      Promise.all(streams).finally(() => clearInterval(progress)),
       new Promise<never>((_, reject) =>
         setTimeout(() => reject(new Error('streams did not finish')), 90_000),
       ),

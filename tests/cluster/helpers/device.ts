@@ -305,6 +305,7 @@ export class Device {
             this.sendErrors.push({
               channelId: pending.channelId,
               code: frame.code,
+              message: frame.message,
               retryAfterMs: frame.retryAfterMs,
               at: Date.now(),
             });
