@@ -58,6 +58,7 @@ export class Device {
   readonly sendErrors: Array<{
     channelId: string;
     code: string;
+    message: string;
     retryAfterMs: number | undefined;
     at: number;
   }> = [];

@@ -51,6 +51,24 @@ export async function messagesStored(urls: readonly string[], schema: string): P
   return sumOver(urls, `SELECT count(*)::int AS n FROM "${schema}".messages`);
 }
 
+/** Ids of the text messages stored for `channels`, from every server (the record of what committed). */
+export async function textIdsOn(
+  urls: readonly string[],
+  schema: string,
+  channels: readonly string[],
+): Promise<Array<{ id: string; channelId: string }>> {
+  const rows = await Promise.all(
+    urls.map((url) =>
+      onServer<{ id: string; channel_id: string }>(
+        url,
+        `SELECT id, channel_id FROM "${schema}".messages WHERE channel_id = ANY($1) AND kind = 'text'`,
+        [channels],
+      ),
+    ),
+  );
+  return rows.flat().map((r) => ({ id: r.id, channelId: r.channel_id }));
+}
+
 async function sumOver(urls: readonly string[], sql: string): Promise<number> {
   const counts = await Promise.all(urls.map((url) => onServer<{ n: number }>(url, sql)));
   return counts.reduce((sum, rows) => sum + (rows[0]?.n ?? 0), 0);
