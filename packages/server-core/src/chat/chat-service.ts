@@ -343,77 +343,86 @@ export class ChatService {
       userId,
       wanted.filter((id) => !present.has(id)),
     );
-    const appended = await this.options.chat.write(async (tx) => {
-      const channel = await this.requireGroupMember(tx, channelId, userId);
-      // Ban rows first (their locks), then the members: see refuseBanned.
-      await refuseBanned(tx, channelId, wanted);
-      const members = await tx.listMembers(channelId);
-      const present = new Set(members.map((m) => m.userId));
-      const added = wanted.filter((id) => !present.has(id));
-      if (added.length === 0) return undefined;
-      this.checkGroupSize(members.length + added.length);
-      const event: SystemEvent = { action: 'members_added', actorId: userId, memberIds: added };
-      const nextSeq = channel.lastSeq + 1;
-      for (const id of added) {
-        await tx.upsertMember({
-          channelId,
-          userId: id,
-          role: 'member',
-          joinedAt: this.now(),
-          joinedSeq: nextSeq,
-          readSeq: 0,
-          deliveredSeq: 0,
-        });
-      }
-      return tx.appendMessage(systemMessage(channelId, userId, event, this.now()), [...present, ...added]);
-    });
+    const appended = await this.options.chat.write(
+      async (tx) => {
+        const channel = await this.requireGroupMember(tx, channelId, userId);
+        // Ban rows first (their locks), then the members: see refuseBanned.
+        await refuseBanned(tx, channelId, wanted);
+        const members = await tx.listMembers(channelId);
+        const present = new Set(members.map((m) => m.userId));
+        const added = wanted.filter((id) => !present.has(id));
+        if (added.length === 0) return undefined;
+        this.checkGroupSize(members.length + added.length);
+        const event: SystemEvent = { action: 'members_added', actorId: userId, memberIds: added };
+        const nextSeq = channel.lastSeq + 1;
+        for (const id of added) {
+          await tx.upsertMember({
+            channelId,
+            userId: id,
+            role: 'member',
+            joinedAt: this.now(),
+            joinedSeq: nextSeq,
+            readSeq: 0,
+            deliveredSeq: 0,
+          });
+        }
+        return tx.appendMessage(systemMessage(channelId, userId, event, this.now()), [...present, ...added]);
+      },
+      { channelId },
+    );
     if (appended) this.dispatch(appended);
     return this.getChannel(userId, channelId);
   }
 
   /** Removes a member from a group (admins only), or leaves it (`memberId === userId`). */
   async removeMember(userId: string, channelId: string, memberId: string): Promise<void> {
-    const appended = await this.options.chat.write(async (tx) => {
-      await this.requireGroupMember(tx, channelId, userId);
-      const members = await tx.listMembers(channelId);
-      const actor = members.find((m) => m.userId === userId)!;
-      const target = members.find((m) => m.userId === memberId);
-      if (!target) throw new NatterError(ErrorCode.NOT_FOUND, 'member not found');
-      const leaving = memberId === userId;
-      if (!leaving && actor.role !== 'admin')
-        throw new NatterError(ErrorCode.FORBIDDEN, 'only admins remove members');
-      const event: SystemEvent = leaving
-        ? { action: 'member_left', actorId: userId }
-        : { action: 'member_removed', actorId: userId, memberId };
-      // The removed member receives the event too, so all their devices learn they left.
-      const result = await tx.appendMessage(
-        systemMessage(channelId, userId, event, this.now()),
-        members.map((m) => m.userId),
-      );
-      await tx.deleteMember(channelId, memberId);
-      const rest = members.filter((m) => m.userId !== memberId);
-      if (target.role === 'admin' && rest.length > 0 && !rest.some((m) => m.role === 'admin')) {
-        // A group never loses its last admin: the longest-standing member takes over.
-        const heir = [...rest].sort((a, b) => a.joinedSeq - b.joinedSeq || a.joinedAt - b.joinedAt)[0]!;
-        await tx.upsertMember({ ...heir, role: 'admin' });
-      }
-      return result;
-    });
+    const appended = await this.options.chat.write(
+      async (tx) => {
+        await this.requireGroupMember(tx, channelId, userId);
+        const members = await tx.listMembers(channelId);
+        const actor = members.find((m) => m.userId === userId)!;
+        const target = members.find((m) => m.userId === memberId);
+        if (!target) throw new NatterError(ErrorCode.NOT_FOUND, 'member not found');
+        const leaving = memberId === userId;
+        if (!leaving && actor.role !== 'admin')
+          throw new NatterError(ErrorCode.FORBIDDEN, 'only admins remove members');
+        const event: SystemEvent = leaving
+          ? { action: 'member_left', actorId: userId }
+          : { action: 'member_removed', actorId: userId, memberId };
+        // The removed member receives the event too, so all their devices learn they left.
+        const result = await tx.appendMessage(
+          systemMessage(channelId, userId, event, this.now()),
+          members.map((m) => m.userId),
+        );
+        await tx.deleteMember(channelId, memberId);
+        const rest = members.filter((m) => m.userId !== memberId);
+        if (target.role === 'admin' && rest.length > 0 && !rest.some((m) => m.role === 'admin')) {
+          // A group never loses its last admin: the longest-standing member takes over.
+          const heir = [...rest].sort((a, b) => a.joinedSeq - b.joinedSeq || a.joinedAt - b.joinedAt)[0]!;
+          await tx.upsertMember({ ...heir, role: 'admin' });
+        }
+        return result;
+      },
+      { channelId },
+    );
     this.dispatch(appended);
   }
 
   /** Renames a group; any member may. */
   async renameGroup(userId: string, channelId: string, name: string): Promise<Channel> {
-    const appended = await this.options.chat.write(async (tx) => {
-      await this.requireGroupMember(tx, channelId, userId);
-      const members = await tx.listMembers(channelId);
-      await tx.renameChannel(channelId, name);
-      const event: SystemEvent = { action: 'renamed', actorId: userId, name };
-      return tx.appendMessage(
-        systemMessage(channelId, userId, event, this.now()),
-        members.map((m) => m.userId),
-      );
-    });
+    const appended = await this.options.chat.write(
+      async (tx) => {
+        await this.requireGroupMember(tx, channelId, userId);
+        const members = await tx.listMembers(channelId);
+        await tx.renameChannel(channelId, name);
+        const event: SystemEvent = { action: 'renamed', actorId: userId, name };
+        return tx.appendMessage(
+          systemMessage(channelId, userId, event, this.now()),
+          members.map((m) => m.userId),
+        );
+      },
+      { channelId },
+    );
     this.dispatch(appended);
     return this.getChannel(userId, channelId);
   }
@@ -453,17 +462,20 @@ export class ChatService {
   }
 
   private async raiseMarkers(userId: string, channelId: string, seq: number, read: boolean) {
-    const result = await this.options.chat.write(async (tx) => {
-      const channel = await this.requireMember(tx, channelId, userId);
-      const before = (await tx.getMember(channelId, userId))!;
-      const upTo = Math.min(seq, channel.lastSeq);
-      // Whatever was read was delivered: reading raises both markers.
-      const deliveredSeq = await tx.raiseDeliveredMarker(channelId, userId, upTo);
-      const readSeq = read ? await tx.raiseReadMarker(channelId, userId, upTo) : before.readSeq;
-      const memberIds = (await tx.listMembers(channelId)).map((m) => m.userId);
-      const raised = readSeq > before.readSeq || deliveredSeq > before.deliveredSeq;
-      return { readSeq, deliveredSeq, raised, memberIds };
-    });
+    const result = await this.options.chat.write(
+      async (tx) => {
+        const channel = await this.requireMember(tx, channelId, userId);
+        const before = (await tx.getMember(channelId, userId))!;
+        const upTo = Math.min(seq, channel.lastSeq);
+        // Whatever was read was delivered: reading raises both markers.
+        const deliveredSeq = await tx.raiseDeliveredMarker(channelId, userId, upTo);
+        const readSeq = read ? await tx.raiseReadMarker(channelId, userId, upTo) : before.readSeq;
+        const memberIds = (await tx.listMembers(channelId)).map((m) => m.userId);
+        const raised = readSeq > before.readSeq || deliveredSeq > before.deliveredSeq;
+        return { readSeq, deliveredSeq, raised, memberIds };
+      },
+      { channelId },
+    );
     if (result.raised) {
       // Own devices learn the new marker (unread badges agree everywhere); others see the receipt.
       this.options.ephemeral?.sendToUsers(result.memberIds, {

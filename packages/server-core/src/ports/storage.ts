@@ -342,7 +342,18 @@ export interface ChatStore {
   readonly lifecycle?: LifecycleReads;
   /** Blocks, reports, bans, slow mode: present when the manifest declares `moderation`. */
   readonly moderation?: ModerationReads;
+  /**
+   * Optional: subscribes to sync entries the adapter committed after the `write()` that produced them
+   * returned without them: a store that fans entries out to users' logs in a later step (the sharded
+   * PostgreSQL store) reports there what its fan-out worker committed for a node that crashed after
+   * its commit, or for a recipient whose server was down. The core delivers them live like a write's
+   * entries. Stores that commit every entry inside `write()` never call it. Returns the unsubscribe.
+   */
+  onLateEntries?(listener: LateEntriesListener): () => void;
 }
+
+/** Receives sync entries committed after their write returned: each user's new positions, ascending. */
+export type LateEntriesListener = (entries: ReadonlyArray<{ userId: string; pos: number }>) => void;
 
 /** A complete storage adapter: one object serving both ports, opened before use. */
 export interface StorageAdapter {

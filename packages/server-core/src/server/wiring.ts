@@ -16,6 +16,7 @@ import { RevocationCache } from '../accounts/revocation-cache.js';
 import { TokenService } from '../accounts/token-service.js';
 import { AppChat } from '../chat/app-chat.js';
 import { ChatService } from '../chat/chat-service.js';
+import { deliverLateEntries } from '../chat/late-entries.js';
 import { LocalHub } from '../chat/local-hub.js';
 import { ClusterSink, type SessionCloseOrder } from '../cluster/cluster-sink.js';
 import { candidateOf, DiscoveryService, toAnswer } from '../cluster/discovery-service.js';
@@ -124,6 +125,10 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       events.fromDeliveries(deliveries);
     },
   };
+  // Entries a store fanned out after their write returned (the sharded store's worker) go live too.
+  storage.chat.onLateEntries?.(
+    deliverLateEntries(storage.chat, committed, (err) => logger.warn({ err }, 'late entries not delivered')),
+  );
   const media = options.media?.({
     logger,
     metrics,

@@ -5,6 +5,7 @@ import type {
   AccountStore,
   ChatStore,
   HistoryQuery,
+  LateEntriesListener,
   MessageQuery,
   StorageAdapter,
   StoreManifest,
@@ -102,6 +103,10 @@ export function defineStorage(definition: StorageDefinition): StorageAdapter {
   let transition: Promise<void> | undefined;
   let inFlight = 0;
   let drained: (() => void) | undefined;
+
+  /** Listeners of late entries (ChatStore.onLateEntries), kept across open and close. */
+  const lateListeners = new Set<LateEntriesListener>();
+  let lateUnsubscribe: (() => void) | undefined;
 
   const notOpen = () => new NatterError(ErrorCode.UNAVAILABLE, `${manifest.name} storage is not open`);
 
@@ -244,6 +249,12 @@ export function defineStorage(definition: StorageDefinition): StorageAdapter {
     },
     ...(manifest.capabilities.lifecycle ? { lifecycle: lifecycleReads(call, notOpen) } : {}),
     ...(manifest.capabilities.moderation ? { moderation: moderationReads(call, notOpen) } : {}),
+    onLateEntries(listener) {
+      lateListeners.add(listener);
+      return () => {
+        lateListeners.delete(listener);
+      };
+    },
   };
 
   const adapter: StorageAdapter = {
@@ -258,6 +269,9 @@ export function defineStorage(definition: StorageDefinition): StorageAdapter {
       transition = (async () => {
         try {
           opened = await definition.open();
+          lateUnsubscribe = opened.chat.onLateEntries?.((entries) => {
+            for (const listener of lateListeners) listener(entries);
+          });
           status = 'open';
         } catch (err) {
           opened = undefined;
@@ -280,6 +294,8 @@ export function defineStorage(definition: StorageDefinition): StorageAdapter {
         try {
           if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
           drained = undefined;
+          lateUnsubscribe?.();
+          lateUnsubscribe = undefined;
           await stores.close();
         } finally {
           opened = undefined;

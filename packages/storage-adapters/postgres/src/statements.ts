@@ -6,10 +6,10 @@ import { quoteIdentifier } from './schema/migrations.js';
 const MODERATION_LOCK_CLASS = 0x6e61746d;
 
 const USER_COLUMNS = 'id, username, display_name, password_hash, created_at, deactivated_at';
-const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
+export const CHANNEL_COLUMNS = 'id, kind, name, created_by, created_at, last_seq, direct_key';
 const MEMBER_COLUMNS = 'channel_id, user_id, role, joined_at, joined_seq, read_seq, delivered_seq';
 /** Every column of a message row, lifecycle columns (schema 6) included. */
-const MESSAGE_COLUMNS =
+export const MESSAGE_COLUMNS =
   'channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions, system, created_at, attachments, ' +
   'edited_at, version, deleted_at, deleted_by, reply_to, thread_root, thread_replies, thread_last_reply_at, ' +
   'thread_last_reply_seq';

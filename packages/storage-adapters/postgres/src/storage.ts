@@ -24,7 +24,7 @@ const parseInt8Array = (
 )(INT8_ARRAY_OID, 'text') as (value: string) => Array<string | null>;
 
 /** Type parsers of the adapter's own pool, leaving `pg`'s global parsers untouched. */
-const types = {
+export const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (format === 'binary') return pg.types.getTypeParser(oid, format);
     if (oid === INT8_OID) return (value: string) => Number(value);
@@ -69,7 +69,7 @@ export function createPostgresStorage(options: PostgresStorageOptions = {}): Sto
       capabilities: { search: true, multiProcess: true, persistent: true, lifecycle: true, moderation: true },
     },
     async open() {
-      const pool = new pg.Pool({ ...resolved.poolConfig, types });
+      const pool = new pg.Pool({ ...resolved.poolConfig, types: pgTypes });
       // An idle connection that breaks (server restart) is dropped by the pool; without a listener the
       // 'error' event would crash the process. The next query opens a new connection.
       pool.on('error', () => undefined);
