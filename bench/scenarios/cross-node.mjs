@@ -5,8 +5,9 @@ import { connectAll, round, runOptions, sleep, startLoads, stopAll, stopTraffic 
 
 /**
  * Scenario 6 (issue #8): cross-node delivery. natter chat nodes (bench/systems/natter-cluster-node.mjs),
- * each a fresh process, share a PostgreSQL store and a broker (Redis pub/sub or NATS). Four
- * configurations, {redis, nats} × {1 node, 3 nodes}, each with processes of its own (8 nodes in all).
+ * each a fresh process, share a store and a broker (Redis pub/sub or NATS). Eight configurations, each
+ * with processes of its own (16 nodes in all): {redis, nats} × {1 node, 3 nodes} on one PostgreSQL
+ * server, and (issue #19) redis × {1 node, 3 nodes} on the sharded store over one and over three servers.
  *
  * The same pairs send at the same fixed rate in every configuration (open loop, like direct's rate
  * phase), so p99 is compared at equal load. The first user of each pair sends into the pair's direct
@@ -26,11 +27,12 @@ import { connectAll, round, runOptions, sleep, startLoads, stopAll, stopTraffic 
  * (publishes, failed publishes, errors reported by code), and `undelivered`: acknowledged sends that never
  * reached their receiver (the broker is at-most-once and the load does no gap filling).
  *
- * The store is a schema of the run's own (`natter_bench_xn_<pid>_<time>`), dropped at the end (schemas of
- * a run that was killed are dropped at the start of the next one). Its users and channels are created once,
- * by the first configuration's first node, and every configuration's nodes serve the same users; each
- * configuration has its own broker topics, so a message is delivered live only inside its configuration.
- * A service that does not answer is recorded as `skipped: <service> unreachable at <url>`.
+ * Each store is a schema of the run's own (`natter_bench_xn_<pid>_<time>`, `_s1`/`_s3` on the shard
+ * servers), dropped at the end (schemas of a run that was killed are dropped at the start of the next one).
+ * A store's users and channels are created once, by the first node of its first configuration, and every
+ * configuration on that store serves the same users; each configuration has its own broker topics, so a
+ * message is delivered live only inside its configuration. A service that does not answer is recorded as
+ * `skipped: <service> unreachable at <url>` (a store that is down or not built: its configurations).
  */
 
 /** Where the services are: the variables the cluster tests read (tests/cluster/helpers/env.ts), same defaults. */
@@ -104,7 +106,7 @@ export async function crossNode({ quick, systems = [], progress = () => {}, para
     params: {
       ...params,
       measuredMsPerConfiguration: params.rounds * params.slice,
-      store: 'postgres',
+      stores: Object.keys(STORES),
       pgSchema: schema,
     },
     services: { postgres: PG_URL, ...BROKER_URLS },
