@@ -390,7 +390,11 @@ function startNode(i, tag) {
   if (runOptions.profileDir)
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${runOptions.profileDir}/crossNode-${tag}`);
   // 16 node processes start at once: on a loaded 2-core machine one can take longer than spawn's 15 s.
-  return spawn('systems/natter-cluster-node.mjs', { execArgv, label: `cluster-${tag}#${i}`, startTimeoutMs: 60_000 });
+  return spawn('systems/natter-cluster-node.mjs', {
+    execArgv,
+    label: `cluster-${tag}#${i}`,
+    startTimeoutMs: 60_000,
+  });
 }
 
 /** Sums the broker counters of every node (whole run of the configuration, warm-up included). */
