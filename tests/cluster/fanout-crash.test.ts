@@ -80,7 +80,7 @@ describe.skipIf(!store)('a chat node killed between commit and fan-out (sharded 
           placedThenDiscovered(wsOf(node), discover),
         );
         devices.push(d);
-        await d.start();
+        await d.start(60_000);
         return d;
       };
       // The senders on the victim, the receivers on the survivor.

@@ -66,7 +66,7 @@ for (const { broker, store, name } of VARIANTS) {
           placedThenDiscovered(wsOf(node), discover),
         );
         devices.push(d);
-        await d.start();
+        await d.start(60_000);
         return d;
       };
       const memberDevices = await Promise.all(members.map((m, i) => start(`m${i}`, m, nodes[i % 3]!)));

@@ -84,7 +84,7 @@ describe.skipIf(!store)('kill -9 of a PostgreSQL shard server mid-stream (sharde
         );
         devices.push(d);
         deviceOf.set(user.id, d);
-        await d.start();
+        await d.start(60_000);
       }
     }
     const acks: Array<{ channel: string; at: number }> = [];
