@@ -11,6 +11,7 @@ export class ShardMapError extends Error {
   override readonly name = 'ShardMapError';
   constructor(
     message: string,
+    /** Each refusing server as `#index host:port`. */
     readonly servers: readonly string[],
   ) {
     super(message);
@@ -28,6 +29,7 @@ const CONNECTION_CODES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, recovering)
+  '53300', // too_many_connections: the server is full now
 ]);
 
 /** True for an error that says the server is unreachable (down, restarting, connection cut). */

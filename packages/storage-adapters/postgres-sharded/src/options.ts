@@ -24,7 +24,8 @@ export interface ShardedPostgresStorageOptions {
    */
   schema?: string;
   /**
-   * Most connections per server for the per-server PostgreSQL adapter (reads and group commits).
+   * Most connections per server for the per-server PostgreSQL adapter (reads and group commits); the
+   * fan-out's own pool per server has at most 4 more.
    * @default 8
    */
   maxPoolSize?: number;

@@ -9,6 +9,7 @@ export class ShardMap {
     readonly servers: readonly number[],
   ) {}
 
+  /** How many virtual shards ids hash to. */
   get virtualShards(): number {
     return this.servers.length;
   }

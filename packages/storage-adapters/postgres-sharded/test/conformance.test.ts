@@ -12,7 +12,7 @@ if (await shardSuitesRun()) {
   });
   const factory: StorageFactory = async () => {
     const schema = uniqueSchema();
-    const create = () => createShardedPostgresStorage({ shards: SHARD_URLS, schema, maxPoolSize: 6 });
+    const create = () => createShardedPostgresStorage({ shards: SHARD_URLS, schema, maxPoolSize: 4 });
     return {
       adapter: create(),
       reopen: async () => create(),

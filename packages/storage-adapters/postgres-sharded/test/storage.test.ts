@@ -52,7 +52,7 @@ if (await shardSuitesRun()) {
   describe('sharded store: placement and shard map', () => {
     it('keeps a channel with its messages on its server and a user log on the user server', async () => {
       const s = schema();
-      const store = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s });
+      const store = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, maxPoolSize: 3 });
       await store.open();
       try {
         const [channel] = idsOn(0, 'c_', 1);
@@ -124,13 +124,18 @@ if (await shardSuitesRun()) {
 
     it('refuses to open on a shard map that differs from the configuration, naming the servers', async () => {
       const s = schema();
-      const first = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s });
+      const first = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, maxPoolSize: 3 });
       await first.open();
       await first.close();
       const moved = Array.from({ length: 256 }, (_, v) =>
         v === 7 ? (v + 1) % SHARD_URLS.length : v % SHARD_URLS.length,
       );
-      const differing = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, map: moved });
+      const differing = createShardedPostgresStorage({
+        shards: SHARD_URLS,
+        schema: s,
+        map: moved,
+        maxPoolSize: 3,
+      });
       const refusal = await differing.open().then(
         () => undefined,
         (e: unknown) => e,
@@ -139,7 +144,11 @@ if (await shardSuitesRun()) {
       expect((refusal as ShardMapError).servers).toHaveLength(SHARD_URLS.length);
       expect((refusal as ShardMapError).message).toContain('virtual shard 7');
       // The servers in another order: each server is another index's database.
-      const reordered = createShardedPostgresStorage({ shards: [...SHARD_URLS].reverse(), schema: s });
+      const reordered = createShardedPostgresStorage({
+        shards: [...SHARD_URLS].reverse(),
+        schema: s,
+        maxPoolSize: 3,
+      });
       const swapped = await reordered.open().then(
         () => undefined,
         (e: unknown) => e,
@@ -147,7 +156,7 @@ if (await shardSuitesRun()) {
       expect(swapped).toBeInstanceOf(ShardMapError);
       expect((swapped as ShardMapError).message).toMatch(/holds the database of server #/);
       // The same configuration still opens.
-      const same = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s });
+      const same = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, maxPoolSize: 3 });
       await same.open();
       await same.close();
     });
@@ -156,7 +165,12 @@ if (await shardSuitesRun()) {
   describe('sharded store: outbox and fan-out', () => {
     it('fans out an entry committed by a process that died before its fan-out, once, and reports it', async () => {
       const s = schema();
-      const store = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, fanoutPollMs: 50 });
+      const store = createShardedPostgresStorage({
+        shards: SHARD_URLS,
+        schema: s,
+        fanoutPollMs: 50,
+        maxPoolSize: 3,
+      });
       await store.open();
       const late: Array<{ userId: string; pos: number }> = [];
       store.chat.onLateEntries!((entries) => late.push(...entries));
@@ -232,8 +246,18 @@ if (await shardSuitesRun()) {
 
     it('two processes fanning out the same outbox copy each entry exactly once, gap-free', async () => {
       const s = schema();
-      const a = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, fanoutPollMs: 20 });
-      const b = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, fanoutPollMs: 20 });
+      const a = createShardedPostgresStorage({
+        shards: SHARD_URLS,
+        schema: s,
+        fanoutPollMs: 20,
+        maxPoolSize: 3,
+      });
+      const b = createShardedPostgresStorage({
+        shards: SHARD_URLS,
+        schema: s,
+        fanoutPollMs: 20,
+        maxPoolSize: 3,
+      });
       await a.open();
       await b.open();
       try {
@@ -324,6 +348,7 @@ if (await shardSuitesRun()) {
         schema: s,
         fanoutPollMs: 50,
         maxBackoffMs: 400,
+        maxPoolSize: 3,
       });
       await store.open();
       const late: Array<{ userId: string; pos: number }> = [];
@@ -409,13 +434,14 @@ if (await shardSuitesRun()) {
 
     it('rejects calls that need it with NATTER_UNAVAILABLE and a retry-after', async () => {
       const s = schema();
-      const store = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s });
+      const store = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, maxPoolSize: 3 });
       await store.open();
       await store.close();
       // The same data with server 2 behind a port nothing listens on.
       const down = createShardedPostgresStorage({
         shards: [SHARD_URLS[0]!, SHARD_URLS[1]!, 'postgres://postgres@127.0.0.1:1/test'],
         schema: s,
+        maxPoolSize: 3,
       });
       const refusal = await down.open().then(
         () => undefined,
