@@ -17,10 +17,12 @@ if ! up 5432; then
 fi
 # Three more PostgreSQL servers for the sharded store (NATTER_PG_SHARD_URLS): separate clusters on 5433-5435,
 # trust auth on 127.0.0.1, a `test` database, small shared_buffers. Created once (a few seconds), then only
-# started when down.
+# started when down. A fourth, `killable` on 5436 (NATTER_PG_KILLABLE_URL), belongs to the failure tests
+# alone: they kill -9 it and restart it (tests/helpers/pg-server.ts), so no other suite running at the same
+# time ever loses its database.
 pg_version="$(ls /etc/postgresql | sort -V | tail -n1)"
-for port in 5433 5434 5435; do
-  cluster="shard$((port - 5432))"
+for entry in 5433:shard1 5434:shard2 5435:shard3 5436:killable; do
+  port="${entry%%:*}" cluster="${entry#*:}"
   up "$port" && continue
   if [ ! -d "/etc/postgresql/$pg_version/$cluster" ]; then
     echo "creating PostgreSQL cluster $pg_version/$cluster on :$port"

@@ -18,6 +18,12 @@ const PACKAGES = [
   ['@natter/storage-level', 'packages/storage-adapters/level', ['@natter/server-core']],
   // Scenario 6 (cross-node): the brokers between nodes and the shared PostgreSQL store.
   ['@natter/storage-postgres', 'packages/storage-adapters/postgres', ['@natter/server-core']],
+  // Scenarios 5 and 6 on the sharded store (sharded-1, sharded-3).
+  [
+    '@natter/storage-postgres-sharded',
+    'packages/storage-adapters/postgres-sharded',
+    ['@natter/server-core', '@natter/storage-postgres'],
+  ],
   ['@natter/broker-redis', 'packages/broker-redis', ['@natter/server-core']],
   ['@natter/broker-nats', 'packages/broker-nats', ['@natter/server-core']],
   // Scenario "media": the media service over the filesystem and the S3 blob stores.

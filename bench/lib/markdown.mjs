@@ -74,14 +74,18 @@ const sections = {
     ),
   storage: (s) =>
     table(
-      ['configuration', 'appends/s', 'CPU µs/append', 'appended', 'seconds', 'note'],
+      ['configuration', 'appends/s', 'CPU µs/append', 'appended', 'seconds', 'process CPU', 'note'],
       Object.entries(s.systems).map(([name, r]) => [
         name,
         fmt(r.appendsPerSec),
         fmt(r.cpuUsPerAppend),
         fmt(r.appended),
         fmt(r.seconds),
-        r.error ?? '',
+        fmt(r.processCpuUtil, 2),
+        r.error ??
+          (r.fanOutSeconds !== undefined
+            ? `outbox empty ${fmt(r.fanOutSeconds, 2)} s after the last ack: ${fmt(r.fannedOutPerSec)} fanned out/s`
+            : ''),
       ]),
     ) +
     (s.reads
@@ -297,7 +301,7 @@ export function renderMarkdown(results) {
       ),
     );
   }
-  out.push('', '## Goals of issues #6 and #8', '');
+  out.push('', '## Goals of issues #6, #8 and #19', '');
   out.push(
     table(
       ['goal', 'system', 'value', 'target', 'met'],

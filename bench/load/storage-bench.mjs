@@ -24,23 +24,53 @@ const TEXT = 'lorem ipsum dolor sit amet, consectetur adipiscing elit sed do';
 const randomChannel = () => Math.floor(Math.random() * CHANNELS);
 
 const PG_URL = process.env.NATTER_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** A fresh PostgreSQL schema per run, dropped when the run ends. */
+/** The sharded store's servers, as the tests read them (tests/cluster/helpers/env.ts), same default. */
+const PG_SHARD_URLS = (
+  process.env.NATTER_PG_SHARD_URLS ??
+  [5433, 5434, 5435].map((port) => `postgres://postgres@127.0.0.1:${port}/test`).join(',')
+)
+  .split(',')
+  .map((url) => url.trim())
+  .filter(Boolean);
+/** `sharded-1`: the sharded store on the first shard server alone; `sharded-3`: on all three. */
+const SHARDED = { 'sharded-1': PG_SHARD_URLS.slice(0, 1), 'sharded-3': PG_SHARD_URLS.slice(0, 3) };
+const isPostgres = (adapter) => adapter === 'postgres' || adapter in SHARDED;
+/** The servers an adapter writes. */
+const serversOf = (adapter) => (adapter === 'postgres' ? [PG_URL] : (SHARDED[adapter] ?? []));
+/** A fresh PostgreSQL schema per run (on every server it uses), dropped when the run ends. */
 const pgSchema = `bench_${process.pid}_${Date.now().toString(36)}`;
 
-async function dropPgSchema() {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
-  } finally {
-    await client.end();
-  }
+async function onEach(urls, sql) {
+  return Promise.all(
+    urls.map(async (url) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows;
+      } finally {
+        await client.end();
+      }
+    }),
+  );
 }
 
-function openAdapter(adapter) {
+const dropPgSchema = (adapter) => onEach(serversOf(adapter), `DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
+
+/** Outbox rows still to fan out, summed over the sharded store's servers. */
+async function outboxBacklog(adapter) {
+  const counts = await onEach(serversOf(adapter), `SELECT count(*)::int AS n FROM ${pgSchema}.shard_outbox`);
+  return counts.reduce((n, rows) => n + (rows[0]?.n ?? 0), 0);
+}
+
+async function openAdapter(adapter) {
   if (adapter === 'memory') return createMemoryStorage();
   if (adapter === 'level') return createLevelStorage({ path: join(dir, 'level'), sync: true });
   if (adapter === 'postgres') return createPostgresStorage({ connectionString: PG_URL, schema: pgSchema });
+  if (adapter in SHARDED) {
+    // Imported here: a checkout without the package still runs every other configuration.
+    const { createShardedPostgresStorage } = await import('@natter/storage-postgres-sharded');
+    return createShardedPostgresStorage({ shards: SHARDED[adapter], schema: pgSchema });
+  }
   return createSqliteStorage({
     path: join(dir, 'bench.db'),
     synchronous: adapter === 'sqlite-normal' ? 'normal' : 'full',
@@ -51,17 +81,19 @@ async function adapterRun(args) {
   try {
     return await measureAdapter(args);
   } finally {
-    if (args.adapter === 'postgres') await dropPgSchema().catch(() => undefined);
+    if (isPostgres(args.adapter)) await dropPgSchema(args.adapter).catch(() => undefined);
   }
 }
 
 async function measureAdapter({ adapter, senders, count, maxMs, warmup, path = 'append' }) {
-  const storage = openAdapter(adapter);
+  let storage;
   try {
+    storage = await openAdapter(adapter);
     await storage.open();
   } catch (err) {
-    if (adapter !== 'postgres') throw err;
-    return { skipped: `PostgreSQL unreachable at ${PG_URL} (set NATTER_PG_URL): ${err?.message ?? err}` };
+    if (!isPostgres(adapter)) throw err;
+    const where = serversOf(adapter).join(', ');
+    return { skipped: `${adapter} unavailable at ${where}: ${String(err?.message ?? err).slice(0, 300)}` };
   }
   // Channels are opened through ChatService, so the rows are whatever the current schema wants.
   const service = new ChatService({
@@ -123,13 +155,40 @@ async function measureAdapter({ adapter, senders, count, maxMs, warmup, path = '
     return done;
   };
   await loop(warmup, now() + maxMs);
+  if (adapter in SHARDED) await drained(adapter, 60_000);
   const cpu0 = processStats().cpuMicros;
   const started = now();
   const appended = await loop(count, started + maxMs);
   const seconds = (now() - started) / 1000;
+  // The sharded store acknowledges at the channel's commit; its fan-out (sync entries on the recipients'
+  // servers) may still be running. Counting until the outbox is empty, CPU included, is the whole cost.
+  const fanOutSeconds = adapter in SHARDED ? await drained(adapter, 120_000) : 0;
   const cpu = processStats().cpuMicros - cpu0;
   await storage.close();
-  return { appended, seconds, appendsPerSec: Math.round(appended / seconds), cpuUsPerAppend: cpu / appended };
+  return {
+    appended,
+    seconds,
+    appendsPerSec: Math.round(appended / seconds),
+    cpuUsPerAppend: cpu / appended,
+    // Share of one core the process used (the load and the adapter share it): near 1, the process is the limit.
+    processCpuUtil: Math.round((cpu / 1e6 / (seconds + fanOutSeconds)) * 100) / 100,
+    ...(adapter in SHARDED
+      ? {
+          fanOutSeconds: Math.round(fanOutSeconds * 100) / 100,
+          fannedOutPerSec: Math.round(appended / (seconds + fanOutSeconds)),
+        }
+      : {}),
+  };
+}
+
+/** Waits (bounded) until the sharded store's outbox is empty; answers how long that took, in seconds. */
+async function drained(adapter, timeoutMs) {
+  const started = now();
+  while ((await outboxBacklog(adapter)) > 0) {
+    if (now() - started > timeoutMs) throw new Error(`the outbox did not drain within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return (now() - started) / 1000;
 }
 
 /** Opens a fresh WAL database for a raw limit run. */
@@ -230,7 +289,7 @@ async function rawRowsRun({ synchronous, ...loop }) {
  * message" on random channels, through the same read path the server uses.
  */
 async function readRun({ adapter, messages, queries }) {
-  const storage = openAdapter(adapter);
+  const storage = await openAdapter(adapter);
   await storage.open();
   const service = new ChatService({
     chat: storage.chat,

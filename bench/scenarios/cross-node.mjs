@@ -5,8 +5,9 @@ import { connectAll, round, runOptions, sleep, startLoads, stopAll, stopTraffic 
 
 /**
  * Scenario 6 (issue #8): cross-node delivery. natter chat nodes (bench/systems/natter-cluster-node.mjs),
- * each a fresh process, share a PostgreSQL store and a broker (Redis pub/sub or NATS). Four
- * configurations, {redis, nats} × {1 node, 3 nodes}, each with processes of its own (8 nodes in all).
+ * each a fresh process, share a store and a broker (Redis pub/sub or NATS). Eight configurations, each
+ * with processes of its own (16 nodes in all): {redis, nats} × {1 node, 3 nodes} on one PostgreSQL
+ * server, and (issue #19) redis × {1 node, 3 nodes} on the sharded store over one and over three servers.
  *
  * The same pairs send at the same fixed rate in every configuration (open loop, like direct's rate
  * phase), so p99 is compared at equal load. The first user of each pair sends into the pair's direct
@@ -26,11 +27,12 @@ import { connectAll, round, runOptions, sleep, startLoads, stopAll, stopTraffic 
  * (publishes, failed publishes, errors reported by code), and `undelivered`: acknowledged sends that never
  * reached their receiver (the broker is at-most-once and the load does no gap filling).
  *
- * The store is a schema of the run's own (`natter_bench_xn_<pid>_<time>`), dropped at the end (schemas of
- * a run that was killed are dropped at the start of the next one). Its users and channels are created once,
- * by the first configuration's first node, and every configuration's nodes serve the same users; each
- * configuration has its own broker topics, so a message is delivered live only inside its configuration.
- * A service that does not answer is recorded as `skipped: <service> unreachable at <url>`.
+ * Each store is a schema of the run's own (`natter_bench_xn_<pid>_<time>`, `_s1`/`_s3` on the shard
+ * servers), dropped at the end (schemas of a run that was killed are dropped at the start of the next one).
+ * A store's users and channels are created once, by the first node of its first configuration, and every
+ * configuration on that store serves the same users; each configuration has its own broker topics, so a
+ * message is delivered live only inside its configuration. A service that does not answer is recorded as
+ * `skipped: <service> unreachable at <url>` (a store that is down or not built: its configurations).
  */
 
 /** Where the services are: the variables the cluster tests read (tests/cluster/helpers/env.ts), same defaults. */
@@ -46,13 +48,39 @@ const DEFAULT_PORTS = { 'redis:': 6379, 'nats:': 4222, 'postgres:': 5432, 'postg
 /** Every schema this scenario creates starts with this, followed by the orchestrator's pid. */
 const SCHEMA_PREFIX = 'natter_bench_xn_';
 
+/** The sharded store's servers (tests/cluster/helpers/env.ts reads the same variable, same default). */
+const PG_SHARD_URLS = env(
+  'NATTER_PG_SHARD_URLS',
+  [5433, 5434, 5435].map((port) => `postgres://postgres@127.0.0.1:${port}/test`).join(','),
+)
+  .split(',')
+  .map((url) => url.trim())
+  .filter(Boolean);
+
+/**
+ * The stores a configuration can run on: the single PostgreSQL (`@natter/storage-postgres` on
+ * NATTER_PG_URL), and the sharded store (`@natter/storage-postgres-sharded`) on the first shard server
+ * alone and on three. Each store has a schema of its own per run (and so its own users and channels).
+ */
+export const STORES = {
+  postgres: { urls: [PG_URL], suffix: '' },
+  'sharded-1': { urls: PG_SHARD_URLS.slice(0, 1), suffix: '_s1' },
+  'sharded-3': { urls: PG_SHARD_URLS.slice(0, 3), suffix: '_s3' },
+};
+
+/** Every configuration; the sharded store over Redis only (the broker is not what it changes). */
 export const CONFIGS = [
-  { broker: 'redis', nodes: 1 },
-  { broker: 'redis', nodes: 3 },
-  { broker: 'nats', nodes: 1 },
-  { broker: 'nats', nodes: 3 },
+  { broker: 'redis', nodes: 1, store: 'postgres' },
+  { broker: 'redis', nodes: 3, store: 'postgres' },
+  { broker: 'nats', nodes: 1, store: 'postgres' },
+  { broker: 'nats', nodes: 3, store: 'postgres' },
+  { broker: 'redis', nodes: 1, store: 'sharded-1' },
+  { broker: 'redis', nodes: 3, store: 'sharded-1' },
+  { broker: 'redis', nodes: 1, store: 'sharded-3' },
+  { broker: 'redis', nodes: 3, store: 'sharded-3' },
 ];
-export const configName = ({ broker, nodes }) => `${broker} ${nodes} node${nodes === 1 ? '' : 's'}`;
+export const configName = ({ broker, nodes, store = 'postgres' }) =>
+  `${broker} ${nodes} node${nodes === 1 ? '' : 's'}${store === 'postgres' ? '' : `, ${store}`}`;
 
 /**
  * The same offered load for 1 and 3 nodes. A node spends milliseconds of CPU per message here (about ten
@@ -78,7 +106,7 @@ export async function crossNode({ quick, systems = [], progress = () => {}, para
     params: {
       ...params,
       measuredMsPerConfiguration: params.rounds * params.slice,
-      store: 'postgres',
+      stores: Object.keys(STORES),
       pgSchema: schema,
     },
     services: { postgres: PG_URL, ...BROKER_URLS },
@@ -91,14 +119,25 @@ export async function crossNode({ quick, systems = [], progress = () => {}, para
   if (pg.error) return { ...out, status: `skipped: PostgreSQL unreachable at ${PG_URL} (${pg.error})` };
   const brokerUp = {};
   for (const broker of Object.keys(BROKER_URLS)) brokerUp[broker] = await reachable(BROKER_URLS[broker]);
+  const storeDown = {};
+  for (const [store, { urls }] of Object.entries(STORES)) {
+    const down = [];
+    for (const url of urls) if (!(await reachable(url))) down.push(url);
+    if (urls.length === 0) storeDown[store] = 'no server configured (NATTER_PG_SHARD_URLS)';
+    else if (down.length) storeDown[store] = `PostgreSQL unreachable at ${down.join(', ')}`;
+    else if (store !== 'postgres' && !(await shardedAvailable()))
+      storeDown[store] = '@natter/storage-postgres-sharded is not built';
+  }
   const configs = [];
   for (const config of CONFIGS) {
-    if (brokerUp[config.broker]) configs.push(config);
-    else {
+    if (!brokerUp[config.broker]) {
       const url = BROKER_URLS[config.broker];
       out.systems[configName(config)] = { skipped: `${SERVICE_NAMES[config.broker]} unreachable at ${url}` };
-    }
+    } else if (storeDown[config.store]) {
+      out.systems[configName(config)] = { skipped: storeDown[config.store] };
+    } else configs.push(config);
   }
+  out.services.pgShards = PG_SHARD_URLS;
   const live = { nodes: [], load: undefined };
   try {
     if (configs.length) {
@@ -121,6 +160,8 @@ export async function crossNode({ quick, systems = [], progress = () => {}, para
     await stopAll([...live.nodes, ...(load ?? [])]);
     await pg.client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await pg.client.end().catch(() => undefined);
+    for (const { urls, suffix } of Object.values(STORES))
+      if (suffix) await onShards(urls, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}${suffix}" CASCADE`));
   }
   out.notes = notesOf(out);
   return out;
@@ -140,7 +181,7 @@ async function runInterleaved(configs, params, schema, progress, live) {
   const clusters = configs.map((config) => ({
     config,
     name: configName(config),
-    tag: `${config.broker}${config.nodes}`,
+    tag: `${config.broker}${config.nodes}${STORES[config.store].suffix}`,
     servers: [],
     ports: [],
     slices: [],
@@ -149,30 +190,36 @@ async function runInterleaved(configs, params, schema, progress, live) {
   const nodeCount = configs.reduce((n, c) => n + c.nodes, 0);
   progress(`starting ${nodeCount} nodes, creating ${2 * params.pairs} users`);
   const plan = { users: 2 * params.pairs, directPairs: params.pairs };
-  let fixture;
+  // Users and channels per store: the first node of the first configuration on each store creates them.
+  const fixtures = {};
+  const creator = new Map();
+  for (const c of clusters) if (!creator.has(c.config.store)) creator.set(c.config.store, c);
   // Every node starts at once. The schema's migration is serialised by an advisory lock, so whichever
-  // node comes first creates it; the first node of the first configuration also creates the users.
+  // node comes first creates it.
   await Promise.all(
-    clusters.map(async (c, ci) => {
+    clusters.map(async (c) => {
       try {
         await Promise.all(
           Array.from({ length: c.config.nodes }, async (_, i) => {
             const node = await startNode(i, c.tag);
             live.nodes.push(node);
             c.servers[i] = node;
+            const store = STORES[c.config.store];
             const options = {
               broker: c.config.broker,
               brokerUrl: BROKER_URLS[c.config.broker],
               // Topics of this configuration only: the others (and other runs, tests) stay apart.
               prefix: `natter-bench.${process.pid}.${c.tag}.`,
+              store: c.config.store,
               pgUrl: PG_URL,
-              schema,
+              shardUrls: store.urls,
+              schema: `${schema}${store.suffix}`,
               nodeId: `${c.tag}-${i}`,
             };
-            const first = ci === 0 && i === 0;
+            const first = creator.get(c.config.store) === c && i === 0;
             const setup = await node.call('setup', { ...(first ? { plan } : {}), options }, 120_000);
             c.ports[i] = setup.ports[0];
-            if (first) fixture = setup;
+            if (first) fixtures[c.config.store] = setup;
           }),
         );
       } catch (err) {
@@ -180,15 +227,19 @@ async function runInterleaved(configs, params, schema, progress, live) {
       }
     }),
   );
-  if (!fixture) throw new Error(`the first node did not create the users: ${clusters[0].error}`);
+  for (const c of clusters)
+    if (!fixtures[c.config.store])
+      c.error ??= `the first node of ${c.config.store} did not create the users: ${creator.get(c.config.store)?.error}`;
+  if (!Object.keys(fixtures).length) throw new Error(`no node created the users: ${clusters[0].error}`);
   lap('startSeconds');
 
   // One load process holds every configuration's connections: configuration k's users are clients
   // k * U .. k * U + U - 1. Pair i's sender (user 2i) is on node i mod n, its receiver on (i + 1) mod n.
   const running = clusters.filter((c) => !c.error);
   const all = [];
-  for (const [k, c] of running.entries()) {
-    c.offset = k * fixture.users.length;
+  for (const c of running) {
+    const fixture = fixtures[c.config.store];
+    c.offset = all.length;
     for (const [j, user] of fixture.users.entries()) {
       const pair = Math.floor(j / 2);
       all.push({ ...user, port: c.ports[(pair + (j % 2)) % c.config.nodes] });
@@ -196,7 +247,7 @@ async function runInterleaved(configs, params, schema, progress, live) {
     c.senders = fixture.direct.map((channelId, i) => ({ index: c.offset + 2 * i, channelId }));
   }
   const [load] = await live.load;
-  progress(`connecting ${all.length} users (${fixture.users.length} per configuration)`);
+  progress(`connecting ${all.length} users (${2 * params.pairs} per configuration)`);
   const connect = await connectAll([load], 'frames', all, 60_000);
   if (connect.failed || connect.notTried)
     throw new Error(`only ${connect.connected} of ${all.length} connected: ${connect.errors}`);
@@ -263,7 +314,7 @@ async function runInterleaved(configs, params, schema, progress, live) {
 
   const results = {};
   for (const c of clusters) {
-    const base = { broker: c.config.broker, nodes: c.config.nodes };
+    const base = { broker: c.config.broker, nodes: c.config.nodes, store: c.config.store };
     if (c.error && !c.slices.length) {
       results[c.name] = { ...base, error: c.error };
       continue;
@@ -338,7 +389,12 @@ function startNode(i, tag) {
   // --profile: one .cpuprofile per node in <dir>/crossNode-<broker><nodes>/.
   if (runOptions.profileDir)
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${runOptions.profileDir}/crossNode-${tag}`);
-  return spawn('systems/natter-cluster-node.mjs', { execArgv, label: `cluster-${tag}#${i}` });
+  // 16 node processes start at once: on a loaded 2-core machine one can take longer than spawn's 15 s.
+  return spawn('systems/natter-cluster-node.mjs', {
+    execArgv,
+    label: `cluster-${tag}#${i}`,
+    startTimeoutMs: 60_000,
+  });
 }
 
 /** Sums the broker counters of every node (whole run of the configuration, warm-up included). */
@@ -383,13 +439,47 @@ async function openPg() {
   }
 }
 
-/** Drops schemas of earlier runs whose orchestrator is gone (killed before it could clean up). */
+/** Drops schemas of earlier runs whose orchestrator is gone (killed before it could clean up), on every server. */
 async function dropLeftovers(pg) {
-  const { rows } = await pg.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE '${SCHEMA_PREFIX}%'`);
-  for (const { nspname } of rows) {
-    const pid = Number(nspname.slice(SCHEMA_PREFIX.length).split('_')[0]);
-    if (pid === process.pid || alive(pid)) continue;
-    await pg.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`).catch(() => undefined);
+  const dropOn = async (client) => {
+    const { rows } = await client.query(
+      `SELECT nspname FROM pg_namespace WHERE nspname LIKE '${SCHEMA_PREFIX}%'`,
+    );
+    for (const { nspname } of rows) {
+      const pid = Number(nspname.slice(SCHEMA_PREFIX.length).split('_')[0]);
+      if (pid === process.pid || alive(pid)) continue;
+      await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`).catch(() => undefined);
+    }
+  };
+  await dropOn(pg);
+  await onShards(PG_SHARD_URLS, dropOn);
+}
+
+/** Runs `fn` with a client on each reachable shard server (errors ignored: cleanup only). */
+async function onShards(urls, fn) {
+  const { default: pg } = await import('pg');
+  for (const url of urls) {
+    if (!(await reachable(url))) continue;
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+    try {
+      await client.connect();
+      await client.query(`SET lock_timeout = '5s'`);
+      await fn(client);
+    } catch {
+      // cleanup is best effort
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+/** Whether the sharded store's package can be imported (built). */
+async function shardedAvailable() {
+  try {
+    const mod = await import('@natter/storage-postgres-sharded');
+    return typeof mod.createShardedPostgresStorage === 'function';
+  } catch {
+    return false;
   }
 }
 

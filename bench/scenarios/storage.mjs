@@ -24,16 +24,27 @@ export async function storage({ quick, progress }) {
       await child.stop();
     }
   };
-  for (const adapter of ['sqlite-full', 'sqlite-normal', 'level', 'postgres', 'memory'])
+  // sharded-1 / sharded-3: @natter/storage-postgres-sharded on one and on three PostgreSQL servers
+  // (NATTER_PG_SHARD_URLS, 5433-5435), on the same machine as everything else.
+  for (const adapter of [
+    'sqlite-full',
+    'sqlite-normal',
+    'level',
+    'postgres',
+    'sharded-1',
+    'sharded-3',
+    'memory',
+  ])
     for (const senders of [1, 100]) {
       // The quick run keeps 1 sender for SQLite only: the slow adapters' single-sender runs just wait out maxMs.
-      if (quick && senders === 1 && (adapter === 'level' || adapter === 'postgres')) continue;
+      if (quick && senders === 1 && ['level', 'postgres', 'sharded-1', 'sharded-3'].includes(adapter))
+        continue;
       await run(`${adapter} x${senders}`, 'adapterRun', { adapter, senders, count, maxMs, warmup });
     }
   // Whole sends through ChatService.sendMessage (idempotency and membership checked in the same write):
   // what a chat send costs the store. PostgreSQL does it in one statement (appendChecked), the others
   // through the port's reads and appendMessage.
-  for (const adapter of ['sqlite-full', 'postgres'])
+  for (const adapter of ['sqlite-full', 'postgres', 'sharded-1', 'sharded-3'])
     for (const senders of quick ? [100] : [1, 100])
       await run(`${adapter} send x${senders}`, 'adapterRun', {
         adapter,

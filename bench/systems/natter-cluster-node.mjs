@@ -7,7 +7,8 @@ import { inBatches, range } from './setup-plan.mjs';
 /**
  * One natter chat node of a cluster (scenario 6, cross-node delivery), in its own process: the real
  * `createNatterServer` over `ws` with `cluster: { broker }` (Redis pub/sub or NATS) and the shared
- * PostgreSQL store (`@natter/storage-postgres`, its own schema per configuration). Every node of a
+ * store: PostgreSQL (`@natter/storage-postgres`) or the sharded store (`@natter/storage-postgres-sharded`),
+ * a schema of the run's own per store. Every node of a
  * configuration gets the same token secret, so a token issued by one node is valid on all of them.
  *
  * `setup` with a `plan` (the first node) also creates the users, tokens and direct channels through the
@@ -57,6 +58,23 @@ function counted(inner) {
   };
 }
 
+/**
+ * The shared store: the single PostgreSQL (`store: 'postgres'`), or the sharded store over
+ * `options.shardUrls` (`sharded-1`, `sharded-3`), each in the run's schema.
+ */
+async function openStorage(options) {
+  // The scenario measures configurations in turns, so a node idles for a few slices between its own;
+  // pg's default (10 s) would close its pooled connections meanwhile and the next slice would open
+  // new ones (a PostgreSQL backend each) inside the measured window.
+  const pool = { idleTimeoutMillis: 120_000 };
+  if (options.store?.startsWith('sharded')) {
+    const { createShardedPostgresStorage } = await import('@natter/storage-postgres-sharded');
+    return createShardedPostgresStorage({ shards: options.shardUrls, schema: options.schema });
+  }
+  const { createPostgresStorage } = await import('@natter/storage-postgres');
+  return createPostgresStorage({ connectionString: options.pgUrl, schema: options.schema, pool });
+}
+
 async function setup({ plan, options }) {
   const raw = await openBroker(options);
   raw.onError((err) => {
@@ -65,15 +83,7 @@ async function setup({ plan, options }) {
   });
   await raw.ready(10_000);
   broker = counted(raw);
-  const { createPostgresStorage } = await import('@natter/storage-postgres');
-  const storage = createPostgresStorage({
-    connectionString: options.pgUrl,
-    schema: options.schema,
-    // The scenario measures configurations in turns, so a node idles for a few slices between its own;
-    // pg's default (10 s) would close its pooled connections meanwhile and the next slice would open
-    // new ones (a PostgreSQL backend each) inside the measured window.
-    pool: { idleTimeoutMillis: 120_000 },
-  });
+  const storage = await openStorage(options);
   server = createNatterServer({
     storage,
     tokens: { secret: SECRET, accessTtlSeconds: 3600 },
@@ -83,6 +93,12 @@ async function setup({ plan, options }) {
       sendsPerSecond: 1_000_000,
       sendBurst: 1_000_000,
       heartbeatTimeoutMs: 3_600_000,
+    },
+    // 8 configurations' users connect from 127.0.0.1 in one burst: the per-address abuse bounds would
+    // refuse them (HTTP 429); they have suites of their own.
+    resourceLimits: {
+      maxConnectionsPerAddress: 1_000_000,
+      handshakesPerAddress: { perSecond: 1_000_000, burst: 1_000_000 },
     },
     cluster: { broker, nodeId: options.nodeId },
   });

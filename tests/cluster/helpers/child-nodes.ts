@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceEntry } from '../../../scripts/source-packages.js';
 import type { NodeSpec } from './node-spec.js';
 import type { StoreSpec } from './storage.js';
 
@@ -13,11 +14,13 @@ const SOURCES: Record<string, string> = {
   '@natter/protocol': here('packages/protocol/src/index.ts'),
   '@natter/server-core': here('packages/server-core/src/index.ts'),
   '@natter/storage-sqlite': here('packages/storage-adapters/sqlite/src/index.ts'),
+  '@natter/storage-postgres': here('packages/storage-adapters/postgres/src/index.ts'),
   '@natter/broker-redis': here('packages/broker-redis/src/index.ts'),
   '@natter/broker-nats': here('packages/broker-nats/src/index.ts'),
   '@natter/registry-zookeeper': here('packages/registry-zookeeper/src/index.ts'),
 };
 const POSTGRES_SOURCE = here('packages/storage-adapters/postgres/src/index.ts');
+const SHARDED_SOURCE = here('packages/storage-adapters/postgres-sharded/src/index.ts');
 
 let bundled: Promise<string> | undefined;
 
@@ -31,6 +34,7 @@ export function bundleNodeMain(): Promise<string> {
     const outfile = here(`node_modules/.cache/natter-cluster/node-main-${process.pid}.mjs`);
     mkdirSync(dirname(outfile), { recursive: true });
     const withPostgres = existsSync(POSTGRES_SOURCE) && process.env.NATTER_CLUSTER_STORE !== 'sqlite';
+    const withSharded = withPostgres && existsSync(SHARDED_SOURCE);
     await esbuild.build({
       entryPoints: [here('tests/cluster/helpers/node-main.ts')],
       outfile,
@@ -48,14 +52,21 @@ export function bundleNodeMain(): Promise<string> {
           name: 'natter-sources',
           setup(build) {
             build.onResolve({ filter: /^natter-test:postgres$/ }, () =>
-              withPostgres ? { path: POSTGRES_SOURCE } : { path: 'stub', namespace: 'natter-stub' },
+              withPostgres ? { path: POSTGRES_SOURCE } : { path: 'postgres', namespace: 'natter-stub' },
             );
-            build.onLoad({ filter: /.*/, namespace: 'natter-stub' }, () => ({
-              contents: 'export const createPostgresStorage = undefined;',
+            build.onResolve({ filter: /^natter-test:postgres-sharded$/ }, () =>
+              withSharded ? { path: SHARDED_SOURCE } : { path: 'sharded', namespace: 'natter-stub' },
+            );
+            build.onLoad({ filter: /.*/, namespace: 'natter-stub' }, (args) => ({
+              contents:
+                args.path === 'sharded'
+                  ? 'export const createShardedPostgresStorage = undefined;'
+                  : 'export const createPostgresStorage = undefined;',
               loader: 'js',
             }));
             build.onResolve({ filter: /^@natter\// }, (args) => {
-              const source = SOURCES[args.path];
+              // The packages above, then any other workspace entry (the sharded store's imports).
+              const source = SOURCES[args.path] ?? sourceEntry(args.path);
               return source ? { path: source } : undefined;
             });
             // Everything else that is not a relative import stays external (native modules, npm packages).

@@ -88,7 +88,12 @@ export async function startInProcessNode(spec: NodeSpec, store: TestStore): Prom
   const resources = openResources(spec, events);
   await resources.broker.ready(10_000);
   const server = createNode(spec, store.forNode(), resources);
-  const { url } = await server.listen(0);
+  // A node refused at start (e.g. its store refuses to open) leaves no connection behind.
+  const { url } = await server.listen(0).catch(async (err: unknown) => {
+    await server.close().catch(() => undefined);
+    await resources.close();
+    throw err;
+  });
   const node: InProcessNode = {
     spec,
     server,

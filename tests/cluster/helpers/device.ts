@@ -54,6 +54,14 @@ export class Device {
   readonly closes: Array<{ code: number; at: number }> = [];
   /** Protocol violations seen (asserted empty by the tests). */
   readonly failures: string[] = [];
+  /** Errors answered to sends (each is retried later), with the channel and when: what a dead shard costs. */
+  readonly sendErrors: Array<{
+    channelId: string;
+    code: string;
+    message: string;
+    retryAfterMs: number | undefined;
+    at: number;
+  }> = [];
   liveDuplicates = 0;
   gapsDetected = 0;
   reconnects = 0;
@@ -294,6 +302,15 @@ export class Device {
           this.sendRids.delete(frame.rid!);
           // A rejected send is retried later (rate limit, or a node that is going away).
           const pending = this.outbox.get(clientMsgId);
+          if (pending) {
+            this.sendErrors.push({
+              channelId: pending.channelId,
+              code: frame.code,
+              message: frame.message,
+              retryAfterMs: frame.retryAfterMs,
+              at: Date.now(),
+            });
+          }
           if (pending)
             setTimeout(() => this.open && this.outbox.has(clientMsgId) && this.transmit(pending), 200);
           return;

@@ -12,9 +12,12 @@ export const PG_SHARD_URLS = (
   .split(',')
   .map((url) => url.trim())
   .filter((url) => url.length > 0);
+/** The PostgreSQL server the failure tests kill -9 and restart (`.ci/services.sh` keeps `killable` on 5436). */
+export const PG_KILLABLE_URL =
+  process.env.NATTER_PG_KILLABLE_URL ?? 'postgres://postgres@127.0.0.1:5436/test';
 export const ZOOKEEPER_URL = process.env.NATTER_ZOOKEEPER_URL ?? '127.0.0.1:2181';
 
-export type Service = 'redis' | 'nats' | 'pg' | 'pgShards' | 'zookeeper';
+export type Service = 'redis' | 'nats' | 'pg' | 'pgShards' | 'pgKillable' | 'zookeeper';
 
 const SERVICES: Record<Service, { url: string; env: string; name: string }> = {
   redis: { url: REDIS_URL, env: 'NATTER_REDIS_URL', name: 'Redis' },
@@ -24,6 +27,11 @@ const SERVICES: Record<Service, { url: string; env: string; name: string }> = {
     url: PG_SHARD_URLS.join(','),
     env: 'NATTER_PG_SHARD_URLS',
     name: 'the PostgreSQL shard servers',
+  },
+  pgKillable: {
+    url: PG_KILLABLE_URL,
+    env: 'NATTER_PG_KILLABLE_URL',
+    name: 'the PostgreSQL server reserved for kill -9 tests',
   },
   zookeeper: { url: `tcp://${ZOOKEEPER_URL.split(',')[0]}`, env: 'NATTER_ZOOKEEPER_URL', name: 'ZooKeeper' },
 };

@@ -4,6 +4,7 @@
  * away (stdin closes), so no node outlives the test that started it.
  */
 import { createPostgresStorage } from 'natter-test:postgres';
+import { createShardedPostgresStorage } from 'natter-test:postgres-sharded';
 import { createNode, type NodeSpec, openResources } from './node-spec.js';
 import { openStore, type StoreSpec } from './storage.js';
 
@@ -15,7 +16,11 @@ interface ChildSpec extends NodeSpec {
 const spec = JSON.parse(process.env.NATTER_NODE_SPEC ?? '{}') as ChildSpec;
 const events = new Map<string, number>();
 const resources = openResources(spec, events);
-const server = createNode(spec, openStore(spec.store, createPostgresStorage), resources);
+const server = createNode(
+  spec,
+  openStore(spec.store, { postgres: createPostgresStorage, sharded: createShardedPostgresStorage }),
+  resources,
+);
 
 async function main() {
   await resources.broker.ready(10_000);

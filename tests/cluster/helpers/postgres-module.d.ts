@@ -3,3 +3,9 @@ declare module 'natter-test:postgres' {
   import type { PostgresFactory } from './storage.js';
   export const createPostgresStorage: PostgresFactory | undefined;
 }
+
+/** Resolved to `@natter/storage-postgres-sharded`'s source, or to a stub without it. */
+declare module 'natter-test:postgres-sharded' {
+  import type { ShardedFactory } from './storage.js';
+  export const createShardedPostgresStorage: ShardedFactory | undefined;
+}

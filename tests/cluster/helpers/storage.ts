@@ -5,16 +5,34 @@ import type { StorageAdapter } from '@natter/server-core';
 import { createSqliteStorage } from '@natter/storage-sqlite';
 
 /** The message store every node of a test cluster shares. */
-export type StoreSpec = { kind: 'postgres'; url: string; schema: string } | { kind: 'sqlite'; path: string };
+export type StoreSpec =
+  | { kind: 'postgres'; url: string; schema: string }
+  | { kind: 'sharded'; urls: string[]; schema: string }
+  | { kind: 'sqlite'; path: string };
 
 /** `createPostgresStorage` of `@natter/storage-postgres`, when that package is available. */
 export type PostgresFactory = (options: { connectionString: string; schema?: string }) => StorageAdapter;
 
+/** `createShardedPostgresStorage` of `@natter/storage-postgres-sharded`, when that package is available. */
+export type ShardedFactory = (options: { shards: string[]; schema?: string }) => StorageAdapter;
+
+/** The PostgreSQL adapters a node can open (each undefined when its package is not there). */
+export interface StoreFactories {
+  postgres?: PostgresFactory | undefined;
+  sharded?: ShardedFactory | undefined;
+}
+
 /** Opens an adapter over the shared store (not yet opened: the server opens it). */
-export function openStore(spec: StoreSpec, postgres: PostgresFactory | undefined): StorageAdapter {
+export function openStore(spec: StoreSpec, factories: StoreFactories): StorageAdapter {
   if (spec.kind === 'sqlite') return createSqliteStorage({ path: spec.path });
-  if (!postgres) throw new Error('the store is PostgreSQL but @natter/storage-postgres is not available');
-  return postgres({ connectionString: spec.url, schema: spec.schema });
+  if (spec.kind === 'sharded') {
+    if (!factories.sharded)
+      throw new Error('the store is sharded but @natter/storage-postgres-sharded is not available');
+    return factories.sharded({ shards: spec.urls, schema: spec.schema });
+  }
+  if (!factories.postgres)
+    throw new Error('the store is PostgreSQL but @natter/storage-postgres is not available');
+  return factories.postgres({ connectionString: spec.url, schema: spec.schema });
 }
 
 /**
@@ -62,25 +80,44 @@ export async function loadPostgresFactory(): Promise<PostgresFactory | undefined
   }
 }
 
+/** Loads `createShardedPostgresStorage` when `@natter/storage-postgres-sharded` is importable. */
+export async function loadShardedFactory(): Promise<ShardedFactory | undefined> {
+  const specifier = '@natter/storage-postgres-sharded';
+  try {
+    const mod = (await import(/* @vite-ignore */ specifier)) as {
+      createShardedPostgresStorage?: ShardedFactory;
+    };
+    return typeof mod.createShardedPostgresStorage === 'function'
+      ? mod.createShardedPostgresStorage
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A store for one test file: PostgreSQL (own schema) when available, else a SQLite file in a temp dir. */
 export interface TestStore {
   spec: StoreSpec;
-  postgres: PostgresFactory | undefined;
+  factories: StoreFactories;
   /** An adapter for one in-process node. */
   forNode(): StorageAdapter;
-  /** Drops the schema or deletes the file. */
+  /** Drops the schema (on every server) or deletes the file. */
   cleanup(): Promise<void>;
 }
+
+/** A schema name of this test file's own (letters, digits and `_`; unique per process and moment). */
+export const schemaFor = (label: string) =>
+  `natter_${label.replace(/\W/g, '_')}_${Date.now().toString(36)}${process.pid}`;
 
 export async function createTestStore(label: string, pgUrl: string, pgUp: boolean): Promise<TestStore> {
   const postgres = pgUp ? await loadPostgresFactory() : undefined;
   if (postgres) {
-    const schema = `natter_${label.replace(/\W/g, '_')}_${Date.now().toString(36)}${process.pid}`;
+    const schema = schemaFor(label);
     const spec: StoreSpec = { kind: 'postgres', url: pgUrl, schema };
     return {
       spec,
-      postgres,
-      forNode: () => openStore(spec, postgres),
+      factories: { postgres },
+      forNode: () => openStore(spec, { postgres }),
       cleanup: () => dropSchema(pgUrl, schema),
     };
   }
@@ -94,9 +131,28 @@ export async function createTestStore(label: string, pgUrl: string, pgUp: boolea
   const share = sharedAdapter(createSqliteStorage({ path: spec.path }));
   return {
     spec,
-    postgres: undefined,
+    factories: {},
     forNode: share,
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The sharded store over `urls` (one schema of this file's own on every server). Throws when
+ * `@natter/storage-postgres-sharded` is missing: callers decide whether to skip first.
+ */
+export async function createShardedTestStore(label: string, urls: readonly string[]): Promise<TestStore> {
+  const sharded = await loadShardedFactory();
+  if (!sharded) throw new Error('@natter/storage-postgres-sharded is not available');
+  const schema = schemaFor(label);
+  const spec: StoreSpec = { kind: 'sharded', urls: [...urls], schema };
+  return {
+    spec,
+    factories: { sharded },
+    forNode: () => openStore(spec, { sharded }),
+    cleanup: async () => {
+      await Promise.all(urls.map((url) => dropSchema(url, schema).catch(() => undefined)));
+    },
   };
 }
 

@@ -227,9 +227,17 @@ export class PgWriteQueue {
 
   private async withConnection<R>(fn: (client: ClientHandle) => Promise<R>): Promise<R> {
     const handle: ClientHandle = { client: await this.deps.pool().connect() };
+    // A server that dies while the connection is checked out makes the client emit 'error' between
+    // queries; the pool listens only while a connection is idle, and an unheard 'error' would crash the
+    // process. The connection is discarded at release.
+    const onError = (error: Error) => {
+      handle.broken ??= error;
+    };
+    handle.client.on('error', onError);
     try {
       return await fn(handle);
     } finally {
+      handle.client.off('error', onError);
       handle.client.release(handle.broken);
     }
   }

@@ -198,6 +198,9 @@ export class PgWriteTransaction implements WriteTransaction {
     this.ensureUsable();
     const { session } = this.context;
     const pending = session.defer(op);
+    // A flush that fails rejects `pending` too, before it is awaited below: handled here, so the
+    // failure is reported once (by the flush) and never as an unhandled rejection.
+    pending.catch(() => undefined);
     try {
       if (this.context.immediate) {
         await session.flushAppends();
