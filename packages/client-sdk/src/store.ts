@@ -129,6 +129,19 @@ export interface ClientStore {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
 
+  /**
+   * The end-to-end encryption engine state of one device (`owner`: `userId/deviceId`), if any. It holds the
+   * device's private keys: keep the store where the app keeps secrets.
+   */
+  getE2eeState(owner: string): Promise<Uint8Array | undefined>;
+  /**
+   * Replaces a device's engine state; resolves once written. The SDK acts on an engine result (sends a
+   * commit, shows a message) only after this resolved, so a crash never leaves keys the log has moved past.
+   */
+  putE2eeState(owner: string, state: Uint8Array): Promise<void>;
+  /** Forgets a device's engine state (logout of an encrypted device, or a revoked device). */
+  deleteE2eeState(owner: string): Promise<void>;
+
   /** The stored cursor, if any. */
   getCursor(): Promise<SyncCursor | undefined>;
   /** Writes messages, channel changes and the cursor atomically. */
