@@ -8,6 +8,7 @@ import {
   type MediaBody,
   type Message,
   type MessageEntry,
+  NatterError,
   newPrefixedId,
   type PresenceInfo,
   type ProtocolLimits,
@@ -34,6 +35,11 @@ import type {
   SendOptions,
 } from './client-types.js';
 import { Connection, type ConnectionStatus } from './connection.js';
+import { downloadEncryptedFile, type EncryptedFileInput, uploadEncryptedFiles } from './e2ee/attachments.js';
+import { DeliveryClient } from './e2ee/delivery-client.js';
+import { EncryptedChannels } from './e2ee/encrypted-channels.js';
+import type { EncryptedFileRef } from './e2ee/encrypted-file.js';
+import { isEncryptedEntry, pendingEncryptedSend } from './e2ee/encrypted-send.js';
 import { Emitter } from './emitter.js';
 import { errorCodeOf, toError } from './errors.js';
 import {
@@ -108,6 +114,11 @@ export class ChatClient {
   private uploadsInterrupted = new AbortController();
   /** Fetches the channels the user joins. */
   private readonly joined: JoinedChannels;
+  /** End-to-end encrypted channels of this device (with the `e2ee` option). */
+  private readonly encrypted: EncryptedChannels | undefined;
+  /** Settles once the engine is open and the device published (after the first `hello`). */
+  private encryptionStarted: Promise<void>;
+  private encryptionFirstStart: ((run: Promise<void>) => void) | undefined;
 
   constructor(options: ChatClientOptions) {
     const now = options.now ?? Date.now;
@@ -180,6 +191,10 @@ export class ChatClient {
       deliver: (entries, source) => {
         const added: MessageEntry[] = [];
         for (const entry of entries) {
+          if (this.encrypted && isEncryptedEntry(entry)) {
+            void this.encrypted.onEntry(entry, source).catch(onError);
+            continue;
+          }
           if (this.actions.emitEntry(entry, source)) continue;
           if (entry.kind !== 'message') continue;
           added.push(entry);
@@ -236,6 +251,26 @@ export class ChatClient {
       onError,
     });
     this.resumable = new ResumableUploads(this.store, now);
+    // Calls made before the first connection wait for it.
+    this.encryptionStarted = new Promise((resolve) => {
+      this.encryptionFirstStart = resolve;
+    });
+    this.encryptionStarted.catch(() => undefined);
+    if (options.e2ee) {
+      const e2ee = options.e2ee === true ? {} : options.e2ee;
+      this.encrypted = new EncryptedChannels({
+        http: this.http,
+        delivery: new DeliveryClient(this.http),
+        store: this.store,
+        onMessage: (entry, message, info, source) => {
+          void this.cache.putMessages([message]);
+          this.events.emit('message', { message, pos: entry.pos, source, encrypted: info });
+        },
+        onDecryptionFailed: (event) => this.events.emit('decryptionFailed', event),
+        onError,
+        ...(e2ee.keyPackageTarget !== undefined ? { keyPackageTarget: e2ee.keyPackageTarget } : {}),
+      });
+    }
     this.wire();
     this.lifecycle = { status: 'loading', loaded: this.load(), generation: 0 };
   }
@@ -445,6 +480,8 @@ export class ChatClient {
    * @throws NatterError NATTER_BAD_REQUEST or NATTER_MESSAGE_TOO_LARGE for input that can never be sent.
    */
   send(channelId: string, text: string, options: SendOptions = {}): SendHandle {
+    if (this.encrypted && (this.encrypted.has(channelId) || this.cache.getChannel(channelId)?.encrypted))
+      return pendingEncryptedSend(this.e2ee(), channelId, text, options, this.now());
     const { mentions, attachments: uploads, ...refs } = options;
     const attachments: OutboxAttachment[] = (uploads ?? []).map((a) => ({ mediaId: a.mediaId }));
     return this.outbox.send(channelId, text, mentions, attachments, refs);
@@ -522,6 +559,43 @@ export class ChatClient {
     });
   }
 
+  /**
+   * Sends files in an end-to-end encrypted channel: each is encrypted on this device with a fresh key and
+   * uploaded as opaque bytes; the keys, names, types and sender-made thumbnails travel inside the encrypted
+   * message (`event.encrypted.payload.attachments`; open one with `downloadEncrypted`).
+   */
+  async sendEncryptedFiles(
+    channelId: string,
+    text: string,
+    files: readonly EncryptedFileInput[],
+    options: { mentions?: readonly string[] } = {},
+  ): Promise<SendHandle> {
+    const refs = await uploadEncryptedFiles(files, (ciphertext) =>
+      this.uploadBytes(ciphertext, { contentType: 'application/octet-stream', filename: 'encrypted' }),
+    );
+    return pendingEncryptedSend(
+      this.e2ee(),
+      channelId,
+      text,
+      { ...options, encryptedAttachments: refs },
+      this.now(),
+    );
+  }
+
+  /** Downloads and decrypts an encrypted attachment (throws `EncryptedFileError` with a `reason`). */
+  downloadEncrypted(ref: EncryptedFileRef): Promise<Uint8Array> {
+    return downloadEncryptedFile(ref, async (mediaId) => {
+      // The global fetch: the injectable `fetch` option reads text only, and a signed URL needs no token.
+      const response = await globalThis.fetch(await this.mediaUrl(mediaId));
+      if (!response.ok)
+        throw new NatterError(
+          ErrorCode.NOT_FOUND,
+          `the attachment could not be downloaded (${response.status})`,
+        );
+      return new Uint8Array(await response.arrayBuffer());
+    });
+  }
+
   /** A short-lived signed URL of an upload or a thumbnail, for `<img src>` (no access token in it). */
   mediaUrl(mediaId: string, options: { thumbnailSize?: number; ttlMs?: number } = {}): Promise<string> {
     return this.http.mediaUrl(mediaId, options);
@@ -563,14 +637,46 @@ export class ChatClient {
     return this.remember(await this.http.getChannel(channelId));
   }
 
-  /** Opens (creating on first use) the direct channel with `userId`. */
-  async openDirect(userId: string): Promise<Channel> {
-    return this.remember(await this.http.openDirect(userId));
+  /**
+   * Opens (creating on first use) the direct channel with `userId`. With `encrypted: true`, the pair's end-to-end
+   * encrypted channel (a separate one), whose MLS group this device makes on first use (needs the `e2ee` option).
+   */
+  async openDirect(userId: string, options: { encrypted?: boolean } = {}): Promise<Channel> {
+    if (!options.encrypted) return this.remember(await this.http.openDirect(userId));
+    const e2ee = await this.e2ee();
+    const { channel } = await this.http.call('openDirect', { body: { userId, encrypted: true } });
+    await e2ee.establish(channel);
+    return this.remember(channel);
   }
 
-  /** Creates a group with the caller as admin. */
-  async createGroup(name: string, memberIds: readonly string[]): Promise<Channel> {
-    return this.remember(await this.http.createGroup(name, memberIds));
+  /**
+   * Creates a group with the caller as admin. With `encrypted: true` it is end-to-end encrypted (MLS): this
+   * device makes the group and adds every published device of the members (needs the `e2ee` option).
+   */
+  async createGroup(
+    name: string,
+    memberIds: readonly string[],
+    options: { encrypted?: boolean } = {},
+  ): Promise<Channel> {
+    if (!options.encrypted) return this.remember(await this.http.createGroup(name, memberIds));
+    const e2ee = await this.e2ee();
+    const { channel } = await this.http.call('createGroup', {
+      body: { name, memberIds: [...memberIds], encrypted: true },
+    });
+    await e2ee.establish(channel);
+    return this.remember(channel);
+  }
+
+  /**
+   * End-to-end encryption of this device, once connected (the `e2ee` option): its engine (identity,
+   * fingerprints), device revocation, external joins. docs/e2ee.md, "The SDK".
+   * @throws NatterError NATTER_BAD_REQUEST without the `e2ee` option.
+   */
+  async e2ee(): Promise<EncryptedChannels> {
+    if (!this.encrypted)
+      throw new NatterError(ErrorCode.BAD_REQUEST, 'end-to-end encryption needs the `e2ee` option');
+    await this.encryptionStarted;
+    return this.encrypted;
   }
 
   /** Renames a group. */
@@ -578,14 +684,21 @@ export class ChatClient {
     return this.remember(await this.http.renameGroup(channelId, name));
   }
 
-  /** Adds members to a group. */
+  /** Adds members to a group; in an encrypted group this device then commits adding their devices. */
   async addMembers(channelId: string, userIds: readonly string[]): Promise<Channel> {
-    return this.remember(await this.http.addMembers(channelId, userIds));
+    const channel = await this.http.addMembers(channelId, userIds);
+    if (channel.encrypted) await (await this.e2ee()).addUsers(channelId, userIds);
+    return this.remember(channel);
   }
 
-  /** Removes a member from a group (admins only). */
-  removeMember(channelId: string, userId: string): Promise<void> {
-    return this.http.removeMember(channelId, userId);
+  /**
+   * Removes a member from a group (admins only); in an encrypted group this device then commits removing
+   * their devices, so they read nothing sent after it.
+   */
+  async removeMember(channelId: string, userId: string): Promise<void> {
+    await this.http.removeMember(channelId, userId);
+    if (this.encrypted?.has(channelId) || this.cache.getChannel(channelId)?.encrypted)
+      await (await this.e2ee()).removeUser(channelId, userId);
   }
 
   /** Leaves a group. */
@@ -802,6 +915,14 @@ export class ChatClient {
       if (this.device !== hello.deviceId) {
         this.device = hello.deviceId;
         void this.store.setMeta(META_DEVICE, hello.deviceId);
+      }
+      // Before sync: the engine is opened first, so entries are read with it, in order.
+      if (this.encrypted) {
+        const run = this.encrypted.start({ userId: hello.userId, deviceId: hello.deviceId });
+        run.catch((err: unknown) => this.events.emit('error', toError(err)));
+        if (this.encryptionFirstStart) this.encryptionFirstStart(run);
+        else this.encryptionStarted = run;
+        this.encryptionFirstStart = undefined;
       }
       this.sync.onOpen(hello);
       this.outbox.onOpen();

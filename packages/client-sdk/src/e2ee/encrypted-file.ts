@@ -61,7 +61,7 @@ export class EncryptedFileError extends Error {
   }
 }
 
-function subtle(): SubtleCrypto {
+function subtle(): typeof globalThis.crypto.subtle {
   const c = globalThis.crypto;
   if (!c?.subtle) throw new Error('encrypted attachments need WebCrypto (crypto.subtle)');
   return c.subtle;
