@@ -12,6 +12,8 @@ export interface TestDevice {
   client: ChatClient;
   texts: Map<string, string[]>;
   failures: DecryptionFailedEvent[];
+  /** Errors the client reported (a failed background step shows here). */
+  errors: Error[];
 }
 
 export function device(url: string, store?: ClientStore): TestDevice {
@@ -23,7 +25,8 @@ export function device(url: string, store?: ClientStore): TestDevice {
     e2ee: { keyPackageTarget: 5 },
     ...(store ? { store } : {}),
   });
-  const d: TestDevice = { client, texts: new Map(), failures: [] };
+  const d: TestDevice = { client, texts: new Map(), failures: [], errors: [] };
+  client.on('error', (err) => d.errors.push(err));
   client.on('message', ({ message, encrypted }) => {
     if (!encrypted) return;
     const list = d.texts.get(message.channelId) ?? [];
@@ -44,7 +47,7 @@ export async function online(d: TestDevice, username: string, signup: boolean): 
   return d;
 }
 
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
     if (Date.now() - start > timeoutMs)

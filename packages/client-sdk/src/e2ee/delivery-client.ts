@@ -65,14 +65,19 @@ export class DeliveryClient implements KeyPackageDirectory {
   }
 
   /** Uploads a pending commit; resolves with its log entry, or rejects (`NATTER_E2EE_STALE_EPOCH` when it lost). */
-  async commit(channelId: string, pending: PendingCommit, removed: readonly DeviceRef[]): Promise<Message> {
+  async commit(
+    channelId: string,
+    pending: PendingCommit,
+    removed: readonly DeviceRef[],
+    added: readonly DeviceRef[] = pending.welcomeRecipients,
+  ): Promise<Message> {
     const { message } = await this.http.call('commit', {
       params: { id: channelId },
       body: {
         commit: toBase64(pending.commit),
         groupInfo: toBase64(pending.groupInfo),
         ...(pending.welcome ? { welcome: toBase64(pending.welcome) } : {}),
-        added: pending.welcomeRecipients.map((d) => ({ userId: d.userId, deviceId: d.deviceId })),
+        added: added.map((d) => ({ userId: d.userId, deviceId: d.deviceId })),
         removed: removed.map((d) => ({ userId: d.userId, deviceId: d.deviceId })),
       },
     });

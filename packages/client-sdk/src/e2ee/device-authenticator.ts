@@ -1,33 +1,30 @@
 import type { DeviceAuthenticator, DevicePublicIdentity } from '@natter/e2ee';
+import { toBase64 } from '../base64.js';
 
 /** Reads a user's published device list (each device's id and identity key). */
 export type DeviceListLookup = (userId: string) => Promise<readonly DevicePublicIdentity[]>;
 
 const sameKey = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** Identities refused after a fresh fetch that are remembered (so each costs one refetch at most). */
+const MAX_REFUSED = 256;
+
 /**
  * The engine's `authenticate` callback: an MLS device is accepted only when its user published it, with
- * the same identity key. Lists are cached per user; an unknown device or key refetches the list once (it
- * may have just been published) before the device is refused, so a stale cache never lets a device in and
- * never keeps a new one out. `forget(userId)` drops a cached list (after a `devices` change notice).
+ * the same identity key. Lists are cached per user; a device not in the cached list refetches it once (it
+ * may have just been published) before it is refused, and a refused identity is remembered, so one forged
+ * identity costs at most one lookup. `forget(userId)` drops a cached list (after a revocation).
  */
 export function createDeviceAuthenticator(
   lookup: DeviceListLookup,
-  options: {
-    /** A list is refetched for an unknown device at most this often per user, ms (forged devices cannot flood the server). @default 2000 */
-    minRefetchMs?: number;
-    /** Clock, ms. @default Date.now */
-    now?: () => number;
-  } = {},
 ): DeviceAuthenticator & { forget(userId: string): void } {
-  const minRefetchMs = options.minRefetchMs ?? 2000;
-  const now = options.now ?? Date.now;
-  const lists = new Map<string, { list: Promise<readonly DevicePublicIdentity[]>; at: number }>();
+  const lists = new Map<string, Promise<readonly DevicePublicIdentity[]>>();
+  const refused = new Set<string>();
   const load = (userId: string, fresh: boolean) => {
-    const cached = lists.get(userId);
-    if (cached && (!fresh || now() - cached.at < minRefetchMs)) return cached.list;
+    const cached = fresh ? undefined : lists.get(userId);
+    if (cached) return cached;
     const list = lookup(userId);
-    lists.set(userId, { list, at: now() });
+    lists.set(userId, list);
     // A failed lookup is not cached: the next device of that user tries again.
     list.catch(() => lists.delete(userId));
     return list;
@@ -41,7 +38,12 @@ export function createDeviceAuthenticator(
     );
   const authenticate = async (device: DevicePublicIdentity): Promise<boolean> => {
     if (published(await load(device.userId, false), device)) return true;
-    return published(await load(device.userId, true), device);
+    const key = `${device.userId}/${device.deviceId}/${toBase64(device.signaturePublicKey)}`;
+    if (refused.has(key)) return false;
+    if (published(await load(device.userId, true), device)) return true;
+    if (refused.size >= MAX_REFUSED) refused.delete(refused.values().next().value!);
+    refused.add(key);
+    return false;
   };
   return Object.assign(authenticate, { forget: (userId: string) => void lists.delete(userId) });
 }

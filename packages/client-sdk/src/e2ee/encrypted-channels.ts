@@ -47,6 +47,14 @@ export interface EncryptedChannelsDeps {
   keyPackageTarget?: number;
 }
 
+/** One planned commit: how to make it, and the devices it removes (and adds, when not its Welcome's). */
+interface CommitStep {
+  removed: readonly DeviceRef[];
+  /** An external join names the joining device itself (it has no Welcome). @default the Welcome's recipients */
+  added?: readonly DeviceRef[];
+  make: () => Promise<PendingCommit>;
+}
+
 /** Retries of a change that lost the epoch race before it is given up. */
 const MAX_COMMIT_ATTEMPTS = 5;
 const utf8 = new TextEncoder();
@@ -163,21 +171,36 @@ export class EncryptedChannels {
       if (engine.groups().includes(channelId)) return;
       await this.change(channelId, () => ({
         removed: [],
+        added: [this.requireSelf()],
         make: async () =>
           engine.joinByExternalCommit((await this.deps.delivery.groupInfo(channelId)).groupInfo),
       }));
     });
   }
 
-  /** Encrypts a payload and sends it; resolves with the log entry's message. */
+  /**
+   * Encrypts a payload for the channel's current epoch and sends it; resolves with the log entry's message.
+   * A ciphertext the server refuses as stale (the group moved on while it was made) is made again after
+   * reading the newer commits, under the same `clientMsgId`: a device that just joined must be able to read it.
+   */
   async send(channelId: string, payload: EncryptedPayload, clientMsgId = newId()): Promise<Message> {
-    const ciphertext = await this.serial(() =>
-      this.requireEngine().encrypt(channelId, encodePayload(payload), {
-        authenticatedData: utf8.encode(clientMsgId),
-      }),
-    );
     this.sent.set(clientMsgId, payload);
-    return this.deps.delivery.sendEncrypted(channelId, clientMsgId, ciphertext);
+    for (let attempt = 1; ; attempt++) {
+      const ciphertext = await this.serial(() =>
+        this.requireEngine().encrypt(channelId, encodePayload(payload), {
+          authenticatedData: utf8.encode(clientMsgId),
+        }),
+      );
+      try {
+        return await this.deps.delivery.sendEncrypted(channelId, clientMsgId, ciphertext);
+      } catch (err) {
+        if (errorCodeOf(err) !== E2eeErrorCode.STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) {
+          this.sent.delete(clientMsgId);
+          throw err;
+        }
+        await this.serial(() => this.catchUp(channelId));
+      }
+    }
   }
 
   /** Handles a log entry of an encrypted channel (commit or ciphertext), in log order. */
@@ -218,10 +241,7 @@ export class EncryptedChannels {
    */
   private async change(
     channelId: string,
-    plan: () =>
-      | { removed: readonly DeviceRef[]; make: () => Promise<PendingCommit> }
-      | undefined
-      | Promise<{ removed: readonly DeviceRef[]; make: () => Promise<PendingCommit> } | undefined>,
+    plan: () => CommitStep | undefined | Promise<CommitStep | undefined>,
   ): Promise<void> {
     const engine = this.requireEngine();
     for (let attempt = 1; ; attempt++) {
@@ -231,7 +251,7 @@ export class EncryptedChannels {
       const pending = engine.pendingCommit(channelId);
       if (!pending) throw new NatterError(ErrorCode.INTERNAL, 'the engine made no pending commit');
       try {
-        await this.deps.delivery.commit(channelId, pending, step.removed);
+        await this.deps.delivery.commit(channelId, pending, step.removed, step.added);
       } catch (err) {
         if (errorCodeOf(err) !== E2eeErrorCode.STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) {
           await engine.discardCommit(channelId);
@@ -287,6 +307,7 @@ export class EncryptedChannels {
             ? undefined
             : {
                 removed: [],
+                added: [this.requireSelf()],
                 make: async () =>
                   engine.joinByExternalCommit((await this.deps.delivery.groupInfo(channel.id)).groupInfo),
               },
