@@ -104,6 +104,30 @@ describe('devices and members of encrypted channels', () => {
     expect(read(eve1, group.id)).not.toContain('eve is gone');
   }, 180_000);
 
+  it('edits, reactions and deletes travel encrypted and arrive as the usual events', async () => {
+    const lee = await online(track(device(server.url)), 'leeroy', true);
+    const mo = await online(track(device(server.url)), 'morgan', true);
+    const direct = await lee.client.openDirect(mo.client.userId!, { encrypted: true });
+    const events: string[] = [];
+    mo.client.on('messageEdited', ({ message }) => events.push(`edited:${message.text}`));
+    mo.client.on('reactionChanged', ({ emoji, added }) => events.push(`react:${emoji}:${added}`));
+    mo.client.on('messageDeleted', ({ message }) => events.push(`deleted:${message.text}`));
+    const sent = await lee.client.send(direct.id, 'teh plan').acked;
+    await waitFor(() => read(mo, direct.id).includes('teh plan'), 'the message');
+    await waitFor(() => read(lee, direct.id).includes('teh plan'), 'the echo');
+    await lee.client.edit(direct.id, sent.seq, 'the plan');
+    await mo.client.react(direct.id, sent.clientMsgId!, '👍');
+    await waitFor(() => events.length === 2, 'the edit and the reaction');
+    await lee.client.delete(direct.id, sent.seq);
+    await waitFor(() => events.length === 3, 'the delete');
+    // Mo's own reaction may come back before Lee's edit: the two are independent entries.
+    expect(events.slice(0, 2).sort()).toEqual(['edited:the plan', 'react:👍:true']);
+    expect(events[2]).toBe('deleted:');
+    expect(
+      (await mo.client.cachedMessages(direct.id)).find((m) => m.seq === sent.seq)?.deletedAt,
+    ).toBeDefined();
+  }, 120_000);
+
   it('a tampered ciphertext surfaces as decryptionFailed with its reason on every reader', async () => {
     const fay = await online(track(device(server.url)), 'fayola', true);
     const gus = await online(track(device(server.url)), 'gustav', true);

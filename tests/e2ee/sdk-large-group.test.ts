@@ -30,15 +30,19 @@ describe('a large encrypted group', () => {
     }
     expect(devices).toHaveLength(100);
     const [creator, ...others] = devices;
-    const memberIds = [...new Set(others.map((d) => d.client.userId!))].filter((id) => id !== creator!.client.userId);
+    const memberIds = [...new Set(others.map((d) => d.client.userId!))].filter(
+      (id) => id !== creator!.client.userId,
+    );
     const group = await creator!.client.createGroup('everyone', memberIds, { encrypted: true });
     expect((await creator!.client.e2ee()).mls!.members(group.id)).toHaveLength(100);
 
     await creator!.client.send(group.id, 'hello, hundred').acked;
-    for (const d of others) await waitFor(() => read(d, group.id).includes('hello, hundred'), 'every device to read it', 120_000);
+    for (const d of others)
+      await waitFor(() => read(d, group.id).includes('hello, hundred'), 'every device to read it', 120_000);
     const last = devices[99]!;
     await last.client.send(group.id, 'and back').acked;
-    for (const d of devices.slice(0, 99)) await waitFor(() => read(d, group.id).includes('and back'), 'the answer', 120_000);
+    for (const d of devices.slice(0, 99))
+      await waitFor(() => read(d, group.id).includes('and back'), 'the answer', 120_000);
     for (const d of devices) expect(d.failures).toEqual([]);
   }, 600_000);
 });

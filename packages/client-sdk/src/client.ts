@@ -37,9 +37,11 @@ import type {
 import { Connection, type ConnectionStatus } from './connection.js';
 import { downloadEncryptedFile, type EncryptedFileInput, uploadEncryptedFiles } from './e2ee/attachments.js';
 import { DeliveryClient } from './e2ee/delivery-client.js';
+import { applyEncryptedChange, type EncryptedChangeDeps } from './e2ee/encrypted-changes.js';
 import { EncryptedChannels } from './e2ee/encrypted-channels.js';
 import type { EncryptedFileRef } from './e2ee/encrypted-file.js';
 import { isEncryptedEntry, pendingEncryptedSend } from './e2ee/encrypted-send.js';
+import type { EncryptedPayload } from './e2ee/payload.js';
 import { Emitter } from './emitter.js';
 import { errorCodeOf, toError } from './errors.js';
 import {
@@ -263,8 +265,10 @@ export class ChatClient {
         delivery: new DeliveryClient(this.http),
         store: this.store,
         onMessage: (entry, message, info, source) => {
-          void this.cache.putMessages([message]);
+          if (info.payload.t !== 'msg')
+            return applyEncryptedChange(this.encryptedChanges(), entry, info, source);
           this.events.emit('message', { message, pos: entry.pos, source, encrypted: info });
+          return this.cache.putMessages([message]);
         },
         onDecryptionFailed: (event) => this.events.emit('decryptionFailed', event),
         onError,
@@ -779,6 +783,8 @@ export class ChatClient {
     text: string,
     options: { mentions?: readonly string[] } = {},
   ): Promise<MutationResult> {
+    if (this.isEncrypted(channelId))
+      return this.changeEncrypted(channelId, target, (t) => ({ t: 'edit', target: t, text }));
     return this.actions.edit(channelId, target, text, options.mentions);
   }
 
@@ -787,12 +793,57 @@ export class ChatClient {
    * left the outbox is not sent at all (settles with `{ entry: null }`).
    */
   delete(channelId: string, target: number | string): Promise<MutationResult> {
+    if (this.isEncrypted(channelId))
+      return this.changeEncrypted(channelId, target, (t) => ({ t: 'delete', target: t }));
     return this.actions.delete(channelId, target);
   }
 
   /** Adds (`add`, the default) or removes the user's reaction with `emoji`; through the outbox. */
   react(channelId: string, target: number | string, emoji: string, add = true): Promise<MutationResult> {
+    if (this.isEncrypted(channelId))
+      return this.changeEncrypted(channelId, target, (t) => ({ t: 'react', target: t, emoji, add }));
     return this.actions.react(channelId, target, emoji, add);
+  }
+
+  private isEncrypted(channelId: string): boolean {
+    return (
+      !!this.encrypted && (this.encrypted.has(channelId) || !!this.cache.getChannel(channelId)?.encrypted)
+    );
+  }
+
+  /**
+   * An edit, delete or reaction in an encrypted channel: encrypted like a message, naming its target by
+   * `clientMsgId`. Settles with `entry: null` (the server's entry is a ciphertext, delivered through sync).
+   */
+  private async changeEncrypted(
+    channelId: string,
+    target: number | string,
+    make: (clientMsgId: string) => EncryptedPayload,
+  ): Promise<MutationResult> {
+    let clientMsgId = typeof target === 'string' ? target : undefined;
+    if (typeof target === 'number') {
+      const [found] = await this.cache.getMessages(channelId, { afterSeq: target - 1, limit: 1 });
+      clientMsgId = found?.seq === target ? (found.clientMsgId ?? undefined) : undefined;
+    }
+    if (!clientMsgId)
+      throw new NatterError(ErrorCode.NOT_FOUND, 'the message to change is not known on this device');
+    await (await this.e2ee()).send(channelId, make(clientMsgId));
+    return { entry: null, duplicate: false };
+  }
+
+  private encryptedChanges(): EncryptedChangeDeps {
+    return {
+      find: async (channelId, clientMsgId) =>
+        (await this.cache.getMessages(channelId, { limit: DEFAULT_CACHE_LIMITS.maxMessagesPerChannel })).find(
+          (m) => m.clientMsgId === clientMsgId,
+        ),
+      put: (message) => this.cache.putMessages([message]),
+      edited: (message, pos, source, encrypted) =>
+        this.events.emit('messageEdited', { message, pos, source, encrypted }),
+      deleted: (message, pos, source, encrypted) =>
+        this.events.emit('messageDeleted', { message, pos, source, encrypted }),
+      reaction: (event) => this.events.emit('reactionChanged', event),
+    };
   }
 
   /** This user's edits, deletes and reactions waiting or failed in the outbox, in sending order. */

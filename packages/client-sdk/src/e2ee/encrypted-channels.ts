@@ -40,7 +40,13 @@ export interface EncryptedChannelsDeps {
   delivery: DeliveryClient;
   store: ClientStore;
   /** Emits a decrypted message (as a `text` message, with its `text` after decryption). */
-  onMessage(entry: MessageEntry, message: Message, info: EncryptedMessageInfo, source: EntrySource): void;
+  /** A decrypted message or change; awaited, so changes apply in log order. */
+  onMessage(
+    entry: MessageEntry,
+    message: Message,
+    info: EncryptedMessageInfo,
+    source: EntrySource,
+  ): void | Promise<void>;
   onDecryptionFailed(event: DecryptionFailedEvent): void;
   onError(err: Error): void;
   /** Single-use KeyPackages kept on the server. @default 50 */
@@ -361,7 +367,12 @@ export class EncryptedChannels {
       const own = message.clientMsgId ? this.sent.get(message.clientMsgId) : undefined;
       if (own) {
         this.sent.delete(message.clientMsgId!);
-        this.deps.onMessage(entry, asPlainMessage(message, own), { sender: self, payload: own }, source);
+        await this.deps.onMessage(
+          entry,
+          asPlainMessage(message, own),
+          { sender: self, payload: own },
+          source,
+        );
       } else {
         this.failed(
           message,
