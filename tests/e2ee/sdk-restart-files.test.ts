@@ -50,6 +50,10 @@ describe('encrypted channels across restarts and with files', () => {
     await ivy.client.send(direct.id, 'two, while you were away').acked;
     const again = track(device(server.url, new LevelStore(storeDir)));
     again.client.setSession(session);
+    // Written before the connection is back: it waits in the outbox (in LevelDB) and leaves encrypted.
+    expect((await again.client.cachedChannels()).find((c) => c.id === direct.id)?.encrypted).toBe(true);
+    const offline = again.client.send(direct.id, 'written offline');
+    expect(again.client.pending().map((m) => m.text)).toEqual(['written offline']);
     await again.client.connect();
     await again.client.whenSynced();
     expect((await again.client.e2ee()).mls!.identity.deviceId).toBe(hal.client.deviceId);
@@ -59,6 +63,9 @@ describe('encrypted channels across restarts and with files', () => {
     );
     await ivy.client.send(direct.id, 'three').acked;
     await waitFor(() => read(again, direct.id).includes('three'), 'the message after the restart');
+    await offline.acked;
+    await waitFor(() => read(ivy, direct.id).includes('written offline'), 'the message written offline');
+    await waitFor(() => read(again, direct.id).includes('written offline'), 'its echo on the sender');
     expect(again.failures).toEqual([]);
   }, 120_000);
 

@@ -40,7 +40,7 @@ import { DeliveryClient } from './e2ee/delivery-client.js';
 import { applyEncryptedChange, type EncryptedChangeDeps } from './e2ee/encrypted-changes.js';
 import { EncryptedChannels } from './e2ee/encrypted-channels.js';
 import type { EncryptedFileRef } from './e2ee/encrypted-file.js';
-import { isEncryptedEntry, pendingEncryptedSend } from './e2ee/encrypted-send.js';
+import { encryptedPayloadOf, isEncryptedEntry } from './e2ee/encrypted-send.js';
 import type { EncryptedPayload } from './e2ee/payload.js';
 import { Emitter } from './emitter.js';
 import { errorCodeOf, toError } from './errors.js';
@@ -194,6 +194,7 @@ export class ChatClient {
         const added: MessageEntry[] = [];
         for (const entry of entries) {
           if (this.encrypted && isEncryptedEntry(entry)) {
+            this.markEncrypted(entry.message.channelId);
             void this.encrypted.onEntry(entry, source).catch(onError);
             continue;
           }
@@ -228,6 +229,12 @@ export class ChatClient {
           ...(file.resumableChunkBytes !== undefined
             ? { resumableChunkBytes: file.resumableChunkBytes }
             : {}),
+        }),
+      sendEncrypted: async (item, persist) =>
+        (await this.e2ee()).send(item.channelId, encryptedPayloadOf(item), item.clientMsgId, {
+          ...(item.e2ee?.ciphertext ? { ciphertext: fromBase64(item.e2ee.ciphertext) } : {}),
+          persist: (ciphertext) =>
+            persist({ ...item, e2ee: { ...item.e2ee, ciphertext: toBase64(ciphertext) } }),
         }),
       findSent: async (channelId, clientMsgId) =>
         (await this.cache.getMessages(channelId, { limit: DEFAULT_CACHE_LIMITS.maxMessagesPerChannel })).find(
@@ -484,9 +491,8 @@ export class ChatClient {
    * @throws NatterError NATTER_BAD_REQUEST or NATTER_MESSAGE_TOO_LARGE for input that can never be sent.
    */
   send(channelId: string, text: string, options: SendOptions = {}): SendHandle {
-    if (this.encrypted && (this.encrypted.has(channelId) || this.cache.getChannel(channelId)?.encrypted))
-      return pendingEncryptedSend(this.e2ee(), channelId, text, options, this.now());
     const { mentions, attachments: uploads, ...refs } = options;
+    if (this.isEncrypted(channelId)) return this.outbox.send(channelId, text, mentions, [], refs, {});
     const attachments: OutboxAttachment[] = (uploads ?? []).map((a) => ({ mediaId: a.mediaId }));
     return this.outbox.send(channelId, text, mentions, attachments, refs);
   }
@@ -577,13 +583,7 @@ export class ChatClient {
     const refs = await uploadEncryptedFiles(files, (ciphertext) =>
       this.uploadBytes(ciphertext, { contentType: 'application/octet-stream', filename: 'encrypted' }),
     );
-    return pendingEncryptedSend(
-      this.e2ee(),
-      channelId,
-      text,
-      { ...options, encryptedAttachments: refs },
-      this.now(),
-    );
+    return this.outbox.send(channelId, text, options.mentions, [], {}, { attachments: refs });
   }
 
   /** Downloads and decrypts an encrypted attachment (throws `EncryptedFileError` with a `reason`). */
@@ -803,6 +803,15 @@ export class ChatClient {
     if (this.isEncrypted(channelId))
       return this.changeEncrypted(channelId, target, (t) => ({ t: 'react', target: t, emoji, add }));
     return this.actions.react(channelId, target, emoji, add);
+  }
+
+  /**
+   * The `created` entry does not say a channel is encrypted, so a channel met through sync is marked when its
+   * first MLS entry arrives: sends written offline later still leave encrypted.
+   */
+  private markEncrypted(channelId: string): void {
+    const cached = this.cache.getChannel(channelId);
+    if (cached && !cached.encrypted) void this.cache.putChannel({ ...cached, encrypted: true });
   }
 
   private isEncrypted(channelId: string): boolean {

@@ -1,4 +1,5 @@
 import type { Channel, ChannelSummary, Message } from '@natter/protocol';
+import type { EncryptedFileRef } from './e2ee/encrypted-file.js';
 import type { OutboxAttachment } from './media.js';
 
 /** The device's position in its user's sync log. */
@@ -57,6 +58,13 @@ export interface OutboxSendItem extends OutboxItemBase {
    * replaced by their `mediaId`, so a resend never uploads twice).
    */
   attachments?: OutboxAttachment[];
+  /**
+   * Set for a send in an end-to-end encrypted channel: it leaves as MLS ciphertext. `ciphertext` (base64) is
+   * made at the first attempt and kept, so a retry after a lost answer sends the same bytes (the server
+   * answers it as a duplicate); it is made again only when the server refuses it as of a past epoch.
+   * `attachments` are encrypted attachment references (keys included) for the payload.
+   */
+  e2ee?: { ciphertext?: string; attachments?: EncryptedFileRef[] };
 }
 
 /**

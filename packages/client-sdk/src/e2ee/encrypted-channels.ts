@@ -186,24 +186,34 @@ export class EncryptedChannels {
 
   /**
    * Encrypts a payload for the channel's current epoch and sends it; resolves with the log entry's message.
-   * A ciphertext the server refuses as stale (the group moved on while it was made) is made again after
-   * reading the newer commits, under the same `clientMsgId`: a device that just joined must be able to read it.
+   * `ciphertext` made earlier (kept in the outbox) is sent as is, so a retry after a lost answer is the same
+   * request; `persist` keeps a new ciphertext before it leaves. A ciphertext the server refuses as stale (the
+   * group moved on while it waited) is made again after reading the newer commits, under the same
+   * `clientMsgId`: a device that just joined must be able to read it.
    */
-  async send(channelId: string, payload: EncryptedPayload, clientMsgId = newId()): Promise<Message> {
+  async send(
+    channelId: string,
+    payload: EncryptedPayload,
+    clientMsgId = newId(),
+    options: { ciphertext?: Uint8Array; persist?: (ciphertext: Uint8Array) => Promise<void> } = {},
+  ): Promise<Message> {
     this.sent.set(clientMsgId, payload);
+    let ciphertext = options.ciphertext;
     for (let attempt = 1; ; attempt++) {
-      const ciphertext = await this.serial(() =>
-        this.requireEngine().encrypt(channelId, encodePayload(payload), {
-          authenticatedData: utf8.encode(clientMsgId),
-        }),
-      );
+      if (!ciphertext) {
+        ciphertext = await this.serial(() =>
+          this.requireEngine().encrypt(channelId, encodePayload(payload), {
+            authenticatedData: utf8.encode(clientMsgId),
+          }),
+        );
+        await options.persist?.(ciphertext);
+      }
       try {
-        return await this.deps.delivery.sendEncrypted(channelId, clientMsgId, ciphertext);
+        const stored = await this.deps.delivery.sendEncrypted(channelId, clientMsgId, ciphertext);
+        return asPlainMessage(stored, payload);
       } catch (err) {
-        if (errorCodeOf(err) !== E2eeErrorCode.STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) {
-          this.sent.delete(clientMsgId);
-          throw err;
-        }
+        if (errorCodeOf(err) !== E2eeErrorCode.STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
+        ciphertext = undefined;
         await this.serial(() => this.catchUp(channelId));
       }
     }
