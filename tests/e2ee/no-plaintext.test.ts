@@ -77,9 +77,10 @@ async function converse(ts: TestServer): Promise<string[]> {
 function expectNoneOf(haystack: Buffer, what: string): void {
   for (const secret of SECRETS) {
     for (const encoding of ['utf8', 'utf16le'] as const) {
-      expect(haystack.includes(Buffer.from(secret, encoding)), `${what} holds "${secret}" (${encoding})`).toBe(
-        false,
-      );
+      expect(
+        haystack.includes(Buffer.from(secret, encoding)),
+        `${what} holds "${secret}" (${encoding})`,
+      ).toBe(false);
     }
   }
 }
@@ -115,7 +116,9 @@ describe('no plaintext of an encrypted conversation in the store', () => {
     expect(tables.rows.length).toBeGreaterThan(3);
     const dump: string[] = [];
     for (const { table_name } of tables.rows) {
-      const rows = await admin.query<{ row: string }>(`SELECT t::text AS row FROM "${schema}"."${table_name}" t`);
+      const rows = await admin.query<{ row: string }>(
+        `SELECT t::text AS row FROM "${schema}"."${table_name}" t`,
+      );
       dump.push(...rows.rows.map((r) => r.row));
     }
     expectNoneOf(Buffer.from(dump.join('\n')), `schema ${schema}`);
