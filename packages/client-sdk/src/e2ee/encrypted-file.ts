@@ -111,14 +111,18 @@ export async function encryptFile(
     throw new RangeError(`a thumbnail may have at most ${MAX_THUMBNAIL_BYTES} bytes`);
   const rawKey = crypto.getRandomValues(new Uint8Array(32));
   const baseNonce = crypto.getRandomValues(new Uint8Array(12));
-  const key = await subtle().importKey('raw', rawKey, 'AES-GCM', false, ['encrypt']);
+  const key = await subtle().importKey('raw', buffer(rawKey), 'AES-GCM', false, ['encrypt']);
   const count = chunkCount(plaintext.length, chunkBytes);
   const ciphertext = new Uint8Array(plaintext.length + count * TAG_BYTES);
   for (let i = 0; i < count; i++) {
     const chunk = plaintext.subarray(i * chunkBytes, Math.min(plaintext.length, (i + 1) * chunkBytes));
     const sealed = new Uint8Array(
       await subtle().encrypt(
-        { name: 'AES-GCM', iv: chunkNonce(baseNonce, i), additionalData: chunkAad(i, i === count - 1) },
+        {
+          name: 'AES-GCM',
+          iv: buffer(chunkNonce(baseNonce, i)),
+          additionalData: buffer(chunkAad(i, i === count - 1)),
+        },
         key,
         buffer(chunk),
       ),
@@ -159,7 +163,11 @@ export async function decryptFile(ciphertext: Uint8Array, ref: EncryptedFileRef)
     const sealed = ciphertext.subarray(i * sealedBytes, Math.min(ciphertext.length, (i + 1) * sealedBytes));
     try {
       const opened = await subtle().decrypt(
-        { name: 'AES-GCM', iv: chunkNonce(baseNonce, i), additionalData: chunkAad(i, i === count - 1) },
+        {
+          name: 'AES-GCM',
+          iv: buffer(chunkNonce(baseNonce, i)),
+          additionalData: buffer(chunkAad(i, i === count - 1)),
+        },
         key,
         buffer(sealed),
       );
