@@ -47,7 +47,7 @@ export async function online(d: TestDevice, username: string, signup: boolean): 
   return d;
 }
 
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
     if (Date.now() - start > timeoutMs)
