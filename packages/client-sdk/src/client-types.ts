@@ -2,6 +2,8 @@ import type { Codec, CodecName, Message, PresenceInfo, SyncEntry } from '@natter
 import type { Backoff, BackoffOptions } from './backoff.js';
 import type { ChannelAddedReason } from './cache.js';
 import type { StateChange, TokenProvider } from './connection.js';
+import type { EncryptedMessageInfo } from './e2ee/encrypted-channels.js';
+import type { DecryptionFailedEvent } from './e2ee/events.js';
 import type { HistoryPage, Session } from './http.js';
 import type { AckEvent, ChangeEvent, OutboxEvent } from './outbox.js';
 import type { PingFn, PlacementOptions } from './placement.js';
@@ -77,6 +79,14 @@ export interface ChatClientOptions {
   tokenInHeader?: boolean;
   /** Clock, ms. @default Date.now */
   now?: () => number;
+  /**
+   * End-to-end encrypted channels (MLS, docs/e2ee.md): this device's engine state is kept in `store` (which
+   * then holds private keys), the device is published and kept stocked with KeyPackages at each connect.
+   * @default false
+   */
+  e2ee?:
+    | boolean
+    | { /** Single-use KeyPackages kept on the server. @default 50 */ keyPackageTarget?: number };
 }
 
 /** Options of node placement: {@link PlacementOptions} (without `region`), plus the ping and a timeout. */
@@ -96,6 +106,12 @@ export interface MessageEvent {
   /** Position in the user's sync log; each is emitted once, in increasing order. */
   pos: number;
   source: EntrySource;
+  /**
+   * Set on messages of end-to-end encrypted channels: the authenticated sending device and the decrypted
+   * payload (with encrypted attachment references, `client.downloadEncrypted(ref)`). `message.text` is the
+   * decrypted text already.
+   */
+  encrypted?: EncryptedMessageInfo;
 }
 
 /** Payload of `reactionChanged`: one reaction added or removed. */
@@ -156,6 +172,11 @@ export interface ChatClientEvents {
   presence: PresenceInfo;
   /** A member's read or delivery marker rose (including the user's own, from another device). */
   receipt: ReceiptEvent;
+  /**
+   * An entry of an end-to-end encrypted channel this device could not read, with the reason code; show a
+   * placeholder at its `seq` (never dropped silently).
+   */
+  decryptionFailed: DecryptionFailedEvent;
 }
 
 /** Payload of the `channel` event. */

@@ -8,6 +8,7 @@ import {
   type MediaBody,
   type Message,
   type MessageEntry,
+  NatterError,
   newPrefixedId,
   type PresenceInfo,
   type ProtocolLimits,
@@ -34,6 +35,11 @@ import type {
   SendOptions,
 } from './client-types.js';
 import { Connection, type ConnectionStatus } from './connection.js';
+import { downloadEncryptedFile, type EncryptedFileInput, uploadEncryptedFiles } from './e2ee/attachments.js';
+import { ClientEncryption } from './e2ee/client-encryption.js';
+import type { EncryptedChannels } from './e2ee/encrypted-channels.js';
+import type { EncryptedFileRef } from './e2ee/encrypted-file.js';
+import { isEncryptedEntry } from './e2ee/encrypted-send.js';
 import { Emitter } from './emitter.js';
 import { errorCodeOf, toError } from './errors.js';
 import {
@@ -108,7 +114,8 @@ export class ChatClient {
   private uploadsInterrupted = new AbortController();
   /** Fetches the channels the user joins. */
   private readonly joined: JoinedChannels;
-
+  /** End-to-end encryption of this device (with the `e2ee` option). */
+  private readonly encryption: ClientEncryption | undefined;
   constructor(options: ChatClientOptions) {
     const now = options.now ?? Date.now;
     this.now = now;
@@ -180,6 +187,10 @@ export class ChatClient {
       deliver: (entries, source) => {
         const added: MessageEntry[] = [];
         for (const entry of entries) {
+          if (this.encryption && isEncryptedEntry(entry)) {
+            this.encryption.onEntry(entry, source);
+            continue;
+          }
           if (this.actions.emitEntry(entry, source)) continue;
           if (entry.kind !== 'message') continue;
           added.push(entry);
@@ -212,6 +223,10 @@ export class ChatClient {
             ? { resumableChunkBytes: file.resumableChunkBytes }
             : {}),
         }),
+      sendEncrypted: (item, persist) => {
+        if (!this.encryption) throw new NatterError(ErrorCode.BAD_REQUEST, 'needs the `e2ee` option');
+        return this.encryption.sendOutboxItem(item, persist);
+      },
       findSent: async (channelId, clientMsgId) =>
         (await this.cache.getMessages(channelId, { limit: DEFAULT_CACHE_LIMITS.maxMessagesPerChannel })).find(
           (m) => m.clientMsgId === clientMsgId && m.senderId === this.user,
@@ -236,6 +251,17 @@ export class ChatClient {
       onError,
     });
     this.resumable = new ResumableUploads(this.store, now);
+    const e2ee = options.e2ee === true ? {} : options.e2ee || undefined;
+    this.encryption = e2ee
+      ? new ClientEncryption({
+          http: this.http,
+          store: this.store,
+          cache: this.cache,
+          events: this.events,
+          onError,
+          ...(e2ee.keyPackageTarget !== undefined ? { keyPackageTarget: e2ee.keyPackageTarget } : {}),
+        })
+      : undefined;
     this.wire();
     this.lifecycle = { status: 'loading', loaded: this.load(), generation: 0 };
   }
@@ -446,6 +472,7 @@ export class ChatClient {
    */
   send(channelId: string, text: string, options: SendOptions = {}): SendHandle {
     const { mentions, attachments: uploads, ...refs } = options;
+    if (this.isEncrypted(channelId)) return this.outbox.send(channelId, text, mentions, [], refs, {});
     const attachments: OutboxAttachment[] = (uploads ?? []).map((a) => ({ mediaId: a.mediaId }));
     return this.outbox.send(channelId, text, mentions, attachments, refs);
   }
@@ -522,6 +549,37 @@ export class ChatClient {
     });
   }
 
+  /**
+   * Sends files in an end-to-end encrypted channel: each is encrypted on this device with a fresh key and
+   * uploaded as opaque bytes; the keys, names, types and sender-made thumbnails travel inside the encrypted
+   * message (`event.encrypted.payload.attachments`; open one with `downloadEncrypted`).
+   */
+  async sendEncryptedFiles(
+    channelId: string,
+    text: string,
+    files: readonly EncryptedFileInput[],
+    options: { mentions?: readonly string[] } = {},
+  ): Promise<SendHandle> {
+    const refs = await uploadEncryptedFiles(files, (ciphertext) =>
+      this.uploadBytes(ciphertext, { contentType: 'application/octet-stream', filename: 'encrypted' }),
+    );
+    return this.outbox.send(channelId, text, options.mentions, [], {}, { attachments: refs });
+  }
+
+  /** Downloads and decrypts an encrypted attachment (throws `EncryptedFileError` with a `reason`). */
+  downloadEncrypted(ref: EncryptedFileRef): Promise<Uint8Array> {
+    return downloadEncryptedFile(ref, async (mediaId) => {
+      // The global fetch: the injectable `fetch` option reads text only, and a signed URL needs no token.
+      const response = await globalThis.fetch(await this.mediaUrl(mediaId));
+      if (!response.ok)
+        throw new NatterError(
+          ErrorCode.NOT_FOUND,
+          `the attachment could not be downloaded (${response.status})`,
+        );
+      return new Uint8Array(await response.arrayBuffer());
+    });
+  }
+
   /** A short-lived signed URL of an upload or a thumbnail, for `<img src>` (no access token in it). */
   mediaUrl(mediaId: string, options: { thumbnailSize?: number; ttlMs?: number } = {}): Promise<string> {
     return this.http.mediaUrl(mediaId, options);
@@ -563,14 +621,45 @@ export class ChatClient {
     return this.remember(await this.http.getChannel(channelId));
   }
 
-  /** Opens (creating on first use) the direct channel with `userId`. */
-  async openDirect(userId: string): Promise<Channel> {
-    return this.remember(await this.http.openDirect(userId));
+  /**
+   * Opens (creating on first use) the direct channel with `userId`. With `encrypted: true`, the pair's end-to-end
+   * encrypted channel (a separate one), whose MLS group this device makes on first use (needs the `e2ee` option).
+   */
+  async openDirect(userId: string, options: { encrypted?: boolean } = {}): Promise<Channel> {
+    if (!options.encrypted) return this.remember(await this.http.openDirect(userId));
+    const e2ee = await this.e2ee();
+    const { channel } = await this.http.call('openDirect', { body: { userId, encrypted: true } });
+    await e2ee.establish(channel);
+    return this.remember(channel);
   }
 
-  /** Creates a group with the caller as admin. */
-  async createGroup(name: string, memberIds: readonly string[]): Promise<Channel> {
-    return this.remember(await this.http.createGroup(name, memberIds));
+  /**
+   * Creates a group with the caller as admin. With `encrypted: true` it is end-to-end encrypted (MLS): this
+   * device makes the group and adds every published device of the members (needs the `e2ee` option).
+   */
+  async createGroup(
+    name: string,
+    memberIds: readonly string[],
+    options: { encrypted?: boolean } = {},
+  ): Promise<Channel> {
+    if (!options.encrypted) return this.remember(await this.http.createGroup(name, memberIds));
+    const e2ee = await this.e2ee();
+    const { channel } = await this.http.call('createGroup', {
+      body: { name, memberIds: [...memberIds], encrypted: true },
+    });
+    await e2ee.establish(channel);
+    return this.remember(channel);
+  }
+
+  /**
+   * End-to-end encryption of this device, once connected (the `e2ee` option): its engine (identity,
+   * fingerprints), device revocation, external joins. docs/e2ee.md, "The SDK".
+   * @throws NatterError NATTER_BAD_REQUEST without the `e2ee` option.
+   */
+  async e2ee(): Promise<EncryptedChannels> {
+    if (!this.encryption)
+      throw new NatterError(ErrorCode.BAD_REQUEST, 'end-to-end encryption needs the `e2ee` option');
+    return this.encryption.ready();
   }
 
   /** Renames a group. */
@@ -578,14 +667,20 @@ export class ChatClient {
     return this.remember(await this.http.renameGroup(channelId, name));
   }
 
-  /** Adds members to a group. */
+  /** Adds members to a group; in an encrypted group this device then commits adding their devices. */
   async addMembers(channelId: string, userIds: readonly string[]): Promise<Channel> {
-    return this.remember(await this.http.addMembers(channelId, userIds));
+    const channel = await this.http.addMembers(channelId, userIds);
+    if (channel.encrypted) await (await this.e2ee()).addUsers(channelId, userIds);
+    return this.remember(channel);
   }
 
-  /** Removes a member from a group (admins only). */
-  removeMember(channelId: string, userId: string): Promise<void> {
-    return this.http.removeMember(channelId, userId);
+  /**
+   * Removes a member from a group (admins only); in an encrypted group this device then commits removing
+   * their devices, so they read nothing sent after it.
+   */
+  async removeMember(channelId: string, userId: string): Promise<void> {
+    await this.http.removeMember(channelId, userId);
+    if (this.isEncrypted(channelId)) await (await this.e2ee()).removeUser(channelId, userId);
   }
 
   /** Leaves a group. */
@@ -666,6 +761,8 @@ export class ChatClient {
     text: string,
     options: { mentions?: readonly string[] } = {},
   ): Promise<MutationResult> {
+    if (this.isEncrypted(channelId))
+      return this.changeEncrypted(channelId, target, (t) => ({ t: 'edit', target: t, text }));
     return this.actions.edit(channelId, target, text, options.mentions);
   }
 
@@ -674,12 +771,28 @@ export class ChatClient {
    * left the outbox is not sent at all (settles with `{ entry: null }`).
    */
   delete(channelId: string, target: number | string): Promise<MutationResult> {
+    if (this.isEncrypted(channelId))
+      return this.changeEncrypted(channelId, target, (t) => ({ t: 'delete', target: t }));
     return this.actions.delete(channelId, target);
   }
 
   /** Adds (`add`, the default) or removes the user's reaction with `emoji`; through the outbox. */
   react(channelId: string, target: number | string, emoji: string, add = true): Promise<MutationResult> {
+    if (this.isEncrypted(channelId))
+      return this.changeEncrypted(channelId, target, (t) => ({ t: 'react', target: t, emoji, add }));
     return this.actions.react(channelId, target, emoji, add);
+  }
+
+  private isEncrypted(channelId: string): boolean {
+    return this.encryption?.isEncrypted(channelId) ?? false;
+  }
+
+  private changeEncrypted(
+    channelId: string,
+    target: number | string,
+    make: Parameters<ClientEncryption['change']>[2],
+  ): Promise<MutationResult> {
+    return this.encryption!.change(channelId, target, make);
   }
 
   /** This user's edits, deletes and reactions waiting or failed in the outbox, in sending order. */
@@ -803,6 +916,8 @@ export class ChatClient {
         this.device = hello.deviceId;
         void this.store.setMeta(META_DEVICE, hello.deviceId);
       }
+      // Before sync: the engine is opened first, so entries are read with it, in order.
+      this.encryption?.onOpen(hello.userId, hello.deviceId);
       this.sync.onOpen(hello);
       this.outbox.onOpen();
       this.realtime.onOpen();

@@ -54,6 +54,16 @@ export {
   type TokenProvider,
   type TokenRequest,
 } from './connection.js';
+export type { EncryptedFileInput } from './e2ee/attachments.js';
+export type { EncryptedChannels, EncryptedMessageInfo } from './e2ee/encrypted-channels.js';
+export {
+  EncryptedFileError,
+  type EncryptedFileRef,
+  type EncryptedThumbnail,
+  MAX_THUMBNAIL_BYTES,
+} from './e2ee/encrypted-file.js';
+export type { DecryptionFailedEvent } from './e2ee/events.js';
+export type { EncryptedPayload } from './e2ee/payload.js';
 export { type AnyErrorCode, ClientErrorCode } from './errors.js';
 export {
   type CallInput,

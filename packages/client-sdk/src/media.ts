@@ -8,6 +8,8 @@ import {
 } from '@natter/protocol';
 import * as v from 'valibot';
 
+export { fromBase64, toBase64 } from './base64.js';
+
 /** What {@link uploadMedia} takes: a browser `File` or `Blob`, or bytes. */
 export type UploadData = Blob | ArrayBuffer | Uint8Array;
 
@@ -87,20 +89,6 @@ export async function toBytes(data: UploadData): Promise<Uint8Array> {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return new Uint8Array(await data.arrayBuffer());
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-export function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 function failure(status: number, text: string): NatterError {

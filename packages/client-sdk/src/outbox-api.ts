@@ -11,7 +11,7 @@ import {
   toPendingMessage,
 } from './outbox-items.js';
 import { type OutboxEntry, visibleStatus } from './outbox-state.js';
-import { type ClientStore, isSendItem } from './store.js';
+import { type ClientStore, isSendItem, type OutboxSendItem } from './store.js';
 
 export type { ChangeRequest, OutboxStatus, PendingChange, PendingMessage } from './outbox-items.js';
 
@@ -88,6 +88,11 @@ export interface OutboxDeps {
    * change made after its send was settled elsewhere (another tab, an earlier run) finds its target.
    */
   findSent?(channelId: string, clientMsgId: string): Promise<number | undefined>;
+  /**
+   * Sends an end-to-end encrypted item (`item.e2ee`): encrypts it unless it carries its ciphertext, saves
+   * the ciphertext with `persist` before it leaves, and answers the stored message as its sender sees it.
+   */
+  sendEncrypted?(item: OutboxSendItem, persist: (item: OutboxSendItem) => Promise<void>): Promise<Message>;
   onStatus(event: OutboxEvent): void;
   onChange(event: ChangeEvent): void;
   onAck(event: AckEvent): void;

@@ -144,6 +144,7 @@ export class Outbox {
     mentions: readonly string[] = [],
     attachments: readonly OutboxAttachment[] = [],
     refs: { replyTo?: number; threadRoot?: number } = {},
+    e2ee?: OutboxSendItem['e2ee'],
   ): SendHandle {
     validateSend(channelId, text, mentions, attachments, this.deps.limits().maxMessageBytes);
     const now = this.deps.now();
@@ -156,6 +157,7 @@ export class Outbox {
       ...(refs.replyTo !== undefined ? { replyTo: refs.replyTo } : {}),
       ...(refs.threadRoot !== undefined ? { threadRoot: refs.threadRoot } : {}),
       ...(attachments.length > 0 ? { attachments: [...attachments] } : {}),
+      ...(e2ee ? { e2ee } : {}),
       createdAt: now,
       order: this.ledger.nextOrder(now),
       status: 'pending',
@@ -363,6 +365,16 @@ export class Outbox {
     const id = item.clientMsgId;
     this.announce(entry);
     try {
+      if (isSendItem(item) && item.e2ee) {
+        if (!this.deps.sendEncrypted)
+          throw new NatterError(ErrorCode.BAD_REQUEST, 'this client has no end-to-end encryption');
+        const message = await this.deps.sendEncrypted(item, (next) =>
+          this.ledger.write((store) => store.putOutbox(next)),
+        );
+        // The answer of an HTTP send has no log position; the entry itself comes through sync.
+        await this.complete(id, { kind: 'message', pos: 0, message }, false);
+        return;
+      }
       if (isSendItem(item)) {
         const frame = await sendFrameOf(item, this.deps.upload, (next) =>
           this.ledger.write((store) => store.putOutbox(next)),

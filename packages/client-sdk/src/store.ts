@@ -1,4 +1,5 @@
 import type { Channel, ChannelSummary, Message } from '@natter/protocol';
+import type { EncryptedFileRef } from './e2ee/encrypted-file.js';
 import type { OutboxAttachment } from './media.js';
 
 /** The device's position in its user's sync log. */
@@ -57,6 +58,13 @@ export interface OutboxSendItem extends OutboxItemBase {
    * replaced by their `mediaId`, so a resend never uploads twice).
    */
   attachments?: OutboxAttachment[];
+  /**
+   * Set for a send in an end-to-end encrypted channel: it leaves as MLS ciphertext. `ciphertext` (base64) is
+   * made at the first attempt and kept, so a retry after a lost answer sends the same bytes (the server
+   * answers it as a duplicate); it is made again only when the server refuses it as of a past epoch.
+   * `attachments` are encrypted attachment references (keys included) for the payload.
+   */
+  e2ee?: { ciphertext?: string; attachments?: EncryptedFileRef[] };
 }
 
 /**
@@ -128,6 +136,19 @@ export interface ClientStore {
   /** A small string value (device id, user id). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+
+  /**
+   * The end-to-end encryption engine state of one device (`owner`: `userId/deviceId`), if any. It holds the
+   * device's private keys: keep the store where the app keeps secrets.
+   */
+  getE2eeState(owner: string): Promise<Uint8Array | undefined>;
+  /**
+   * Replaces a device's engine state; resolves once written. The SDK acts on an engine result (sends a
+   * commit, shows a message) only after this resolved, so a crash never leaves keys the log has moved past.
+   */
+  putE2eeState(owner: string, state: Uint8Array): Promise<void>;
+  /** Forgets a device's engine state (logout of an encrypted device, or a revoked device). */
+  deleteE2eeState(owner: string): Promise<void>;
 
   /** The stored cursor, if any. */
   getCursor(): Promise<SyncCursor | undefined>;

@@ -81,6 +81,22 @@ describe.each(factories)('%s', (_name, create) => {
     await store.close();
   });
 
+  it('keeps the end-to-end encryption state of each device apart, as bytes, and forgets it on request', async () => {
+    const store = await open();
+    const state = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256);
+    expect(await store.getE2eeState('u_1/dev_1')).toBeUndefined();
+    await store.putE2eeState('u_1/dev_1', state);
+    await store.putE2eeState('u_1/dev_2', new Uint8Array([1, 2, 3]));
+    expect(await store.getE2eeState('u_1/dev_1')).toEqual(state);
+    await store.resetSync();
+    await store.clearCache();
+    expect(await store.getE2eeState('u_1/dev_2')).toEqual(new Uint8Array([1, 2, 3]));
+    await store.deleteE2eeState('u_1/dev_2');
+    expect(await store.getE2eeState('u_1/dev_2')).toBeUndefined();
+    expect(await store.getE2eeState('u_1/dev_1')).toEqual(state);
+    await store.close();
+  });
+
   it('commits messages, channel changes and cursor together', async () => {
     const store = await open();
     const channel = {
@@ -261,7 +277,7 @@ describe.each(factories)('%s', (_name, create) => {
 });
 
 describe.each(factories.filter(([name]) => name !== 'MemoryStore'))('%s (persistence)', (_name, create) => {
-  it('keeps cursor, cache and outbox across close and reopen', async () => {
+  it('keeps cursor, cache, outbox and encryption state across close and reopen', async () => {
     const { store: first, reopen } = create();
     await first.open();
     await first.commitSync({
@@ -271,12 +287,14 @@ describe.each(factories.filter(([name]) => name !== 'MemoryStore'))('%s (persist
       removedChannelIds: [],
     });
     await first.putOutbox(item('p', 1));
+    await first.putE2eeState('u_1/dev_1', new Uint8Array([9, 8, 7]));
     await first.close();
     const second = reopen!();
     await second.open();
     expect(await second.getCursor()).toEqual({ epoch: 'E', pos: 3 });
     expect((await second.getMessages('g_1')).map((m) => m.seq)).toEqual([3]);
     expect((await second.listOutbox()).map((i) => i.clientMsgId)).toEqual(['p']);
+    expect(await second.getE2eeState('u_1/dev_1')).toEqual(new Uint8Array([9, 8, 7]));
     await second.close();
   });
 });

@@ -206,6 +206,20 @@ export const ERRORS = {
     origin: 'server',
     summary: 'An MLS message names another group than the channel it was sent to.',
   },
+  NATTER_E2EE_CHANNEL_MISMATCH: {
+    status: 400,
+    retryable: false,
+    origin: 'server',
+    summary:
+      'Plaintext (`send`, `edit`, `react`) to an encrypted channel, or an MLS message or commit to a channel that is not encrypted.',
+  },
+  NATTER_E2EE_LIMIT: {
+    status: 409,
+    retryable: false,
+    origin: 'server',
+    summary:
+      'A Delivery Service bound was reached: devices per user, KeyPackages stocked per device, or devices in one encrypted channel.',
+  },
   NATTER_INSUFFICIENT_SCOPE: {
     status: 403,
     retryable: false,

@@ -274,3 +274,38 @@ export const MEDIA_LIMITS = Object.freeze({
   /** Default lifetime of a signed media URL, in ms. */
   defaultSignedUrlTtlMs: 60 * 60 * 1000,
 });
+
+/**
+ * Bounds of the end-to-end encryption Delivery Service (docs/e2ee.md). Byte sizes are of the decoded bytes;
+ * on the wire they travel as standard base64 (4 characters per 3 bytes).
+ */
+export const E2EE_LIMITS = Object.freeze({
+  /** Devices one user may publish (revoke one to add another): `NATTER_E2EE_LIMIT` past it. */
+  maxDevicesPerUser: 10,
+  /** Single-use KeyPackages stocked per device; an upload past it is refused with `NATTER_E2EE_LIMIT`. */
+  maxKeyPackagesPerDevice: 100,
+  /** KeyPackages in one upload. */
+  maxKeyPackagesPerUpload: 100,
+  /** Below this many single-use KeyPackages the device's stock is `low` and it should upload more. */
+  lowKeyPackageStock: 10,
+  /** Devices claimed in one `POST /v1/key-packages/claim`. */
+  maxClaimDevices: 100,
+  /** MLS leaves (devices) of one encrypted channel: 100 members of up to 10 devices. */
+  maxDevicesPerChannel: 1000,
+  /** Devices one commit may add or remove (each list). */
+  maxCommitDevices: 1000,
+  /** Largest KeyPackage, bytes (a suite-1 one is about 300). */
+  maxKeyPackageBytes: 4096,
+  /** Largest device signature public key, bytes (Ed25519: 32). */
+  maxSignatureKeyBytes: 256,
+  /** Largest commit, Welcome and GroupInfo, bytes each (adding 100 devices: about 35 KB each). */
+  maxHandshakeBytes: 262_144,
+  /** Largest application message ciphertext, bytes: three times a message's default text limit. */
+  maxCiphertextBytes: 49_152,
+  /** Body limit of `POST /v1/channels/{id}/commits` (three base64 handshake objects and the device lists). */
+  maxCommitBodyBytes: 1_200_000,
+  /** Body limit of `POST /v1/channels/{id}/encrypted` (a base64 ciphertext and its client id). */
+  maxEncryptedBodyBytes: 72_000,
+  /** Welcomes waiting in one device's queue; the oldest unacknowledged ones are dropped past it. */
+  maxQueuedPerDevice: 200,
+});

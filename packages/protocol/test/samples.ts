@@ -185,6 +185,35 @@ const resolvedReport = {
   resolution: { outcome: 'actioned' as const, note: 'banned', resolvedAt: 1_700_000_000_200 },
 };
 
+const B64 = 'AAEC';
+const device = { userId: 'u_bob', deviceId: 'dev_2', signaturePublicKey: B64, createdAt: 1_700_000_000_000 };
+const commitMessage = {
+  ...message,
+  seq: 12,
+  clientMsgId: null,
+  kind: 'system' as const,
+  text: '',
+  mentions: [],
+  system: {
+    action: 'mls_commit' as const,
+    actorId: 'u_ada',
+    deviceId: 'dev_1',
+    epoch: 4,
+    commit: B64,
+    added: [{ userId: 'u_bob', deviceId: 'dev_2' }],
+    removed: [],
+  },
+};
+const encryptedMessage = {
+  ...message,
+  seq: 13,
+  clientMsgId: 'c_9',
+  kind: 'system' as const,
+  text: '',
+  mentions: [],
+  system: { action: 'mls_message' as const, actorId: 'u_ada', deviceId: 'dev_1', ciphertext: B64 },
+};
+
 /** Request and response bodies by route (only the ones the route has). */
 export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object }> = {
   signup: { body: { username: 'ada', password: 'correct horse', displayName: 'Ada' }, response: session },
@@ -330,6 +359,39 @@ export const ROUTE_SAMPLES: Record<RouteName, { body?: object; response?: object
   banMember: {},
   unbanMember: {},
   setSlowMode: { body: { seconds: 30 }, response: { channel: { ...channel, slowModeSeconds: 30 } } },
+  publishDevice: { body: { signaturePublicKey: B64 }, response: { device } },
+  listDevices: { response: { devices: [device] } },
+  revokeDevice: {},
+  uploadKeyPackages: {
+    body: { keyPackages: [B64, B64], lastResort: B64 },
+    response: { remaining: 2, hasLastResort: true, low: true },
+  },
+  keyPackageStock: { response: { remaining: 40, hasLastResort: true, low: false } },
+  claimKeyPackages: {
+    body: { channelId: 'g_1', devices: [{ userId: 'u_bob', deviceId: 'dev_2' }] },
+    response: { keyPackages: [{ userId: 'u_bob', deviceId: 'dev_2', keyPackage: B64, lastResort: false }] },
+  },
+  groupInfo: { response: { epoch: 3, groupInfo: B64 } },
+  commit: {
+    body: {
+      commit: B64,
+      groupInfo: B64,
+      welcome: B64,
+      added: [{ userId: 'u_bob', deviceId: 'dev_2' }],
+      removed: [],
+    },
+    response: { message: commitMessage, epoch: 4 },
+  },
+  sendEncrypted: {
+    body: { clientMsgId: 'c_9', ciphertext: B64 },
+    response: { message: encryptedMessage },
+  },
+  readQueue: {
+    response: {
+      welcomes: [{ id: 'q_1', channelId: 'g_1', seq: 12, welcome: B64, createdAt: 1_700_000_000_000 }],
+    },
+  },
+  ackQueued: {},
   serverListReports: { response: { reports: [report, resolvedReport], hasMore: false } },
   serverResolveReport: {
     body: { outcome: 'actioned', note: 'banned' },

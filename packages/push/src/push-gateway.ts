@@ -161,14 +161,21 @@ export function createPushGateway(options: PushGatewayOptions): (context: PushCo
             // Only new messages notify: edits and reactions never push (issue 24).
             if (entry.kind !== 'message') continue;
             const message = entry.message;
-            if (message.kind !== 'text' || message.senderId === userId) continue;
+            // An encrypted channel's message notifies too, but the server has no content for it: the
+            // notification carries ids and counts only, whatever `includeContent` says ("New message").
+            const encrypted = message.kind === 'system' && message.system?.action === 'mls_message';
+            if ((message.kind !== 'text' && !encrypted) || message.senderId === userId) continue;
             owed.push({
               userId,
               channelId: message.channelId,
               seq: message.seq,
               messageId: message.id,
               senderId: message.senderId,
-              text: resolved.includeContent ? truncateContent(contentOf(message)) : labelOf(message),
+              text: encrypted
+                ? null
+                : resolved.includeContent
+                  ? truncateContent(contentOf(message))
+                  : labelOf(message),
             });
           }
           if (owed.length > 0) record(store, (s) => s.enqueue(owed, resolved.now()));

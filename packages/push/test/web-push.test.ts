@@ -86,6 +86,62 @@ describe('Web Push', () => {
     expect(push!.payload).toMatchObject({ count: 1, latest: { senderId: alice.id, text: 'lunch at noon?' } });
   });
 
+  it("an encrypted channel's message pushes ids and counts only, even with includeContent", async () => {
+    const { alice, bob } = await setup(true);
+    const opened = await api<{ channel: { id: string } }>(ts!.url, alice, 'POST', '/v1/channels/direct', {
+      userId: bob.id,
+      encrypted: true,
+    });
+    const channelId = opened.body.channel.id;
+    // Hand-made MLS framing (RFC 9420 §6): the server reads only these headers.
+    const group = [...Buffer.from(channelId)];
+    const frame = (wire: number, epoch: number, tail: number[]) =>
+      Buffer.from([
+        0,
+        1,
+        0,
+        wire,
+        ...(wire === 4 ? [0, 1, 0, 1] : []),
+        group.length,
+        ...group,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        epoch,
+        ...tail,
+      ]).toString('base64');
+    expect((await api(ts!.url, alice, 'PUT', '/v1/devices/me', { signaturePublicKey: 'AAAA' })).status).toBe(
+      200,
+    );
+    const founded = await api(ts!.url, alice, 'POST', `/v1/channels/${channelId}/commits`, {
+      commit: frame(2, 0, [3, 9, 9]),
+      groupInfo: frame(4, 1, []),
+      added: [],
+      removed: [],
+    });
+    expect(founded.status).toBe(200);
+    const sent = await api<{ message: { seq: number } }>(
+      ts!.url,
+      alice,
+      'POST',
+      `/v1/channels/${channelId}/encrypted`,
+      {
+        clientMsgId: 'e1',
+        ciphertext: frame(2, 1, [1, 7, 7, 7]),
+      },
+    );
+    expect(sent.status).toBe(200);
+    const pushes = await waitForPushes(1);
+    expect(pushes.map((p) => p.payload)).toEqual([
+      expect.objectContaining({ channelId, count: 1, latestSeq: sent.body.message.seq }),
+    ]);
+    expect(pushes[0]!.payload).not.toHaveProperty('latest');
+  });
+
   it('removes a subscription the push service reports gone (410) and pushes to it no more', async () => {
     const { bob, channelId, sender } = await setup();
     service.respond = () => 410;

@@ -56,6 +56,26 @@ describe('system lines and previews', () => {
       system: { action: 'notice', actorId: bob.id },
     });
     expect(systemLine(notice, users)).toBe('Maintenance at 6');
+    const encrypted = message(5, bob.id, 0, {
+      kind: 'system',
+      text: '',
+      system: { action: 'mls_message', actorId: bob.id, deviceId: 'dev_1', ciphertext: 'AAAA' },
+    });
+    expect(systemLine(encrypted, users)).toBe('Encrypted message');
+    const commit = message(6, bob.id, 0, {
+      kind: 'system',
+      text: '',
+      system: {
+        action: 'mls_commit',
+        actorId: bob.id,
+        deviceId: 'dev_1',
+        epoch: 2,
+        commit: 'AAAA',
+        added: [],
+        removed: [],
+      },
+    });
+    expect(systemLine(commit, users)).toBe('Bob Stone changed the encryption keys');
   });
 
   it('labels a message without text by its attachments', () => {

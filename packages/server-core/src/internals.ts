@@ -21,6 +21,8 @@ export { type LiveEndpoint, LocalHub } from './chat/local-hub.js';
 export { ClusterSink, userTopic } from './cluster/cluster-sink.js';
 export { recommendNode, selectCandidates } from './cluster/recommend.js';
 export { isOriginAllowed, type ResolvedConfig, resolveConfig } from './config.js';
+export { DeviceDirectory, type DeviceDirectoryOptions } from './e2ee/device-directory.js';
+export { EncryptedChannels, type EncryptedChannelsOptions } from './e2ee/encrypted-channels.js';
 export { ServerEvents, type ServerEventsOptions } from './events/server-events.js';
 export { type ClientInfo, createHttpApi, type HttpApi, type HttpApiDeps } from './http/api.js';
 export { type FetchHandler, type NodeListenerOptions, toNodeListener } from './http/node-adapter.js';

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { ErrorCode } from '@natter/protocol';
+import { ErrorCode, ROUTES } from '@natter/protocol';
 import type { NatterServerOptions } from './config.js';
 import type { ClientInfo } from './http/api.js';
 import { type FrameworkRequest, isNatterTarget, natterTargetOf } from './http/framework-request.js';
@@ -13,6 +13,15 @@ import { NodeLifecycle } from './server/lifecycle.js';
 import { wireNode } from './server/wiring.js';
 
 /** A natter node: HTTP API, WebSocket chat, metrics and health, over one storage adapter. */
+
+/** Paths of the routes that set their own `maxBodyBytes`, as one pattern. */
+const OWN_BODY_LIMIT = new RegExp(
+  `^(?:${Object.values(ROUTES)
+    .filter((route) => 'maxBodyBytes' in route)
+    .map((route) => route.path.replace(/\{[^}]+\}/g, '[^/]+'))
+    .join('|')})$`,
+);
+
 export interface NatterServer {
   /** This node's id (for discovery and cross-node routing). */
   readonly nodeId: string;
@@ -109,8 +118,10 @@ export function createNatterServer(options: NatterServerOptions): NatterServer {
   };
   const requestListener = toNodeListener((request) => fetchHandler(request), {
     maxBodyBytes: parts.config.maxBodyBytes,
-    // Uploads are streamed to the media pipeline, which enforces its own limit (never buffered whole).
-    ...(parts.media ? { streamBody: (pathname: string) => pathname.startsWith('/v1/media') } : {}),
+    // Uploads are streamed to the media pipeline, which enforces its own limit (never buffered whole); routes
+    // with a body limit of their own (MLS commits) are streamed to the API, which reads them up to it.
+    streamBody: (pathname: string) =>
+      (parts.media !== undefined && pathname.startsWith('/v1/media')) || OWN_BODY_LIMIT.test(pathname),
     metrics,
     logger: parts.logger,
   });

@@ -1,4 +1,5 @@
 import type { Message } from '@natter/protocol';
+import { fromBase64, toBase64 } from '../base64.js';
 import {
   type CachedChannel,
   type CachedMessagesQuery,
@@ -32,6 +33,7 @@ const KEY = {
   messages: 'm!',
   outbox: (id: string) => `o!${id}`,
   outboxes: 'o!',
+  e2ee: (owner: string) => `e2!${owner}`,
 } as const;
 
 /**
@@ -67,6 +69,20 @@ export class KvClientStore implements ClientStore {
 
   setMeta(key: string, value: string): Promise<void> {
     return this.kv.transaction('readwrite', async (tx) => tx.put(KEY.meta(key), value));
+  }
+
+  async getE2eeState(owner: string): Promise<Uint8Array | undefined> {
+    const value = await this.kv.transaction('readonly', (tx) => tx.get(KEY.e2ee(owner)));
+    // Base64, because every backend keeps strings (LevelDB's values are JSON; memory copies through JSON).
+    return typeof value === 'string' ? fromBase64(value) : undefined;
+  }
+
+  putE2eeState(owner: string, state: Uint8Array): Promise<void> {
+    return this.kv.transaction('readwrite', async (tx) => tx.put(KEY.e2ee(owner), toBase64(state)));
+  }
+
+  deleteE2eeState(owner: string): Promise<void> {
+    return this.kv.transaction('readwrite', async (tx) => tx.del(KEY.e2ee(owner)));
   }
 
   async getCursor(): Promise<SyncCursor | undefined> {

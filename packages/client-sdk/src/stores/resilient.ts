@@ -89,6 +89,26 @@ export class ResilientStore implements ClientStore {
     return this.essential('setMeta', (store) => store.setMeta(key, value));
   }
 
+  /*
+   * Engine state is never degraded to memory or answered from a fallback: keys that silently did not persist
+   * would decrypt until the next restart and then leave the device out of its groups. A failure reaches the
+   * caller, which then does not act on the engine's result.
+   */
+  async getE2eeState(owner: string): Promise<Uint8Array | undefined> {
+    await this.open();
+    return this.primary.getE2eeState(owner);
+  }
+
+  async putE2eeState(owner: string, state: Uint8Array): Promise<void> {
+    await this.open();
+    return this.primary.putE2eeState(owner, state);
+  }
+
+  async deleteE2eeState(owner: string): Promise<void> {
+    await this.open();
+    return this.primary.deleteE2eeState(owner);
+  }
+
   async getCursor(): Promise<SyncCursor | undefined> {
     await this.open();
     if (this.mode === 'memory') {

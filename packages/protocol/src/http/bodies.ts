@@ -73,7 +73,11 @@ export const LogoutBodySchema = v.object({ allDevices: v.optional(v.boolean()) }
 export const UpdateProfileBodySchema = v.object({ displayName: NameSchema });
 
 /** `POST /v1/channels/direct`. */
-export const OpenDirectBodySchema = v.object({ userId: IdSchema });
+export const OpenDirectBodySchema = v.object({
+  userId: IdSchema,
+  /** Opens (or creates) the pair's end-to-end encrypted channel instead of the plaintext one. */
+  encrypted: v.optional(v.boolean()),
+});
 
 /** `POST /v1/channels/{id}/read`. */
 export const MarkReadBodySchema = v.object({ seq: UintSchema });
@@ -102,7 +106,12 @@ export const PushSubscriptionBodySchema = v.variant('kind', [
 ]);
 
 /** `POST /v1/groups`. */
-export const CreateGroupBodySchema = v.object({ name: NameSchema, memberIds: IdListSchema });
+export const CreateGroupBodySchema = v.object({
+  name: NameSchema,
+  memberIds: IdListSchema,
+  /** An end-to-end encrypted group (MLS, docs/e2ee.md); fixed at creation. */
+  encrypted: v.optional(v.boolean()),
+});
 
 /** `PATCH /v1/groups/{id}`. */
 export const RenameGroupBodySchema = v.object({ name: NameSchema });

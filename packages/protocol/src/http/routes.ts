@@ -31,6 +31,7 @@ import {
   VapidKeyBodySchema,
 } from './bodies.js';
 import { DiscoveryAnswerSchema, DiscoveryQuerySchema, PingAnswerSchema } from './discovery.js';
+import { E2EE_ROUTES } from './e2ee.js';
 import { MEDIA_ROUTES } from './media.js';
 import { MODERATION_ROUTES, SERVER_MODERATION_ROUTES } from './moderation.js';
 import { SERVER_ROUTES, type ServerApiScope } from './server-api.js';
@@ -70,11 +71,17 @@ export interface RouteSpec {
     | 'push'
     | 'discovery'
     | 'media'
+    | 'e2ee'
     | 'server';
   /** Query parameters, when the route takes any. */
   readonly query?: QuerySchema;
   /** JSON request body, when the route takes one. */
   readonly body?: v.GenericSchema;
+  /**
+   * This route's own JSON body limit, bytes, above the server's `maxBodyBytes` (the MLS commit and
+   * ciphertext routes); the body is then read as a stream and cut off at this limit.
+   */
+  readonly maxBodyBytes?: number;
   /** The body is the raw bytes of a file (any content type), streamed to the handler, not parsed. */
   readonly rawBody?: true;
   /** The response is the bytes of a file, not JSON. */
@@ -466,6 +473,7 @@ export const ROUTES = {
     status: 200,
   },
   ...MEDIA_ROUTES,
+  ...E2EE_ROUTES,
   ...MODERATION_ROUTES,
   ...SERVER_ROUTES,
   ...SERVER_MODERATION_ROUTES,

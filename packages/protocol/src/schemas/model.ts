@@ -21,6 +21,29 @@ export const SystemEventSchema = v.variant('action', [
   v.object({ action: v.literal('notice'), actorId: IdSchema }),
   /** An admin set the group's slow mode: one message per `seconds` per member (0 turns it off). */
   v.object({ action: v.literal('slow_mode'), actorId: IdSchema, seconds: UintSchema }),
+  /**
+   * An MLS application message of an encrypted channel (docs/e2ee.md): `ciphertext` (base64) is all the
+   * server has; edits, deletes and reactions travel inside such messages too. Sent by `deviceId`.
+   */
+  v.object({
+    action: v.literal('mls_message'),
+    actorId: IdSchema,
+    deviceId: IdSchema,
+    ciphertext: v.string(),
+  }),
+  /**
+   * An MLS commit the server ordered: it started `epoch`; `added` devices find their Welcome in their
+   * queue (`GET /v1/devices/me/queue`) and read the log after this entry.
+   */
+  v.object({
+    action: v.literal('mls_commit'),
+    actorId: IdSchema,
+    deviceId: IdSchema,
+    epoch: UintSchema,
+    commit: v.string(),
+    added: v.array(v.object({ userId: IdSchema, deviceId: IdSchema })),
+    removed: v.array(v.object({ userId: IdSchema, deviceId: IdSchema })),
+  }),
 ]);
 
 /**
@@ -107,6 +130,10 @@ export const ChannelSchema = v.object({
   memberIds: v.array(IdSchema),
   /** A group in slow mode: each member may send one message per this many seconds (admins exempt). */
   slowModeSeconds: v.optional(SeqSchema),
+  /** End-to-end encrypted (MLS; docs/e2ee.md): messages are `mls_message` entries, fixed at creation. */
+  encrypted: v.optional(v.literal(true)),
+  /** For an encrypted channel: the current MLS epoch (0 at creation, +1 per accepted commit). */
+  mlsEpoch: v.optional(UintSchema),
 });
 
 /** A channel in a user's channel list. */

@@ -192,6 +192,11 @@ export function systemLine(message: Message, users: ReadonlyMap<string, UserProf
     case 'notice':
       // A notice the app posted through the server API: its text is the line to show.
       return message.text;
+    // Entries of an end-to-end encrypted channel as the server holds them (the SDK shows decrypted ones).
+    case 'mls_message':
+      return 'Encrypted message';
+    case 'mls_commit':
+      return `${actor} changed the encryption keys`;
   }
 }
 

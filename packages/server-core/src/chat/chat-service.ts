@@ -14,6 +14,7 @@ import {
   type SystemEvent,
   utf8ByteLength,
 } from '@natter/protocol';
+import type { EncryptedChannels } from '../e2ee/encrypted-channels.js';
 import type { BlockList } from '../moderation/block-list.js';
 import type { DirectGuard } from '../moderation/direct-guard.js';
 import { type GroupModeration, refuseBanned, takeSlowModeTurn } from '../moderation/group-moderation.js';
@@ -91,6 +92,11 @@ export interface ChatServiceOptions {
    * added, slow mode holds members to their turn.
    */
   rules?: { blocks: BlockList; direct: DirectGuard; groups: GroupModeration };
+  /**
+   * End-to-end encrypted channels (stores with the `moderation` capability's keyed rows): plaintext sends
+   * to them are refused, and channel shapes carry `encrypted` and `mlsEpoch`.
+   */
+  encryption?: EncryptedChannels;
 }
 
 const notFound = () => new NatterError(ErrorCode.NOT_FOUND, 'channel not found');
@@ -130,6 +136,12 @@ export class ChatService {
       );
     }
     const direct = (await rules?.direct.checkSend(userId, given.channelId)) ?? false;
+    // Before the content filter: the server must not read plaintext meant for an encrypted channel.
+    if (await this.options.encryption?.isEncrypted(given.channelId))
+      throw new NatterError(
+        ErrorCode.E2EE_CHANNEL_MISMATCH,
+        'the channel is end-to-end encrypted: send MLS ciphertext (POST /v1/channels/{id}/encrypted)',
+      );
     // The app's filter runs before anything is stored; a retry with the same clientMsgId runs it again
     // (its verdict should be deterministic), and still returns the original if that was stored.
     const input = moderation?.beforeSend
@@ -298,23 +310,31 @@ export class ChatService {
     return { duplicate: false as const, appended: result.appended };
   }
 
-  /** Opens (creating on first use) the direct channel between the caller and `peerId`. */
-  async openDirect(userId: string, peerId: string): Promise<Channel> {
+  /**
+   * Opens (creating on first use) the direct channel between the caller and `peerId`; with `encrypted` the
+   * pair's end-to-end encrypted one, a channel of its own beside the plaintext one.
+   */
+  async openDirect(userId: string, peerId: string, encrypted = false): Promise<Channel> {
+    const encryption = this.requireEncryption(encrypted);
     if (peerId === userId)
       throw new NatterError(ErrorCode.BAD_REQUEST, 'cannot open a direct channel with yourself');
     if (!(await this.options.accounts.getUser(peerId)))
       throw new NatterError(ErrorCode.NOT_FOUND, 'user not found');
-    const key = directKeyOf(userId, peerId);
+    const key = encrypted ? `${directKeyOf(userId, peerId)}|e2ee` : directKeyOf(userId, peerId);
     const existing = await this.options.chat.write(async (tx) => tx.findDirectChannel(key));
-    if (existing) return toChannel(existing, await this.options.chat.listMembers(existing.id));
+    if (existing)
+      return this.withEncryption(toChannel(existing, await this.options.chat.listMembers(existing.id)));
     const result = await this.options.chat.write(async (tx) => {
       const raced = await tx.findDirectChannel(key);
       if (raced) return { channel: raced, appended: undefined };
       const channel = await this.insertChannel(tx, 'direct', null, userId, [userId, peerId], key);
+      if (encryption) await encryption.initialise(tx, channel.channel.id);
       return channel;
     });
     if (result.appended) this.dispatch(result.appended);
-    return toChannel(result.channel, await this.options.chat.listMembers(result.channel.id));
+    return this.withEncryption(
+      toChannel(result.channel, await this.options.chat.listMembers(result.channel.id)),
+    );
   }
 
   /** Creates a group with the caller as admin. At most `maxGroupMembers` members, the caller included. */
@@ -323,16 +343,22 @@ export class ChatService {
     name: string,
     memberIds: readonly string[],
     by: 'user' | 'app' = 'user',
+    encrypted = false,
   ): Promise<Channel> {
+    const encryption = this.requireEncryption(encrypted);
     const members = [userId, ...new Set(memberIds.filter((id) => id !== userId))];
     this.checkGroupSize(members.length);
     await this.requireUsers(members.slice(1));
     if (by === 'user') await this.refuseBlockers(userId, members.slice(1));
-    const result = await this.options.chat.write((tx) =>
-      this.insertChannel(tx, 'group', name, userId, members, null),
-    );
+    const result = await this.options.chat.write(async (tx) => {
+      const created = await this.insertChannel(tx, 'group', name, userId, members, null);
+      if (encryption) await encryption.initialise(tx, created.channel.id);
+      return created;
+    });
     if (result.appended) this.dispatch(result.appended);
-    return toChannel(result.channel, await this.options.chat.listMembers(result.channel.id));
+    return this.withEncryption(
+      toChannel(result.channel, await this.options.chat.listMembers(result.channel.id)),
+    );
   }
 
   /** Adds members to a group; any member may add. Already-present users are ignored. */
@@ -532,7 +558,24 @@ export class ChatService {
       chat.getMember(channelId, userId),
     ]);
     if (!channel || !member) throw notFound();
-    return this.withSlowMode(toChannel(channel, await chat.listMembers(channelId)));
+    return this.withEncryption(
+      await this.withSlowMode(toChannel(channel, await chat.listMembers(channelId))),
+    );
+  }
+
+  /** The encryption of a channel about to be created: undefined for plaintext; NOT_FOUND without a store for it. */
+  private requireEncryption(encrypted: boolean): EncryptedChannels | undefined {
+    if (!encrypted) return undefined;
+    const encryption = this.options.encryption;
+    if (!encryption?.available)
+      throw new NatterError(ErrorCode.NOT_FOUND, 'end-to-end encryption is not available on this store');
+    return encryption;
+  }
+
+  /** Adds `encrypted` and `mlsEpoch` to an encrypted channel. */
+  private async withEncryption<C extends Channel>(channel: C): Promise<C> {
+    const epoch = await this.options.encryption?.epochOf(channel.id);
+    return epoch === undefined ? channel : { ...channel, encrypted: true, mlsEpoch: epoch };
   }
 
   /** Adds `slowModeSeconds` to a group in slow mode. */
@@ -567,7 +610,7 @@ export class ChatService {
           chat.countUnread(channel.id, userId, Math.max(member.readSeq, member.joinedSeq - 1)),
         ]);
         return {
-          ...(await this.withSlowMode(toChannel(channel, members))),
+          ...(await this.withEncryption(await this.withSlowMode(toChannel(channel, members)))),
           lastSeq: channel.lastSeq,
           lastMessage: lastMessage ?? null,
           readSeq: member.readSeq,

@@ -19,6 +19,7 @@ import { errorResponse, type HeadersLike, HttpError, json, noContent } from './r
 import { type MountedRoute, type RequestContext, Router } from './router.js';
 import { accountHandlers } from './routes/accounts.js';
 import { chatHandlers } from './routes/channels.js';
+import { e2eeHandlers } from './routes/e2ee.js';
 import { mediaHandlers } from './routes/media.js';
 import { metaHandlers } from './routes/meta.js';
 import { moderationHandlers, serverModerationHandlers } from './routes/moderation.js';
@@ -69,6 +70,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
     ...(deps.media ? mediaHandlers(deps.media, deps.authenticator) : {}),
     ...(deps.serverApi?.keys.enabled ? serverHandlers(deps.serverApi.service, deps.serverApi.events) : {}),
     ...(deps.moderation ? moderationHandlers(deps.moderation, deps.service) : {}),
+    ...(deps.e2ee ? e2eeHandlers(deps.e2ee) : {}),
     ...(deps.moderation && deps.serverApi?.keys.enabled
       ? serverModerationHandlers(deps.moderation.users)
       : {}),
@@ -94,7 +96,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
     }
     const query = spec.query ? parseQuery(spec.query, ctx.url.searchParams) : undefined;
     const body = spec.body
-      ? parseBody(spec.body, await readJson(ctx.request, config.maxBodyBytes))
+      ? parseBody(spec.body, await readJson(ctx.request, spec.maxBodyBytes ?? config.maxBodyBytes))
       : undefined;
     // Each handler's input type is derived from its route's schemas, which validated `query` and `body`
     // just above; the router holds handlers of every route in one list, so it passes the input untyped.

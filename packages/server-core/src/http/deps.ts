@@ -11,6 +11,7 @@ import type { PushGateway } from '../ports/push.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import type { ApiKeys } from '../server-api/api-keys.js';
 import type { ServerApiService } from '../server-api/server-api-service.js';
+import type { E2eeParts } from './routes/e2ee.js';
 import type { ModerationParts } from './routes/moderation.js';
 
 /** What the HTTP API is built from; the server assembly supplies it. */
@@ -25,6 +26,8 @@ export interface HttpApiDeps {
   media?: MediaPlug;
   /** Blocks, reports, bans and slow mode; without it (a store without the capability) their routes answer 404. */
   moderation?: ModerationParts;
+  /** The end-to-end encryption Delivery Service; without it (a store without keyed rows) its routes answer 404. */
+  e2ee?: E2eeParts;
   /** Presence queries (`GET /v1/presence`). */
   presence: PresenceService;
   /** Verifies bearer tokens on every authenticated route. */

@@ -1,6 +1,28 @@
 import type { Report } from '@natter/protocol';
 
 /**
+ * Rows of the end-to-end encryption Delivery Service (docs/e2ee.md), kept in the same keyed-record store
+ * under `e2ee/` keys (decision 146): MLS objects are base64 strings the server never reads beyond their
+ * cleartext header.
+ */
+export type E2eeRecord =
+  /** A published device and its MLS identity key. */
+  | { kind: 'e2eeDevice'; userId: string; deviceId: string; signaturePublicKey: string; createdAt: number }
+  /** One single-use KeyPackage of a device (claimed once, removed in the claiming transaction). */
+  | { kind: 'e2eeKeyPackage'; keyPackage: string }
+  /** A device's last-resort KeyPackage: handed out when no single-use one is left, never removed by a claim. */
+  | { kind: 'e2eeLastResort'; keyPackage: string }
+  /**
+   * An encrypted channel's MLS state as the server orders it: the current epoch, the GroupInfo of that
+   * epoch (null before the first commit) and the member devices (`userId/deviceId`).
+   */
+  | { kind: 'e2eeGroup'; channelId: string; epoch: number; groupInfo: string | null; devices: string[] }
+  /** The commit accepted for an epoch (its SHA-256 and log seq): an identical retry answers it again. */
+  | { kind: 'e2eeCommit'; hash: string; seq: number }
+  /** A Welcome in a device's queue until the device acknowledges it. */
+  | { kind: 'e2eeWelcome'; id: string; channelId: string; seq: number; welcome: string; createdAt: number };
+
+/**
  * One moderation row. The rules (who may block, ban or report, the slow-mode interval) are the core's; an
  * adapter stores these rows under the keys the core gives and never looks inside them beyond `kind`.
  */
@@ -14,7 +36,8 @@ export type ModerationRecord =
   /** When a member last sent in a slow-mode group (their next turn starts `seconds` later). */
   | { kind: 'slowTurn'; channelId: string; userId: string; sentAt: number }
   /** A report and its review. */
-  | { kind: 'report'; report: Report };
+  | { kind: 'report'; report: Report }
+  | E2eeRecord;
 
 /** A row with its key, as a range read returns it. */
 export interface ModerationEntry {

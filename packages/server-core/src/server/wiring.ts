@@ -21,6 +21,8 @@ import { LocalHub } from '../chat/local-hub.js';
 import { ClusterSink, type SessionCloseOrder } from '../cluster/cluster-sink.js';
 import { candidateOf, DiscoveryService, toAnswer } from '../cluster/discovery-service.js';
 import { type NatterServerOptions, type ResolvedConfig, resolveConfig } from '../config.js';
+import { DeviceDirectory } from '../e2ee/device-directory.js';
+import { EncryptedChannels } from '../e2ee/encrypted-channels.js';
 import { ServerEvents } from '../events/server-events.js';
 import { createHttpApi, type HttpApi } from '../http/api.js';
 import { BlockList } from '../moderation/block-list.js';
@@ -138,6 +140,13 @@ export function wireNode(options: NatterServerOptions): NodeParts {
   const moderation = moderationParts(storage, committed, config.now, config.resources.reportsPerUser, (e) =>
     events.emit(e),
   );
+  // The Delivery Service keeps its rows in the store's keyed records (those of the moderation capability).
+  const e2ee = moderation
+    ? {
+        devices: new DeviceDirectory({ chat: storage.chat, now: config.now }),
+        channels: new EncryptedChannels({ chat: storage.chat, sink: committed, now: config.now }),
+      }
+    : undefined;
   const service = new ChatService({
     chat: storage.chat,
     accounts: storage.accounts,
@@ -148,6 +157,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     now: config.now,
     ...(options.moderation ? { moderation: options.moderation } : {}),
     ...(moderation ? { rules: moderation.rules } : {}),
+    ...(e2ee ? { encryption: e2ee.channels } : {}),
   });
   const presence = new PresenceService(
     options.presence?.store ?? new MemoryPresenceStore(),
@@ -200,6 +210,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     sink: committed,
     appUserId: options.serverApi?.appUserId ?? 'app',
     now: config.now,
+    ...(e2ee ? { encryption: e2ee.channels } : {}),
   });
   const apiKeys = new ApiKeys(options.serverApi?.keys ?? []);
   const serverApi = new ServerApiService({
@@ -291,6 +302,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
       ...(push ? { push } : {}),
       ...(media ? { media } : {}),
       ...(moderation ? { moderation: { users: moderation.users, groups: moderation.rules.groups } } : {}),
+      ...(e2ee ? { e2ee } : {}),
       serverApi: { keys: apiKeys, service: serverApi, events: eventSink },
       authenticator,
       config,

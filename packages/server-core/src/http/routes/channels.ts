@@ -29,7 +29,7 @@ export function chatHandlers(
   return {
     listChannels: async ({ principal }) => ({ channels: await service.listChannels(principal.userId) }),
     openDirect: async ({ principal, body }) => ({
-      channel: await service.openDirect(principal.userId, body.userId),
+      channel: await service.openDirect(principal.userId, body.userId, body.encrypted === true),
     }),
     getChannel: async ({ principal, params }) => ({
       channel: await service.getChannel(principal.userId, params.id!),
@@ -49,7 +49,13 @@ export function chatHandlers(
     }),
     markRead: async ({ principal, params, body }) => service.markRead(principal.userId, params.id!, body.seq),
     createGroup: async ({ principal, body }) => ({
-      channel: await service.createGroup(principal.userId, body.name, body.memberIds),
+      channel: await service.createGroup(
+        principal.userId,
+        body.name,
+        body.memberIds,
+        'user',
+        body.encrypted === true,
+      ),
     }),
     renameGroup: async ({ principal, params, body }) => ({
       channel: await service.renameGroup(principal.userId, params.id!, body.name),

@@ -5,6 +5,7 @@ import { attachmentChecks } from './attachments.js';
 import { channelChecks } from './channels.js';
 import { concurrencyChecks } from './concurrency.js';
 import { durabilityChecks } from './durability.js';
+import { e2eeChecks } from './e2ee.js';
 import { historyChecks } from './history.js';
 import { isolationChecks } from './isolation.js';
 import { lifecycleChecks, lifecycleRuleChecks } from './lifecycle.js';
@@ -40,6 +41,7 @@ export const storageChecks = {
   ...reactionThreadChecks,
   ...attachmentChecks,
   ...moderationChecks,
+  ...e2eeChecks,
   ...durabilityChecks,
 } satisfies Record<string, ConformanceCheck>;
 
