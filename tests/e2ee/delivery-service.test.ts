@@ -73,6 +73,8 @@ describe('E2EE Delivery Service: groups through the server', () => {
     await a2.catchUp(channelId);
     const removal = await a2.engine.removeDevices(channelId, [b2.ref]);
     await a2.settle(channelId, await a2.submit(channelId, removal, [b2.ref]));
+    // Ciphertexts are accepted only in the current epoch: a1 processes the removal before sending.
+    await a1.catchUp(channelId);
     expect((await a1.send(channelId, 'after the removal')).status).toBe(200);
     for (const d of [a2, b1, b2]) await d.catchUp(channelId);
     expect(b1.received.get(channelId)).toEqual(['after the removal']);
@@ -126,6 +128,40 @@ describe('E2EE Delivery Service: groups through the server', () => {
     for (const d of [a1, b1, b2]) expect(d.received.get(channelId)).toEqual(['still one group']);
     const channel = await a1.call<{ channel: { mlsEpoch: number } }>('GET', `/v1/channels/${channelId}`);
     expect(channel.body.channel.mlsEpoch).toBe(3);
+  });
+
+  it('a ciphertext of an earlier epoch is STALE_EPOCH; the sender re-encrypts after the commit, a retry answers the original', async () => {
+    const { url, alice, a1, b1, channelId } = await twoByTwo();
+    const a3 = await MlsDevice.create(url, await loginDevice(url, alice));
+    const old = b64(await b1.engine.encrypt(channelId, new TextEncoder().encode('sent before the join')));
+    const early = await b1.call<{ message: Message }>('POST', `/v1/channels/${channelId}/encrypted`, {
+      clientMsgId: 'early',
+      ciphertext: old,
+    });
+    expect(early.status).toBe(200);
+    await a1.add(channelId, [a3.ref]);
+    await a3.acceptWelcomes();
+    const stale = await b1.call<{ error: { code: string } }>('POST', `/v1/channels/${channelId}/encrypted`, {
+      clientMsgId: 'late',
+      ciphertext: b64(await b1.engine.encrypt(channelId, new TextEncoder().encode('unreadable to a3'))),
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe(ErrorCode.E2EE_STALE_EPOCH);
+    // The idempotent retry of the earlier send still answers its original entry.
+    const retried = await b1.call<{ message: Message }>('POST', `/v1/channels/${channelId}/encrypted`, {
+      clientMsgId: 'early',
+      ciphertext: old,
+    });
+    expect(retried.body.message.seq).toBe(early.body.message.seq);
+    await b1.catchUp(channelId);
+    expect((await b1.send(channelId, 'after the join', 'late')).status).toBe(200);
+    await a3.catchUp(channelId);
+    expect(a3.received.get(channelId)).toEqual(['after the join']);
+    const created = await a1.call<{ messages: Message[] }>(
+      'GET',
+      `/v1/channels/${channelId}/messages?after=0&limit=1`,
+    );
+    expect(created.body.messages[0]!.system).toMatchObject({ action: 'created', encrypted: true });
   });
 
   it('an identical retry answers the original entry; a different commit for a past epoch writes nothing', async () => {

@@ -62,6 +62,7 @@ async function converse(ts: TestServer): Promise<string[]> {
   expect((await b2!.call('DELETE', `/v1/devices/${b2!.session.deviceId}`)).status).toBe(204);
   await a1!.catchUp(gid);
   await a1!.settle(gid, await a1!.submit(gid, await a1!.engine.removeDevices(gid, [b2!.ref]), [b2!.ref]));
+  await b1!.catchUp(gid);
   await b1!.send(gid, SECRETS[3]!);
   await a1!.send(gid, SECRETS[4]!);
   const read: string[] = [];

@@ -223,7 +223,7 @@ export const E2EE_ROUTES = {
     auth: true,
     tag: 'e2ee',
     summary:
-      "Appends an MLS application message as an `mls_message` log entry (members' devices of the channel only; not of a future epoch); a retry with the same `clientMsgId` answers the original.",
+      "Appends an MLS application message as an `mls_message` log entry (members' devices of the channel only; the current epoch only, an older one is STALE_EPOCH); a retry with the same `clientMsgId` answers the original.",
     body: EncryptedSendBodySchema,
     maxBodyBytes: E2EE_LIMITS.maxEncryptedBodyBytes,
     response: EncryptedSendResultBodySchema,
@@ -231,9 +231,9 @@ export const E2EE_ROUTES = {
     errors: [
       'NATTER_NOT_FOUND',
       'NATTER_FORBIDDEN',
+      'NATTER_E2EE_STALE_EPOCH',
       'NATTER_E2EE_WRONG_GROUP',
       'NATTER_E2EE_CHANNEL_MISMATCH',
-      'NATTER_RATE_LIMITED',
     ],
   },
   readQueue: {

@@ -12,6 +12,8 @@ export const SystemEventSchema = v.variant('action', [
     actorId: IdSchema,
     name: v.nullable(v.string()),
     memberIds: v.array(IdSchema),
+    /** Set on the creation of an end-to-end encrypted channel, so members learn it from the log alone. */
+    encrypted: v.optional(v.literal(true)),
   }),
   v.object({ action: v.literal('members_added'), actorId: IdSchema, memberIds: v.array(IdSchema) }),
   v.object({ action: v.literal('member_removed'), actorId: IdSchema, memberId: IdSchema }),

@@ -327,7 +327,7 @@ export class ChatService {
     const result = await this.options.chat.write(async (tx) => {
       const raced = await tx.findDirectChannel(key);
       if (raced) return { channel: raced, appended: undefined };
-      const channel = await this.insertChannel(tx, 'direct', null, userId, [userId, peerId], key);
+      const channel = await this.insertChannel(tx, 'direct', null, userId, [userId, peerId], key, encrypted);
       if (encryption) await encryption.initialise(tx, channel.channel.id);
       return channel;
     });
@@ -351,7 +351,7 @@ export class ChatService {
     await this.requireUsers(members.slice(1));
     if (by === 'user') await this.refuseBlockers(userId, members.slice(1));
     const result = await this.options.chat.write(async (tx) => {
-      const created = await this.insertChannel(tx, 'group', name, userId, members, null);
+      const created = await this.insertChannel(tx, 'group', name, userId, members, null, encrypted);
       if (encryption) await encryption.initialise(tx, created.channel.id);
       return created;
     });
@@ -679,6 +679,7 @@ export class ChatService {
     creatorId: string,
     memberIds: readonly string[],
     directKey: string | null,
+    encrypted = false,
   ): Promise<{ channel: ChannelRecord; appended: AppendedMessage }> {
     const now = this.now();
     const channel = {
@@ -702,7 +703,13 @@ export class ChatService {
         deliveredSeq: 0,
       });
     }
-    const event: SystemEvent = { action: 'created', actorId: creatorId, name, memberIds: [...memberIds] };
+    const event: SystemEvent = {
+      action: 'created',
+      actorId: creatorId,
+      name,
+      memberIds: [...memberIds],
+      ...(encrypted ? { encrypted: true as const } : {}),
+    };
     const appended = await tx.appendMessage(
       systemMessage(channel.id, creatorId, event, this.now()),
       memberIds,

@@ -183,7 +183,8 @@ export class EncryptedChannels {
 
   /**
    * Appends an application message (rule 7) from one of the channel's member devices: the ciphertext of this
-   * channel, of an epoch not ahead of it. A retry with the same `clientMsgId` answers the original.
+   * channel in its current epoch (an older one is STALE_EPOCH). A retry with the same `clientMsgId` answers
+   * the original.
    */
   async send(
     userId: string,
@@ -200,6 +201,13 @@ export class EncryptedChannels {
         const { group, members } = await this.openGroup(tx, userId, channelId);
         if (!group.devices.includes(deviceKey({ userId, deviceId })))
           throw forbidden('this device is not a member device of the channel');
+        // Only the current epoch: a device that joined in the latest commit could never read a message
+        // encrypted for an earlier one. The sender processes the newer commits and encrypts again.
+        if (epoch < group.epoch)
+          throw new NatterError(
+            ErrorCode.E2EE_STALE_EPOCH,
+            `ciphertext of epoch ${epoch}; the channel is in epoch ${group.epoch}`,
+          );
         if (epoch > group.epoch)
           throw new NatterError(
             ErrorCode.E2EE_WRONG_GROUP,
