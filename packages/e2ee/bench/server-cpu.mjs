@@ -79,7 +79,18 @@ if (process.argv[2] === 'server') {
   };
   const plaintext = await run(plain.id, 'plain');
   const encrypted = await run(secret.id, 'secret');
-  console.log(JSON.stringify({ N, plaintext, encrypted, ratio: +(encrypted.serverCpuUsPerMessage / plaintext.serverCpuUsPerMessage).toFixed(2) }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        N,
+        plaintext,
+        encrypted,
+        ratio: +(encrypted.serverCpuUsPerMessage / plaintext.serverCpuUsPerMessage).toFixed(2),
+      },
+      null,
+      2,
+    ),
+  );
   await ada.close();
   await bob.close();
   child.send('stop');
