@@ -1,6 +1,6 @@
 /** Modal dialogs (native `<dialog>`: focus trap and Escape for free): a new 1-1 chat and a new group. */
 import type { UserProfile } from '@natter/client';
-import { useChatClient } from '@natter/react';
+import { useChatClient, useChatStores } from '@natter/react';
 import type { FormEvent, ReactNode } from 'react';
 import { useEffect, useRef, useState } from 'react';
 import { useDemoApp } from './app-context.js';
@@ -69,13 +69,15 @@ function EncryptedChoice(props: { id: string; checked: boolean; onChange(checked
 export function NewChatDialog({ open, onClose }: { open: boolean; onClose(): void }): ReactNode {
   const app = useDemoApp();
   const client = useChatClient();
+  const stores = useChatStores();
   const [error, setError] = useState('');
   const [encrypted, setEncrypted] = useState(false);
   const start = (user: UserProfile) => {
     setError('');
     client.openDirect(user.id, { encrypted }).then(
       async (channel) => {
-        await client.listChannels().catch(() => undefined);
+        // The list as the server has it (with `encrypted`, which the sync's `created` entry lacks).
+        await stores.channels.refresh().catch(() => undefined);
         app.open(channel.id);
         onClose();
       },
@@ -117,6 +119,7 @@ export function NewGroupDialog({ open, onClose }: { open: boolean; onClose(): vo
 function NewGroupForm({ onDone }: { onDone(): void }): ReactNode {
   const app = useDemoApp();
   const client = useChatClient();
+  const stores = useChatStores();
   const [name, setName] = useState('');
   const [picked, setPicked] = useState<UserProfile[]>([]);
   const [error, setError] = useState('');
@@ -141,7 +144,8 @@ function NewGroupForm({ onDone }: { onDone(): void }): ReactNode {
       )
       .then(
         async (channel) => {
-          await client.listChannels().catch(() => undefined);
+          // The list as the server has it (with `encrypted`, which the sync's `created` entry lacks).
+          await stores.channels.refresh().catch(() => undefined);
           app.open(channel.id);
           onDone();
         },
