@@ -5,7 +5,9 @@ import { useChatClient } from './provider.js';
 
 /** One published device of a user, as a device list shows it. */
 export interface DeviceView {
+  /** Its user. */
   userId: string;
+  /** The device's id (the server's, as in `hello.deviceId`). */
   deviceId: string;
   /** `deviceFingerprint` of its identity key: six groups of five digits, equal on every screen. */
   fingerprint: string;
