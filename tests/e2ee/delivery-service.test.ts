@@ -17,8 +17,12 @@ afterEach(async () => {
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /** Alice and Bob with two devices each, in a new encrypted group formed by alice1's first commit. */
+const API_KEY = 'e2ee-test-backend-key-0123456789abcdef';
+
 async function twoByTwo() {
-  ts = await startServer();
+  ts = await startServer({
+    serverApi: { keys: [{ name: 'backend', key: API_KEY, scopes: ['messages:write'] }] },
+  });
   const url = ts.url;
   const [alice, bob] = await Promise.all([signup(url), signup(url)]);
   const [alice2, bob2] = await Promise.all([loginDevice(url, alice), loginDevice(url, bob)]);
@@ -213,6 +217,17 @@ describe('E2EE Delivery Service: groups through the server', () => {
       },
     );
     expect(garbage.status).toBe(400);
+
+    // Nor may the app's backend post plaintext into it.
+    const posted = await fetch(`${url}/v1/server/channels/${channelId}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'from the backend' }),
+    });
+    expect(posted.status).toBe(400);
+    expect(((await posted.json()) as { error: { code: string } }).error.code).toBe(
+      ErrorCode.E2EE_CHANNEL_MISMATCH,
+    );
 
     const stranger = await MlsDevice.create(url, await signup(url));
     expect((await stranger.call('GET', `/v1/channels/${channelId}/group-info`)).status).toBe(404);

@@ -64,13 +64,8 @@ describe('devices and members of encrypted channels', () => {
     expect((await dee2.client.e2ee()).has(group.id)).toBe(true);
     const joinedEpoch = (await dee2.client.e2ee()).mls!.epoch(group.id);
     // The sender reads the join commit first (until the server refuses stale-epoch ciphertext, docs/e2ee.md).
-    await waitFor(
-      () =>
-        (cy1.client as unknown as { encrypted: { mls: { epoch(id: string): number } } }).encrypted.mls.epoch(
-          group.id,
-        ) >= joinedEpoch,
-      'the sender to read the join',
-    );
+    const cyEngine = (await cy1.client.e2ee()).mls!;
+    await waitFor(() => cyEngine.epoch(group.id) >= joinedEpoch, 'the sender to read the join');
     await cy1.client.send(group.id, 'welcome, new phone').acked;
     for (const d of [dee2, dee1, eve1, cy2])
       await waitFor(() => read(d, group.id).includes('welcome, new phone'), 'the message after the join');

@@ -36,12 +36,10 @@ import type {
 } from './client-types.js';
 import { Connection, type ConnectionStatus } from './connection.js';
 import { downloadEncryptedFile, type EncryptedFileInput, uploadEncryptedFiles } from './e2ee/attachments.js';
-import { DeliveryClient } from './e2ee/delivery-client.js';
-import { applyEncryptedChange, type EncryptedChangeDeps } from './e2ee/encrypted-changes.js';
-import { EncryptedChannels } from './e2ee/encrypted-channels.js';
+import { ClientEncryption } from './e2ee/client-encryption.js';
+import type { EncryptedChannels } from './e2ee/encrypted-channels.js';
 import type { EncryptedFileRef } from './e2ee/encrypted-file.js';
-import { encryptedPayloadOf, isEncryptedEntry } from './e2ee/encrypted-send.js';
-import type { EncryptedPayload } from './e2ee/payload.js';
+import { isEncryptedEntry } from './e2ee/encrypted-send.js';
 import { Emitter } from './emitter.js';
 import { errorCodeOf, toError } from './errors.js';
 import {
@@ -116,12 +114,8 @@ export class ChatClient {
   private uploadsInterrupted = new AbortController();
   /** Fetches the channels the user joins. */
   private readonly joined: JoinedChannels;
-  /** End-to-end encrypted channels of this device (with the `e2ee` option). */
-  private readonly encrypted: EncryptedChannels | undefined;
-  /** Settles once the engine is open and the device published (after the first `hello`). */
-  private encryptionStarted: Promise<void>;
-  private encryptionFirstStart: ((run: Promise<void>) => void) | undefined;
-
+  /** End-to-end encryption of this device (with the `e2ee` option). */
+  private readonly encryption: ClientEncryption | undefined;
   constructor(options: ChatClientOptions) {
     const now = options.now ?? Date.now;
     this.now = now;
@@ -193,9 +187,8 @@ export class ChatClient {
       deliver: (entries, source) => {
         const added: MessageEntry[] = [];
         for (const entry of entries) {
-          if (this.encrypted && isEncryptedEntry(entry)) {
-            this.markEncrypted(entry.message.channelId);
-            void this.encrypted.onEntry(entry, source).catch(onError);
+          if (this.encryption && isEncryptedEntry(entry)) {
+            this.encryption.onEntry(entry, source);
             continue;
           }
           if (this.actions.emitEntry(entry, source)) continue;
@@ -230,12 +223,10 @@ export class ChatClient {
             ? { resumableChunkBytes: file.resumableChunkBytes }
             : {}),
         }),
-      sendEncrypted: async (item, persist) =>
-        (await this.e2ee()).send(item.channelId, encryptedPayloadOf(item), item.clientMsgId, {
-          ...(item.e2ee?.ciphertext ? { ciphertext: fromBase64(item.e2ee.ciphertext) } : {}),
-          persist: (ciphertext) =>
-            persist({ ...item, e2ee: { ...item.e2ee, ciphertext: toBase64(ciphertext) } }),
-        }),
+      sendEncrypted: (item, persist) => {
+        if (!this.encryption) throw new NatterError(ErrorCode.BAD_REQUEST, 'needs the `e2ee` option');
+        return this.encryption.sendOutboxItem(item, persist);
+      },
       findSent: async (channelId, clientMsgId) =>
         (await this.cache.getMessages(channelId, { limit: DEFAULT_CACHE_LIMITS.maxMessagesPerChannel })).find(
           (m) => m.clientMsgId === clientMsgId && m.senderId === this.user,
@@ -260,28 +251,17 @@ export class ChatClient {
       onError,
     });
     this.resumable = new ResumableUploads(this.store, now);
-    // Calls made before the first connection wait for it.
-    this.encryptionStarted = new Promise((resolve) => {
-      this.encryptionFirstStart = resolve;
-    });
-    this.encryptionStarted.catch(() => undefined);
-    if (options.e2ee) {
-      const e2ee = options.e2ee === true ? {} : options.e2ee;
-      this.encrypted = new EncryptedChannels({
-        http: this.http,
-        delivery: new DeliveryClient(this.http),
-        store: this.store,
-        onMessage: (entry, message, info, source) => {
-          if (info.payload.t !== 'msg')
-            return applyEncryptedChange(this.encryptedChanges(), entry, info, source);
-          this.events.emit('message', { message, pos: entry.pos, source, encrypted: info });
-          return this.cache.putMessages([message]);
-        },
-        onDecryptionFailed: (event) => this.events.emit('decryptionFailed', event),
-        onError,
-        ...(e2ee.keyPackageTarget !== undefined ? { keyPackageTarget: e2ee.keyPackageTarget } : {}),
-      });
-    }
+    const e2ee = options.e2ee === true ? {} : options.e2ee || undefined;
+    this.encryption = e2ee
+      ? new ClientEncryption({
+          http: this.http,
+          store: this.store,
+          cache: this.cache,
+          events: this.events,
+          onError,
+          ...(e2ee.keyPackageTarget !== undefined ? { keyPackageTarget: e2ee.keyPackageTarget } : {}),
+        })
+      : undefined;
     this.wire();
     this.lifecycle = { status: 'loading', loaded: this.load(), generation: 0 };
   }
@@ -677,10 +657,9 @@ export class ChatClient {
    * @throws NatterError NATTER_BAD_REQUEST without the `e2ee` option.
    */
   async e2ee(): Promise<EncryptedChannels> {
-    if (!this.encrypted)
+    if (!this.encryption)
       throw new NatterError(ErrorCode.BAD_REQUEST, 'end-to-end encryption needs the `e2ee` option');
-    await this.encryptionStarted;
-    return this.encrypted;
+    return this.encryption.ready();
   }
 
   /** Renames a group. */
@@ -701,8 +680,7 @@ export class ChatClient {
    */
   async removeMember(channelId: string, userId: string): Promise<void> {
     await this.http.removeMember(channelId, userId);
-    if (this.encrypted?.has(channelId) || this.cache.getChannel(channelId)?.encrypted)
-      await (await this.e2ee()).removeUser(channelId, userId);
+    if (this.isEncrypted(channelId)) await (await this.e2ee()).removeUser(channelId, userId);
   }
 
   /** Leaves a group. */
@@ -805,54 +783,16 @@ export class ChatClient {
     return this.actions.react(channelId, target, emoji, add);
   }
 
-  /**
-   * The `created` entry does not say a channel is encrypted, so a channel met through sync is marked when its
-   * first MLS entry arrives: sends written offline later still leave encrypted.
-   */
-  private markEncrypted(channelId: string): void {
-    const cached = this.cache.getChannel(channelId);
-    if (cached && !cached.encrypted) void this.cache.putChannel({ ...cached, encrypted: true });
-  }
-
   private isEncrypted(channelId: string): boolean {
-    return (
-      !!this.encrypted && (this.encrypted.has(channelId) || !!this.cache.getChannel(channelId)?.encrypted)
-    );
+    return this.encryption?.isEncrypted(channelId) ?? false;
   }
 
-  /**
-   * An edit, delete or reaction in an encrypted channel: encrypted like a message, naming its target by
-   * `clientMsgId`. Settles with `entry: null` (the server's entry is a ciphertext, delivered through sync).
-   */
-  private async changeEncrypted(
+  private changeEncrypted(
     channelId: string,
     target: number | string,
-    make: (clientMsgId: string) => EncryptedPayload,
+    make: Parameters<ClientEncryption['change']>[2],
   ): Promise<MutationResult> {
-    let clientMsgId = typeof target === 'string' ? target : undefined;
-    if (typeof target === 'number') {
-      const [found] = await this.cache.getMessages(channelId, { afterSeq: target - 1, limit: 1 });
-      clientMsgId = found?.seq === target ? (found.clientMsgId ?? undefined) : undefined;
-    }
-    if (!clientMsgId)
-      throw new NatterError(ErrorCode.NOT_FOUND, 'the message to change is not known on this device');
-    await (await this.e2ee()).send(channelId, make(clientMsgId));
-    return { entry: null, duplicate: false };
-  }
-
-  private encryptedChanges(): EncryptedChangeDeps {
-    return {
-      find: async (channelId, clientMsgId) =>
-        (await this.cache.getMessages(channelId, { limit: DEFAULT_CACHE_LIMITS.maxMessagesPerChannel })).find(
-          (m) => m.clientMsgId === clientMsgId,
-        ),
-      put: (message) => this.cache.putMessages([message]),
-      edited: (message, pos, source, encrypted) =>
-        this.events.emit('messageEdited', { message, pos, source, encrypted }),
-      deleted: (message, pos, source, encrypted) =>
-        this.events.emit('messageDeleted', { message, pos, source, encrypted }),
-      reaction: (event) => this.events.emit('reactionChanged', event),
-    };
+    return this.encryption!.change(channelId, target, make);
   }
 
   /** This user's edits, deletes and reactions waiting or failed in the outbox, in sending order. */
@@ -977,13 +917,7 @@ export class ChatClient {
         void this.store.setMeta(META_DEVICE, hello.deviceId);
       }
       // Before sync: the engine is opened first, so entries are read with it, in order.
-      if (this.encrypted) {
-        const run = this.encrypted.start({ userId: hello.userId, deviceId: hello.deviceId });
-        run.catch((err: unknown) => this.events.emit('error', toError(err)));
-        if (this.encryptionFirstStart) this.encryptionFirstStart(run);
-        else this.encryptionStarted = run;
-        this.encryptionFirstStart = undefined;
-      }
+      this.encryption?.onOpen(hello.userId, hello.deviceId);
       this.sync.onOpen(hello);
       this.outbox.onOpen();
       this.realtime.onOpen();

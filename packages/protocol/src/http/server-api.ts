@@ -222,7 +222,12 @@ export const SERVER_ROUTES = {
     body: ServerPostMessageBodySchema,
     response: ServerMessageBodySchema,
     status: 201,
-    errors: ['NATTER_NOT_FOUND', 'NATTER_MESSAGE_TOO_LARGE', 'NATTER_INSUFFICIENT_SCOPE'],
+    errors: [
+      'NATTER_NOT_FOUND',
+      'NATTER_MESSAGE_TOO_LARGE',
+      'NATTER_E2EE_CHANNEL_MISMATCH',
+      'NATTER_INSUFFICIENT_SCOPE',
+    ],
   },
   serverEvents: {
     method: 'GET',

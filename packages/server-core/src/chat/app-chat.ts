@@ -27,6 +27,8 @@ export interface AppChatOptions {
   /** The actor id of changes made as the app. */
   appUserId: string;
   now: () => number;
+  /** End-to-end encrypted channels: the app cannot post plaintext into them (it holds no group key). */
+  encryption?: { isEncrypted(channelId: string): Promise<boolean> };
 }
 
 /** What {@link AppChat.post} stores. */
@@ -127,6 +129,12 @@ export class AppChat {
         `message text exceeds ${limits.maxMessageBytes} bytes`,
       );
     }
+    // Plaintext in an encrypted channel would be stored in clear and shown as if end-to-end encrypted.
+    if (await this.options.encryption?.isEncrypted(input.channelId))
+      throw new NatterError(
+        ErrorCode.E2EE_CHANNEL_MISMATCH,
+        'the channel is end-to-end encrypted: the app cannot post into it',
+      );
     const senderId = input.userId ?? appUserId;
     const clientMsgId = input.clientMsgId ?? null;
     const outcome = await chat.write(

@@ -62,9 +62,11 @@ export class EncryptedChannels {
     if (cached !== undefined) return cached;
     const reads = this.options.chat.moderation;
     if (!reads) return false;
+    // The channel first: its group row is written in the transaction that creates it, so once the channel
+    // is seen the row is too, and a plaintext answer cached here can never be wrong.
+    const exists = (await this.options.chat.getChannel(channelId)) !== undefined;
     const encrypted = (await reads.get(e2eeKeys.group(channelId)))?.kind === 'e2eeGroup';
-    // Only channels that exist are cached, so an id probed before its creation is read again later.
-    if (encrypted || (await this.options.chat.getChannel(channelId))) {
+    if (exists) {
       if (this.known.size >= MAX_KNOWN) this.known.clear();
       this.known.set(channelId, encrypted);
     }

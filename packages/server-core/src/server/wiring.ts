@@ -205,6 +205,7 @@ export function wireNode(options: NatterServerOptions): NodeParts {
     sink: committed,
     appUserId: options.serverApi?.appUserId ?? 'app',
     now: config.now,
+    ...(e2ee ? { encryption: e2ee.channels } : {}),
   });
   const apiKeys = new ApiKeys(options.serverApi?.keys ?? []);
   const serverApi = new ServerApiService({
