@@ -65,6 +65,9 @@ export function createClient(
       // A reloaded tab takes over the old page's pending messages after this; resending early is safe
       // because the server deduplicates by clientMsgId.
       outboxLeaseMs: 5_000,
+      // End-to-end encrypted channels (docs/e2ee.md): the device's keys live in this account's IndexedDB
+      // database. A demo user has a handful of contacts, so 10 single-use KeyPackages keep sign-in light.
+      e2ee: { keyPackageTarget: 10 },
     },
     username,
   );

@@ -15,6 +15,8 @@ export { Avatar, type AvatarProps, PresenceDot, type PresenceDotProps } from './
 export { ChannelList, type ChannelListProps } from './components/ChannelList.js';
 export { ChatTheme, type ChatThemeProps } from './components/ChatTheme.js';
 export { Composer, type ComposerProps } from './components/Composer.js';
+export { DeviceList, type DeviceListProps } from './components/DeviceList.js';
+export { EncryptedBadge, type EncryptedBadgeProps } from './components/EncryptedBadge.js';
 export { MessageList, type MessageListProps } from './components/MessageList.js';
 export { MessageRow, type MessageRowProps } from './components/MessageRow.js';
 export {
@@ -45,6 +47,7 @@ export { Thread, type ThreadProps } from './components/Thread.js';
 export { TypingIndicator, type TypingIndicatorProps } from './components/TypingIndicator.js';
 export { NATTER_CSS } from './components/theme-css.js';
 export { AttachButton, UploadTray } from './components/UploadTray.js';
+export { type DevicesState, type DeviceView, type UseDevicesOptions, useDevices } from './devices.js';
 export {
   type MessagesView,
   type SendOptions,
@@ -79,6 +82,7 @@ export type { ChannelUi } from './stores/channel-ui.js';
 export type { ChannelsSnapshot, ChannelView } from './stores/channels.js';
 export { ChatStores, type ChatStoresOptions, type KitSendOptions } from './stores/chat-stores.js';
 export type { ConnectionSnapshot } from './stores/connection.js';
+export { decryptionFailedText, type EncryptedEntries } from './stores/encrypted-entries.js';
 export type { LifecycleChange } from './stores/lifecycle-feed.js';
 export type {
   Attachment,

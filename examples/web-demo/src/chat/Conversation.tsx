@@ -3,6 +3,7 @@ import type { CachedChannel } from '@natter/client';
 import {
   Avatar,
   Composer,
+  EncryptedBadge,
   MessageList,
   Thread,
   TypingIndicator,
@@ -123,7 +124,10 @@ function Header({ channel }: { channel: CachedChannel }): ReactNode {
       </button>
       {peer ? <Avatar id={peer} presence={!blocked} /> : <Avatar id={channel.id} name={title} />}
       <div className="conversation-title">
-        <h2 id="conversation-title">{title}</h2>
+        <h2 id="conversation-title">
+          {title}
+          {channel.encrypted ? <EncryptedBadge /> : null}
+        </h2>
         <p className="subtitle" id="conversation-subtitle">
           {peer ? blocked ? 'Blocked' : <PeerStatus userId={peer} /> : <GroupStatus channel={channel} />}
         </p>

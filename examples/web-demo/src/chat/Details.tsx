@@ -9,6 +9,7 @@ import type { FormEvent, ReactNode } from 'react';
 import { useState } from 'react';
 import { useDemoApp } from './app-context.js';
 import { useBlocks } from './blocks.js';
+import { EncryptionDetails } from './Encryption.js';
 import { describeError, presenceLabel, useNow, usePresenceKnown, usePresenceOf } from './hooks.js';
 import { BanButton, ContactModeration, GroupModeration } from './Moderation.js';
 import { PeopleFinder } from './PeopleFinder.js';
@@ -36,6 +37,7 @@ function Contact({ channel }: { channel: CachedChannel }): ReactNode {
           {blocked ? 'Blocked' : known ? presenceLabel(presence, now) : 'waiting for network…'}
         </p>
       </div>
+      <EncryptionDetails channel={channel} />
       <ContactModeration peerId={peerId} />
     </>
   );
@@ -147,6 +149,7 @@ function GroupDetails({ channel }: { channel: CachedChannel }): ReactNode {
           client.addMembers(channel.id, [user.id]).then(refresh, fail);
         }}
       />
+      <EncryptionDetails channel={channel} />
       {canRemove ? <GroupModeration channel={channel} /> : null}
       <button
         type="button"

@@ -1,6 +1,6 @@
 /** Modal dialogs (native `<dialog>`: focus trap and Escape for free): a new 1-1 chat and a new group. */
 import type { UserProfile } from '@natter/client';
-import { useChatClient } from '@natter/react';
+import { useChatClient, useChatStores } from '@natter/react';
 import type { FormEvent, ReactNode } from 'react';
 import { useEffect, useRef, useState } from 'react';
 import { useDemoApp } from './app-context.js';
@@ -50,16 +50,34 @@ export function Dialog(props: {
 
 const NOBODY: ReadonlySet<string> = new Set();
 
+/** The "End-to-end encrypted" checkbox of both dialogs: MLS on every device of every member (docs/e2ee.md). */
+function EncryptedChoice(props: { id: string; checked: boolean; onChange(checked: boolean): void }) {
+  return (
+    <div className="field-inline">
+      <input
+        id={props.id}
+        type="checkbox"
+        checked={props.checked}
+        onChange={(e) => props.onChange(e.target.checked)}
+      />
+      <label htmlFor={props.id}>End-to-end encrypted</label>
+    </div>
+  );
+}
+
 /** "New chat": find a person, open the 1-1 conversation. */
 export function NewChatDialog({ open, onClose }: { open: boolean; onClose(): void }): ReactNode {
   const app = useDemoApp();
   const client = useChatClient();
+  const stores = useChatStores();
   const [error, setError] = useState('');
+  const [encrypted, setEncrypted] = useState(false);
   const start = (user: UserProfile) => {
     setError('');
-    client.openDirect(user.id).then(
+    client.openDirect(user.id, { encrypted }).then(
       async (channel) => {
-        await client.listChannels().catch(() => undefined);
+        // The list as the server has it (with `encrypted`, which the sync's `created` entry lacks).
+        await stores.channels.refresh().catch(() => undefined);
         app.open(channel.id);
         onClose();
       },
@@ -69,6 +87,7 @@ export function NewChatDialog({ open, onClose }: { open: boolean; onClose(): voi
   return (
     <Dialog id="new-chat" title="New chat" open={open} onClose={onClose}>
       <div className="panel-body">
+        <EncryptedChoice id="new-chat-encrypted" checked={encrypted} onChange={setEncrypted} />
         <PeopleFinder
           id="new-chat-search"
           label="Find a person by username"
@@ -100,10 +119,12 @@ export function NewGroupDialog({ open, onClose }: { open: boolean; onClose(): vo
 function NewGroupForm({ onDone }: { onDone(): void }): ReactNode {
   const app = useDemoApp();
   const client = useChatClient();
+  const stores = useChatStores();
   const [name, setName] = useState('');
   const [picked, setPicked] = useState<UserProfile[]>([]);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [encrypted, setEncrypted] = useState(false);
   const max = client.limits.maxGroupMembers;
   // The creator counts towards the limit.
   const size = picked.length + 1;
@@ -119,10 +140,12 @@ function NewGroupForm({ onDone }: { onDone(): void }): ReactNode {
       .createGroup(
         name.trim(),
         picked.map((u) => u.id),
+        { encrypted },
       )
       .then(
         async (channel) => {
-          await client.listChannels().catch(() => undefined);
+          // The list as the server has it (with `encrypted`, which the sync's `created` entry lacks).
+          await stores.channels.refresh().catch(() => undefined);
           app.open(channel.id);
           onDone();
         },
@@ -159,6 +182,7 @@ function NewGroupForm({ onDone }: { onDone(): void }): ReactNode {
       <p className="hint" id="new-group-count" role="status">
         {size} of {max} members, you included.
       </p>
+      <EncryptedChoice id="new-group-encrypted" checked={encrypted} onChange={setEncrypted} />
       <ul className="chips" aria-label="People in the new group">
         {picked.map((user) => (
           <li key={user.id} className="chip">

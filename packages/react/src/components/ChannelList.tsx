@@ -3,6 +3,7 @@ import { memo, useMemo } from 'react';
 import { useChannels, useConnectionState, useUsers } from '../hooks.js';
 import type { ChannelView } from '../stores/channels.js';
 import { Avatar } from './Avatar.js';
+import { EncryptedBadge } from './EncryptedBadge.js';
 import { attachmentsLabel, channelTitle, nameOf, systemLine, systemPeople } from './format.js';
 
 /** Props of {@link ChannelList}. */
@@ -101,7 +102,11 @@ const ChannelRow = memo(function ChannelRow(props: {
       </span>
       {/* The visible text is the button's name (title first, so voice control can say it). */}
       <span className="natter-channel-text">
-        <span className="natter-channel-name">{title}</span>
+        <span className="natter-channel-name">
+          {title}
+          {/* The lock has no text, so the name's text stays the title. */}
+          {view.channel.encrypted ? <EncryptedBadge /> : null}
+        </span>
         <span className="natter-channel-preview">{preview}</span>
       </span>
       {view.unread > 0 ? (

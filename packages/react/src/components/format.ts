@@ -194,7 +194,8 @@ export function systemLine(message: Message, users: ReadonlyMap<string, UserProf
       return message.text;
     // Entries of an end-to-end encrypted channel as the server holds them (the SDK shows decrypted ones).
     case 'mls_message':
-      return 'Encrypted message';
+      // `text` is the kit's placeholder when this device could not read it (stores/encrypted-entries.ts).
+      return message.text || 'Encrypted message';
     case 'mls_commit':
       return `${actor} changed the encryption keys`;
   }

@@ -43,6 +43,11 @@ export const NATTER_CSS = `
 .natter-channel:hover, .natter-channel[aria-current="true"] { background: var(--natter-surface); }
 .natter-channel-text { flex: 1; min-width: 0; }
 .natter-channel-name { font-weight: 600; display: block; }
+.natter-encrypted { display: inline-flex; vertical-align: -1px; margin-inline-start: 0.3em; color: var(--natter-muted); }
+.natter-devices { list-style: none; margin: 0; padding: 0; }
+.natter-device { padding: 0.4em 0; }
+.natter-device-name { display: block; font-weight: 600; }
+.natter-fingerprint { display: block; font-family: ui-monospace, monospace; letter-spacing: 0.05em; }
 .natter-channel-preview { color: var(--natter-muted); display: block; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .natter-badge { min-width: 22px; padding: 2px 7px; border-radius: 11px; background: var(--natter-accent);
   color: var(--natter-accent-fg); font-size: 12px; font-weight: 700; text-align: center; }

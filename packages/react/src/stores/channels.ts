@@ -42,7 +42,13 @@ export class ChannelsStore extends ExternalStore<ChannelsSnapshot> {
 
   protected activate(): void {
     this.offs.push(
-      this.client.on('message', ({ message }) => this.onMessage(message)),
+      this.client.on('message', ({ message, encrypted }) => {
+        if (encrypted) this.markEncrypted(message.channelId);
+        this.onMessage(message);
+      }),
+      // Encrypted entries come as decrypted messages or failures only; either says the channel is encrypted
+      // when its view came from a `created` entry, which does not say so.
+      this.client.on('decryptionFailed', ({ channelId }) => this.markEncrypted(channelId)),
       this.client.on('channel', ({ channel }) => this.upsert([view(channel)])),
       this.client.on('receipt', (receipt) => {
         if (receipt.userId === this.client.userId) this.markedRead(receipt.channelId, receipt.readSeq);
@@ -60,6 +66,18 @@ export class ChannelsStore extends ExternalStore<ChannelsSnapshot> {
   /** The channel's view, if the list has it. */
   find(channelId: string): ChannelView | undefined {
     return this.getSnapshot().channels.find((c) => c.channel.id === channelId);
+  }
+
+  /** Reads the list again (cache, then server): after creating a channel, to show it as the server has it. */
+  refresh(): Promise<void> {
+    return this.load();
+  }
+
+  /** Shows the lock on a channel (fixed at creation, so never taken back). */
+  private markEncrypted(channelId: string): void {
+    this.patch(channelId, (c) =>
+      c.channel.encrypted ? c : freezeView({ ...c, channel: { ...c.channel, encrypted: true } }),
+    );
   }
 
   /** Lowers the unread count at once when the app marks a channel read (the receipt confirms it later). */
@@ -133,10 +151,13 @@ export class ChannelsStore extends ExternalStore<ChannelsSnapshot> {
           byId.delete(current.channel.id);
           const same =
             fresh.name === current.channel.name &&
+            !!fresh.encrypted === !!current.channel.encrypted &&
             fresh.slowModeSeconds === current.channel.slowModeSeconds &&
             fresh.memberIds.length === current.channel.memberIds.length &&
             fresh.memberIds.every((id, i) => id === current.channel.memberIds[i]);
-          kept.push(same ? current : freezeView({ ...current, channel: fresh }));
+          // `encrypted` is fixed at creation: a view that knows it keeps it over a cache entry that does not.
+          const channel = current.channel.encrypted ? { ...fresh, encrypted: true as const } : fresh;
+          kept.push(same ? current : freezeView({ ...current, channel }));
         }
         for (const added of byId.values()) kept.push(view(added));
         this.show(kept, this.sourceNow());

@@ -2,6 +2,7 @@ import type { ChatClient, SendHandle } from '@natter/client';
 import { ChannelUiStore } from './channel-ui.js';
 import { ChannelsStore } from './channels.js';
 import { ConnectionStore } from './connection.js';
+import { EncryptedEntries } from './encrypted-entries.js';
 import type { ExternalStore } from './external-store.js';
 import { LifecycleFeed } from './lifecycle-feed.js';
 import { MediaUrls } from './media-urls.js';
@@ -54,6 +55,8 @@ export class ChatStores {
   readonly feed: LifecycleFeed;
   /** Signed media URLs, reused while fresh. */
   readonly mediaUrls: MediaUrls;
+  /** What this device decrypted of encrypted channels (or could not), by channel and seq. */
+  readonly encrypted: EncryptedEntries;
   /** Whether message rows offer "Report" (`ChatStoresOptions.reportMessages`). */
   readonly reportMessages: boolean;
   private readonly extras = new Map<string, SendExtras>();
@@ -76,7 +79,8 @@ export class ChatStores {
     this.feed = new LifecycleFeed(client);
     this.mediaUrls = new MediaUrls(client);
     this.reportMessages = options.reportMessages ?? true;
-    this.shared = { feed: this.feed, extras: this.extras };
+    this.encrypted = new EncryptedEntries(client);
+    this.shared = { feed: this.feed, extras: this.extras, encrypted: this.encrypted };
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ChatClient, Message, SendHandle } from '@natter/client';
+import type { EncryptedEntries } from './encrypted-entries.js';
 import { ExternalStore, unsubscribeAll } from './external-store.js';
 import { indexOfSeq, replacedMessage, updateMessage, withReaction, withThreadReply } from './lifecycle.js';
 import type { LifecycleChange, LifecycleFeed } from './lifecycle-feed.js';
@@ -64,6 +65,8 @@ export interface MessagesStoreOptions {
 export interface SharedParts {
   readonly feed: LifecycleFeed;
   readonly extras: ReadonlyMap<string, SendExtras>;
+  /** What this device decrypted (or failed to) of encrypted channels, shown in place of the ciphertext. */
+  readonly encrypted: EncryptedEntries;
 }
 
 /**
@@ -124,6 +127,11 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
       this.client.on('resync', () => {
         this.set(INITIAL);
         void this.load();
+      }),
+      // An entry this device cannot read shows a placeholder in its place (the entry itself never came
+      // as a message event: only the server's page has it).
+      this.shared.encrypted.onFailure((event) => {
+        if (mine(event.channelId)) void this.showUnreadable(event.seq);
       }),
     );
     void this.load();
@@ -300,7 +308,27 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   }
 
   /** Rows with a page merged, and the recent safe changes applied again over it. */
-  private merged(items: MessageItems, page: readonly Message[], join: 'join' | 'merge'): MessageItems {
+  /** Shows the placeholder of an unreadable entry: in its row when loaded, else read from the server. */
+  private async showUnreadable(seq: number): Promise<void> {
+    const items = this.getSnapshot().items;
+    const row = items[indexOfSeq(items, seq)];
+    if (row?.status === 'sent') {
+      this.update(updateMessage(items, seq, (m) => this.shared.encrypted.resolve(m)));
+      return;
+    }
+    if (this.getSnapshot().hasMoreAfter) return;
+    const generation = this.generation;
+    try {
+      const page = await this.client.history(this.channelId, { after: seq - 1, limit: 1 });
+      if (generation !== this.generation || this.getSnapshot().hasMoreAfter) return;
+      this.addMessages(page.messages.filter((m) => m.seq === seq));
+    } catch {
+      // Offline: the next page read shows the placeholder.
+    }
+  }
+
+  private merged(items: MessageItems, fetched: readonly Message[], join: 'join' | 'merge'): MessageItems {
+    const page = fetched.map((m) => this.shared.encrypted.resolve(m));
     let next = join === 'join' ? joinNewest(items, page) : mergeMessages(items, page);
     for (const { change } of this.recent) next = applyChange(next, change, this.client.userId);
     return next;
@@ -314,7 +342,8 @@ export class MessagesStore extends ExternalStore<MessagesSnapshot> {
   }
 
   private addMessages(messages: readonly Message[]): void {
-    this.update(mergeMessages(this.getSnapshot().items, messages));
+    const shown = messages.map((m) => this.shared.encrypted.resolve(m));
+    this.update(mergeMessages(this.getSnapshot().items, shown));
   }
 
   /** New rows with the phase kept (a live message before the first load finished stays `loading`). */
