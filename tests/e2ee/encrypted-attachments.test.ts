@@ -49,7 +49,7 @@ afterAll(async () => {
 type Refusal = { error: { code: string } };
 
 /** Uploads opaque bytes as the SDK uploads an encrypted file. */
-async function upload(user: TestUser, bytes: Uint8Array): Promise<{ id: string; size: number }> {
+async function upload(user: TestUser, bytes: Uint8Array<ArrayBuffer>): Promise<{ id: string; size: number }> {
   const res = await fetch(`${ts.url}/v1/media?filename=encrypted`, {
     method: 'POST',
     headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/octet-stream' },
