@@ -104,12 +104,28 @@ export class MlsDevice {
     this.own.add(`${channelId}#${answer.body.message.seq}`);
   }
 
-  /** Sends `plaintext` encrypted; the server's answer. */
-  async send(channelId: string, plaintext: string, clientMsgId = `c${Math.random().toString(36).slice(2)}`) {
+  /** Sends `plaintext` encrypted, naming the uploads `mediaIds` as its attachments; the server's answer. */
+  async send(
+    channelId: string,
+    plaintext: string,
+    clientMsgId = `c${Math.random().toString(36).slice(2)}`,
+    mediaIds: readonly string[] = [],
+  ) {
     const ciphertext = await this.engine.encrypt(channelId, utf8.encode(plaintext));
+    return this.sendCiphertext(channelId, ciphertext, clientMsgId, mediaIds);
+  }
+
+  /** Posts a ciphertext made earlier (possibly for a past epoch); the server's answer. */
+  async sendCiphertext(
+    channelId: string,
+    ciphertext: Uint8Array,
+    clientMsgId: string,
+    mediaIds: readonly string[] = [],
+  ) {
     const answer = await this.call<{ message: Message }>('POST', `/v1/channels/${channelId}/encrypted`, {
       clientMsgId,
       ciphertext: b64(ciphertext),
+      ...(mediaIds.length > 0 ? { attachments: mediaIds.map((mediaId) => ({ mediaId })) } : {}),
     });
     if (answer.status === 200) this.own.add(`${channelId}#${answer.body.message.seq}`);
     return answer;

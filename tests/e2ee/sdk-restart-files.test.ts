@@ -98,18 +98,25 @@ describe('encrypted channels across restarts and with files', () => {
       height: 600,
       thumbnail,
     });
-    // Until encrypted sends attach their uploads on the server (requested of the Delivery Service), only the
-    // uploader may fetch the bytes: the sender's client downloads, the receiver's reference decrypts.
+    // The server attached the upload to the encrypted entry: the receiver (another user) fetches and decrypts it.
+    expect(await kit.client.downloadEncrypted(refs[0]!)).toEqual(photo);
     const ciphertext = new Uint8Array(
-      await (await fetch(await jo.client.mediaUrl(refs[0]!.mediaId))).arrayBuffer(),
+      await (await fetch(await kit.client.mediaUrl(refs[0]!.mediaId))).arrayBuffer(),
     );
     // The server stored the ciphertext (five 64 KiB chunks, each with its tag), nothing of the photo.
     expect(ciphertext.length).toBe(photo.length + 5 * 16);
     expect(Buffer.from(ciphertext).includes(Buffer.from(photo.subarray(0, 64)))).toBe(false);
-    const { decryptFile } = await import('../../packages/client-sdk/src/e2ee/encrypted-file.js');
-    expect(await decryptFile(ciphertext, refs[0]!)).toEqual(photo);
+    // A stranger (no member of the channel) gets the 404 of a missing upload.
+    const stranger = await online(track(device(server.url)), 'lurker', true);
+    const peek = await fetch(`${server.url}/v1/media/${refs[0]!.mediaId}`, {
+      headers: { authorization: `Bearer ${stranger.client.session!.accessToken}` },
+    });
+    expect(peek.status).toBe(404);
+    await expect(stranger.client.downloadEncrypted(refs[0]!)).rejects.toMatchObject({
+      code: 'NATTER_NOT_FOUND',
+    });
 
     const forged = { ...refs[0]!, key: Buffer.alloc(32, 1).toString('base64') };
-    await expect(jo.client.downloadEncrypted(forged)).rejects.toBeInstanceOf(EncryptedFileError);
+    await expect(kit.client.downloadEncrypted(forged)).rejects.toBeInstanceOf(EncryptedFileError);
   }, 120_000);
 });

@@ -304,7 +304,10 @@ export const E2EE_LIMITS = Object.freeze({
   maxCiphertextBytes: 49_152,
   /** Body limit of `POST /v1/channels/{id}/commits` (three base64 handshake objects and the device lists). */
   maxCommitBodyBytes: 1_200_000,
-  /** Body limit of `POST /v1/channels/{id}/encrypted` (a base64 ciphertext and its client id). */
+  /**
+   * Body limit of `POST /v1/channels/{id}/encrypted`: a base64 ciphertext (65,536 characters), its client id
+   * and up to `MEDIA_LIMITS.maxAttachmentsPerMessage` upload ids (about 1 KB).
+   */
   maxEncryptedBodyBytes: 72_000,
   /** Welcomes waiting in one device's queue; the oldest unacknowledged ones are dropped past it. */
   maxQueuedPerDevice: 200,

@@ -84,10 +84,23 @@ export class DeliveryClient implements KeyPackageDirectory {
     return message;
   }
 
-  async sendEncrypted(channelId: string, clientMsgId: string, ciphertext: Uint8Array): Promise<Message> {
+  /**
+   * Sends an application message; `mediaIds` are this user's uploads of encrypted files the message carries
+   * (the server attaches them to the entry so the channel's members may download them).
+   */
+  async sendEncrypted(
+    channelId: string,
+    clientMsgId: string,
+    ciphertext: Uint8Array,
+    mediaIds: readonly string[] = [],
+  ): Promise<Message> {
     const { message } = await this.http.call('sendEncrypted', {
       params: { id: channelId },
-      body: { clientMsgId, ciphertext: toBase64(ciphertext) },
+      body: {
+        clientMsgId,
+        ciphertext: toBase64(ciphertext),
+        ...(mediaIds.length > 0 ? { attachments: mediaIds.map((mediaId) => ({ mediaId })) } : {}),
+      },
     });
     return message;
   }

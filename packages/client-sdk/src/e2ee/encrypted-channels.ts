@@ -209,7 +209,12 @@ export class EncryptedChannels {
         await options.persist?.(ciphertext);
       }
       try {
-        const stored = await this.deps.delivery.sendEncrypted(channelId, clientMsgId, ciphertext);
+        const stored = await this.deps.delivery.sendEncrypted(
+          channelId,
+          clientMsgId,
+          ciphertext,
+          attachedMediaIds(payload),
+        );
         return asPlainMessage(stored, payload);
       } catch (err) {
         if (errorCodeOf(err) !== E2eeErrorCode.STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
@@ -451,5 +456,12 @@ export class EncryptedChannels {
 function asPlainMessage(message: Message, payload: EncryptedPayload): Message {
   const text = payload.t === 'msg' || payload.t === 'edit' ? payload.text : '';
   const mentions = payload.t === 'msg' ? (payload.mentions ?? []) : [];
-  return { ...message, kind: 'text', text, mentions, system: null };
+  // The entry's `attachments` are the opaque ciphertext uploads: the files are the payload's references.
+  const { attachments: _opaque, ...rest } = message;
+  return { ...rest, kind: 'text', text, mentions, system: null };
+}
+
+/** The uploads a payload's encrypted files live in: the server attaches them to the entry (only a message has files). */
+function attachedMediaIds(payload: EncryptedPayload): string[] {
+  return payload.t === 'msg' ? (payload.attachments ?? []).map((ref) => ref.mediaId) : [];
 }

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { E2EE_LIMITS } from '../limits.js';
+import { E2EE_LIMITS, MEDIA_LIMITS } from '../limits.js';
+import { AttachmentRefSchema } from '../schemas/media.js';
 import { MessageSchema } from '../schemas/model.js';
 import { IdSchema, SeqSchema, TimestampSchema, UintSchema } from '../schemas/primitives.js';
 import type { RouteSpec } from './routes.js';
@@ -86,10 +87,17 @@ export const CommitBodySchema = v.object({
   removed: v.pipe(v.array(DeviceRefSchema), v.maxLength(E2EE_LIMITS.maxCommitDevices)),
 });
 
-/** `POST /v1/channels/{id}/encrypted`: an MLS application message; `clientMsgId` makes a retry idempotent. */
+/**
+ * `POST /v1/channels/{id}/encrypted`: an MLS application message; `clientMsgId` makes a retry idempotent.
+ * `attachments` names the sender's uploads of encrypted files (their keys travel inside the ciphertext): they
+ * are attached to the entry as a plaintext send attaches its uploads, so the channel's members may download them.
+ */
 export const EncryptedSendBodySchema = v.object({
   clientMsgId: IdSchema,
   ciphertext: base64Schema(E2EE_LIMITS.maxCiphertextBytes),
+  attachments: v.optional(
+    v.pipe(v.array(AttachmentRefSchema), v.maxLength(MEDIA_LIMITS.maxAttachmentsPerMessage)),
+  ),
 });
 
 /** A Welcome waiting in a device's queue until acknowledged; read the channel's log after `seq`. */
@@ -223,7 +231,7 @@ export const E2EE_ROUTES = {
     auth: true,
     tag: 'e2ee',
     summary:
-      "Appends an MLS application message as an `mls_message` log entry (members' devices of the channel only; the current epoch only, an older one is STALE_EPOCH); a retry with the same `clientMsgId` answers the original.",
+      "Appends an MLS application message as an `mls_message` log entry (members' devices of the channel only; the current epoch only, an older one is STALE_EPOCH), carrying the sender's named uploads as a plaintext send does (each attached once); a retry with the same `clientMsgId` answers the original.",
     body: EncryptedSendBodySchema,
     maxBodyBytes: E2EE_LIMITS.maxEncryptedBodyBytes,
     response: EncryptedSendResultBodySchema,
@@ -231,6 +239,7 @@ export const E2EE_ROUTES = {
     errors: [
       'NATTER_NOT_FOUND',
       'NATTER_FORBIDDEN',
+      'NATTER_MEDIA_ALREADY_ATTACHED',
       'NATTER_E2EE_STALE_EPOCH',
       'NATTER_E2EE_WRONG_GROUP',
       'NATTER_E2EE_CHANNEL_MISMATCH',

@@ -25,7 +25,9 @@ export const SystemEventSchema = v.variant('action', [
   v.object({ action: v.literal('slow_mode'), actorId: IdSchema, seconds: UintSchema }),
   /**
    * An MLS application message of an encrypted channel (docs/e2ee.md): `ciphertext` (base64) is all the
-   * server has; edits, deletes and reactions travel inside such messages too. Sent by `deviceId`.
+   * server has; edits, deletes and reactions travel inside such messages too. Sent by `deviceId`. The entry's
+   * `attachments` name the opaque uploads of the encrypted files it carries (ids and sizes; the keys, names
+   * and types are inside the ciphertext), so the channel's members may download them.
    */
   v.object({
     action: v.literal('mls_message'),

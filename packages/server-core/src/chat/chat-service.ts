@@ -3,7 +3,6 @@ import {
   type Channel,
   type ChannelSummary,
   ErrorCode,
-  MEDIA_LIMITS,
   type Message,
   type MessageEntry,
   NatterError,
@@ -28,6 +27,7 @@ import type {
   HistoryPage,
   WriteTransaction,
 } from '../ports/storage.js';
+import { claimAttachments } from './attachment-claim.js';
 import { applyBeforeSend, type ModerationOptions } from './before-send.js';
 import { entriesWithPreviews, previewOf, withPreviews, withReactions } from './decorate.js';
 import { MessageLifecycle } from './message-lifecycle.js';
@@ -161,17 +161,14 @@ export class ChatService {
           ),
         }
       : given;
-    const refs = input.attachments ?? [];
-    if (refs.length === 0) return this.store(userId, input, undefined, origin, direct);
-    if (refs.length > MEDIA_LIMITS.maxAttachmentsPerMessage) {
-      throw new NatterError(
-        ErrorCode.BAD_REQUEST,
-        `at most ${MEDIA_LIMITS.maxAttachmentsPerMessage} attachments per message`,
-      );
-    }
-    if (!this.options.media) throw new NatterError(ErrorCode.BAD_REQUEST, 'this server takes no attachments');
-    const ids = [...new Set(refs.map((r) => r.mediaId))];
-    const claim = await this.options.media.claim(userId, input.channelId, input.clientMsgId, ids);
+    const claim = await claimAttachments(
+      this.options.media,
+      userId,
+      input.channelId,
+      input.clientMsgId,
+      input.attachments ?? [],
+    );
+    if (!claim) return this.store(userId, input, undefined, origin, direct);
     let result: SendResult;
     try {
       result = await this.store(userId, input, claim, origin, direct);

@@ -9,7 +9,9 @@ import {
   type QueuedWelcome,
   type SystemEvent,
 } from '@natter/protocol';
+import { claimAttachments } from '../chat/attachment-claim.js';
 import type { Delivery, DeliverySink } from '../ports/delivery.js';
+import type { MediaClaim, MediaPlug } from '../ports/media.js';
 import type { E2eeRecord, ModerationWrites } from '../ports/moderation.js';
 import type { AppendedMessage, ChatStore, MemberRecord, WriteTransaction } from '../ports/storage.js';
 import { unavailable } from './device-directory.js';
@@ -27,6 +29,8 @@ export interface EncryptedChannelsOptions {
   chat: ChatStore;
   sink: DeliverySink;
   now: () => number;
+  /** Claims the uploads of encrypted files an application message carries; without it those are refused. */
+  media?: Pick<MediaPlug, 'claim'>;
 }
 
 /** Channels whose encryption is known (it never changes after creation), kept at most. */
@@ -184,7 +188,8 @@ export class EncryptedChannels {
   /**
    * Appends an application message (rule 7) from one of the channel's member devices: the ciphertext of this
    * channel in its current epoch (an older one is STALE_EPOCH). A retry with the same `clientMsgId` answers
-   * the original.
+   * the original. The sender's uploads it names (encrypted files) are attached to the entry exactly as a
+   * plaintext send attaches them (decision 196): claimed first, given back when nothing was stored.
    */
   async send(
     userId: string,
@@ -192,8 +197,31 @@ export class EncryptedChannels {
     channelId: string,
     clientMsgId: string,
     ciphertext: string,
+    attachments: ReadonlyArray<{ mediaId: string }> = [],
   ): Promise<Message> {
     const { epoch } = requireFramed(ciphertext, channelId, 'application');
+    const claim = await claimAttachments(this.options.media, userId, channelId, clientMsgId, attachments);
+    let message: Message;
+    try {
+      message = await this.append(userId, deviceId, channelId, clientMsgId, ciphertext, epoch, claim);
+    } catch (error) {
+      await claim?.cancel();
+      throw error;
+    }
+    // A retry answers the original entry: its seq is the one the uploads belong to.
+    await claim?.commit(message.seq);
+    return message;
+  }
+
+  private async append(
+    userId: string,
+    deviceId: string,
+    channelId: string,
+    clientMsgId: string,
+    ciphertext: string,
+    epoch: number,
+    claim: MediaClaim | undefined,
+  ): Promise<Message> {
     const outcome = await this.options.chat.write(
       async (tx) => {
         const earlier = await tx.findByClientMsgId(userId, clientMsgId);
@@ -224,6 +252,8 @@ export class EncryptedChannels {
             mentions: [],
             system: { action: 'mls_message', actorId: userId, deviceId, ciphertext },
             createdAt: this.options.now(),
+            // Ids, opaque type and sizes only: the files' names, types and keys are inside the ciphertext.
+            ...(claim && claim.attachments.length > 0 ? { attachments: claim.attachments } : {}),
           },
           members.map((x) => x.userId),
         );

@@ -144,7 +144,12 @@ export function wireNode(options: NatterServerOptions): NodeParts {
   const e2ee = moderation
     ? {
         devices: new DeviceDirectory({ chat: storage.chat, now: config.now }),
-        channels: new EncryptedChannels({ chat: storage.chat, sink: committed, now: config.now }),
+        channels: new EncryptedChannels({
+          chat: storage.chat,
+          sink: committed,
+          now: config.now,
+          ...(media ? { media } : {}),
+        }),
       }
     : undefined;
   const service = new ChatService({

@@ -50,6 +50,7 @@ export function e2eeHandlers(parts: E2eeParts): RouteHandlers {
         params.id!,
         body.clientMsgId,
         body.ciphertext,
+        body.attachments,
       ),
     }),
     readQueue: async ({ principal }) => ({
