@@ -1,11 +1,6 @@
-import {
-  type DeviceRef,
-  E2eeErrorCode,
-  isE2eeError,
-  type MlsEngine,
-  type PendingCommit,
-  sameDevice,
-} from '@natter/e2ee';
+// Types only: the MLS engine (ts-mls, ~250 KB) is imported when an app turns E2EE on (persisted-engine.ts),
+// so apps that never do so do not download it.
+import type { DeviceRef, MlsEngine, PendingCommit } from '@natter/e2ee';
 import {
   type Channel,
   ErrorCode,
@@ -21,6 +16,7 @@ import type { ClientStore } from '../store.js';
 import type { EntrySource } from '../sync.js';
 import type { DeliveryClient } from './delivery-client.js';
 import { createDeviceAuthenticator } from './device-authenticator.js';
+import { isE2eeCode, sameDevice } from './device-ref.js';
 import type { DecryptionFailedEvent } from './events.js';
 import { KeyPackageStock } from './key-package-stock.js';
 import { decodePayload, type EncryptedPayload, encodePayload } from './payload.js';
@@ -217,7 +213,7 @@ export class EncryptedChannels {
         );
         return asPlainMessage(stored, payload);
       } catch (err) {
-        if (errorCodeOf(err) !== E2eeErrorCode.STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
+        if (errorCodeOf(err) !== ErrorCode.E2EE_STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
         ciphertext = undefined;
         await this.serial(() => this.catchUp(channelId));
       }
@@ -274,7 +270,7 @@ export class EncryptedChannels {
       try {
         await this.deps.delivery.commit(channelId, pending, step.removed, step.added);
       } catch (err) {
-        if (errorCodeOf(err) !== E2eeErrorCode.STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) {
+        if (errorCodeOf(err) !== ErrorCode.E2EE_STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) {
           await engine.discardCommit(channelId);
           throw err;
         }
@@ -348,8 +344,8 @@ export class EncryptedChannels {
           await engine.joinFromWelcome(queued.welcome);
         } catch (err) {
           // A replayed or foreign Welcome: nothing to join; the queue entry is dropped below either way.
-          if (!isE2eeError(err)) throw err;
-          this.deps.onError(err);
+          if (!isE2eeCode(errorCodeOf(err))) throw err;
+          this.deps.onError(err as Error);
         }
       }
       await this.deps.delivery.ackQueued(queued.id);
@@ -391,7 +387,7 @@ export class EncryptedChannels {
       } else {
         this.failed(
           message,
-          new NatterError(E2eeErrorCode.DECRYPT_FAILED, "this device's own message, sent before a restart"),
+          new NatterError(ErrorCode.E2EE_DECRYPT_FAILED, "this device's own message, sent before a restart"),
         );
       }
       return;
@@ -399,7 +395,7 @@ export class EncryptedChannels {
     if (!engine.groups().includes(channelId)) {
       this.failed(
         message,
-        new NatterError(E2eeErrorCode.UNKNOWN_GROUP, 'sent before this device joined the channel'),
+        new NatterError(ErrorCode.E2EE_UNKNOWN_GROUP, 'sent before this device joined the channel'),
       );
       return;
     }
@@ -407,10 +403,10 @@ export class EncryptedChannels {
       const decrypted = await engine.decrypt(channelId, fromBase64(system.ciphertext));
       const payload = decodePayload(decrypted.plaintext);
       if (!payload)
-        throw new NatterError(E2eeErrorCode.STATE_INVALID, 'the plaintext is not a natter message');
+        throw new NatterError(ErrorCode.E2EE_STATE_INVALID, 'the plaintext is not a natter message');
       if (decrypted.sender.userId !== message.senderId)
         throw new NatterError(
-          E2eeErrorCode.DECRYPT_FAILED,
+          ErrorCode.E2EE_DECRYPT_FAILED,
           'the MLS sender is not the account that sent the entry',
         );
       this.deps.onMessage(
@@ -425,7 +421,8 @@ export class EncryptedChannels {
   }
 
   private failed(message: Message, err: unknown): void {
-    const reason = isE2eeError(err) ? err.code : E2eeErrorCode.DECRYPT_FAILED;
+    const code = errorCodeOf(err);
+    const reason = isE2eeCode(code) ? code : ErrorCode.E2EE_DECRYPT_FAILED;
     this.deps.onDecryptionFailed({
       channelId: message.channelId,
       seq: message.seq,

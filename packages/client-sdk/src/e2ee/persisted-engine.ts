@@ -1,4 +1,4 @@
-import { createTsMlsEngine, type DeviceAuthenticator, type DeviceRef, type MlsEngine } from '@natter/e2ee';
+import type { createTsMlsEngine, DeviceAuthenticator, DeviceRef, MlsEngine } from '@natter/e2ee';
 
 /** Where a device's engine state is kept: the part of the client store that holds secrets. */
 export interface E2eeStateStore {
@@ -29,7 +29,8 @@ export interface PersistedEngineOptions {
  */
 export async function openPersistedEngine(options: PersistedEngineOptions): Promise<MlsEngine> {
   const { store, device } = options;
-  const create = options.createEngine ?? createTsMlsEngine;
+  // Loaded on first use: an app that never turns E2EE on never downloads the MLS library.
+  const create = options.createEngine ?? (await import('@natter/e2ee')).createTsMlsEngine;
   const owner = stateOwner(device);
   const saved = await store.getE2eeState(owner);
   const auth = options.authenticate ? { authenticate: options.authenticate } : {};
