@@ -20,6 +20,11 @@ const store = up ? await shardedClusterSuite('shard-kill', SHARDS) : undefined;
 const releaseKillable = store ? await lockKillableServer() : undefined;
 
 const MESSAGES_PER_SENDER = 30;
+/**
+ * Senders go on past their 30 until the killed server is back (bounded): on a loaded machine the kill
+ * itself can take seconds, and streams that ended meanwhile left nothing to send while it was down.
+ */
+const MAX_PER_SENDER = 400;
 /** Channels wanted on the killed server and on the others (created until both are reached, bounded). */
 const WANTED_EACH_SIDE = 3;
 
@@ -87,10 +92,11 @@ describe.skipIf(!store)('kill -9 of a PostgreSQL shard server mid-stream (sharde
         await d.start(60_000);
       }
     }
+    let restarted = false;
     const acks: Array<{ channel: string; at: number }> = [];
     const stream = async (d: Device, channel: string) => {
       const out: MessageEntry[] = [];
-      for (let i = 0; i < MESSAGES_PER_SENDER; i++) {
+      for (let i = 0; i < MAX_PER_SENDER && (i < MESSAGES_PER_SENDER || !restarted); i++) {
         const entry = await d.send(channel, `${d.label} ${i}`);
         out.push(entry);
         acks.push({ channel, at: Date.now() });
@@ -119,6 +125,7 @@ describe.skipIf(!store)('kill -9 of a PostgreSQL shard server mid-stream (sharde
     const restartAt = Date.now();
     const ackedWhileDown = acks.filter((a) => a.at > killedAt && a.at < restartAt);
     await server.start();
+    restarted = true;
     phase(
       `restarted after ${Date.now() - killedAt} ms down; ${ackedWhileDown.length} sends acked while down`,
     );
@@ -129,7 +136,7 @@ describe.skipIf(!store)('kill -9 of a PostgreSQL shard server mid-stream (sharde
       const recent = devices.flatMap((d) => d.sendErrors.filter((e) => e.at > Date.now() - 5_000));
       const last = recent.at(-1);
       phase(
-        `${acks.length}/${total} acked; waiting: ${waiting.join(' ') || 'none'}; ${recent.length} refusals in 5 s${last ? ` (last: ${last.code} ${last.message})` : ''}`,
+        `${acks.length} acked (at least ${total}); waiting: ${waiting.join(' ') || 'none'}; ${recent.length} refusals in 5 s${last ? ` (last: ${last.code} ${last.message})` : ''}`,
       );
     }, 5_000);
     const acked = await Promise.race([
@@ -160,7 +167,10 @@ describe.skipIf(!store)('kill -9 of a PostgreSQL shard server mid-stream (sharde
         set.add(e.message.id);
         idsByChannel.set(e.message.channelId, set);
       }
-    expect([...idsByChannel.values()].reduce((n, s) => n + s.size, 0)).toBe(total);
+    expect([...idsByChannel.values()].reduce((n, s) => n + s.size, 0)).toBe(
+      acked.reduce((n, list) => n + list.length, 0),
+    );
+    expect(acks.length).toBeGreaterThanOrEqual(total);
     for (const [i, p] of pairs.entries()) {
       const expected = new Set([...(idsByChannel.get(p.channel) ?? []), ...(idsByChannel.get(group) ?? [])]);
       for (const user of [p.a, p.b]) {

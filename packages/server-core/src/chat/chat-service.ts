@@ -101,6 +101,28 @@ export interface ChatServiceOptions {
 
 const notFound = () => new NatterError(ErrorCode.NOT_FOUND, 'channel not found');
 
+/** How long a sender waits before sending again when its own sync log could not take the entry yet. */
+const OWN_LOG_RETRY_AFTER_MS = 1_000;
+
+/**
+ * A stored send whose sender has no position yet: a store that fans entries out after the commit (the
+ * sharded store) leaves out the users whose log server is unreachable. The message is stored and
+ * delivered to the others, but without the sender's position there is no ack to give: leaving the
+ * send unanswered would stall the client's outbox until it reconnects. It gets the retryable
+ * `NATTER_UNAVAILABLE`; the same `clientMsgId` sent again answers the original message with its
+ * position once the sender's log is reachable (the duplicate path), and never stores it twice.
+ */
+function ownPositionKnown(result: SendResult & { ownPosition: boolean }): SendResult {
+  if (!result.ownPosition) {
+    throw new NatterError(
+      ErrorCode.UNAVAILABLE,
+      'the message is stored but your sync log is unreachable now; send it again with the same clientMsgId',
+      OWN_LOG_RETRY_AFTER_MS,
+    );
+  }
+  return { entry: result.entry, duplicate: result.duplicate };
+}
+
 /**
  * The chat domain: channels, membership, messages, history and sync. Transport-neutral; the WebSocket
  * session and the HTTP API both call it. Every rule that must hold atomically with a write (membership,
@@ -168,8 +190,8 @@ export class ChatService {
       input.clientMsgId,
       input.attachments ?? [],
     );
-    if (!claim) return this.store(userId, input, undefined, origin, direct);
-    let result: SendResult;
+    if (!claim) return ownPositionKnown(await this.store(userId, input, undefined, origin, direct));
+    let result: SendResult & { ownPosition: boolean };
     try {
       result = await this.store(userId, input, claim, origin, direct);
     } catch (error) {
@@ -178,7 +200,7 @@ export class ChatService {
     }
     // A retry answers the original message: its seq is the one the uploads belong to.
     await claim.commit(result.entry.message.seq);
-    return result;
+    return ownPositionKnown(result);
   }
 
   private async store(
@@ -188,7 +210,7 @@ export class ChatService {
     origin: DeliveryOrigin | undefined,
     /** The channel is a 1-1 channel (known to the direct guard): those have no slow mode to look up. */
     direct: boolean,
-  ): Promise<SendResult> {
+  ): Promise<SendResult & { ownPosition: boolean }> {
     const { chat } = this.options;
     const attachments = claim && claim.attachments.length > 0 ? { attachments: claim.attachments } : {};
     // The setting comes from a cache of a few seconds; the turn itself is taken inside the transaction.
@@ -241,10 +263,11 @@ export class ChatService {
     if (outcome.duplicate) {
       const entry: MessageEntry = { pos: outcome.pos, kind: 'message', message: outcome.message };
       origin?.onAck(entry, true);
-      return { entry, duplicate: true };
+      return { entry, duplicate: true, ownPosition: true };
     }
     const senderEntry = this.dispatch(outcome.appended, userId, origin);
-    return { entry: senderEntry, duplicate: false };
+    const ownPosition = outcome.appended.positions.some((p) => p.userId === userId);
+    return { entry: senderEntry, duplicate: false, ownPosition };
   }
 
   /**

@@ -135,7 +135,11 @@ export interface NewMessage {
 /** Result of {@link WriteTransaction.appendMessage}. */
 export interface AppendedMessage {
   message: Message;
-  /** The sync log position allocated for each recipient, in the order given. */
+  /**
+   * The sync log position allocated for each recipient, in the order given. A store that fans entries
+   * out after its commit leaves out the users whose log it cannot reach now (they get theirs later,
+   * through `onLateEntries`); the sender among them makes the core answer the send `NATTER_UNAVAILABLE`.
+   */
   positions: Array<{ userId: string; pos: number }>;
 }
 
