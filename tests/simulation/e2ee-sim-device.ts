@@ -80,7 +80,9 @@ export class SimE2eeDevice {
   static async create(url: string, session: TestUser, channelId: string, faults: DeviceFaults = {}) {
     const engine = await createTsMlsEngine({ device: { userId: session.id, deviceId: session.deviceId } });
     const device = new SimE2eeDevice(url, session, channelId, engine, faults);
-    await device.expectOk('PUT', '/v1/devices/me', { signaturePublicKey: b64(engine.identity.signaturePublicKey) });
+    await device.expectOk('PUT', '/v1/devices/me', {
+      signaturePublicKey: b64(engine.identity.signaturePublicKey),
+    });
     await device.expectOk('POST', '/v1/devices/me/key-packages', {
       keyPackages: (await engine.generateKeyPackages(4)).map(b64),
       lastResort: b64(await engine.lastResortKeyPackage()),
@@ -169,7 +171,8 @@ export class SimE2eeDevice {
       this.counts.accepted++;
       this.own.add(answer.body.message.seq);
       // An external join (or rejoin) reads nothing before its own commit: it could not decrypt it.
-      if (inflight.added.length > 0 && !pending.welcome) this.cursor = Math.max(this.cursor, answer.body.message.seq);
+      if (inflight.added.length > 0 && !pending.welcome)
+        this.cursor = Math.max(this.cursor, answer.body.message.seq);
       await this.save();
       return true;
     }
@@ -196,7 +199,6 @@ export class SimE2eeDevice {
         await this.save();
         return answer.body.message.seq;
       }
-      if (process.env.NATTER_E2EE_SIM_TRACE) console.log(`send refused: ${JSON.stringify(answer.body)}`);
       if (answer.body.error?.code !== 'NATTER_E2EE_STALE_EPOCH') break;
       await this.read(Number.POSITIVE_INFINITY);
       if (!this.inGroup) break;
@@ -301,7 +303,10 @@ export class SimE2eeDevice {
     for (let attempt = 0; attempt < 5; attempt++) {
       if (this.engine.pendingCommit(this.channelId)) await this.engine.discardCommit(this.channelId);
       this.inflight = undefined;
-      const info = await this.call<{ groupInfo?: string }>('GET', `/v1/channels/${this.channelId}/group-info`);
+      const info = await this.call<{ groupInfo?: string }>(
+        'GET',
+        `/v1/channels/${this.channelId}/group-info`,
+      );
       if (info.status !== 200 || !info.body.groupInfo) return;
       const pending = await this.engine.joinByExternalCommit(bytes(info.body.groupInfo));
       // A resync replaces this device's old leaf: the server sees it removed and added in one commit.
@@ -315,10 +320,9 @@ export class SimE2eeDevice {
   }
 
   private async joinFromQueue(seq: number): Promise<void> {
-    const queue = await this.call<{ welcomes: Array<{ id: string; channelId: string; seq: number; welcome: string }> }>(
-      'GET',
-      '/v1/devices/me/queue',
-    );
+    const queue = await this.call<{
+      welcomes: Array<{ id: string; channelId: string; seq: number; welcome: string }>;
+    }>('GET', '/v1/devices/me/queue');
     for (const w of queue.body.welcomes) {
       if (w.channelId === this.channelId && w.seq === seq && !this.inGroup) {
         await this.engine.joinFromWelcome(bytes(w.welcome));

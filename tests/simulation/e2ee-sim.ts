@@ -41,14 +41,16 @@ async function loginDevice(url: string, user: TestUser): Promise<TestUser> {
     body: JSON.stringify({ username: user.username, password: 'correct horse battery' }),
   });
   if (res.status !== 200) throw new Error(`login failed: ${res.status}`);
-  return { ...user, ...((await res.json()) as { accessToken: string; refreshToken: string; deviceId: string }) };
+  return {
+    ...user,
+    ...((await res.json()) as { accessToken: string; refreshToken: string; deviceId: string }),
+  };
 }
 
 /** Runs one seeded schedule and returns the invariant violations found after healing. */
 export async function runE2eeSim(options: E2eeSimOptions): Promise<E2eeSimReport> {
   const { url, seed } = options;
   const prng = new Prng(seed);
-  const t0 = performance.now();
   const [alice, bob] = [await signup(url), await signup(url)];
   const created = await api<{ channel: { id: string } }>(url, alice!, 'POST', '/v1/groups', {
     name: `e2ee-sim-${seed}`,
@@ -66,7 +68,6 @@ export async function runE2eeSim(options: E2eeSimOptions): Promise<E2eeSimReport
   await devices[0]!.found([devices[1]!.ref, devices[3]!.ref, devices[4]!.ref]);
   for (const i of [1, 3, 4]) await devices[i]!.read(1);
 
-  if (process.env.NATTER_E2EE_SIM_TRACE) console.log(`setup ${(performance.now() - t0).toFixed(0)} ms`);
   let crashes = 0;
   let sent = 0;
   for (let step = 0; step < options.steps; step++) {
@@ -78,9 +79,13 @@ export async function runE2eeSim(options: E2eeSimOptions): Promise<E2eeSimReport
         continue;
       }
       const members = device.engine.members(channelId);
-      const outside = devices.filter((d) => !members.some((m) => m.userId === d.session.id && m.deviceId === d.session.deviceId));
+      const outside = devices.filter(
+        (d) => !members.some((m) => m.userId === d.session.id && m.deviceId === d.session.deviceId),
+      );
       // Alice is the group's admin: her devices may remove anyone; Bob's only his own other devices.
-      const removable = members.filter((m) => !m.self && (device.session.id === alice!.id || m.userId === device.session.id));
+      const removable = members.filter(
+        (m) => !m.self && (device.session.id === alice!.id || m.userId === device.session.id),
+      );
       const kind = prng.int(0, 2);
       if (kind === 0 && outside.length > 0) await device.proposeAdd([prng.pick(outside).ref]);
       else if (kind === 1 && removable.length > 0) {
@@ -101,15 +106,17 @@ export async function runE2eeSim(options: E2eeSimOptions): Promise<E2eeSimReport
     }
   }
 
-  if (process.env.NATTER_E2EE_SIM_TRACE) console.log(`steps ${(performance.now() - t0).toFixed(0)} ms`);
   // Healing: each device resends what it has in flight and reads to the end, until nothing changes.
   for (let round = 0; round < ROUNDS_TO_HEAL; round++) {
+    const before = devices.map((d) => `${d.cursor}:${d.inflight ? 1 : 0}`).join(',');
     for (const device of devices) {
       await device.submit();
       await device.read(Number.POSITIVE_INFINITY);
     }
+    // Settled once a whole round moved no cursor and left nothing in flight (round 0 always reads).
+    const after = devices.map((d) => `${d.cursor}:${d.inflight ? 1 : 0}`).join(',');
+    if (round > 0 && after === before) break;
   }
-  for (const device of devices) await device.read(Number.POSITIVE_INFINITY);
 
   const log = await readLog(url, alice!, channelId);
   const violations = await checkInvariants(channelId, devices, log);
@@ -132,7 +139,12 @@ async function readLog(url: string, user: TestUser, channelId: string): Promise<
   const all: Message[] = [];
   for (;;) {
     const after = all.at(-1)?.seq ?? 0;
-    const page = await api<{ messages: Message[] }>(url, user, 'GET', `/v1/channels/${channelId}/messages?after=${after}&limit=100`);
+    const page = await api<{ messages: Message[] }>(
+      url,
+      user,
+      'GET',
+      `/v1/channels/${channelId}/messages?after=${after}&limit=100`,
+    );
     all.push(...page.body.messages);
     if (page.body.messages.length < 100) return all;
   }
@@ -144,7 +156,11 @@ async function readLog(url: string, user: TestUser, channelId: string): Promise<
  * device reads none; every accepted message was decrypted, exactly once and in log order, by exactly the
  * devices that were members in its epoch (the sender excepted).
  */
-async function checkInvariants(channelId: string, devices: SimE2eeDevice[], log: Message[]): Promise<string[]> {
+async function checkInvariants(
+  channelId: string,
+  devices: SimE2eeDevice[],
+  log: Message[],
+): Promise<string[]> {
   const violations: string[] = [];
   const expected = new Map<string, number[]>(devices.map((d) => [d.key, []]));
   let epoch = 0;
@@ -152,7 +168,8 @@ async function checkInvariants(channelId: string, devices: SimE2eeDevice[], log:
   for (const m of log) {
     const s = m.system;
     if (s?.action === 'mls_commit') {
-      if (s.epoch !== epoch + 1) violations.push(`seq ${m.seq}: commit for epoch ${s.epoch} after epoch ${epoch}`);
+      if (s.epoch !== epoch + 1)
+        violations.push(`seq ${m.seq}: commit for epoch ${s.epoch} after epoch ${epoch}`);
       epoch = s.epoch;
       const next = new Set(members);
       if (next.size === 0) next.add(`${s.actorId}/${s.deviceId}`);
@@ -180,10 +197,18 @@ async function checkInvariants(channelId: string, devices: SimE2eeDevice[], log:
     }
     if (device.engine.epoch(channelId) !== epoch)
       violations.push(`${device.key} is at epoch ${device.engine.epoch(channelId)}, the server at ${epoch}`);
-    const seen = device.engine.members(channelId).map((m) => `${m.userId}/${m.deviceId}`).sort();
+    const seen = device.engine
+      .members(channelId)
+      .map((m) => `${m.userId}/${m.deviceId}`)
+      .sort();
     if (seen.join(',') !== [...members].sort().join(','))
-      violations.push(`${device.key} sees members [${seen.join(',')}], the server [${[...members].sort().join(',')}]`);
-    probes.set(device, await device.engine.encrypt(channelId, new TextEncoder().encode(`probe ${device.key}`)));
+      violations.push(
+        `${device.key} sees members [${seen.join(',')}], the server [${[...members].sort().join(',')}]`,
+      );
+    probes.set(
+      device,
+      await device.engine.encrypt(channelId, new TextEncoder().encode(`probe ${device.key}`)),
+    );
   }
   for (const [sender, probe] of probes) {
     for (const reader of devices) {
@@ -192,8 +217,10 @@ async function checkInvariants(channelId: string, devices: SimE2eeDevice[], log:
         () => true,
         () => false,
       );
-      if (read && !members.has(reader.key)) violations.push(`removed ${reader.key} decrypts ${sender.key}'s probe`);
-      if (!read && members.has(reader.key)) violations.push(`${reader.key} cannot decrypt ${sender.key}'s probe`);
+      if (read && !members.has(reader.key))
+        violations.push(`removed ${reader.key} decrypts ${sender.key}'s probe`);
+      if (!read && members.has(reader.key))
+        violations.push(`${reader.key} cannot decrypt ${sender.key}'s probe`);
     }
   }
   return violations;
