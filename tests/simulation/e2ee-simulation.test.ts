@@ -48,8 +48,9 @@ describe('deterministic simulation of encrypted groups (concurrent commits race 
           `forks detected ${total('forksDetected')}, rejoins ${total('rejoins')}; ` +
           `${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
-      // The schedules must make commits race, or the test proves nothing about the race.
-      expect(total('staleRefused') + total('pendingDiscarded')).toBeGreaterThan(0);
+      // The schedules must make commits race, or the test proves nothing about the race (a replayed seed may not).
+      if (!ONE) expect(total('staleRefused') + total('pendingDiscarded')).toBeGreaterThan(0);
+      // The DS orders one commit per epoch and devices apply only accepted ones: no fork ever needs repair.
       expect(total('forksDetected')).toBe(0);
     },
     Math.max(240_000, SEEDS * 8_000),
