@@ -139,6 +139,12 @@ export class SimE2eeDevice {
 
   /** Joins by external commit from the stored GroupInfo (a member's device outside the group). */
   async proposeExternalJoin(): Promise<void> {
+    // As the SDK does on start: a Welcome waiting in the queue comes first (it reads from the epoch it was
+    // added in; an external join reads only from its own commit on).
+    if ((await this.queued()).some((w) => w.channelId === this.channelId)) {
+      await this.read(Number.POSITIVE_INFINITY);
+      return;
+    }
     const info = await this.call<{ groupInfo?: string }>('GET', `/v1/channels/${this.channelId}/group-info`);
     if (info.status !== 200 || !info.body.groupInfo) return;
     await this.propose([], [this.ref], () => this.engine.joinByExternalCommit(bytes(info.body.groupInfo!)));
@@ -319,16 +325,20 @@ export class SimE2eeDevice {
     }
   }
 
+  /** Joins from the Welcome of the commit at `seq`; drops it and older ones (a later re-add's stays). */
   private async joinFromQueue(seq: number): Promise<void> {
+    for (const w of await this.queued()) {
+      if (w.channelId !== this.channelId || w.seq > seq) continue;
+      if (w.seq === seq && !this.inGroup) await this.engine.joinFromWelcome(bytes(w.welcome));
+      await this.call('DELETE', `/v1/devices/me/queue/${w.id}`);
+    }
+  }
+
+  private async queued() {
     const queue = await this.call<{
       welcomes: Array<{ id: string; channelId: string; seq: number; welcome: string }>;
     }>('GET', '/v1/devices/me/queue');
-    for (const w of queue.body.welcomes) {
-      if (w.channelId === this.channelId && w.seq === seq && !this.inGroup) {
-        await this.engine.joinFromWelcome(bytes(w.welcome));
-      }
-      await this.call('DELETE', `/v1/devices/me/queue/${w.id}`);
-    }
+    return queue.body.welcomes;
   }
 
   private async save(): Promise<void> {
