@@ -25,6 +25,7 @@ import type { DecryptionFailedEvent } from './events.js';
 import { KeyPackageStock } from './key-package-stock.js';
 import { decodePayload, type EncryptedPayload, encodePayload } from './payload.js';
 import { openPersistedEngine } from './persisted-engine.js';
+import { type ReadEncryptedMessage, type ReadEntries, undecryptable } from './read-entries.js';
 
 /** Extra facts of a message that arrived end-to-end encrypted. */
 export interface EncryptedMessageInfo {
@@ -49,6 +50,8 @@ export interface EncryptedChannelsDeps {
   ): void | Promise<void>;
   onDecryptionFailed(event: DecryptionFailedEvent): void;
   onError(err: Error): void;
+  /** What this device read, kept in its store: an entry is decrypted once, then replayed from here. */
+  read: ReadEntries;
   /** Single-use KeyPackages kept on the server. @default 50 */
   keyPackageTarget?: number;
 }
@@ -210,7 +213,7 @@ export class EncryptedChannels {
       }
       try {
         const stored = await this.deps.delivery.sendEncrypted(channelId, clientMsgId, ciphertext);
-        return asPlainMessage(stored, payload);
+        return asPlainMessage(stored, { sender: this.requireSelf(), payload });
       } catch (err) {
         if (errorCodeOf(err) !== E2eeErrorCode.STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
         ciphertext = undefined;
@@ -368,23 +371,32 @@ export class EncryptedChannels {
       try {
         await engine.processCommit(channelId, fromBase64(system.commit));
       } catch (err) {
-        this.failed(message, err);
+        await this.failed(message, err);
       }
       return;
     }
     if (system.action !== 'mls_message') return;
+    // MLS decrypts an entry once: a replayed entry (a resync, a history catch-up) is what was read the first time.
+    const known = await this.deps.read.recall(channelId, message.seq);
+    if (known) {
+      const state = known.message.e2ee;
+      if (known.info) await this.deps.onMessage(entry, known.message, known.info, source);
+      else if (state?.state === 'undecryptable')
+        this.deps.onDecryptionFailed({
+          channelId,
+          seq: message.seq,
+          reason: state.reason,
+          message: 'this device could not read this entry',
+        });
+      return;
+    }
     if (message.senderId === self.userId && system.deviceId === self.deviceId) {
       const own = message.clientMsgId ? this.sent.get(message.clientMsgId) : undefined;
       if (own) {
         this.sent.delete(message.clientMsgId!);
-        await this.deps.onMessage(
-          entry,
-          asPlainMessage(message, own),
-          { sender: self, payload: own },
-          source,
-        );
+        await this.decrypted(entry, { sender: self, payload: own }, source);
       } else {
-        this.failed(
+        await this.failed(
           message,
           new NatterError(E2eeErrorCode.DECRYPT_FAILED, "this device's own message, sent before a restart"),
         );
@@ -392,7 +404,7 @@ export class EncryptedChannels {
       return;
     }
     if (!engine.groups().includes(channelId)) {
-      this.failed(
+      await this.failed(
         message,
         new NatterError(E2eeErrorCode.UNKNOWN_GROUP, 'sent before this device joined the channel'),
       );
@@ -408,19 +420,23 @@ export class EncryptedChannels {
           E2eeErrorCode.DECRYPT_FAILED,
           'the MLS sender is not the account that sent the entry',
         );
-      this.deps.onMessage(
-        entry,
-        asPlainMessage(message, payload),
-        { sender: decrypted.sender, payload },
-        source,
-      );
+      await this.decrypted(entry, { sender: decrypted.sender, payload }, source);
     } catch (err) {
-      this.failed(message, err);
+      await this.failed(message, err);
     }
   }
 
-  private failed(message: Message, err: unknown): void {
+  /** Keeps the decrypted form in the store (before anything shows it), then hands it on. */
+  private async decrypted(entry: MessageEntry, info: EncryptedMessageInfo, source: EntrySource) {
+    const message = asPlainMessage(entry.message, info);
+    await this.deps.read.remember(info.payload.t === 'msg' ? { message, info } : { message });
+    await this.deps.onMessage(entry, message, info, source);
+  }
+
+  private async failed(message: Message, err: unknown): Promise<void> {
     const reason = isE2eeError(err) ? err.code : E2eeErrorCode.DECRYPT_FAILED;
+    if (message.system?.action === 'mls_message')
+      await this.deps.read.remember({ message: undecryptable(message, reason) });
     this.deps.onDecryptionFailed({
       channelId: message.channelId,
       seq: message.seq,
@@ -447,9 +463,24 @@ export class EncryptedChannels {
   }
 }
 
-/** The log entry as apps see it: a `text` message whose text is the decrypted one. */
-function asPlainMessage(message: Message, payload: EncryptedPayload): Message {
-  const text = payload.t === 'msg' || payload.t === 'edit' ? payload.text : '';
-  const mentions = payload.t === 'msg' ? (payload.mentions ?? []) : [];
-  return { ...message, kind: 'text', text, mentions, system: null };
+/**
+ * The log entry as apps see it: a `text` message whose text is the decrypted one; the carrier of a change
+ * stays a system entry (without its ciphertext) naming the change, which applies to its target instead.
+ */
+function asPlainMessage(message: Message, info: EncryptedMessageInfo): ReadEncryptedMessage {
+  const { payload } = info;
+  if (payload.t !== 'msg') {
+    const system =
+      message.system?.action === 'mls_message' ? { ...message.system, ciphertext: '' } : message.system;
+    return { ...message, text: '', system, e2ee: { state: 'change', change: payload.t } };
+  }
+  const mentions = payload.mentions ?? [];
+  return {
+    ...message,
+    kind: 'text',
+    text: payload.text,
+    mentions,
+    system: null,
+    e2ee: { state: 'decrypted', sender: info.sender },
+  };
 }
