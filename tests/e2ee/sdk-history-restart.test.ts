@@ -74,7 +74,7 @@ describe('encrypted history across a restart', () => {
     await ivy.client.edit(direct.id, second!.seq, 'second words, edited');
     await ivy.client.react(direct.id, first!.seq, '👍');
     await ivy.client.delete(direct.id, third!.seq);
-    await waitFor(() => deleted && reacted && read(hal, direct.id).length === 3, 'the changes');
+    await waitFor(() => deleted && reacted, 'the delete and the reaction');
     await (await hal.client.e2ee()).idle();
 
     const expected = [
@@ -110,5 +110,5 @@ describe('encrypted history across a restart', () => {
     const late = shown((await phone.client.history(direct.id)).messages);
     expect(late).toHaveLength(expected.length);
     for (const line of late) expect(line).toMatch(/^undecryptable NATTER_E2EE_[A-Z_]+$/);
-  });
+  }, 240_000);
 });
