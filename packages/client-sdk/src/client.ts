@@ -258,6 +258,7 @@ export class ChatClient {
           store: this.store,
           cache: this.cache,
           events: this.events,
+          me: () => this.user,
           onError,
           ...(e2ee.keyPackageTarget !== undefined ? { keyPackageTarget: e2ee.keyPackageTarget } : {}),
         })
@@ -745,8 +746,9 @@ export class ChatClient {
       });
       return { messages, hasMoreBefore: (messages[0]?.seq ?? 1) > 1, hasMoreAfter: false, source: 'cache' };
     }
-    await this.cache.putMessages(page.messages);
-    return { ...page, messages: this.withPending(page.messages), source: 'server' };
+    const messages = await this.decryptedForms(page.messages);
+    await this.cache.putMessages(messages);
+    return { ...page, messages: this.withPending(messages), source: 'server' };
   }
 
   /**
@@ -783,6 +785,15 @@ export class ChatClient {
     return this.actions.react(channelId, target, emoji, add);
   }
 
+  /**
+   * Encrypted entries as this device read them (docs/e2ee.md, "History after a restart"): the server and
+   * the cache may hold the ciphertext, which MLS cannot decrypt a second time.
+   */
+  private async decryptedForms(messages: Message[]): Promise<Message[]> {
+    if (!this.encryption || !messages.some((m) => m.system?.action === 'mls_message')) return messages;
+    return this.encryption.substitute(messages);
+  }
+
   private isEncrypted(channelId: string): boolean {
     return this.encryption?.isEncrypted(channelId) ?? false;
   }
@@ -816,7 +827,8 @@ export class ChatClient {
     rootSeq: number,
     query: { before?: number; after?: number; around?: number; limit?: number } = {},
   ) {
-    const page = await this.actions.threadHistory(channelId, rootSeq, query);
+    const fetched = await this.actions.threadHistory(channelId, rootSeq, query);
+    const page = { ...fetched, messages: await this.decryptedForms(fetched.messages) };
     await this.cache.putMessages(page.messages);
     return page;
   }
@@ -827,7 +839,7 @@ export class ChatClient {
    */
   async cachedMessages(channelId: string, query?: CachedMessagesQuery): Promise<Message[]> {
     await this.ready;
-    return this.withPending(await this.cache.getMessages(channelId, query));
+    return this.withPending(await this.decryptedForms(await this.cache.getMessages(channelId, query)));
   }
 
   private withPending(messages: readonly Message[]): Message[] {

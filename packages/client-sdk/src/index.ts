@@ -64,6 +64,7 @@ export {
 } from './e2ee/encrypted-file.js';
 export type { DecryptionFailedEvent } from './e2ee/events.js';
 export type { EncryptedPayload } from './e2ee/payload.js';
+export type { EncryptedReadState, ReadEncryptedMessage } from './e2ee/read-entries.js';
 export { type AnyErrorCode, ClientErrorCode } from './errors.js';
 export {
   type CallInput,

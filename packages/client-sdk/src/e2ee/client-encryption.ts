@@ -1,4 +1,4 @@
-import { ErrorCode, type MessageEntry, NatterError } from '@natter/protocol';
+import { ErrorCode, type Message, type MessageEntry, NatterError } from '@natter/protocol';
 import { fromBase64, toBase64 } from '../base64.js';
 import type { ChatCache } from '../cache.js';
 import type { ChatClientEvents, MutationResult } from '../client-types.js';
@@ -12,6 +12,7 @@ import { applyEncryptedChange, type EncryptedChangeDeps } from './encrypted-chan
 import { EncryptedChannels } from './encrypted-channels.js';
 import { encryptedPayloadOf } from './encrypted-send.js';
 import type { EncryptedPayload } from './payload.js';
+import { type ReadEncryptedMessage, ReadEntries } from './read-entries.js';
 
 /** What the client hands its encryption part. */
 export interface ClientEncryptionDeps {
@@ -19,6 +20,8 @@ export interface ClientEncryptionDeps {
   store: ClientStore;
   cache: ChatCache;
   events: Emitter<ChatClientEvents>;
+  /** The signed-in user (whose own reactions are marked `me`). */
+  me(): string | undefined;
   onError(err: Error): void;
   keyPackageTarget?: number;
 }
@@ -30,6 +33,8 @@ export interface ClientEncryptionDeps {
  */
 export class ClientEncryption {
   readonly channels: EncryptedChannels;
+  /** The decrypted form of every encrypted entry this device read, in the client store. */
+  readonly read: ReadEntries;
   private started: Promise<void>;
   private firstStart: ((run: Promise<void>) => void) | undefined;
 
@@ -39,10 +44,12 @@ export class ClientEncryption {
       this.firstStart = resolve;
     });
     this.started.catch(() => undefined);
+    this.read = new ReadEntries(deps.store);
     this.channels = new EncryptedChannels({
       http: deps.http,
       delivery: new DeliveryClient(deps.http),
       store: deps.store,
+      read: this.read,
       onMessage: (entry, message, info, source) => {
         if (info.payload.t !== 'msg') return applyEncryptedChange(this.changes(), entry, info, source);
         deps.events.emit('message', { message, pos: entry.pos, source, encrypted: info });
@@ -73,6 +80,11 @@ export class ClientEncryption {
   onEntry(entry: MessageEntry, source: EntrySource): void {
     this.markEncrypted(entry.message.channelId);
     void this.channels.onEntry(entry, source).catch(this.deps.onError);
+  }
+
+  /** A page (server history, cache, thread) with each ciphertext entry replaced by what this device read. */
+  substitute(messages: readonly Message[]): Promise<ReadEncryptedMessage[]> {
+    return this.read.substitute(messages);
   }
 
   /** True for a channel whose sends and changes must be encrypted. */
@@ -125,7 +137,12 @@ export class ClientEncryption {
         (await cache.getMessages(channelId, { limit: DEFAULT_CACHE_LIMITS.maxMessagesPerChannel })).find(
           (m) => m.clientMsgId === clientMsgId,
         ),
-      put: (message) => cache.putMessages([message]),
+      // The stored decrypted form follows its changes: an edit, a reaction, a delete (which erases it).
+      put: async (message) => {
+        await this.read.update(message);
+        await cache.putMessages([message]);
+      },
+      me: () => this.deps.me(),
       edited: (message, pos, source, encrypted) =>
         events.emit('messageEdited', { message, pos, source, encrypted }),
       deleted: (message, pos, source, encrypted) =>

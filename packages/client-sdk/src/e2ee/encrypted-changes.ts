@@ -1,4 +1,5 @@
 import type { Message, MessageEntry } from '@natter/protocol';
+import { applyReaction } from '../lifecycle-apply.js';
 import type { EntrySource } from '../sync.js';
 import type { EncryptedMessageInfo } from './encrypted-channels.js';
 
@@ -7,6 +8,8 @@ export interface EncryptedChangeDeps {
   /** The cached message of a channel with this `clientMsgId`, if any. */
   find(channelId: string, clientMsgId: string): Promise<Message | undefined>;
   put(message: Message): Promise<void>;
+  /** The signed-in user. */
+  me(): string | undefined;
   edited(message: Message, pos: number, source: EntrySource, info: EncryptedMessageInfo): void;
   deleted(message: Message, pos: number, source: EntrySource, info: EncryptedMessageInfo): void;
   reaction(event: {
@@ -63,7 +66,16 @@ export async function applyEncryptedChange(
       deps.deleted(tombstone, entry.pos, source, info);
       return;
     }
-    case 'react':
+    case 'react': {
+      const reaction = {
+        pos: entry.pos,
+        channelId: carrier.channelId,
+        seq: target.seq,
+        userId: carrier.senderId,
+        emoji: payload.emoji,
+        added: payload.add,
+      };
+      await deps.put(applyReaction(target, { kind: 'reaction', ...reaction }, deps.me()));
       deps.reaction({
         pos: entry.pos,
         channelId: carrier.channelId,
@@ -74,5 +86,6 @@ export async function applyEncryptedChange(
         source,
       });
       return;
+    }
   }
 }

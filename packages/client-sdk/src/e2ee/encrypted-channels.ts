@@ -21,6 +21,7 @@ import type { DecryptionFailedEvent } from './events.js';
 import { KeyPackageStock } from './key-package-stock.js';
 import { decodePayload, type EncryptedPayload, encodePayload } from './payload.js';
 import { openPersistedEngine } from './persisted-engine.js';
+import { type ReadEncryptedMessage, type ReadEntries, undecryptable } from './read-entries.js';
 
 /** Extra facts of a message that arrived end-to-end encrypted. */
 export interface EncryptedMessageInfo {
@@ -45,6 +46,8 @@ export interface EncryptedChannelsDeps {
   ): void | Promise<void>;
   onDecryptionFailed(event: DecryptionFailedEvent): void;
   onError(err: Error): void;
+  /** What this device read, kept in its store: an entry is decrypted once, then replayed from here. */
+  read: ReadEntries;
   /** Single-use KeyPackages kept on the server. @default 50 */
   keyPackageTarget?: number;
 }
@@ -211,7 +214,7 @@ export class EncryptedChannels {
           ciphertext,
           attachedMediaIds(payload),
         );
-        return asPlainMessage(stored, payload);
+        return asPlainMessage(stored, { sender: this.requireSelf(), payload });
       } catch (err) {
         if (errorCodeOf(err) !== ErrorCode.E2EE_STALE_EPOCH || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
         ciphertext = undefined;
@@ -369,23 +372,32 @@ export class EncryptedChannels {
       try {
         await engine.processCommit(channelId, fromBase64(system.commit));
       } catch (err) {
-        this.failed(message, err);
+        await this.failed(message, err);
       }
       return;
     }
     if (system.action !== 'mls_message') return;
+    // MLS decrypts an entry once: a replayed entry (a resync, a history catch-up) is what was read the first time.
+    const known = await this.deps.read.recall(channelId, message.seq);
+    if (known) {
+      const state = known.message.e2ee;
+      if (known.info) await this.deps.onMessage(entry, known.message, known.info, source);
+      else if (state?.state === 'undecryptable')
+        this.deps.onDecryptionFailed({
+          channelId,
+          seq: message.seq,
+          reason: state.reason,
+          message: 'this device could not read this entry',
+        });
+      return;
+    }
     if (message.senderId === self.userId && system.deviceId === self.deviceId) {
       const own = message.clientMsgId ? this.sent.get(message.clientMsgId) : undefined;
       if (own) {
         this.sent.delete(message.clientMsgId!);
-        await this.deps.onMessage(
-          entry,
-          asPlainMessage(message, own),
-          { sender: self, payload: own },
-          source,
-        );
+        await this.decrypted(entry, { sender: self, payload: own }, source);
       } else {
-        this.failed(
+        await this.failed(
           message,
           new NatterError(ErrorCode.E2EE_DECRYPT_FAILED, "this device's own message, sent before a restart"),
         );
@@ -393,7 +405,7 @@ export class EncryptedChannels {
       return;
     }
     if (!engine.groups().includes(channelId)) {
-      this.failed(
+      await this.failed(
         message,
         new NatterError(ErrorCode.E2EE_UNKNOWN_GROUP, 'sent before this device joined the channel'),
       );
@@ -409,20 +421,24 @@ export class EncryptedChannels {
           ErrorCode.E2EE_DECRYPT_FAILED,
           'the MLS sender is not the account that sent the entry',
         );
-      this.deps.onMessage(
-        entry,
-        asPlainMessage(message, payload),
-        { sender: decrypted.sender, payload },
-        source,
-      );
+      await this.decrypted(entry, { sender: decrypted.sender, payload }, source);
     } catch (err) {
-      this.failed(message, err);
+      await this.failed(message, err);
     }
   }
 
-  private failed(message: Message, err: unknown): void {
+  /** Keeps the decrypted form in the store (before anything shows it), then hands it on. */
+  private async decrypted(entry: MessageEntry, info: EncryptedMessageInfo, source: EntrySource) {
+    const message = asPlainMessage(entry.message, info);
+    await this.deps.read.remember(info.payload.t === 'msg' ? { message, info } : { message });
+    await this.deps.onMessage(entry, message, info, source);
+  }
+
+  private async failed(message: Message, err: unknown): Promise<void> {
     const code = errorCodeOf(err);
     const reason = isE2eeCode(code) ? code : ErrorCode.E2EE_DECRYPT_FAILED;
+    if (message.system?.action === 'mls_message')
+      await this.deps.read.remember({ message: undecryptable(message, reason) });
     this.deps.onDecryptionFailed({
       channelId: message.channelId,
       seq: message.seq,
@@ -449,13 +465,28 @@ export class EncryptedChannels {
   }
 }
 
-/** The log entry as apps see it: a `text` message whose text is the decrypted one. */
-function asPlainMessage(message: Message, payload: EncryptedPayload): Message {
-  const text = payload.t === 'msg' || payload.t === 'edit' ? payload.text : '';
-  const mentions = payload.t === 'msg' ? (payload.mentions ?? []) : [];
+/**
+ * The log entry as apps see it: a `text` message whose text is the decrypted one; the carrier of a change
+ * stays a system entry (without its ciphertext) naming the change, which applies to its target instead.
+ */
+function asPlainMessage(message: Message, info: EncryptedMessageInfo): ReadEncryptedMessage {
+  const { payload } = info;
+  if (payload.t !== 'msg') {
+    const system =
+      message.system?.action === 'mls_message' ? { ...message.system, ciphertext: '' } : message.system;
+    return { ...message, text: '', system, e2ee: { state: 'change', change: payload.t } };
+  }
+  const mentions = payload.mentions ?? [];
   // The entry's `attachments` are the opaque ciphertext uploads: the files are the payload's references.
   const { attachments: _opaque, ...rest } = message;
-  return { ...rest, kind: 'text', text, mentions, system: null };
+  return {
+    ...rest,
+    kind: 'text',
+    text: payload.text,
+    mentions,
+    system: null,
+    e2ee: { state: 'decrypted', sender: info.sender },
+  };
 }
 
 /** The uploads a payload's encrypted files live in: the server attaches them to the entry (only a message has files). */

@@ -41,6 +41,7 @@ async function apply(senderId: string, payload: EncryptedPayload) {
     {
       find: async (_channelId, clientMsgId) => stored.get(clientMsgId),
       put: async (m) => void stored.set(m.clientMsgId!, m),
+      me: () => 'u_ada',
       edited: (m) => events.push(`edited:${m.text}:v${m.version}`),
       deleted: (m) => events.push(`deleted:${m.deletedBy}`),
       reaction: (e) => events.push(`react:${e.userId}:${e.emoji}:${e.seq}`),
@@ -67,10 +68,10 @@ describe('encrypted edits, deletes and reactions', () => {
     expect((await apply('u_eve', { t: 'delete', target: 'c_target' })).stored.text).toBe('teh plan');
   });
 
-  it("lets anyone react, naming the reactor and the target's seq", async () => {
-    expect((await apply('u_eve', { t: 'react', target: 'c_target', emoji: '👍', add: true })).events).toEqual(
-      ['react:u_eve:👍:3'],
-    );
+  it("lets anyone react, naming the reactor and the target's seq, and counts it on the cached message", async () => {
+    const reacted = await apply('u_eve', { t: 'react', target: 'c_target', emoji: '👍', add: true });
+    expect(reacted.events).toEqual(['react:u_eve:👍:3']);
+    expect(reacted.stored.reactions).toEqual([{ emoji: '👍', count: 1, me: false }]);
   });
 
   it('refuses payloads that are not natter messages', () => {

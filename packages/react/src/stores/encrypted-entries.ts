@@ -1,4 +1,4 @@
-import type { ChatClient, DecryptionFailedEvent, Message } from '@natter/client';
+import type { ChatClient, DecryptionFailedEvent, Message, ReadEncryptedMessage } from '@natter/client';
 
 /** Entries of encrypted channels remembered, oldest forgotten first (a bound on memory per client). */
 const REMEMBERED = 2_000;
@@ -39,9 +39,15 @@ export class EncryptedEntries {
     ];
   }
 
-  /** The message to show for a message of a page: the decrypted one, a placeholder, or itself. */
-  resolve(message: Message): Message {
+  /**
+   * The message to show for a message of a page: the decrypted one, a placeholder, or itself. Pages from the
+   * SDK already carry what this device read (`message.e2ee`, kept across restarts); the session memory
+   * covers entries read after the page was fetched.
+   */
+  resolve(message: ReadEncryptedMessage): Message {
     if (message.system?.action !== 'mls_message') return message;
+    if (message.e2ee?.state === 'undecryptable' && !this.read.has(keyOf(message.channelId, message.seq)))
+      return { ...message, text: decryptionFailedText(message.e2ee.reason) };
     const known = this.read.get(keyOf(message.channelId, message.seq));
     if (!known) return message;
     return known.kind === 'decrypted'
