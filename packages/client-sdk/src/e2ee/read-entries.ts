@@ -1,5 +1,5 @@
-import { type DeviceRef, E2eeErrorCode } from '@natter/e2ee';
-import type { Message } from '@natter/protocol';
+import type { DeviceRef, E2eeErrorCode } from '@natter/e2ee';
+import { ErrorCode, type Message } from '@natter/protocol';
 import type { ClientStore } from '../store.js';
 import type { EncryptedMessageInfo } from './encrypted-channels.js';
 
@@ -24,7 +24,7 @@ interface ReadRecord {
 }
 
 /** Why an entry nobody recorded is unreadable: a device reads every later entry through sync. */
-const NEVER_READ: E2eeErrorCode = E2eeErrorCode.UNKNOWN_GROUP;
+const NEVER_READ: E2eeErrorCode = ErrorCode.E2EE_UNKNOWN_GROUP;
 
 /** The store key of one entry's record. */
 export function readEntryKey(channelId: string, seq: number): string {
