@@ -1,10 +1,9 @@
 import { join } from 'node:path';
-import { newId } from '@natter/protocol';
 import { createNatterServer, silentLogger } from '@natter/server-core';
 import { internalsOf } from '@natter/server-core/internals';
 import { createMemoryStorage } from '@natter/storage-memory';
 import { dieOnError, processStats, scratchDir, serve } from '../lib/ipc.mjs';
-import { inBatches, range, stampedText } from './setup-plan.mjs';
+import { seedPlan } from './seed-natter.mjs';
 
 /**
  * The real natter server (createNatterServer over `ws`) in its own process. `store` picks the adapter:
@@ -48,42 +47,7 @@ async function setup({ plan, options }) {
     },
   });
   const { port } = await server.listen(0, '127.0.0.1');
-  const createdAt = Date.now();
-  const ids = range(plan.users).map(() => `u_${newId()}`);
-  // Concurrent calls share group-commit batches; one at a time would be one fsync per user.
-  await inBatches(ids, 512, (id, i) =>
-    storage.accounts.createUser({
-      id,
-      username: `bench${i}_${id.slice(-6).toLowerCase()}`,
-      displayName: `bench ${i}`,
-      passwordHash: null,
-      createdAt,
-    }),
-  );
-  const users = await inBatches(ids, 512, async (id, i) => {
-    const deviceId = `dev${i}`;
-    const { accessToken } = await internalsOf(server).tokens.issue(id, deviceId);
-    return { id, token: accessToken, deviceId };
-  });
-  const direct = await inBatches(range(plan.directPairs ?? 0), 128, async (i) => {
-    const channel = await internalsOf(server).service.openDirect(ids[2 * i], ids[2 * i + 1]);
-    return channel.id;
-  });
-  const groups = [];
-  if (plan.group) {
-    const members = ids.slice(0, plan.group);
-    groups.push(
-      (await internalsOf(server).service.createGroup(members[0], 'bench group', members.slice(1))).id,
-    );
-  }
-  // The catch-up backlog: user 1 wrote to user 0 while user 0 was away.
-  await inBatches(range(plan.preload?.messages ?? 0), 256, (i) =>
-    internalsOf(server).service.sendMessage(ids[1], {
-      channelId: direct[0],
-      clientMsgId: `pre${i}`,
-      text: stampedText(0),
-    }),
-  );
+  const { users, direct, groups } = await seedPlan(server, storage, plan);
   return { ports: [port], users, direct, groups };
 }
 
