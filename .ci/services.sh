@@ -23,16 +23,25 @@ fi
 pg_version="$(ls /etc/postgresql | sort -V | tail -n1)"
 for entry in 5433:shard1 5434:shard2 5435:shard3 5436:killable; do
   port="${entry%%:*}" cluster="${entry#*:}"
-  up "$port" && continue
-  if [ ! -d "/etc/postgresql/$pg_version/$cluster" ]; then
-    echo "creating PostgreSQL cluster $pg_version/$cluster on :$port"
-    pg_createcluster --quiet --port "$port" --start-conf=manual \
-      -o shared_buffers=32MB -o max_connections=60 \
-      "$pg_version" "$cluster" -- --auth-local=trust --auth-host=trust >/dev/null ||
-      echo "WARNING: could not create PostgreSQL cluster $cluster" >&2
+  if ! up "$port"; then
+    if [ ! -d "/etc/postgresql/$pg_version/$cluster" ]; then
+      echo "creating PostgreSQL cluster $pg_version/$cluster on :$port"
+      pg_createcluster --quiet --port "$port" --start-conf=manual \
+        -o shared_buffers=32MB -o max_connections=200 \
+        "$pg_version" "$cluster" -- --auth-local=trust --auth-host=trust >/dev/null ||
+        echo "WARNING: could not create PostgreSQL cluster $cluster" >&2
+    fi
+    pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$cluster" start || true
+    wait_for "$port" "PostgreSQL $cluster"
   fi
-  pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$cluster" start || true
-  wait_for "$port" "PostgreSQL $cluster" &&
+  # The bench's cross-node scenario opens 8 nodes x 12 connections on the first shard server: a cluster
+  # made with a lower limit (60, before 2026-12-06) refuses some of them ("too many clients").
+  if [ "$(psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'SHOW max_connections' 2>/dev/null || echo 200)" -lt 200 ]; then
+    psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc 'ALTER SYSTEM SET max_connections = 200' &&
+      pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$cluster" restart &&
+      wait_for "$port" "PostgreSQL $cluster"
+  fi
+  up "$port" &&
     { psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 ||
       psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE test"; }
 done

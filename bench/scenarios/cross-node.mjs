@@ -94,9 +94,19 @@ export const configName = ({ broker, nodes, store = 'postgres' }) =>
  *   settle: at the measured rate before each slice's window opens.
  */
 export function paramsFor(quick) {
+  const rate = Number(process.env.NATTER_BENCH_CROSSNODE_RATE) || 50;
   return quick
-    ? { pairs: 50, rateSendsPerSec: 50, burst: 200, warm: 500, settle: 300, rounds: 1, slice: 2_500 }
-    : { pairs: 250, rateSendsPerSec: 50, burst: 1_000, warm: 3_000, settle: 500, rounds: 5, slice: 5_000 };
+    ? { pairs: 50, rateSendsPerSec: rate, burst: 200, warm: 500, settle: 300, rounds: 1, slice: 2_500 }
+    : { pairs: 250, rateSendsPerSec: rate, burst: 1_000, warm: 3_000, settle: 500, rounds: 5, slice: 5_000 };
+}
+
+/**
+ * Configurations to run: all, or those whose tag (`redis1`, `nats3`, `redis3_s3`, ...) is listed in
+ * NATTER_BENCH_CROSSNODE (comma-separated), for profiling one of them without the others.
+ */
+function selected(config) {
+  const only = process.env.NATTER_BENCH_CROSSNODE?.split(',').filter(Boolean);
+  return !only?.length || only.includes(`${config.broker}${config.nodes}${STORES[config.store].suffix}`);
 }
 
 export async function crossNode({ quick, systems = [], progress = () => {}, params = paramsFor(quick) }) {
@@ -129,7 +139,7 @@ export async function crossNode({ quick, systems = [], progress = () => {}, para
       storeDown[store] = '@natter/storage-postgres-sharded is not built';
   }
   const configs = [];
-  for (const config of CONFIGS) {
+  for (const config of CONFIGS.filter(selected)) {
     if (!brokerUp[config.broker]) {
       const url = BROKER_URLS[config.broker];
       out.systems[configName(config)] = { skipped: `${SERVICE_NAMES[config.broker]} unreachable at ${url}` };
@@ -148,7 +158,8 @@ export async function crossNode({ quick, systems = [], progress = () => {}, para
       out.systems = {};
       for (const config of CONFIGS) {
         const name = configName(config);
-        out.systems[name] = results[name] ?? skipped[name];
+        out.systems[name] = results[name] ??
+          skipped[name] ?? { skipped: 'not selected (NATTER_BENCH_CROSSNODE)' };
       }
       out.timings = timings;
     }

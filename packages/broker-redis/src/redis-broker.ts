@@ -60,7 +60,9 @@ export class RedisBroker implements Broker {
       this.rejectOnClose = reject;
     });
     this.whenClosed.catch(() => undefined);
-    this.publisher = openRedis(options, 'publisher');
+    // A send publishes once per recipient in the same tick: auto-pipelining writes them in one system
+    // call (and reads their replies in one), instead of a write per publish.
+    this.publisher = openRedis(options, 'publisher', { enableAutoPipelining: true });
     this.subscriber = openRedis(options, 'subscriber', { autoResubscribe: true });
     this.watch(this.publisher, 'publisher');
     this.watch(this.subscriber, 'subscriber');

@@ -53,3 +53,61 @@ describe('natter-token mode: tokens only for users natter knows', () => {
     ).toBe(200);
   });
 });
+
+describe('a store failure while checking a token', () => {
+  it('answers 503 NATTER_UNAVAILABLE with Retry-After, not 401, over HTTP and at the handshake', async () => {
+    const memory = createMemoryStorage();
+    let failing = false;
+    natter = createNatterServer({
+      storage: {
+        manifest: memory.manifest,
+        chat: memory.chat,
+        // The account read of the token check fails as a real store's does when its server is full.
+        accounts: Object.assign(Object.create(memory.accounts), {
+          getUser: (id: string) =>
+            failing
+              ? Promise.reject(Object.assign(new Error('sorry, too many clients already'), { code: '53300' }))
+              : memory.accounts.getUser(id),
+        }),
+        open: () => memory.open(),
+        close: () => memory.close(),
+      },
+      tokens: { secret: SECRET },
+      logger: silentLogger(),
+    });
+    const { url } = await natter.listen(0);
+    const signup = await fetch(`${url}/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'storefails', password: 'long enough' }),
+    });
+    const { accessToken } = (await signup.json()) as { accessToken: string };
+    // Signing up does not pass the gate: nothing about the user is cached, so the next call reads the store.
+    failing = true;
+    const res = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.UNAVAILABLE);
+    const upgrade = await new Promise<{ status: number; retryAfter: string | undefined }>(
+      (resolve, reject) => {
+        const ws = new WebSocket(
+          `${url.replace('http', 'ws')}/v1/ws?access_token=${accessToken}`,
+          SUBPROTOCOL_JSON,
+        );
+        ws.once('unexpected-response', (_req, response) =>
+          resolve({
+            status: response.statusCode ?? 0,
+            retryAfter: response.headers['retry-after'] as string,
+          }),
+        );
+        ws.once('open', () => reject(new Error('the socket opened')));
+        ws.once('error', reject);
+      },
+    );
+    expect(upgrade).toEqual({ status: 503, retryAfter: '1' });
+    failing = false;
+    expect(
+      (await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status,
+    ).toBe(200);
+  });
+});

@@ -46,6 +46,24 @@ function fallbackUsername(base: string | undefined, userId: string): string {
   return `${stem}-${tag}`;
 }
 
+/** How long a client waits before trying again when the store could not check its token. */
+const STORE_RETRY_AFTER_MS = 1_000;
+
+/**
+ * A failure of the store while checking a valid token (a connection refused, a full pool) is not the
+ * client's fault: answered as 401, clients would drop their session and sign the user out. It becomes
+ * the retryable `NATTER_UNAVAILABLE` (503, Retry-After); typed errors pass unchanged.
+ */
+function storeFailureAsUnavailable(err: unknown): unknown {
+  if (isNatterError(err)) return err;
+  return new NatterError(
+    ErrorCode.UNAVAILABLE,
+    'the store could not check the session; try again',
+    STORE_RETRY_AFTER_MS,
+    { cause: err },
+  );
+}
+
 /**
  * Stands between any {@link Authenticator} and the rest of the server: a token is accepted only for a user
  * natter knows and who is not deactivated. A principal carrying `provision` (the app's own JWTs) creates
@@ -72,8 +90,12 @@ export class AccountGate implements Authenticator {
 
   async authenticate(token: string): Promise<Principal> {
     const principal = await this.inner.authenticate(token);
-    await this.options.revocations?.check(principal);
-    await this.admit(principal);
+    try {
+      await this.options.revocations?.check(principal);
+      await this.admit(principal);
+    } catch (err) {
+      throw storeFailureAsUnavailable(err);
+    }
     return principal;
   }
 

@@ -258,7 +258,15 @@ export class ChatService {
         }
         return { duplicate: false as const, appended };
       },
-      { channelId: input.channelId },
+      // The one-step path below does nothing but its appendChecked when the store offers it.
+      {
+        channelId: input.channelId,
+        appendOnly:
+          input.replyTo === undefined &&
+          input.threadRoot === undefined &&
+          !slow &&
+          attachments.attachments === undefined,
+      },
     );
     if (outcome.duplicate) {
       const entry: MessageEntry = { pos: outcome.pos, kind: 'message', message: outcome.message };

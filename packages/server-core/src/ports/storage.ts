@@ -300,6 +300,13 @@ export interface AccountStore {
 export interface WriteHint {
   /** The channel the write appends to: group commit puts rows of one channel next to each other. */
   channelId?: string;
+  /**
+   * The function's only store call is one `appendChecked` (when the transaction offers it) for a
+   * message without attachments, and it uses the transaction for nothing else afterwards. An adapter
+   * may then commit that append as one statement of its own, with no BEGIN and COMMIT around it
+   * (PostgreSQL: one round trip per send). Adapters are free to ignore it.
+   */
+  appendOnly?: boolean;
 }
 
 /** Channel, history and sync-log reads, and the transactional write path. */

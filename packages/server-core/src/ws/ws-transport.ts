@@ -171,6 +171,7 @@ export class WsTransport {
           code === ErrorCode.TOKEN_EXPIRED ? 401 : (HTTP_STATUS[code] ?? 401),
           code,
           'authentication failed',
+          isNatterError(err) ? err.retryAfterMs : undefined,
         );
       });
   }

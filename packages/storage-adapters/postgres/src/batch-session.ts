@@ -7,14 +7,18 @@ import {
   splitByKey,
   toOpResults,
 } from './append-group.js';
+import { NeedsTransaction } from './errors.js';
 import { type MessageRow, toMessage } from './rows.js';
 import type { NamedStatement, Statements } from './statements.js';
 
 /** How a batch's transaction holds the store's write lock (see write-queue.ts). */
 export type LockMode = 'shared' | 'exclusive';
 
-/** The BEGIN statements of a write transaction, one per lock mode. */
-export type BeginStatements = Record<LockMode, string>;
+/**
+ * The BEGIN statements of a write transaction, one per lock mode, and the leading values of
+ * `append_group_alone` (the same lock and setting, for a group run outside a transaction).
+ */
+export type BeginStatements = Record<LockMode, string> & { alone: readonly unknown[] };
 
 /** An append waiting to run with the next group. */
 interface PendingAppend {
@@ -47,6 +51,12 @@ export class BatchSession {
     private readonly begins: BeginStatements,
     /** Asked once, when the transaction begins. */
     private readonly lockMode: () => LockMode,
+    /**
+     * No transaction: every group of appends is a statement of its own (`append_group_alone`) that
+     * commits when it returns, and a group's failure fails that group's appends only. For batches of
+     * calls hinted `appendOnly`, which use their transaction for nothing else.
+     */
+    private readonly autocommit = false,
   ) {}
 
   /** Runs a statement after the appends queued before it. */
@@ -62,6 +72,7 @@ export class BatchSession {
 
   /** Runs every queued append, in `append_group` calls of distinct keys, in queue order. */
   async flushAppends(): Promise<void> {
+    if (this.autocommit) return this.flushAlone();
     while (this.pending.length > 0) {
       const groups = splitByKey(this.pending.splice(0));
       // Several append_group calls in one transaction take their locks in no global order: alone.
@@ -79,6 +90,46 @@ export class BatchSession {
           this.failure ??= { error };
           for (const p of groups.slice(i).flat()) p.reject(error);
           throw error;
+        }
+        for (const [j, p] of group.entries()) {
+          const result = results[j]!;
+          if (result.ok) p.resolve(result.value);
+          else p.reject(result.error);
+        }
+      }
+    }
+  }
+
+  /**
+   * The autocommit flush: each group commits by itself, so one group's failure (a lost key race, a
+   * deadlock) leaves the others' appends committed and only its own to be run again.
+   */
+  private async flushAlone(): Promise<void> {
+    while (this.pending.length > 0) {
+      for (const group of splitByKey(this.pending.splice(0))) {
+        const ops = group.map((p) => p.op);
+        // Attachments and references are written by a second statement (completeAppends), which must
+        // share the append's transaction: such an append goes back to the transactional path unrun.
+        if (ops.some(needsCompletion)) {
+          const refused = new NeedsTransaction(
+            'an append with attachments or references needs a transaction',
+          );
+          for (const p of group) p.reject(refused);
+          continue;
+        }
+        let results: ReturnType<typeof toOpResults>;
+        try {
+          const rows = (
+            await this.client.query<AppendGroupRow>({
+              ...this.sql.appendGroupAlone,
+              values: [...this.begins.alone, ...appendGroupValues(ops)],
+            })
+          ).rows;
+          results = toOpResults(ops, rows);
+          await this.completeAppends(ops, results);
+        } catch (error) {
+          for (const p of group) p.reject(error);
+          continue;
         }
         for (const [j, p] of group.entries()) {
           const result = results[j]!;
@@ -134,6 +185,7 @@ export class BatchSession {
 
   /** Starts the transaction if no statement did yet (in `mode`, else the one `lockMode` tells). */
   async begin(mode?: LockMode): Promise<void> {
+    if (this.autocommit) throw new NeedsTransaction('a write hinted appendOnly asked for a transaction');
     if (this.begun) return;
     this.begun = true;
     await this.control(this.begins[mode ?? this.lockMode()]);
@@ -177,6 +229,16 @@ export class BatchSession {
     values: unknown[],
   ): Promise<R[]> {
     if (this.failure) throw this.failure.error;
+    if (this.autocommit) {
+      // A duplicate's message row is read after its group (committed rows, no transaction needed);
+      // anything else would break the `appendOnly` promise and is refused before it writes.
+      if (statement !== this.sql.message) {
+        throw new NeedsTransaction(
+          `a write hinted appendOnly ran ${statement.name}, which needs a transaction`,
+        );
+      }
+      return (await this.client.query<R>({ ...statement, values })).rows;
+    }
     await this.begin();
     try {
       return (await this.client.query<R>({ ...statement, values })).rows;
@@ -196,4 +258,15 @@ export class BatchSession {
       throw error;
     }
   }
+}
+
+/** True for an append that `completeAppends` finishes with a statement of its own. */
+function needsCompletion(op: AppendOp): boolean {
+  if (op.kind === 'checked') return (op.send.attachments?.length ?? 0) > 0;
+  const { message } = op;
+  return (
+    (message.attachments?.length ?? 0) > 0 ||
+    message.replyTo !== undefined ||
+    message.threadRoot !== undefined
+  );
 }

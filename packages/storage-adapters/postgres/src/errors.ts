@@ -49,6 +49,16 @@ export class OutOfTurn extends Error {
   override readonly name = 'OutOfTurn';
 }
 
+/**
+ * Thrown, before it runs, by a statement other than an append in a write hinted `appendOnly` (which
+ * runs without a transaction, write-queue.ts). A write that had stored nothing yet runs again in a
+ * transaction of its own (the hint was wrong, e.g. a wrapper hid `appendChecked`); one whose append
+ * already committed fails with this error, since the rest of it can no longer join that commit.
+ */
+export class NeedsTransaction extends Error {
+  override readonly name = 'NeedsTransaction';
+}
+
 /** Errors after which the whole `write()` function is run again in a new transaction. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof ConcurrentInsert || error instanceof NeedsExclusive) return true;

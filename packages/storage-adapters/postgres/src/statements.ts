@@ -170,6 +170,15 @@ function texts(schema: string) {
                     FROM ${s}.append_group($1::boolean[], $2::text[], $3::text[], $4::text[], $5::text[],
                                            $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[],
                                            $11::text[])`,
+    /**
+     * The same group as a statement of its own (schema 8): the store's write lock shared and the
+     * `synchronous_commit` option ($1-$3, see {@link beginWrite}), then `append_group`'s values.
+     */
+    appendGroupAlone: `SELECT n, outcome, channel_id, seq, id, sender_id, client_msg_id, kind, text, mentions,
+                              system, created_at, sender_pos, user_ids, positions
+                         FROM ${s}.append_group_alone($1::integer, $2::integer, $3::text, $4::boolean[],
+                                $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                                $11::text[], $12::text[], $13::bigint[], $14::text[])`,
 
     // Lifecycle (schema 6).
     /**
@@ -246,7 +255,7 @@ const ADVISORY_CLASS = 0x6e617472;
 export function beginWrite(
   schema: string,
   synchronousCommit: SynchronousCommit | undefined,
-): { shared: string; exclusive: string } {
+): { shared: string; exclusive: string; alone: readonly [number, number, string | null] } {
   const objid = createHash('sha256').update(schema).digest().readInt32BE(0);
   const begin =
     synchronousCommit === undefined
@@ -255,5 +264,7 @@ export function beginWrite(
   return {
     shared: `${begin}; SELECT pg_advisory_xact_lock_shared(${ADVISORY_CLASS}, ${objid})`,
     exclusive: `${begin}; SELECT pg_advisory_xact_lock(${ADVISORY_CLASS}, ${objid})`,
+    /** What `append_group_alone` takes in place of the shared BEGIN: the lock's keys and the setting. */
+    alone: [ADVISORY_CLASS, objid, synchronousCommit ?? null],
   };
 }

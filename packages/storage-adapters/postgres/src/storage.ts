@@ -93,7 +93,7 @@ export function createPostgresStorage(options: PostgresStorageOptions = {}): Sto
         Array.from({ length: resolved.writeLanes }, () => new PgWriteQueue(queueDeps)),
       );
       const write = <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint): Promise<T> =>
-        lanes.write(fn, hint?.channelId);
+        lanes.write(fn, hint?.channelId, hint?.appendOnly === true);
       return {
         accounts: new PgAccountStore({ pool: () => pool, sql }),
         chat: new PgChatStore({ pool: () => pool, sql, epoch: () => epoch, write }),

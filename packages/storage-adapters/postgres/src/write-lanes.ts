@@ -21,9 +21,13 @@ export class WriteLanes {
   constructor(private readonly lanes: readonly PgWriteQueue[]) {}
 
   /** Runs `fn` in its channel's lane, or as a barrier without a channel. */
-  write<T>(fn: (tx: WriteTransaction) => Promise<T>, channelId: string | undefined): Promise<T> {
+  write<T>(
+    fn: (tx: WriteTransaction) => Promise<T>,
+    channelId: string | undefined,
+    appendOnly = false,
+  ): Promise<T> {
     // One lane runs its batches one after another, in call order: nothing to coordinate.
-    if (this.lanes.length === 1) return this.lanes[0]!.enqueue(fn);
+    if (this.lanes.length === 1) return this.lanes[0]!.enqueue(fn, appendOnly);
     if (channelId === undefined) {
       const earlier = [this.barrier, ...this.unsettled];
       this.unsettled.clear();
@@ -37,7 +41,9 @@ export class WriteLanes {
     }
     const lane = this.lanes[laneOf(channelId, this.lanes.length)]!;
     // Without a barrier waiting, enqueue in this turn: calls of one turn share a batch.
-    const result = this.barrier ? this.barrier.then(() => lane.enqueue(fn)) : lane.enqueue(fn);
+    const result = this.barrier
+      ? this.barrier.then(() => lane.enqueue(fn, appendOnly))
+      : lane.enqueue(fn, appendOnly);
     const settled = quiet(result);
     this.unsettled.add(settled);
     void settled.then(() => this.unsettled.delete(settled));

@@ -1,7 +1,7 @@
 import type { WriteTransaction } from '@natter/server-core';
 import type pg from 'pg';
 import { BatchSession, type BeginStatements, type LockMode } from './batch-session.js';
-import { exhausted, isRetryable, NeedsExclusive } from './errors.js';
+import { exhausted, isRetryable, NeedsExclusive, NeedsTransaction } from './errors.js';
 import type { Statements } from './statements.js';
 import { PgWriteTransaction } from './write-transaction.js';
 
@@ -41,10 +41,19 @@ export class PgWriteQueue {
 
   constructor(private readonly deps: WriteQueueDeps) {}
 
-  /** Queues `fn`; settles after the batch holding it committed (or with the call's own error). */
-  enqueue<T>(fn: (tx: WriteTransaction) => Promise<T>): Promise<T> {
+  /**
+   * Queues `fn`; settles after the batch holding it committed (or with the call's own error).
+   * `appendOnly`: the function does nothing but one `appendChecked` (see `WriteHint.appendOnly`).
+   */
+  enqueue<T>(fn: (tx: WriteTransaction) => Promise<T>, appendOnly = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({
+        fn,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        appendOnly,
+        attempts: 0,
+      });
       // After the current I/O phase: sends arriving in separate socket callbacks of one event-loop turn
       // then share a batch (a microtask would start a batch per callback).
       this.draining ??= new Promise<void>((next) => setImmediate(next)).then(() => this.drain());
@@ -71,6 +80,7 @@ export class PgWriteQueue {
   }
 
   private async runBatch(batch: readonly QueuedCall[]): Promise<void> {
+    if (batch.every((call) => call.appendOnly)) return this.runAppendOnly(batch);
     if (batch.length === 1) return this.runAlone(batch[0]!);
     const bare = await this.withConnection((client) => this.attemptBare(client, batch));
     if (bare.kind === 'done') return settle(batch, bare.outcomes);
@@ -83,6 +93,57 @@ export class PgWriteQueue {
       }
       await backoff(n);
     }
+  }
+
+  /**
+   * A batch of nothing but `appendOnly` calls: their appends run as autocommit `append_group_alone`
+   * statements (batch-session.ts), one round trip per group instead of BEGIN, the group and COMMIT. A
+   * group commits by itself, so its calls settle as it returns; the calls of a group PostgreSQL
+   * aborted (deadlock, a key taken meanwhile) go back to the head of the queue and run again
+   * (bounded). A call that uses its transaction for anything else is stopped before that statement
+   * runs: run again in a transaction when it had stored nothing yet (its hint was wrong), failed with
+   * {@link NeedsTransaction} when its append had already committed.
+   */
+  private async runAppendOnly(batch: readonly QueuedCall[]): Promise<void> {
+    const outcomes = await this.withConnection(async (client) => {
+      const { sql, begins } = this.deps;
+      const session = new BatchSession(client.client, sql, begins, () => 'shared', true);
+      const calls: Array<{ tx: PgWriteTransaction; outcome: Promise<Outcome> }> = [];
+      for (const call of batch) {
+        let park!: () => void;
+        const parked = new Promise<void>((resolve) => {
+          park = resolve;
+        });
+        const tx = new PgWriteTransaction({
+          session,
+          sql,
+          exclusive: false,
+          immediate: batch.length === 1,
+          onPark: park,
+        });
+        const outcome = runCall(call.fn, tx);
+        calls.push({ tx, outcome });
+        await Promise.race([outcome, parked]);
+      }
+      await session.flushAppends();
+      const settled = await Promise.all(calls.map((c) => c.outcome));
+      for (const { tx } of calls) tx.end();
+      return settled.map((outcome, i) => ({ outcome, wrote: calls[i]!.tx.wrote }));
+    });
+    const again: QueuedCall[] = [];
+    batch.forEach((call, i) => {
+      const { outcome, wrote } = outcomes[i]!;
+      if (outcome.ok) call.resolve(outcome.value);
+      else if (wrote) call.reject(outcome.error);
+      else if (outcome.error instanceof NeedsTransaction || outcome.error instanceof NeedsExclusive) {
+        again.push({ ...call, appendOnly: false });
+      } else if (isRetryable(outcome.error) && call.attempts + 1 < this.deps.maxAttempts) {
+        again.push({ ...call, attempts: call.attempts + 1 });
+      } else call.reject(exhausted(outcome.error));
+    });
+    if (again.length === 0) return;
+    if (again.some((call) => call.attempts > 0)) await backoff(Math.max(...again.map((c) => c.attempts)));
+    this.pending.unshift(...again);
   }
 
   /** A batch of one call: run bare, and again (bounded) when the failure is retryable. */
@@ -258,6 +319,10 @@ interface QueuedCall {
   fn: (tx: WriteTransaction) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Hinted `appendOnly` (see {@link PgWriteQueue.enqueue}). */
+  appendOnly: boolean;
+  /** Runs of an `appendOnly` call that PostgreSQL aborted so far. */
+  attempts: number;
 }
 
 /** A pooled connection and, once it failed to roll back, the error to discard it with. */

@@ -447,6 +447,108 @@ describe.runIf(run)('createPostgresStorage', () => {
     expect(await oneLane.chat.mentionsOf({ userId: 'u_b', limit: 100 })).toHaveLength(40);
   });
 
+  it('commits sends hinted appendOnly in one round trip each batch, with no BEGIN or COMMIT', async () => {
+    const oneLane = createPostgresStorage({ connectionString: PG_URL, schema, writeLanes: 1 });
+    others.push(oneLane);
+    await oneLane.open();
+    await oneLane.chat.write(async (tx) => {
+      await tx.insertChannel(channel('c2'));
+      for (const userId of ['u_a', 'u_b']) await tx.upsertMember(member('c2', userId));
+      await tx.upsertMember(member('c1', 'u_b'));
+    });
+    const send = (i: number, clientMsgId = `k${i}`) => {
+      const channelId = i % 2 === 0 ? 'c1' : 'c2';
+      return oneLane.chat.write(
+        (tx) =>
+          tx.appendChecked!({
+            id: `m${i}`,
+            channelId,
+            senderId: 'u_a',
+            clientMsgId,
+            text: `send ${i}`,
+            mentions: ['u_b'],
+            createdAt: 1_000 + i,
+          }),
+        { channelId, appendOnly: true },
+      );
+    };
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(i)));
+      expect(queries).toHaveBeenCalledTimes(1);
+      expect((queries.mock.calls[0]![0] as unknown as { text: string }).text).toContain('append_group_alone');
+      expect(results.map((r) => r.kind)).toEqual(Array(40).fill('appended'));
+      queries.mockClear();
+      // A lone send too, and a retry of a send: the duplicate reads its message back (two statements).
+      expect((await send(40)).kind).toBe('appended');
+      expect(queries).toHaveBeenCalledTimes(1);
+      queries.mockClear();
+      const again = await send(41, 'k3');
+      expect(again).toMatchObject({ kind: 'duplicate', message: { id: 'm3', text: 'send 3' } });
+      expect(queries).toHaveBeenCalledTimes(2);
+    } finally {
+      queries.mockRestore();
+    }
+    expect((await oneLane.chat.getChannel('c1'))?.lastSeq).toBe(21);
+    expect((await oneLane.chat.getChannel('c2'))?.lastSeq).toBe(20);
+    expect(await oneLane.chat.syncHead('u_a')).toBe(41);
+    expect(
+      (await oneLane.chat.readSync('u_b', 0, 100)).map((e) => e.kind === 'message' && e.message.id),
+    ).toEqual(Array.from({ length: 41 }, (_, i) => `m${i}`));
+    // A write whose hint is wrong runs again in a transaction when it had stored nothing yet ...
+    expect(
+      await oneLane.chat.write(async (tx) => (await tx.getMember('c1', 'u_a'))?.userId, {
+        channelId: 'c1',
+        appendOnly: true,
+      }),
+    ).toBe('u_a');
+    // An append with attachments (a wrong hint) is not run alone: its second statement needs the
+    // transaction, so it goes back to the transactional path and is stored whole.
+    const attachment = {
+      mediaId: 'm_pdf',
+      kind: 'file' as const,
+      mime: 'application/pdf',
+      size: 9,
+      filename: 'report.pdf',
+      thumbnails: [],
+    };
+    const withFile = await oneLane.chat.write(
+      (tx) =>
+        tx.appendChecked!({
+          id: 'm43',
+          channelId: 'c1',
+          senderId: 'u_a',
+          clientMsgId: 'k43',
+          text: 'a file',
+          mentions: [],
+          createdAt: 2_001,
+          attachments: [attachment],
+        }),
+      { channelId: 'c1', appendOnly: true },
+    );
+    expect(withFile.kind).toBe('appended');
+    const { messages } = await oneLane.chat.readHistory('c1', { limit: 1, minSeq: 0 });
+    expect(messages[0]).toMatchObject({ id: 'm43', attachments: [attachment] });
+    // ... and fails, before the statement runs, once its append committed.
+    await expect(
+      oneLane.chat.write(
+        async (tx) => {
+          await tx.appendChecked!({
+            id: 'm42',
+            channelId: 'c1',
+            senderId: 'u_a',
+            clientMsgId: 'k42',
+            text: 'then a read',
+            mentions: [],
+            createdAt: 2_000,
+          });
+          return tx.getMember('c1', 'u_a');
+        },
+        { channelId: 'c1', appendOnly: true },
+      ),
+    ).rejects.toThrow(/hinted appendOnly/);
+  });
+
   it('lets a write use its transaction after an append that ran grouped with later writes', async () => {
     const send = (id: string) => ({
       id,

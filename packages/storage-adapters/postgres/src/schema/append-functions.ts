@@ -187,3 +187,34 @@ BEGIN
 END
 $fn$;
 `;
+
+/**
+ * Schema version 8: `append_group_alone` runs `append_group` as a statement of its own, outside any
+ * explicit transaction, so a group of lone sends (the core's `appendOnly` writes) costs one round trip
+ * instead of three (BEGIN, the call, COMMIT). It first takes what the adapter's BEGIN takes: the
+ * store's write lock, shared (a group takes its locks in the global order, see above), and the
+ * `synchronous_commit` option for this transaction when one is set. The statement's implicit
+ * transaction commits when it returns, so the acknowledgement still follows a durable commit; an
+ * error rolls the whole group back.
+ */
+export const APPEND_ALONE_FUNCTION = (s: string): string => `
+CREATE FUNCTION ${s}.append_group_alone(
+  p_lock_class integer, p_lock_objid integer, p_synchronous_commit text,
+  p_checked boolean[], p_channels text[], p_ids text[], p_senders text[], p_keys text[], p_kinds text[],
+  p_texts text[], p_mentions text[], p_systems text[], p_created_at bigint[], p_recipients text[]
+) RETURNS TABLE (
+  n integer, outcome text, channel_id text, seq bigint, id text, sender_id text, client_msg_id text,
+  kind text, text text, mentions text, system text, created_at bigint, sender_pos bigint,
+  user_ids text[], positions bigint[]
+)
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(p_lock_class, p_lock_objid);
+  IF p_synchronous_commit IS NOT NULL THEN
+    PERFORM set_config('synchronous_commit', p_synchronous_commit, true);
+  END IF;
+  RETURN QUERY SELECT * FROM ${s}.append_group(p_checked, p_channels, p_ids, p_senders, p_keys, p_kinds,
+    p_texts, p_mentions, p_systems, p_created_at, p_recipients);
+END
+$fn$;
+`;

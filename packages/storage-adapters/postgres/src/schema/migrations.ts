@@ -1,6 +1,6 @@
 import { ErrorCode, NatterError } from '@natter/server-core';
 import type { Pool, PoolClient } from 'pg';
-import { APPEND_FUNCTIONS } from './append-functions.js';
+import { APPEND_ALONE_FUNCTION, APPEND_FUNCTIONS } from './append-functions.js';
 import { LIFECYCLE_FUNCTIONS } from './lifecycle-functions.js';
 
 /** One step of the schema history. Steps are never edited once released; new ones are appended. */
@@ -197,6 +197,11 @@ export const MIGRATIONS: readonly Migration[] = [
       key text COLLATE "C" PRIMARY KEY,
       record text NOT NULL
     );`,
+  },
+  {
+    version: 8,
+    description: 'append_group_alone: a group of lone sends as one autocommit statement (one round trip)',
+    sql: APPEND_ALONE_FUNCTION,
   },
 ];
 
