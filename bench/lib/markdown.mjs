@@ -130,6 +130,8 @@ const sections = {
         fmt(r.rate?.serverCpuUsPerMsg),
         fmt(r.rate?.serverCpuUtil, 2),
         fmt(r.rate?.loadCpuUtil, 2),
+        r.busy ? `${fmt(r.busy.serverCpuUsPerMsg)} @ ${fmt(r.busy.sendsPerSec)}/s` : '–',
+        ms(r.busy?.latencyMs?.p99),
         typeof p99 === 'number' && typeof base === 'number' && base > 0 ? fmt(p99 / base, 2) : '–',
         fmt(r.undelivered),
         b
@@ -138,6 +140,13 @@ const sections = {
         r.skipped ?? r.error ?? (r.rate?.skipped ? `${r.rate.skipped} sends skipped (overloaded)` : ''),
       ];
     });
+    const floor = s.floor?.length
+      ? `\n\nFloor on this machine (bench/load/loopback-floor.mjs): one loopback TCP request/response between two Node processes costs ${s.floor
+          .map((f) => `${fmt(f.cpuMicrosPerRoundTrip)} µs of CPU at ${fmt(f.ratePerSec)}/s`)
+          .join(
+            ' and ',
+          )}; a cross-node message takes its nodes at least four such exchanges (PostgreSQL, the broker, the sender's ack, the receiver's frame).`
+      : '';
     const t = s.timings;
     const timings = t
       ? `\n\nSeconds spent: starting the nodes ${fmt(t.startSeconds)}, connecting ${fmt(t.connectSeconds)} ` +
@@ -156,13 +165,15 @@ const sections = {
         'CPU µs/msg (all nodes)',
         'server CPU',
         'load CPU',
+        'CPU µs/msg, busy',
+        'p99, busy',
         'p99 ÷ 1-node p99',
         'undelivered',
         'broker publishes / failed',
         'note',
       ],
       rows,
-    )}${timings}`;
+    )}${floor}${timings}`;
   },
 };
 

@@ -235,15 +235,21 @@ export function evaluateGoals(results, rows) {
     goals.push({ goal, system: row.natter, value, target, met: value === null ? null : test(value) });
   }
   for (const [name, r] of Object.entries(results.scenarios.crossNode?.systems ?? {})) {
-    const value = r.rate?.serverCpuUsPerMsg;
-    if (r.nodes !== 3 || value === undefined) continue;
-    goals.push({
-      goal: 'node CPU per cross-node message at most 0.5 ms (all 3 nodes)',
-      system: name,
-      value: value / 1000,
-      target: '<= 0.5 ms',
-      met: value / 1000 <= 0.5,
-    });
+    if (r.nodes !== 3) continue;
+    for (const [figures, at] of [
+      [r.rate, ''],
+      [r.busy, r.busy ? `, at ${r.busy.sendsPerSec} sends/s` : ''],
+    ]) {
+      const value = figures?.serverCpuUsPerMsg;
+      if (value === undefined) continue;
+      goals.push({
+        goal: `node CPU per cross-node message at most 0.5 ms (all 3 nodes${at || `, at ${figures.sendsPerSec} sends/s`})`,
+        system: name,
+        value: value / 1000,
+        target: '<= 0.5 ms',
+        met: value / 1000 <= 0.5,
+      });
+    }
   }
   return goals;
 }

@@ -2,6 +2,7 @@ import { connect as tcpConnect } from 'node:net';
 import { Histogram } from '../lib/histogram.mjs';
 import { spawn } from '../lib/proc.mjs';
 import { connectAll, round, runOptions, sleep, startLoads, stopAll, stopTraffic } from '../lib/runner.mjs';
+import { loopbackFloor } from '../load/loopback-floor.mjs';
 
 /**
  * Scenario 6 (issue #8): cross-node delivery. natter chat nodes (bench/systems/natter-cluster-node.mjs),
@@ -95,9 +96,32 @@ export const configName = ({ broker, nodes, store = 'postgres' }) =>
  */
 export function paramsFor(quick) {
   const rate = Number(process.env.NATTER_BENCH_CROSSNODE_RATE) || 50;
+  // busyRate, busyRounds: a second slice per round (in the first busyRounds rounds) at a rate where
+  // the nodes are busy: CPU per message at 50 sends/s is mostly the cost of waking idle processes.
+  const busy = { busyRate: Number(process.env.NATTER_BENCH_CROSSNODE_BUSY_RATE) || 500 };
   return quick
-    ? { pairs: 50, rateSendsPerSec: rate, burst: 200, warm: 500, settle: 300, rounds: 1, slice: 2_500 }
-    : { pairs: 250, rateSendsPerSec: rate, burst: 1_000, warm: 3_000, settle: 500, rounds: 5, slice: 5_000 };
+    ? {
+        pairs: 50,
+        rateSendsPerSec: rate,
+        ...busy,
+        busyRounds: 1,
+        burst: 200,
+        warm: 500,
+        settle: 300,
+        rounds: 1,
+        slice: 2_500,
+      }
+    : {
+        pairs: 250,
+        rateSendsPerSec: rate,
+        ...busy,
+        busyRounds: 2,
+        burst: 1_000,
+        warm: 3_000,
+        settle: 500,
+        rounds: 5,
+        slice: 5_000,
+      };
 }
 
 /**
@@ -148,6 +172,15 @@ export async function crossNode({ quick, systems = [], progress = () => {}, para
     } else configs.push(config);
   }
   out.services.pgShards = PG_SHARD_URLS;
+  // The machine's floor at both rates, measured before any node starts (see loopback-floor.mjs).
+  if (configs.length) {
+    progress('loopback floor');
+    const seconds = quick ? 2 : 5;
+    out.floor = [];
+    for (const rate of [params.rateSendsPerSec, params.busyRate]) {
+      out.floor.push(await loopbackFloor(rate, rate * seconds));
+    }
+  }
   const live = { nodes: [], load: undefined };
   try {
     if (configs.length) {
@@ -196,6 +229,7 @@ async function runInterleaved(configs, params, schema, progress, live) {
     servers: [],
     ports: [],
     slices: [],
+    busySlices: [],
     error: undefined,
   }));
   const nodeCount = configs.reduce((n, c) => n + c.nodes, 0);
@@ -296,6 +330,22 @@ async function runInterleaved(configs, params, schema, progress, live) {
   }
   lap('warmSeconds');
 
+  /** One slice at `sendsPerSec`, its undelivered sends counted after the traffic stopped. */
+  const measuredSlice = async (c, sendsPerSec) => {
+    await chat(c, sendsPerSec, params.settle + params.slice);
+    await sleep(params.settle);
+    const slice = await measureSlice(c.servers, load, params.slice);
+    await stopTraffic([load]);
+    // Every acknowledged send should reach its receiver; wait (bounded) for the last deliveries.
+    let tail = await load.call('report');
+    for (let i = 0; i < 20 && tail.delivered < tail.acked; i++) {
+      await sleep(100);
+      tail = await load.call('report');
+    }
+    slice.undelivered = Math.max(0, tail.acked - tail.delivered);
+    return slice;
+  };
+
   for (let r = 0; r < params.rounds; r++) {
     // The order rotates, so no configuration always follows the same one.
     const order = running.map((_, i) => running[(i + r) % running.length]);
@@ -303,18 +353,11 @@ async function runInterleaved(configs, params, schema, progress, live) {
       if (c.error) continue;
       progress(`round ${r + 1}/${params.rounds}: ${c.name} at ${rate} sends/s`);
       try {
-        await chat(c, rate, params.settle + params.slice);
-        await sleep(params.settle);
-        const slice = await measureSlice(c.servers, load, params.slice);
-        await stopTraffic([load]);
-        // Every acknowledged send should reach its receiver; wait (bounded) for the last deliveries.
-        let tail = await load.call('report');
-        for (let i = 0; i < 20 && tail.delivered < tail.acked; i++) {
-          await sleep(100);
-          tail = await load.call('report');
+        c.slices.push(await measuredSlice(c, rate));
+        if (r < params.busyRounds) {
+          progress(`round ${r + 1}/${params.rounds}: ${c.name} at ${params.busyRate} sends/s`);
+          c.busySlices.push(await measuredSlice(c, params.busyRate));
         }
-        slice.undelivered = Math.max(0, tail.acked - tail.delivered);
-        c.slices.push(slice);
       } catch (err) {
         c.error = String(err?.message ?? err).slice(0, 500);
         await stopTraffic([load]).catch(() => undefined);
@@ -335,7 +378,8 @@ async function runInterleaved(configs, params, schema, progress, live) {
       ...base,
       ...(c.error ? { error: c.error } : {}),
       rate: { sendsPerSec: rate, ...combine(c.slices) },
-      undelivered: c.slices.reduce((n, s) => n + s.undelivered, 0),
+      ...(c.busySlices.length ? { busy: { sendsPerSec: params.busyRate, ...combine(c.busySlices) } } : {}),
+      undelivered: [...c.slices, ...c.busySlices].reduce((n, s) => n + s.undelivered, 0),
       brokerCounts: brokerTotals(stats),
     };
   }

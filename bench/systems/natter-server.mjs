@@ -23,6 +23,10 @@ async function createStorage(store, sqliteModule) {
   return createSqliteStorage({
     path: join(dir, 'natter.db'),
     synchronous: store === 'sqlite-normal' ? 'normal' : 'full',
+    // For comparing batch spacings (decision 207); unset: the adapter's default.
+    ...(process.env.NATTER_BENCH_COMMIT_INTERVAL_MS !== undefined
+      ? { commitIntervalMs: Number(process.env.NATTER_BENCH_COMMIT_INTERVAL_MS) }
+      : {}),
   });
 }
 

@@ -48,7 +48,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     },
     async open() {
       const c = openConnections(resolved);
-      const queue = new WriteQueue(c.batch, resolved.maxBatchSize);
+      const queue = new WriteQueue(c.batch, resolved.maxBatchSize, resolved.commitIntervalMs);
 
       const write = <T>(fn: (tx: WriteTransaction) => Promise<T>, hint?: WriteHint): Promise<T> =>
         queue.enqueue(async (markWritten) => {

@@ -92,9 +92,14 @@ export class WriteQueue {
   /** Reads waiting for the running flush; run synchronously the moment it completes. */
   private readonly waitingReads: Array<() => void> = [];
 
+  /** When the last batch started (performance.now()), for {@link commitIntervalMs}. */
+  private lastStart = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly connection: BatchConnection,
     private readonly maxBatchSize: number,
+    /** Least time between two batches' starts, ms (SqliteStorageOptions.commitIntervalMs). */
+    private readonly commitIntervalMs = 0,
   ) {}
 
   /** Queues `run`; settles after the batch holding it is durable (or with the call's own error). */
@@ -104,7 +109,8 @@ export class WriteQueue {
       // Start after the current I/O phase (setImmediate, not a microtask): sends arriving in separate socket
       // callbacks of one event-loop turn then share a batch, one BEGIN/COMMIT and one fsync for all of them.
       // A microtask started a batch per callback, so under socket load every batch held one message.
-      this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+      // A batch started less than commitIntervalMs ago: this one waits for the rest of the interval.
+      this.draining ??= this.turn().then(() => this.drain());
     });
   }
 
@@ -137,9 +143,17 @@ export class WriteQueue {
     while (this.draining || this.flushing) await (this.draining ?? this.flushing);
   }
 
+  /** After the current I/O phase, and no sooner than commitIntervalMs after the last batch started. */
+  private turn(): Promise<void> {
+    const wait = this.lastStart + this.commitIntervalMs - performance.now();
+    return new Promise<void>((resolve) => (wait >= 1 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
+        if (this.lastStart + this.commitIntervalMs > performance.now()) await this.turn();
+        this.lastStart = performance.now();
         const batch = orderBatch(this.pending.splice(0, this.maxBatchSize));
         await this.runBatch(batch);
       }

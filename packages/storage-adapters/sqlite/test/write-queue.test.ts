@@ -41,6 +41,36 @@ describe('orderBatch', () => {
 });
 
 describe('WriteQueue', () => {
+  it('spaces batches by commitIntervalMs under a stream of writes, and starts an idle one at once', async () => {
+    const starts: number[] = [];
+    const { connection } = recordingConnection();
+    const begin = connection.begin;
+    connection.begin = () => {
+      starts.push(performance.now());
+      begin();
+    };
+    const queue = new WriteQueue(connection, 256, 20);
+    const write = (n: number) =>
+      queue.enqueue(async (markWritten) => {
+        markWritten();
+        return n;
+      }, `c${n}`);
+    // Idle: the first write's batch starts in the next turn, not after the interval.
+    const t0 = performance.now();
+    await write(0);
+    expect(starts[0]! - t0).toBeLessThan(15);
+    // A write every 2 ms for 100 ms: the batches start at least 20 ms apart and share the writes.
+    const writes: Array<Promise<number>> = [];
+    for (let i = 1; i <= 50; i++) {
+      writes.push(write(i));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(await Promise.all(writes)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(19);
+    expect(starts.length - 1).toBeLessThan(25);
+  });
+
   it('commits calls made in the same tick in one transaction, without savepoints', async () => {
     const { connection, log } = recordingConnection();
     const queue = new WriteQueue(connection, 256);
