@@ -72,77 +72,30 @@ async function copyOnce(
     if (!result.has(c.user_id)) result.set(c.user_id, { copied: c.copied, positions: new Map() });
   }
   if (read.length === 0) return false;
-  const readUsers = [...new Set(read.map((r) => r.user_id))];
   for (let attempt = 1; ; attempt++) {
     try {
-      const commit = await dest.transaction(async (client) => {
-        await client.query(
-          `INSERT INTO ${d}.shard_fanout_cursors (source, user_id, copied)
-           SELECT $1, u, 0 FROM unnest($2::text[]) AS u ORDER BY u ON CONFLICT DO NOTHING`,
-          [source.index, readUsers],
-        );
-        const cursors = (
-          await client.query<{ user_id: string; copied: number }>(
-            `SELECT user_id, copied FROM ${d}.shard_fanout_cursors
-              WHERE source = $1 AND user_id = ANY($2::text[])
-              ORDER BY user_id FOR UPDATE${lock === 'skipLocked' ? ' SKIP LOCKED' : ''}`,
-            [source.index, readUsers],
-          )
-        ).rows;
-        const locked = new Map(cursors.map((c) => [c.user_id, c.copied]));
-        const pending = read.filter((r) => locked.has(r.user_id) && r.pos > locked.get(r.user_id)!);
-        if (pending.length === 0) return () => false;
-        const counts = new Map<string, number>();
-        for (const row of pending) counts.set(row.user_id, (counts.get(row.user_id) ?? 0) + 1);
-        const heads = (
-          await client.query<{ user_id: string; head: number }>(
-            `INSERT INTO ${d}.shard_sync_heads AS h (user_id, head)
-             SELECT u, n FROM unnest($1::text[], $2::bigint[]) AS c(u, n) ORDER BY u
-             ON CONFLICT (user_id) DO UPDATE SET head = h.head + excluded.head
-             RETURNING user_id, head`,
-            [[...counts.keys()], [...counts.values()]],
-          )
-        ).rows;
-        const next = new Map(heads.map((h) => [h.user_id, h.head - counts.get(h.user_id)! + 1]));
-        const finals = pending.map((row) => {
-          const pos = next.get(row.user_id)!;
-          next.set(row.user_id, pos + 1);
-          return pos;
-        });
-        await client.query(
-          `INSERT INTO ${d}.shard_sync_log (user_id, pos, source, source_pos, channel_id, seq, entry)
-           SELECT u, p, $1, sp, c, q, e
-             FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])
-               AS x(u, p, sp, c, q, e)`,
-          [
-            source.index,
-            pending.map((r) => r.user_id),
-            finals,
-            pending.map((r) => r.pos),
-            pending.map((r) => r.channel_id),
-            pending.map((r) => r.seq),
-            pending.map((r) => r.entry),
-          ],
-        );
-        const last = new Map<string, number>();
-        for (const row of pending) last.set(row.user_id, row.pos);
-        await client.query(
-          `UPDATE ${d}.shard_fanout_cursors c SET copied = n.copied
-             FROM unnest($2::text[], $3::bigint[]) AS n(user_id, copied)
-            WHERE c.source = $1 AND c.user_id = n.user_id`,
-          [source.index, [...last.keys()], [...last.values()]],
-        );
-        // Recorded only once the transaction committed: a rolled-back attempt leaves `result` as it was.
-        return () => {
-          pending.forEach((row, i) => {
-            const copy = result.get(row.user_id)!;
-            copy.positions.set(row.pos, finals[i]!);
-            copy.copied = row.pos;
-          });
-          return read.length === COPY_LIMIT;
-        };
-      });
-      return commit();
+      // One statement (shard_copy_in, schema.ts): lock the cursors, append what lies after them,
+      // advance them. Its implicit transaction commits when it returns.
+      const copied = await dest.query<{ user_id: string; source_pos: number; pos: number }>(
+        `SELECT user_id, source_pos, pos FROM ${d}.shard_copy_in($1, $2::text[], $3::bigint[], $4::text[],
+                $5::bigint[], $6::text[], $7)`,
+        [
+          source.index,
+          read.map((r) => r.user_id),
+          read.map((r) => r.pos),
+          read.map((r) => r.channel_id),
+          read.map((r) => r.seq),
+          read.map((r) => r.entry),
+          lock === 'skipLocked',
+        ],
+      );
+      // Recorded only once the statement committed: a failed attempt leaves `result` as it was.
+      for (const row of copied) {
+        const copy = result.get(row.user_id)!;
+        copy.positions.set(row.source_pos, row.pos);
+        copy.copied = Math.max(copy.copied, row.source_pos);
+      }
+      return copied.length > 0 && read.length === COPY_LIMIT;
     } catch (error) {
       if (attempt >= COPY_ATTEMPTS || !isRetryable(error)) throw error;
     }

@@ -197,6 +197,7 @@ export class SourceFanout {
         const late = [...round.copies].flatMap(([userId, copy]) =>
           [...copy.positions.values()].map((pos) => ({ userId, pos })),
         );
+        late.push(...(await this.newestOfCopiedElsewhere(round)));
         if (late.length > 0) this.onLate()?.(late);
       }
     } catch {
@@ -204,6 +205,27 @@ export class SourceFanout {
     }
     this.backoffMs = ok ? this.timing.pollMs : Math.min(this.backoffMs * 2, this.timing.maxBackoffMs);
     this.schedule(this.backoffMs);
+  }
+
+  /**
+   * Users whose outbox row this round passed although it copied nothing for them: another process
+   * copied their entries and may have died before announcing them (a copy commits as one statement,
+   * so a process killed while it waited still commits it). Their newest entry is announced: a device
+   * behind it sees the gap and syncs the rest, one that has it drops it as a duplicate.
+   */
+  private async newestOfCopiedElsewhere(round: FanoutRound): Promise<Array<{ userId: string; pos: number }>> {
+    const quiet = [...round.copies].filter(([, copy]) => copy.positions.size === 0 && copy.copied > 0);
+    const found: Array<{ userId: string; pos: number }> = [];
+    for (const [dest, list] of this.byServer(quiet.map(([userId]) => ({ userId })))) {
+      const heads = await dest
+        .query<{ user_id: string; head: number }>(
+          `SELECT user_id, head FROM ${dest.s}.shard_sync_heads WHERE user_id = ANY ($1::text[])`,
+          [list.map((u) => u.userId)],
+        )
+        .catch(() => []);
+      for (const h of heads) if (h.head > 0) found.push({ userId: h.user_id, pos: Number(h.head) });
+    }
+    return found;
   }
 
   private byServer<T extends { userId: string }>(list: readonly T[]): Array<[ShardServer, T[]]> {

@@ -75,6 +75,62 @@ const ddl = (s: string) => `
   $fn$;
   CREATE OR REPLACE TRIGGER shard_outbox_add AFTER INSERT ON ${s}.sync_log
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ${s}.shard_outbox_add();
+  -- The fan-out's copy into users' logs on this server as one statement (copy.ts): the local entries
+  -- read from the source (parallel arrays, ordered by user and local position) are appended for the
+  -- users whose cursor row it locks, after that cursor, with the users' next positions; the cursors
+  -- advance in the same transaction. Cursors are locked in user order (SKIP LOCKED for the worker).
+  CREATE OR REPLACE FUNCTION ${s}.shard_copy_in(
+    p_source integer, p_users text[], p_source_pos bigint[], p_channels text[], p_seqs bigint[],
+    p_entries text[], p_skip_locked boolean
+  ) RETURNS TABLE (user_id text, source_pos bigint, pos bigint)
+  LANGUAGE plpgsql AS $fn$
+  #variable_conflict use_column
+  DECLARE
+    v_locked text[];
+  BEGIN
+    INSERT INTO ${s}.shard_fanout_cursors (source, user_id, copied)
+      SELECT p_source, d.u, 0 FROM (SELECT DISTINCT x AS u FROM unnest(p_users) AS x) d ORDER BY d.u
+      ON CONFLICT DO NOTHING;
+    IF p_skip_locked THEN
+      SELECT array_agg(l.user_id) INTO v_locked FROM (
+        SELECT c.user_id FROM ${s}.shard_fanout_cursors c
+         WHERE c.source = p_source AND c.user_id = ANY (p_users)
+         ORDER BY c.user_id FOR UPDATE SKIP LOCKED) l;
+    ELSE
+      SELECT array_agg(l.user_id) INTO v_locked FROM (
+        SELECT c.user_id FROM ${s}.shard_fanout_cursors c
+         WHERE c.source = p_source AND c.user_id = ANY (p_users)
+         ORDER BY c.user_id FOR UPDATE) l;
+    END IF;
+    RETURN QUERY
+    WITH pending AS (
+      SELECT x.u, x.sp, x.c, x.q, x.e
+        FROM unnest(p_users, p_source_pos, p_channels, p_seqs, p_entries) AS x(u, sp, c, q, e)
+        JOIN ${s}.shard_fanout_cursors cur ON cur.source = p_source AND cur.user_id = x.u AND x.sp > cur.copied
+       WHERE x.u = ANY (v_locked)
+    ), counts AS (
+      SELECT u, count(*) AS n, max(sp) AS upto FROM pending GROUP BY u
+    ), heads AS (
+      INSERT INTO ${s}.shard_sync_heads AS h (user_id, head)
+        SELECT u, n FROM counts ORDER BY u
+        ON CONFLICT (user_id) DO UPDATE SET head = h.head + excluded.head
+        RETURNING h.user_id, h.head
+    ), numbered AS (
+      SELECT p.u, p.sp, p.c, p.q, p.e,
+             hd.head - cn.n + row_number() OVER (PARTITION BY p.u ORDER BY p.sp) AS np
+        FROM pending p JOIN counts cn ON cn.u = p.u JOIN heads hd ON hd.user_id = p.u
+    ), copied AS (
+      INSERT INTO ${s}.shard_sync_log (user_id, pos, source, source_pos, channel_id, seq, entry)
+        SELECT u, np, p_source, sp, c, q, e FROM numbered ORDER BY u, np
+        RETURNING shard_sync_log.user_id, shard_sync_log.source_pos, shard_sync_log.pos
+    ), advanced AS (
+      UPDATE ${s}.shard_fanout_cursors cur SET copied = cn.upto
+        FROM counts cn WHERE cur.source = p_source AND cur.user_id = cn.u
+        RETURNING 1
+    )
+    SELECT k.user_id, k.source_pos, k.pos FROM copied k;
+  END
+  $fn$;
 `;
 
 /**
