@@ -133,7 +133,9 @@ export class WsTransport {
       reject(socket, 429, ErrorCode.RATE_LIMITED, 'too many connections from this address');
       return;
     }
-    socket.once('close', () => this.addresses.release(address));
+    // Made outside this function: a closure created here would share this function's context, and a
+    // listener living as long as the socket would keep the request, its URL and the token alive.
+    socket.once('close', releaseOnClose(this.addresses, address));
     const token = tokenFromRequest(req, url);
     if (!token) {
       reject(socket, 401, ErrorCode.UNAUTHORIZED, 'missing token');
@@ -233,6 +235,11 @@ function destroyOnError(this: Duplex): void {
 }
 
 /** Answers an upgrade request with an HTTP error and a JSON body, then closes the socket. */
+/** The socket's `close` listener that frees its address slot; its closure holds only these two. */
+function releaseOnClose(addresses: { release(address: string): void }, address: string): () => void {
+  return () => addresses.release(address);
+}
+
 function reject(socket: Duplex, status: number, code: string, message: string, retryAfterMs?: number): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code, message, ...(retryAfterMs ? { retryAfterMs } : {}) } });
