@@ -43,6 +43,13 @@ export interface BlockListOptions {
 /** Bound on the rows read per user and direction (the per-user block limit is far below it). */
 const MAX_ROWS = 10_000;
 
+/** The answer for the many users with no block either way, shared: a Set per connected user is heap. */
+const NONE: ReadonlySet<string> = new Set();
+
+/** The users named by the last part of `rows`' keys; {@link NONE} for no rows. */
+const usersOf = (rows: ReadonlyArray<{ key: string }>): ReadonlySet<string> =>
+  rows.length === 0 ? NONE : new Set(rows.map((e) => lastPart(e.key)));
+
 /**
  * The block relations the hot paths consult (1-1 sends, typing and presence fan-out), read from the
  * store and kept for a few seconds, so a presence flip costs no query per contact.
@@ -95,17 +102,13 @@ export class BlockList {
         reads.list(moderationKeys.blocksOf(userId), undefined, MAX_ROWS),
         accounts.getUser(userId),
       ]);
-      return {
-        blocked: new Set(blocked.map((e) => lastPart(e.key))),
-        deactivated: user?.deactivatedAt !== undefined,
-      };
+      return { blocked: usersOf(blocked), deactivated: user?.deactivatedAt !== undefined };
     });
   }
 
   private blockersOf(userId: string): Promise<Blockers> {
     return this.cached(this.blockers, userId, async () => {
-      const rows = await this.options.reads.list(moderationKeys.blockersOf(userId), undefined, MAX_ROWS);
-      return new Set(rows.map((e) => lastPart(e.key)));
+      return usersOf(await this.options.reads.list(moderationKeys.blockersOf(userId), undefined, MAX_ROWS));
     });
   }
 

@@ -5,7 +5,8 @@ import { TokenBucket } from '../chat/rate-limiter.js';
 interface UserQuota {
   connections: number;
   inFlight: number;
-  readonly buckets: Map<RateLimitedFrameKind, TokenBucket>;
+  /** Made at the user's first rate-limited frame: an idle socket's user needs none. */
+  buckets?: Map<RateLimitedFrameKind, TokenBucket>;
 }
 
 /** Users whose connect buckets are kept at most (least recently connected forgotten first). */
@@ -49,7 +50,7 @@ export class UserQuotas {
     const wait = bucket.take();
     if (wait > 0) return wait;
     if (!quota) {
-      quota = { connections: 0, inFlight: 0, buckets: new Map() };
+      quota = { connections: 0, inFlight: 0 };
       this.users.set(userId, quota);
     }
     quota.connections += 1;
@@ -94,6 +95,7 @@ export class UserQuotas {
     const quota = this.users.get(userId);
     // Sessions are counted by tryOpen before their first frame; a released user has nothing to limit.
     if (!quota) return 0;
+    quota.buckets ??= new Map();
     let bucket = quota.buckets.get(kind);
     if (!bucket) {
       const { perSecond, burst } = this.limits.frameRates[kind].user;
