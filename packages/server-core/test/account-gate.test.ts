@@ -11,6 +11,16 @@ afterEach(async () => {
   await natter?.close();
 });
 
+/** Signs a user up over HTTP; their access token. */
+async function signUp(url: string, username: string): Promise<string> {
+  const signup = await fetch(`${url}/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'long enough' }),
+  });
+  return ((await signup.json()) as { accessToken: string }).accessToken;
+}
+
 describe('natter-token mode: tokens only for users natter knows', () => {
   it('refuses a validly signed token for a user that does not exist, over HTTP and at the WebSocket handshake', async () => {
     natter = createNatterServer({
@@ -42,12 +52,7 @@ describe('natter-token mode: tokens only for users natter knows', () => {
       logger: silentLogger(),
     });
     const { url } = await natter.listen(0);
-    const signup = await fetch(`${url}/v1/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'realuser', password: 'long enough' }),
-    });
-    const { accessToken } = (await signup.json()) as { accessToken: string };
+    const accessToken = await signUp(url, 'realuser');
     expect(
       (await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status,
     ).toBe(200);
@@ -76,12 +81,7 @@ describe('a store failure while checking a token', () => {
       logger: silentLogger(),
     });
     const { url } = await natter.listen(0);
-    const signup = await fetch(`${url}/v1/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'storefails', password: 'long enough' }),
-    });
-    const { accessToken } = (await signup.json()) as { accessToken: string };
+    const accessToken = await signUp(url, 'storefails');
     // Signing up does not pass the gate: nothing about the user is cached, so the next call reads the store.
     failing = true;
     const res = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } });

@@ -108,23 +108,7 @@ export class PgWriteQueue {
     const outcomes = await this.withConnection(async (client) => {
       const { sql, begins } = this.deps;
       const session = new BatchSession(client.client, sql, begins, () => 'shared', true);
-      const calls: Array<{ tx: PgWriteTransaction; outcome: Promise<Outcome> }> = [];
-      for (const call of batch) {
-        let park!: () => void;
-        const parked = new Promise<void>((resolve) => {
-          park = resolve;
-        });
-        const tx = new PgWriteTransaction({
-          session,
-          sql,
-          exclusive: false,
-          immediate: batch.length === 1,
-          onPark: park,
-        });
-        const outcome = runCall(call.fn, tx);
-        calls.push({ tx, outcome });
-        await Promise.race([outcome, parked]);
-      }
+      const calls = await startCalls(batch, session, sql, false);
       await session.flushAppends();
       const settled = await Promise.all(calls.map((c) => c.outcome));
       for (const { tx } of calls) tx.end();
@@ -182,26 +166,9 @@ export class PgWriteQueue {
       return batch.length === 1 || allStarted ? 'shared' : 'exclusive';
     };
     const session = new BatchSession(client.client, this.deps.sql, this.deps.begins, lockMode);
-    const calls: Array<{ tx: PgWriteTransaction; outcome: Promise<Outcome> }> = [];
-    for (const call of batch) {
-      let park!: () => void;
-      const parked = new Promise<void>((resolve) => {
-        park = resolve;
-      });
-      const tx = new PgWriteTransaction({
-        session,
-        sql: this.deps.sql,
-        // In a batch of several calls a second append of one call implies a statement of its own, so
-        // the batch holds the lock exclusively; a single call asks for it (NeedsExclusive).
-        exclusive: batch.length > 1 || exclusiveRequired,
-        // A call alone gains nothing from waiting for a group, and runs as it issues.
-        immediate: batch.length === 1,
-        onPark: park,
-      });
-      const outcome = runCall(call.fn, tx);
-      calls.push({ tx, outcome });
-      await Promise.race([outcome, parked]);
-    }
+    // In a batch of several calls a second append of one call implies a statement of its own, so the
+    // batch holds the lock exclusively; a single call asks for it (NeedsExclusive).
+    const calls = await startCalls(batch, session, this.deps.sql, batch.length > 1 || exclusiveRequired);
     allStarted = true;
     const flushed = await session.flushAppends().then(
       () => undefined,
@@ -340,6 +307,37 @@ type BareAttempt =
 type SavepointAttempt =
   | { kind: 'done'; outcomes: Outcome[] }
   | { kind: 'retry'; error: unknown; outcomes: Outcome[] };
+
+/**
+ * Starts the calls of a batch one after another: the next starts once the previous one finished or
+ * parked an append for the group (batch-session.ts). A call alone gains nothing from waiting for a
+ * group, and runs its statements as it issues them.
+ */
+async function startCalls(
+  batch: readonly QueuedCall[],
+  session: BatchSession,
+  sql: Statements,
+  exclusive: boolean,
+): Promise<Array<{ tx: PgWriteTransaction; outcome: Promise<Outcome> }>> {
+  const calls: Array<{ tx: PgWriteTransaction; outcome: Promise<Outcome> }> = [];
+  for (const call of batch) {
+    let park!: () => void;
+    const parked = new Promise<void>((resolve) => {
+      park = resolve;
+    });
+    const tx = new PgWriteTransaction({
+      session,
+      sql,
+      exclusive,
+      immediate: batch.length === 1,
+      onPark: park,
+    });
+    const outcome = runCall(call.fn, tx);
+    calls.push({ tx, outcome });
+    await Promise.race([outcome, parked]);
+  }
+  return calls;
+}
 
 /** Runs a call's function; never rejects. */
 function runCall(fn: (tx: WriteTransaction) => Promise<unknown>, tx: PgWriteTransaction): Promise<Outcome> {

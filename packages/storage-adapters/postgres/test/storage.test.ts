@@ -405,49 +405,11 @@ describe.runIf(run)('createPostgresStorage', () => {
     expect((await storage.chat.getChannel('c1'))?.lastSeq).toBe(5);
   });
 
-  it('commits a batch of concurrent sends in three round trips: BEGIN, one send_checked call, COMMIT', async () => {
-    const oneLane = createPostgresStorage({ connectionString: PG_URL, schema, writeLanes: 1 });
-    others.push(oneLane);
-    await oneLane.open();
-    await oneLane.chat.write(async (tx) => {
-      await tx.insertChannel(channel('c2'));
-      for (const userId of ['u_a', 'u_b']) await tx.upsertMember(member('c2', userId));
-      await tx.upsertMember(member('c1', 'u_b'));
-    });
-    const send = (i: number) => {
-      const channelId = i % 2 === 0 ? 'c1' : 'c2';
-      return oneLane.chat.write(
-        (tx) =>
-          tx.appendChecked!({
-            id: `m${i}`,
-            channelId,
-            senderId: 'u_a',
-            clientMsgId: `k${i}`,
-            text: `send ${i}`,
-            mentions: ['u_b'],
-            createdAt: 1_000 + i,
-          }),
-        { channelId },
-      );
-    };
-    const queries = vi.spyOn(pg.Client.prototype, 'query');
-    try {
-      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(i)));
-      expect(queries).toHaveBeenCalledTimes(3);
-      expect(results.map((r) => r.kind)).toEqual(Array(40).fill('appended'));
-    } finally {
-      queries.mockRestore();
-    }
-    expect((await oneLane.chat.getChannel('c1'))?.lastSeq).toBe(20);
-    expect((await oneLane.chat.getChannel('c2'))?.lastSeq).toBe(20);
-    expect(await oneLane.chat.syncHead('u_a')).toBe(40);
-    expect(
-      (await oneLane.chat.readSync('u_b', 0, 100)).map((e) => e.kind === 'message' && e.message.id),
-    ).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
-    expect(await oneLane.chat.mentionsOf({ userId: 'u_b', limit: 100 })).toHaveLength(40);
-  });
-
-  it('commits sends hinted appendOnly in one round trip each batch, with no BEGIN or COMMIT', async () => {
+  /**
+   * A store with one write lane, `u_a` and `u_b` in channels c1 and c2, and `send(i)`: u_a's send `m<i>`
+   * (key `k<i>` unless given) to c1 for even i and c2 for odd, hinted `appendOnly` when asked.
+   */
+  async function twoChannelsOneLane(appendOnly: boolean) {
     const oneLane = createPostgresStorage({ connectionString: PG_URL, schema, writeLanes: 1 });
     others.push(oneLane);
     await oneLane.open();
@@ -469,9 +431,33 @@ describe.runIf(run)('createPostgresStorage', () => {
             mentions: ['u_b'],
             createdAt: 1_000 + i,
           }),
-        { channelId, appendOnly: true },
+        appendOnly ? { channelId, appendOnly } : { channelId },
       );
     };
+    return { oneLane, send };
+  }
+
+  it('commits a batch of concurrent sends in three round trips: BEGIN, one send_checked call, COMMIT', async () => {
+    const { oneLane, send } = await twoChannelsOneLane(false);
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(i)));
+      expect(queries).toHaveBeenCalledTimes(3);
+      expect(results.map((r) => r.kind)).toEqual(Array(40).fill('appended'));
+    } finally {
+      queries.mockRestore();
+    }
+    expect((await oneLane.chat.getChannel('c1'))?.lastSeq).toBe(20);
+    expect((await oneLane.chat.getChannel('c2'))?.lastSeq).toBe(20);
+    expect(await oneLane.chat.syncHead('u_a')).toBe(40);
+    expect(
+      (await oneLane.chat.readSync('u_b', 0, 100)).map((e) => e.kind === 'message' && e.message.id),
+    ).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
+    expect(await oneLane.chat.mentionsOf({ userId: 'u_b', limit: 100 })).toHaveLength(40);
+  });
+
+  it('commits sends hinted appendOnly in one round trip each batch, with no BEGIN or COMMIT', async () => {
+    const { oneLane, send } = await twoChannelsOneLane(true);
     const queries = vi.spyOn(pg.Client.prototype, 'query');
     try {
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(i)));

@@ -1,3 +1,14 @@
+/** The parameters of `append_group` (parallel arrays, one element per append); `append_group_alone` ends with them. */
+const GROUP_PARAMETERS = `
+  p_checked boolean[], p_channels text[], p_ids text[], p_senders text[], p_keys text[], p_kinds text[],
+  p_texts text[], p_mentions text[], p_systems text[], p_created_at bigint[], p_recipients text[]`.slice(1);
+
+/** The rows `append_group` and `append_group_alone` return, one per append. */
+const GROUP_RESULT = `
+  n integer, outcome text, channel_id text, seq bigint, id text, sender_id text, client_msg_id text,
+  kind text, text text, mentions text, system text, created_at bigint, sender_pos bigint,
+  user_ids text[], positions bigint[]`.slice(1);
+
 /**
  * Schema version 2: appends as one server-side function call, so a send costs one round trip instead
  * of about ten, and a batch of appends costs one statement (issue #19).
@@ -30,12 +41,9 @@
  */
 export const APPEND_FUNCTIONS = (s: string): string => `
 CREATE FUNCTION ${s}.append_group(
-  p_checked boolean[], p_channels text[], p_ids text[], p_senders text[], p_keys text[], p_kinds text[],
-  p_texts text[], p_mentions text[], p_systems text[], p_created_at bigint[], p_recipients text[]
+${GROUP_PARAMETERS}
 ) RETURNS TABLE (
-  n integer, outcome text, channel_id text, seq bigint, id text, sender_id text, client_msg_id text,
-  kind text, text text, mentions text, system text, created_at bigint, sender_pos bigint,
-  user_ids text[], positions bigint[]
+${GROUP_RESULT}
 )
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $fn$
 #variable_conflict use_column
@@ -200,12 +208,9 @@ $fn$;
 export const APPEND_ALONE_FUNCTION = (s: string): string => `
 CREATE FUNCTION ${s}.append_group_alone(
   p_lock_class integer, p_lock_objid integer, p_synchronous_commit text,
-  p_checked boolean[], p_channels text[], p_ids text[], p_senders text[], p_keys text[], p_kinds text[],
-  p_texts text[], p_mentions text[], p_systems text[], p_created_at bigint[], p_recipients text[]
+${GROUP_PARAMETERS}
 ) RETURNS TABLE (
-  n integer, outcome text, channel_id text, seq bigint, id text, sender_id text, client_msg_id text,
-  kind text, text text, mentions text, system text, created_at bigint, sender_pos bigint,
-  user_ids text[], positions bigint[]
+${GROUP_RESULT}
 )
 LANGUAGE plpgsql AS $fn$
 BEGIN
