@@ -1,9 +1,29 @@
 import type { ChosenStatus, ExpiredUser, PresenceRecord, PresenceStore } from '../ports/presence.js';
 
 interface UserState {
-  devices: Map<string, number>;
+  /**
+   * The user's live devices and the time of each one's last beat, as two parallel arrays: a user has a
+   * few devices at most (`maxConnectionsPerUser`), and a Map per online user cost ~400 bytes of heap,
+   * a tenth of an idle connection's.
+   */
+  deviceKeys: string[];
+  beatAt: number[];
   status: ChosenStatus;
   lastActiveAt: number | null;
+}
+
+/** Keeps the devices `keep` accepts, in order. */
+function dropDevices(state: UserState, keep: (key: string, at: number) => boolean): void {
+  let kept = 0;
+  for (let i = 0; i < state.deviceKeys.length; i++) {
+    if (!keep(state.deviceKeys[i]!, state.beatAt[i]!)) continue;
+    state.deviceKeys[kept] = state.deviceKeys[i]!;
+    state.beatAt[kept] = state.beatAt[i]!;
+    kept++;
+  }
+  // slice: arrays of exactly this size (an array grown by push keeps room for 16 more).
+  state.deviceKeys = state.deviceKeys.slice(0, kept);
+  state.beatAt = state.beatAt.slice(0, kept);
 }
 
 /** The in-process {@link PresenceStore}: the default on one node. */
@@ -13,7 +33,7 @@ export class MemoryPresenceStore implements PresenceStore {
   private state(userId: string): UserState {
     let state = this.users.get(userId);
     if (!state) {
-      state = { devices: new Map(), status: 'online', lastActiveAt: null };
+      state = { deviceKeys: [], beatAt: [], status: 'online', lastActiveAt: null };
       this.users.set(userId, state);
     }
     return state;
@@ -23,8 +43,12 @@ export class MemoryPresenceStore implements PresenceStore {
     const cameOnline: string[] = [];
     for (const { userId, deviceKey, at } of beats) {
       const state = this.state(userId);
-      if (state.devices.size === 0) cameOnline.push(userId);
-      state.devices.set(deviceKey, Math.max(at, state.devices.get(deviceKey) ?? 0));
+      if (state.deviceKeys.length === 0) cameOnline.push(userId);
+      const i = state.deviceKeys.indexOf(deviceKey);
+      if (i < 0) {
+        state.deviceKeys = [...state.deviceKeys, deviceKey];
+        state.beatAt = [...state.beatAt, at];
+      } else state.beatAt[i] = Math.max(at, state.beatAt[i]!);
       // An invisible user's last_active_at stays where it was when they went invisible.
       if (state.status !== 'invisible') state.lastActiveAt = Math.max(at, state.lastActiveAt ?? 0);
     }
@@ -32,15 +56,16 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async drop(userId: string, deviceKey: string): Promise<void> {
-    this.users.get(userId)?.devices.delete(deviceKey);
+    const state = this.users.get(userId);
+    if (state) dropDevices(state, (key) => key !== deviceKey);
   }
 
   async expire(before: number): Promise<ExpiredUser[]> {
     const expired: ExpiredUser[] = [];
     for (const [userId, state] of this.users) {
-      if (state.devices.size === 0) continue;
-      for (const [key, at] of state.devices) if (at < before) state.devices.delete(key);
-      if (state.devices.size === 0) expired.push({ userId, lastActiveAt: state.lastActiveAt ?? before });
+      if (state.deviceKeys.length === 0) continue;
+      dropDevices(state, (_key, at) => at >= before);
+      if (state.deviceKeys.length === 0) expired.push({ userId, lastActiveAt: state.lastActiveAt ?? before });
     }
     return expired;
   }
@@ -53,7 +78,7 @@ export class MemoryPresenceStore implements PresenceStore {
     return userIds.map((userId) => {
       const state = this.users.get(userId);
       if (!state) return { userId, liveSince: null, status: 'online', lastActiveAt: null };
-      const newest = state.devices.size > 0 ? Math.max(...state.devices.values()) : null;
+      const newest = state.beatAt.length > 0 ? Math.max(...state.beatAt) : null;
       return { userId, liveSince: newest, status: state.status, lastActiveAt: state.lastActiveAt };
     });
   }
