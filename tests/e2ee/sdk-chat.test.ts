@@ -1,20 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { device, online, read, type TestDevice, waitFor } from './sdk-helpers.js';
+import { device, deviceTracker, online, read, waitFor } from './sdk-helpers.js';
 
 let server: TestServer;
-const devices: TestDevice[] = [];
-const track = (d: TestDevice) => {
-  devices.push(d);
-  return d;
-};
+const { track, closeAll } = deviceTracker();
 
 beforeAll(async () => {
   server = await startServer();
 });
 
 afterAll(async () => {
-  for (const d of devices) await d.client.close();
+  await closeAll();
   await server.stop();
 });
 

@@ -57,3 +57,17 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
 }
 
 export const read = (d: TestDevice, channelId: string) => d.texts.get(channelId) ?? [];
+
+/** The devices a test file opened (`track` returns its argument), all closed by `closeAll` at the end. */
+export function deviceTracker(): { track: (d: TestDevice) => TestDevice; closeAll: () => Promise<void> } {
+  const devices: TestDevice[] = [];
+  return {
+    track: (d) => {
+      devices.push(d);
+      return d;
+    },
+    closeAll: async () => {
+      for (const d of devices.splice(0)) await d.client.close();
+    },
+  };
+}

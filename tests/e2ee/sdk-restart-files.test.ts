@@ -5,14 +5,10 @@ import { LevelStore } from '@natter/client/level';
 import { createMedia, createSqliteMediaStore } from '@natter/media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { device, online, read, type TestDevice, waitFor } from './sdk-helpers.js';
+import { device, deviceTracker, online, read, waitFor } from './sdk-helpers.js';
 
 let server: TestServer;
-const devices: TestDevice[] = [];
-const track = (d: TestDevice) => {
-  devices.push(d);
-  return d;
-};
+const { track, closeAll } = deviceTracker();
 
 beforeAll(async () => {
   const dir = (await import('node:fs')).mkdtempSync(
@@ -32,7 +28,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const d of devices) await d.client.close();
+  await closeAll();
   await server.stop();
 });
 

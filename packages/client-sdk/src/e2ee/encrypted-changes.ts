@@ -1,4 +1,5 @@
 import type { Message, MessageEntry } from '@natter/protocol';
+import type { ReactionEvent } from '../client-types.js';
 import { applyReaction } from '../lifecycle-apply.js';
 import type { EntrySource } from '../sync.js';
 import type { EncryptedMessageInfo } from './encrypted-channels.js';
@@ -12,15 +13,7 @@ export interface EncryptedChangeDeps {
   me(): string | undefined;
   edited(message: Message, pos: number, source: EntrySource, info: EncryptedMessageInfo): void;
   deleted(message: Message, pos: number, source: EntrySource, info: EncryptedMessageInfo): void;
-  reaction(event: {
-    pos: number;
-    channelId: string;
-    seq: number;
-    userId: string;
-    emoji: string;
-    added: boolean;
-    source: EntrySource;
-  }): void;
+  reaction(event: ReactionEvent): void;
 }
 
 /**
@@ -76,15 +69,7 @@ export async function applyEncryptedChange(
         added: payload.add,
       };
       await deps.put(applyReaction(target, { kind: 'reaction', ...reaction }, deps.me()));
-      deps.reaction({
-        pos: entry.pos,
-        channelId: carrier.channelId,
-        seq: target.seq,
-        userId: carrier.senderId,
-        emoji: payload.emoji,
-        added: payload.add,
-        source,
-      });
+      deps.reaction({ ...reaction, source });
       return;
     }
   }
