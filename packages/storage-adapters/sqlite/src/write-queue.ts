@@ -146,7 +146,9 @@ export class WriteQueue {
   /** After the current I/O phase, and no sooner than commitIntervalMs after the last batch started. */
   private turn(): Promise<void> {
     const wait = this.lastStart + this.commitIntervalMs - performance.now();
-    return new Promise<void>((resolve) => (wait >= 1 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+    return new Promise<void>((resolve) =>
+      wait >= 1 ? setTimeout(resolve, Math.ceil(wait)) : setImmediate(resolve),
+    );
   }
 
   private async drain(): Promise<void> {

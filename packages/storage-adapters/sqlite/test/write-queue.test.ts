@@ -67,7 +67,8 @@ describe('WriteQueue', () => {
     }
     expect(await Promise.all(writes)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(19);
+    // Timers have whole-millisecond resolution on their own clock: allow one millisecond of it.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(18);
     expect(starts.length - 1).toBeLessThan(25);
   });
 
