@@ -38,9 +38,16 @@ export class DirectKeys {
 
   /**
    * Claims `directKey` for `channelId`, or throws: {@link RestartWrite} while another channel's write
-   * may still commit (the write runs again and finds that channel), CONFLICT when it exists.
+   * may still commit (the write runs again and finds that channel), CONFLICT when it exists, unless
+   * `lookedUpAbsent`: the write found no channel for the key earlier, so the one that exists now was
+   * committed since, and the write runs again to find it.
    */
-  async claim(attempt: WriteAttempt, directKey: string, channelId: string): Promise<void> {
+  async claim(
+    attempt: WriteAttempt,
+    directKey: string,
+    channelId: string,
+    lookedUpAbsent = false,
+  ): Promise<void> {
     const server = this.serverOfKey(directKey);
     const s = server.s;
     const claimed = await server.query<{ channel_id: string; claimed_at: number }>(
@@ -56,6 +63,8 @@ export class DirectKeys {
     }
     const channelServer = this.servers[this.map.serverOf(holder.channel_id)]!;
     const exists = await channelServer.guard(() => channelServer.adapter.chat.getChannel(holder.channel_id));
+    if (exists && lookedUpAbsent)
+      throw new RestartWrite(`direct key ${directKey} was taken after this write looked`);
     if (exists) throw new NatterError(ErrorCode.CONFLICT, `direct key ${directKey} already has a channel`);
     if (this.now() - holder.claimed_at < STALE_CLAIM_MS) {
       throw new RestartWrite(`direct key ${directKey} is being claimed`, CLAIM_RETRY_MS);

@@ -58,6 +58,8 @@ export class ShardedTx implements WriteTransaction {
   /** Positions to rewrite after the commit. */
   readonly handed: HandedPositions = new Map();
   private primary: number | undefined;
+  /** Direct keys this attempt looked up and did not find (see DirectKeys.claim). */
+  private absentDirectKeys: Set<string> | undefined;
 
   constructor(
     private readonly deps: ShardedTxDeps,
@@ -156,9 +158,11 @@ export class ShardedTx implements WriteTransaction {
 
   async findDirectChannel(directKey: string): Promise<ChannelRecord | undefined> {
     const channelId = await this.deps.directKeys.find(directKey);
-    if (channelId === undefined) return undefined;
-    const channel = await this.getChannel(channelId);
-    return channel?.directKey === directKey ? channel : undefined;
+    const channel = channelId === undefined ? undefined : await this.getChannel(channelId);
+    if (channel?.directKey === directKey) return channel;
+    this.absentDirectKeys ??= new Set();
+    this.absentDirectKeys.add(directKey);
+    return undefined;
   }
 
   async findByClientMsgId(
@@ -183,7 +187,12 @@ export class ShardedTx implements WriteTransaction {
   async insertChannel(channel: Omit<ChannelRecord, 'lastSeq'>): Promise<void> {
     const part = await this.channel(channel.id);
     if (channel.directKey !== null)
-      await this.deps.directKeys.claim(this.attempt, channel.directKey, channel.id);
+      await this.deps.directKeys.claim(
+        this.attempt,
+        channel.directKey,
+        channel.id,
+        this.absentDirectKeys?.has(channel.directKey),
+      );
     await part.insertChannel(channel);
   }
 

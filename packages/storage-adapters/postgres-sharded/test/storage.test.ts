@@ -160,6 +160,56 @@ if (await shardSuitesRun()) {
       await same.open();
       await same.close();
     });
+
+    it('runs again a write whose direct key another process committed after its lookup, which then finds it', async () => {
+      const s = schema();
+      const a = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, maxPoolSize: 3 });
+      const b = createShardedPostgresStorage({ shards: SHARD_URLS, schema: s, maxPoolSize: 3 });
+      await a.open();
+      await b.open();
+      try {
+        const direct = (id: string) => ({
+          id,
+          kind: 'direct' as const,
+          name: null,
+          createdBy: 'u_a',
+          createdAt: 1,
+          directKey: 'u_a|u_b',
+        });
+        let looked!: () => void;
+        const bLooked = new Promise<void>((resolve) => {
+          looked = resolve;
+        });
+        let committed!: () => void;
+        const aCommitted = new Promise<void>((resolve) => {
+          committed = resolve;
+        });
+        let bAttempts = 0;
+        const fromB = b.chat.write(async (tx) => {
+          bAttempts++;
+          const existing = await tx.findDirectChannel('u_a|u_b');
+          if (bAttempts === 1) {
+            looked();
+            await aCommitted;
+          }
+          if (existing) return existing.id;
+          await tx.insertChannel(direct('d_b'));
+          return 'd_b';
+        });
+        await bLooked;
+        await a.chat.write((tx) => tx.insertChannel(direct('d_a')));
+        committed();
+        expect(await fromB).toBe('d_a');
+        expect(bAttempts).toBe(2);
+        // Without the lookup, the same insert is a CONFLICT for the caller.
+        await expect(b.chat.write((tx) => tx.insertChannel(direct('d_c')))).rejects.toMatchObject({
+          code: ErrorCode.CONFLICT,
+        });
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
   });
 
   describe('sharded store: outbox and fan-out', () => {

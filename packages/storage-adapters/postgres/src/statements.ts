@@ -136,7 +136,7 @@ function texts(schema: string) {
                  WHERE c.sender_id = $1 AND c.client_msg_id = $2`,
 
     // Writes (inside a transaction).
-    channelTaken: `SELECT 1 FROM ${s}.channels WHERE id = $1 OR direct_key = $2 LIMIT 1`,
+    channelTaken: `SELECT id = $1 AS by_id FROM ${s}.channels WHERE id = $1 OR direct_key = $2`,
     insertChannel: `INSERT INTO ${s}.channels (id, kind, name, created_by, created_at, direct_key, last_activity_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $5) ON CONFLICT DO NOTHING RETURNING id`,
     renameChannel: `UPDATE ${s}.channels SET name = $1 WHERE id = $2`,

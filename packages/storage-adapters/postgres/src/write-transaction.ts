@@ -56,6 +56,12 @@ export class PgWriteTransaction implements WriteTransaction {
   failure: { error: unknown } | undefined;
   /** This call changed something (conservatively: it ran a writing statement). */
   wrote = false;
+  /**
+   * Direct keys this call looked up and did not find. Each statement of a READ COMMITTED transaction
+   * sees what committed before it, so a key absent then and taken at insert was committed meanwhile by
+   * a concurrent write: a lost race to run again, not a CONFLICT for the caller.
+   */
+  private absentDirectKeys: Set<string> | undefined;
   /** Edits, deletes, reactions and threads (schema 6), on this call's transaction. */
   readonly lifecycle: PgLifecycleWrites;
 
@@ -95,6 +101,10 @@ export class PgWriteTransaction implements WriteTransaction {
 
   async findDirectChannel(directKey: string): Promise<ChannelRecord | undefined> {
     const [row] = await this.query<ChannelRow>(this.context.sql.directChannel, [directKey]);
+    if (!row) {
+      this.absentDirectKeys ??= new Set();
+      this.absentDirectKeys.add(directKey);
+    }
     return row && toChannel(row);
   }
 
@@ -110,8 +120,15 @@ export class PgWriteTransaction implements WriteTransaction {
   }
 
   async insertChannel(channel: Omit<ChannelRecord, 'lastSeq'>): Promise<void> {
-    const taken = await this.query(this.context.sql.channelTaken, [channel.id, channel.directKey]);
+    const taken = await this.query<{ by_id: boolean }>(this.context.sql.channelTaken, [
+      channel.id,
+      channel.directKey,
+    ]);
     if (taken.length > 0) {
+      const keyOnly = taken.every((row) => !row.by_id);
+      if (keyOnly && channel.directKey !== null && this.absentDirectKeys?.has(channel.directKey)) {
+        this.raceLost(`direct key of channel ${channel.id} was taken after this write looked for it`);
+      }
       throw new NatterError(ErrorCode.CONFLICT, `channel ${channel.id} or its direct key already exists`);
     }
     const inserted = await this.change(this.context.sql.insertChannel, [

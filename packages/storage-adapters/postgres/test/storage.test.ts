@@ -345,6 +345,47 @@ describe.runIf(run)('createPostgresStorage', () => {
     expect([a.attempt, b.attempt].sort()).toEqual([1, 2]);
   });
 
+  it('runs again a write whose direct key was committed between its lookup and its insert', async () => {
+    // The other order of the race above, made certain: b looks, a commits, then b inserts. b's insert
+    // check sees a's row (READ COMMITTED), which is a lost race, not a CONFLICT for the caller.
+    const other = await another();
+    const bLooked = gate();
+    const aCommitted = gate();
+    let bAttempts = 0;
+    const b = other.chat.write(async (tx) => {
+      bAttempts++;
+      const existing = await tx.findDirectChannel('u_a|u_b');
+      if (bAttempts === 1) {
+        bLooked.open();
+        await aCommitted.promise;
+      }
+      if (existing) return existing.id;
+      await tx.insertChannel(channel('d_b', 'u_a|u_b'));
+      return 'd_b';
+    });
+    await bLooked.promise;
+    const a = storage.chat.write(async (tx) => {
+      await tx.insertChannel(channel('d_a', 'u_a|u_b'));
+      return 'd_a';
+    });
+    expect(await a).toBe('d_a');
+    aCommitted.open();
+    expect(await b).toBe('d_a');
+    expect(bAttempts).toBe(2);
+  });
+
+  it('still refuses with CONFLICT a channel whose id is taken, also after a missed direct key lookup', async () => {
+    await storage.chat.write((tx) => tx.insertChannel(channel('d_taken', 'u_p|u_q')));
+    const attempts: number[] = [];
+    const result = storage.chat.write(async (tx) => {
+      attempts.push(attempts.length + 1);
+      expect(await tx.findDirectChannel('u_p|u_r')).toBeUndefined();
+      await tx.insertChannel(channel('d_taken', 'u_p|u_r'));
+    });
+    await expect(result).rejects.toMatchObject({ code: ErrorCode.CONFLICT });
+    expect(attempts).toEqual([1]);
+  });
+
   it('refuses a transaction used after its write settled', async () => {
     let leaked!: WriteTransaction;
     await storage.chat.write(async (tx) => {
