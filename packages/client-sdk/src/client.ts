@@ -19,6 +19,8 @@ import {
 import { Auth } from './auth.js';
 import { createBackoff, createRetryDelay } from './backoff.js';
 import { ChatCache } from './cache.js';
+import { ChannelHistory } from './channel-history.js';
+import { ClientMedia } from './client-media.js';
 import {
   createPlacement,
   endpoints,
@@ -35,13 +37,13 @@ import type {
   SendOptions,
 } from './client-types.js';
 import { Connection, type ConnectionStatus } from './connection.js';
-import { downloadEncryptedFile, type EncryptedFileInput, uploadEncryptedFiles } from './e2ee/attachments.js';
+import type { EncryptedFileInput } from './e2ee/attachments.js';
 import { ClientEncryption } from './e2ee/client-encryption.js';
 import type { EncryptedChannels } from './e2ee/encrypted-channels.js';
 import type { EncryptedFileRef } from './e2ee/encrypted-file.js';
 import { isEncryptedEntry } from './e2ee/encrypted-send.js';
 import { Emitter } from './emitter.js';
-import { errorCodeOf, toError } from './errors.js';
+import { toError } from './errors.js';
 import {
   type HistoryPage,
   type HistoryQuery,
@@ -51,21 +53,12 @@ import {
   type Session,
 } from './http.js';
 import { JoinedChannels } from './join-fetcher.js';
-import {
-  fromBase64,
-  type OutboxAttachment,
-  toBase64,
-  toBytes,
-  type UploadData,
-  type UploadOptions,
-} from './media.js';
+import { fromBase64, type OutboxAttachment, type UploadData, type UploadOptions } from './media.js';
 import { MessageActions } from './message-actions.js';
 import { ModerationActions, type ReportTarget } from './moderation-actions.js';
 import { Outbox, type PendingChange, type PendingMessage, type SendHandle } from './outbox.js';
-import { withPendingChanges } from './pending-view.js';
 import type { PlacedNode, Placement } from './placement.js';
 import { type ChosenStatus, Realtime } from './presence.js';
-import { ResumableUploads, uploadFingerprint } from './resumable-uploads.js';
 import {
   type CachedChannel,
   type CachedMessagesQuery,
@@ -108,10 +101,10 @@ export class ChatClient {
   private opens = 0;
   /** Where the client is in its life, as one union (see {@link Lifecycle}). */
   private lifecycle: Lifecycle;
-  /** URLs of unfinished resumable uploads, kept in the client store across restarts. */
-  private readonly resumable: ResumableUploads;
-  /** Aborted by `close()`: uploads in flight stop (resumable ones stay resumable). */
-  private uploadsInterrupted = new AbortController();
+  /** Channel pages from the server or the cache, as this device reads them. */
+  private readonly channels: ChannelHistory;
+  /** Uploads and downloads; `close()` interrupts the uploads in flight. */
+  private readonly media: ClientMedia;
   /** Fetches the channels the user joins. */
   private readonly joined: JoinedChannels;
   /** End-to-end encryption of this device (with the `e2ee` option). */
@@ -216,7 +209,7 @@ export class ChatClient {
       ackTimeoutMs: options.requestTimeoutMs ?? 15_000,
       isLive: () => this.connection.status === 'open' && this.sync.status === 'live',
       upload: (file) =>
-        this.uploadBytes(fromBase64(file.dataBase64), {
+        this.media.upload(fromBase64(file.dataBase64), {
           filename: file.filename,
           contentType: file.contentType,
           ...(file.resumableChunkBytes !== undefined
@@ -250,7 +243,13 @@ export class ChatClient {
       onReceipt: (event) => this.events.emit('receipt', event),
       onError,
     });
-    this.resumable = new ResumableUploads(this.store, now);
+    this.media = new ClientMedia({
+      http: this.http,
+      store: this.store,
+      now,
+      userId: () => this.user,
+      ready: () => this.ready,
+    });
     const e2ee = options.e2ee === true ? {} : options.e2ee || undefined;
     this.encryption = e2ee
       ? new ClientEncryption({
@@ -263,6 +262,16 @@ export class ChatClient {
           ...(e2ee.keyPackageTarget !== undefined ? { keyPackageTarget: e2ee.keyPackageTarget } : {}),
         })
       : undefined;
+    this.channels = new ChannelHistory({
+      connection: this.connection,
+      http: this.http,
+      cache: this.cache,
+      outbox: this.outbox,
+      actions: this.actions,
+      encryption: this.encryption,
+      userId: () => this.user,
+      ready: () => this.ready,
+    });
     this.wire();
     this.lifecycle = { status: 'loading', loaded: this.load(), generation: 0 };
   }
@@ -449,8 +458,7 @@ export class ChatClient {
     const done = (async () => {
       if (previous.status === 'connected') previous.removePageHide?.();
       this.outbox.stop();
-      this.uploadsInterrupted.abort();
-      this.uploadsInterrupted = new AbortController();
+      this.media.interrupt();
       this.realtime.close();
       this.connection.close();
       if (previous.status === 'loading') await previous.loaded;
@@ -491,23 +499,7 @@ export class ChatClient {
     files: ReadonlyArray<{ data: UploadData; filename?: string; contentType?: string }>,
     options: { mentions?: readonly string[]; resumableChunkBytes?: number } = {},
   ): Promise<SendHandle> {
-    const attachments: OutboxAttachment[] = [];
-    for (const file of files) {
-      const isFile = typeof File !== 'undefined' && file.data instanceof File;
-      const isBlob = typeof Blob !== 'undefined' && file.data instanceof Blob;
-      attachments.push({
-        file: {
-          dataBase64: toBase64(await toBytes(file.data)),
-          filename: file.filename ?? (isFile ? (file.data as File).name : 'file'),
-          contentType:
-            file.contentType ??
-            (isBlob && (file.data as Blob).type ? (file.data as Blob).type : 'application/octet-stream'),
-          ...(options.resumableChunkBytes !== undefined
-            ? { resumableChunkBytes: options.resumableChunkBytes }
-            : {}),
-        },
-      });
-    }
+    const attachments = await this.media.attachmentsOf(files, options.resumableChunkBytes);
     return this.outbox.send(channelId, text, options.mentions, attachments);
   }
 
@@ -516,38 +508,7 @@ export class ChatClient {
    * `send(channelId, text, { attachments: [{ mediaId: media.id }] })`.
    */
   upload(data: UploadData, options: UploadOptions = {}): Promise<MediaBody> {
-    return this.uploadBytes(data, options);
-  }
-
-  /**
-   * Every upload of the client: a resumable one is keyed by its bytes' fingerprint so its tus URL, saved in
-   * the client store, lets the next instance resume it; `close()` interrupts uploads in flight.
-   */
-  private async uploadBytes(data: UploadData, options: UploadOptions): Promise<MediaBody> {
-    const interrupted = this.uploadsInterrupted.signal;
-    const userId = this.user;
-    if (options.resumableChunkBytes === undefined || userId === undefined)
-      return this.http.upload(data, options, { interrupted });
-    // The name and type of a File or Blob, which its bytes alone no longer carry.
-    const named = {
-      ...(typeof File !== 'undefined' && data instanceof File && options.filename === undefined
-        ? { filename: data.name }
-        : {}),
-      ...(typeof Blob !== 'undefined' &&
-      data instanceof Blob &&
-      data.type &&
-      options.contentType === undefined
-        ? { contentType: data.type }
-        : {}),
-      ...options,
-    };
-    const bytes = await toBytes(data);
-    await this.ready;
-    const fingerprint = await uploadFingerprint(this.http.baseUrl, userId, bytes);
-    return this.http.upload(bytes, named, {
-      interrupted,
-      resume: { uploads: this.resumable, fingerprint },
-    });
+    return this.media.upload(data, options);
   }
 
   /**
@@ -561,24 +522,13 @@ export class ChatClient {
     files: readonly EncryptedFileInput[],
     options: { mentions?: readonly string[] } = {},
   ): Promise<SendHandle> {
-    const refs = await uploadEncryptedFiles(files, (ciphertext) =>
-      this.uploadBytes(ciphertext, { contentType: 'application/octet-stream', filename: 'encrypted' }),
-    );
+    const refs = await this.media.uploadEncrypted(files);
     return this.outbox.send(channelId, text, options.mentions, [], {}, { attachments: refs });
   }
 
   /** Downloads and decrypts an encrypted attachment (throws `EncryptedFileError` with a `reason`). */
   downloadEncrypted(ref: EncryptedFileRef): Promise<Uint8Array> {
-    return downloadEncryptedFile(ref, async (mediaId) => {
-      // The global fetch: the injectable `fetch` option reads text only, and a signed URL needs no token.
-      const response = await globalThis.fetch(await this.mediaUrl(mediaId));
-      if (!response.ok)
-        throw new NatterError(
-          ErrorCode.NOT_FOUND,
-          `the attachment could not be downloaded (${response.status})`,
-        );
-      return new Uint8Array(await response.arrayBuffer());
-    });
+    return this.media.downloadEncrypted(ref);
   }
 
   /** A short-lived signed URL of an upload or a thumbnail, for `<img src>` (no access token in it). */
@@ -733,22 +683,8 @@ export class ChatClient {
    * A page of a channel's history from the server (over the socket when open, else HTTP), added to the cache.
    * When the server cannot be reached, answers from the cache (`source: 'cache'`).
    */
-  async history(channelId: string, query: HistoryQuery = {}): Promise<HistoryResult> {
-    let page: HistoryPage;
-    try {
-      page = await this.fetchHistory(channelId, query);
-    } catch (err) {
-      if (errorCodeOf(err) !== ErrorCode.UNAVAILABLE) throw err;
-      const messages = await this.cachedMessages(channelId, {
-        ...(query.before !== undefined ? { beforeSeq: query.before } : {}),
-        ...(query.after !== undefined ? { afterSeq: query.after } : {}),
-        ...(query.limit !== undefined ? { limit: query.limit } : {}),
-      });
-      return { messages, hasMoreBefore: (messages[0]?.seq ?? 1) > 1, hasMoreAfter: false, source: 'cache' };
-    }
-    const messages = await this.decryptedForms(page.messages);
-    await this.cache.putMessages(messages);
-    return { ...page, messages: this.withPending(messages), source: 'server' };
+  history(channelId: string, query: HistoryQuery = {}): Promise<HistoryResult> {
+    return this.channels.page(channelId, query);
   }
 
   /**
@@ -785,15 +721,6 @@ export class ChatClient {
     return this.actions.react(channelId, target, emoji, add);
   }
 
-  /**
-   * Encrypted entries as this device read them (docs/e2ee.md, "History after a restart"): the server and
-   * the cache may hold the ciphertext, which MLS cannot decrypt a second time.
-   */
-  private async decryptedForms(messages: Message[]): Promise<Message[]> {
-    if (!this.encryption || !messages.some((m) => m.system?.action === 'mls_message')) return messages;
-    return this.encryption.substitute(messages);
-  }
-
   private isEncrypted(channelId: string): boolean {
     return this.encryption?.isEncrypted(channelId) ?? false;
   }
@@ -822,28 +749,20 @@ export class ChatClient {
   }
 
   /** A page of a thread's replies (newest page without an anchor). Needs the connection. */
-  async threadHistory(
+  threadHistory(
     channelId: string,
     rootSeq: number,
     query: { before?: number; after?: number; around?: number; limit?: number } = {},
-  ) {
-    const fetched = await this.actions.threadHistory(channelId, rootSeq, query);
-    const page = { ...fetched, messages: await this.decryptedForms(fetched.messages) };
-    await this.cache.putMessages(page.messages);
-    return page;
+  ): Promise<HistoryPage> {
+    return this.channels.thread(channelId, rootSeq, query);
   }
 
   /**
    * Cached messages of a channel, ascending by `seq`: what to show before the server answers. The user's
    * pending changes are applied (see docs/client.md, "Offline changes").
    */
-  async cachedMessages(channelId: string, query?: CachedMessagesQuery): Promise<Message[]> {
-    await this.ready;
-    return this.withPending(await this.decryptedForms(await this.cache.getMessages(channelId, query)));
-  }
-
-  private withPending(messages: readonly Message[]): Message[] {
-    return withPendingChanges(messages, this.outbox.pendingChanges(), this.user);
+  cachedMessages(channelId: string, query?: CachedMessagesQuery): Promise<Message[]> {
+    return this.channels.cached(channelId, query);
   }
 
   /** Says the user is typing in a channel (throttled), or stopped with `active: false`. */
@@ -984,16 +903,6 @@ export class ChatClient {
   private async remember(channel: Channel): Promise<Channel> {
     await this.cache.putChannel(channel);
     return channel;
-  }
-
-  private async fetchHistory(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
-    if (this.connection.status !== 'open') return this.http.history(channelId, query);
-    const answer = await this.connection.request({ t: 'history', channelId, ...query });
-    return {
-      messages: answer.messages,
-      hasMoreBefore: answer.hasMoreBefore,
-      hasMoreAfter: answer.hasMoreAfter,
-    };
   }
 }
 

@@ -7,32 +7,31 @@ import {
   type MessageEntry,
   NatterError,
   newId,
-  newPrefixedId,
   type ProtocolLimits,
   type SyncEntry,
-  type SystemEvent,
   utf8ByteLength,
 } from '@natter/protocol';
 import type { EncryptedChannels } from '../e2ee/encrypted-channels.js';
 import type { BlockList } from '../moderation/block-list.js';
 import type { DirectGuard } from '../moderation/direct-guard.js';
-import { type GroupModeration, refuseBanned, takeSlowModeTurn } from '../moderation/group-moderation.js';
+import { type GroupModeration, takeSlowModeTurn } from '../moderation/group-moderation.js';
 import type { Delivery, DeliveryOrigin, DeliverySink, EphemeralSink } from '../ports/delivery.js';
 import type { MediaClaim, MediaPlug } from '../ports/media.js';
 import type {
   AccountStore,
   AppendedMessage,
-  ChannelRecord,
   ChatStore,
   HistoryPage,
   WriteTransaction,
 } from '../ports/storage.js';
 import { claimAttachments } from './attachment-claim.js';
 import { applyBeforeSend, type ModerationOptions } from './before-send.js';
+import { ChannelMembership } from './channel-membership.js';
 import { entriesWithPreviews, previewOf, withPreviews, withReactions } from './decorate.js';
 import { MessageLifecycle } from './message-lifecycle.js';
-import { systemMessage } from './system-message.js';
-import { directKeyOf, toChannel } from './to-wire.js';
+import { raiseMarkers } from './read-markers.js';
+import { notFound } from './require-member.js';
+import { toChannel } from './to-wire.js';
 
 /** What a `send` carries. */
 export interface SendInput {
@@ -99,8 +98,6 @@ export interface ChatServiceOptions {
   encryption?: EncryptedChannels;
 }
 
-const notFound = () => new NatterError(ErrorCode.NOT_FOUND, 'channel not found');
-
 /** How long a sender waits before sending again when its own sync log could not take the entry yet. */
 const OWN_LOG_RETRY_AFTER_MS = 1_000;
 
@@ -132,6 +129,8 @@ export class ChatService {
   private readonly now: () => number;
   /** Edits, deletes and reactions. */
   readonly lifecycle: MessageLifecycle;
+  /** Channels made and their members changed. */
+  private readonly membership: ChannelMembership;
 
   constructor(private readonly options: ChatServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -141,6 +140,13 @@ export class ChatService {
       sink: options.sink,
       now: this.now,
       media: options.media,
+    });
+    this.membership = new ChannelMembership({
+      options,
+      now: this.now,
+      dispatch: (appended) => this.dispatch(appended),
+      present: (channel) => this.withEncryption(channel),
+      getChannel: (userId, channelId) => this.getChannel(userId, channelId),
     });
   }
 
@@ -340,147 +346,30 @@ export class ChatService {
 
   /**
    * Opens (creating on first use) the direct channel between the caller and `peerId`; with `encrypted` the
-   * pair's end-to-end encrypted one, a channel of its own beside the plaintext one.
+   * pair's end-to-end encrypted one. See {@link ChannelMembership.openDirect}.
    */
-  async openDirect(userId: string, peerId: string, encrypted = false): Promise<Channel> {
-    const encryption = this.requireEncryption(encrypted);
-    if (peerId === userId)
-      throw new NatterError(ErrorCode.BAD_REQUEST, 'cannot open a direct channel with yourself');
-    if (!(await this.options.accounts.getUser(peerId)))
-      throw new NatterError(ErrorCode.NOT_FOUND, 'user not found');
-    const key = encrypted ? `${directKeyOf(userId, peerId)}|e2ee` : directKeyOf(userId, peerId);
-    const existing = await this.options.chat.write(async (tx) => tx.findDirectChannel(key));
-    if (existing)
-      return this.withEncryption(toChannel(existing, await this.options.chat.listMembers(existing.id)));
-    const result = await this.options.chat.write(async (tx) => {
-      const raced = await tx.findDirectChannel(key);
-      if (raced) return { channel: raced, appended: undefined };
-      const channel = await this.insertChannel(tx, 'direct', null, userId, [userId, peerId], key, encrypted);
-      if (encryption) await encryption.initialise(tx, channel.channel.id);
-      return channel;
-    });
-    if (result.appended) this.dispatch(result.appended);
-    return this.withEncryption(
-      toChannel(result.channel, await this.options.chat.listMembers(result.channel.id)),
-    );
+  openDirect(userId: string, peerId: string, encrypted = false): Promise<Channel> {
+    return this.membership.openDirect(userId, peerId, encrypted);
   }
 
   /** Creates a group with the caller as admin. At most `maxGroupMembers` members, the caller included. */
-  async createGroup(
-    userId: string,
-    name: string,
-    memberIds: readonly string[],
-    by: 'user' | 'app' = 'user',
-    encrypted = false,
-  ): Promise<Channel> {
-    const encryption = this.requireEncryption(encrypted);
-    const members = [userId, ...new Set(memberIds.filter((id) => id !== userId))];
-    this.checkGroupSize(members.length);
-    await this.requireUsers(members.slice(1));
-    if (by === 'user') await this.refuseBlockers(userId, members.slice(1));
-    const result = await this.options.chat.write(async (tx) => {
-      const created = await this.insertChannel(tx, 'group', name, userId, members, null, encrypted);
-      if (encryption) await encryption.initialise(tx, created.channel.id);
-      return created;
-    });
-    if (result.appended) this.dispatch(result.appended);
-    return this.withEncryption(
-      toChannel(result.channel, await this.options.chat.listMembers(result.channel.id)),
-    );
+  createGroup(...args: Parameters<ChannelMembership['createGroup']>): Promise<Channel> {
+    return this.membership.createGroup(...args);
   }
 
   /** Adds members to a group; any member may add. Already-present users are ignored. */
-  async addMembers(userId: string, channelId: string, memberIds: readonly string[]): Promise<Channel> {
-    const wanted = [...new Set(memberIds)];
-    await this.requireUsers(wanted);
-    // Only users not yet members: answering "not found" for a visible member would reveal the block.
-    const present = new Set((await this.options.chat.listMembers(channelId)).map((m) => m.userId));
-    await this.refuseBlockers(
-      userId,
-      wanted.filter((id) => !present.has(id)),
-    );
-    const appended = await this.options.chat.write(
-      async (tx) => {
-        const channel = await this.requireGroupMember(tx, channelId, userId);
-        // Ban rows first (their locks), then the members: see refuseBanned.
-        await refuseBanned(tx, channelId, wanted);
-        const members = await tx.listMembers(channelId);
-        const present = new Set(members.map((m) => m.userId));
-        const added = wanted.filter((id) => !present.has(id));
-        if (added.length === 0) return undefined;
-        this.checkGroupSize(members.length + added.length);
-        const event: SystemEvent = { action: 'members_added', actorId: userId, memberIds: added };
-        const nextSeq = channel.lastSeq + 1;
-        for (const id of added) {
-          await tx.upsertMember({
-            channelId,
-            userId: id,
-            role: 'member',
-            joinedAt: this.now(),
-            joinedSeq: nextSeq,
-            readSeq: 0,
-            deliveredSeq: 0,
-          });
-        }
-        return tx.appendMessage(systemMessage(channelId, userId, event, this.now()), [...present, ...added]);
-      },
-      { channelId },
-    );
-    if (appended) this.dispatch(appended);
-    return this.getChannel(userId, channelId);
+  addMembers(userId: string, channelId: string, memberIds: readonly string[]): Promise<Channel> {
+    return this.membership.addMembers(userId, channelId, memberIds);
   }
 
   /** Removes a member from a group (admins only), or leaves it (`memberId === userId`). */
-  async removeMember(userId: string, channelId: string, memberId: string): Promise<void> {
-    const appended = await this.options.chat.write(
-      async (tx) => {
-        await this.requireGroupMember(tx, channelId, userId);
-        const members = await tx.listMembers(channelId);
-        const actor = members.find((m) => m.userId === userId)!;
-        const target = members.find((m) => m.userId === memberId);
-        if (!target) throw new NatterError(ErrorCode.NOT_FOUND, 'member not found');
-        const leaving = memberId === userId;
-        if (!leaving && actor.role !== 'admin')
-          throw new NatterError(ErrorCode.FORBIDDEN, 'only admins remove members');
-        const event: SystemEvent = leaving
-          ? { action: 'member_left', actorId: userId }
-          : { action: 'member_removed', actorId: userId, memberId };
-        // The removed member receives the event too, so all their devices learn they left.
-        const result = await tx.appendMessage(
-          systemMessage(channelId, userId, event, this.now()),
-          members.map((m) => m.userId),
-        );
-        await tx.deleteMember(channelId, memberId);
-        const rest = members.filter((m) => m.userId !== memberId);
-        if (target.role === 'admin' && rest.length > 0 && !rest.some((m) => m.role === 'admin')) {
-          // A group never loses its last admin: the longest-standing member takes over.
-          const heir = [...rest].sort((a, b) => a.joinedSeq - b.joinedSeq || a.joinedAt - b.joinedAt)[0]!;
-          await tx.upsertMember({ ...heir, role: 'admin' });
-        }
-        return result;
-      },
-      { channelId },
-    );
-    this.dispatch(appended);
+  removeMember(userId: string, channelId: string, memberId: string): Promise<void> {
+    return this.membership.removeMember(userId, channelId, memberId);
   }
 
   /** Renames a group; any member may. */
-  async renameGroup(userId: string, channelId: string, name: string): Promise<Channel> {
-    const appended = await this.options.chat.write(
-      async (tx) => {
-        await this.requireGroupMember(tx, channelId, userId);
-        const members = await tx.listMembers(channelId);
-        await tx.renameChannel(channelId, name);
-        const event: SystemEvent = { action: 'renamed', actorId: userId, name };
-        return tx.appendMessage(
-          systemMessage(channelId, userId, event, this.now()),
-          members.map((m) => m.userId),
-        );
-      },
-      { channelId },
-    );
-    this.dispatch(appended);
-    return this.getChannel(userId, channelId);
+  renameGroup(userId: string, channelId: string, name: string): Promise<Channel> {
+    return this.membership.renameGroup(userId, channelId, name);
   }
 
   /**
@@ -493,13 +382,13 @@ export class ChatService {
     seq: number,
   ): Promise<{ readSeq: number; unread: number }> {
     const { chat } = this.options;
-    const result = await this.raiseMarkers(userId, channelId, seq, true);
+    const result = await raiseMarkers(this.options, userId, channelId, seq, true);
     return { readSeq: result.readSeq, unread: await chat.countUnread(channelId, userId, result.readSeq) };
   }
 
   /** Raises the caller's delivery marker: a device of theirs has stored the channel up to `seq`. */
   async markDelivered(userId: string, channelId: string, seq: number): Promise<void> {
-    await this.raiseMarkers(userId, channelId, seq, false);
+    await raiseMarkers(this.options, userId, channelId, seq, false);
   }
 
   /** Who sees the caller typing in a channel: the other members, less anyone blocked either way. */
@@ -515,34 +404,6 @@ export class ChatService {
     const members = await chat.listMembers(channelId);
     if (!members.some((m) => m.userId === userId)) throw notFound();
     return members.map((m) => m.userId);
-  }
-
-  private async raiseMarkers(userId: string, channelId: string, seq: number, read: boolean) {
-    const result = await this.options.chat.write(
-      async (tx) => {
-        const channel = await this.requireMember(tx, channelId, userId);
-        const before = (await tx.getMember(channelId, userId))!;
-        const upTo = Math.min(seq, channel.lastSeq);
-        // Whatever was read was delivered: reading raises both markers.
-        const deliveredSeq = await tx.raiseDeliveredMarker(channelId, userId, upTo);
-        const readSeq = read ? await tx.raiseReadMarker(channelId, userId, upTo) : before.readSeq;
-        const memberIds = (await tx.listMembers(channelId)).map((m) => m.userId);
-        const raised = readSeq > before.readSeq || deliveredSeq > before.deliveredSeq;
-        return { readSeq, deliveredSeq, raised, memberIds };
-      },
-      { channelId },
-    );
-    if (result.raised) {
-      // Own devices learn the new marker (unread badges agree everywhere); others see the receipt.
-      this.options.ephemeral?.sendToUsers(result.memberIds, {
-        t: 'receipt',
-        channelId,
-        userId,
-        readSeq: result.readSeq,
-        deliveredSeq: result.deliveredSeq,
-      });
-    }
-    return result;
   }
 
   /** Messages that @-mention the caller, newest first; `beforeId` pages. */
@@ -591,15 +452,6 @@ export class ChatService {
     );
   }
 
-  /** The encryption of a channel about to be created: undefined for plaintext; NOT_FOUND without a store for it. */
-  private requireEncryption(encrypted: boolean): EncryptedChannels | undefined {
-    if (!encrypted) return undefined;
-    const encryption = this.options.encryption;
-    if (!encryption?.available)
-      throw new NatterError(ErrorCode.NOT_FOUND, 'end-to-end encryption is not available on this store');
-    return encryption;
-  }
-
   /** Adds `encrypted` and `mlsEpoch` to an encrypted channel. */
   private async withEncryption<C extends Channel>(channel: C): Promise<C> {
     const epoch = await this.options.encryption?.epochOf(channel.id);
@@ -612,18 +464,6 @@ export class ChatService {
     if (!groups || channel.kind !== 'group') return channel;
     const seconds = await groups.slowModeSeconds(channel.id);
     return seconds > 0 ? { ...channel, slowModeSeconds: seconds } : channel;
-  }
-
-  /**
-   * A user who blocked the caller is answered as an unknown user when the caller adds them to a group, so
-   * the caller learns nothing of the block.
-   */
-  private async refuseBlockers(userId: string, addedIds: readonly string[]): Promise<void> {
-    const blocks = this.options.rules?.blocks;
-    if (!blocks) return;
-    for (const id of addedIds) {
-      if (await blocks.isBlocking(id, userId)) throw new NatterError(ErrorCode.NOT_FOUND, 'user not found');
-    }
   }
 
   /** The caller's channels with last message and unread count, newest activity first. */
@@ -698,83 +538,6 @@ export class ChatService {
     if (senderEntry && origin) origin.onAck(senderEntry, false);
     this.options.sink.deliver(deliveries, origin);
     return senderEntry ?? { pos: 0, kind: 'message', message: appended.message };
-  }
-
-  private async insertChannel(
-    tx: WriteTransaction,
-    kind: 'direct' | 'group',
-    name: string | null,
-    creatorId: string,
-    memberIds: readonly string[],
-    directKey: string | null,
-    encrypted = false,
-  ): Promise<{ channel: ChannelRecord; appended: AppendedMessage }> {
-    const now = this.now();
-    const channel = {
-      id: newPrefixedId(kind === 'direct' ? 'd' : 'g', now),
-      kind,
-      name,
-      createdBy: creatorId,
-      createdAt: now,
-      directKey,
-    };
-    await tx.insertChannel(channel);
-    for (const id of memberIds) {
-      const role = kind === 'group' && id === creatorId ? 'admin' : 'member';
-      await tx.upsertMember({
-        channelId: channel.id,
-        userId: id,
-        role,
-        joinedAt: now,
-        joinedSeq: 1,
-        readSeq: 0,
-        deliveredSeq: 0,
-      });
-    }
-    const event: SystemEvent = {
-      action: 'created',
-      actorId: creatorId,
-      name,
-      memberIds: [...memberIds],
-      ...(encrypted ? { encrypted: true as const } : {}),
-    };
-    const appended = await tx.appendMessage(
-      systemMessage(channel.id, creatorId, event, this.now()),
-      memberIds,
-    );
-    return { channel: { ...channel, lastSeq: appended.message.seq }, appended };
-  }
-
-  private async requireMember(
-    tx: WriteTransaction,
-    channelId: string,
-    userId: string,
-  ): Promise<ChannelRecord> {
-    const [channel, member] = await Promise.all([tx.getChannel(channelId), tx.getMember(channelId, userId)]);
-    if (!channel || !member) throw notFound();
-    return channel;
-  }
-
-  private async requireGroupMember(
-    tx: WriteTransaction,
-    channelId: string,
-    userId: string,
-  ): Promise<ChannelRecord> {
-    const channel = await this.requireMember(tx, channelId, userId);
-    if (channel.kind !== 'group')
-      throw new NatterError(ErrorCode.FORBIDDEN, 'direct channels have fixed members');
-    return channel;
-  }
-
-  private async requireUsers(userIds: readonly string[]): Promise<void> {
-    if (userIds.length === 0) return;
-    const found = await this.options.accounts.getUsers(userIds);
-    if (found.length !== new Set(userIds).size) throw new NatterError(ErrorCode.NOT_FOUND, 'user not found');
-  }
-
-  private checkGroupSize(size: number): void {
-    const max = this.options.limits.maxGroupMembers;
-    if (size > max) throw new NatterError(ErrorCode.GROUP_FULL, `a group holds at most ${max} members`);
   }
 }
 
