@@ -353,8 +353,14 @@ export class ChatService {
   }
 
   /** Creates a group with the caller as admin. At most `maxGroupMembers` members, the caller included. */
-  createGroup(...args: Parameters<ChannelMembership['createGroup']>): Promise<Channel> {
-    return this.membership.createGroup(...args);
+  createGroup(
+    userId: string,
+    name: string,
+    memberIds: readonly string[],
+    by: 'user' | 'app' = 'user',
+    encrypted = false,
+  ): Promise<Channel> {
+    return this.membership.createGroup(userId, name, memberIds, by, encrypted);
   }
 
   /** Adds members to a group; any member may add. Already-present users are ignored. */
