@@ -27,6 +27,10 @@ async function createStorage(store, sqliteModule) {
     ...(process.env.NATTER_BENCH_COMMIT_INTERVAL_MS !== undefined
       ? { commitIntervalMs: Number(process.env.NATTER_BENCH_COMMIT_INTERVAL_MS) }
       : {}),
+    // For comparing checkpoint intervals (decision 212); unset: the adapter's default.
+    ...(process.env.NATTER_BENCH_CHECKPOINT_INTERVAL_MS !== undefined
+      ? { checkpointIntervalMs: Number(process.env.NATTER_BENCH_CHECKPOINT_INTERVAL_MS) }
+      : {}),
   });
 }
 
