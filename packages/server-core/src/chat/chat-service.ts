@@ -346,7 +346,7 @@ export class ChatService {
 
   /**
    * Opens (creating on first use) the direct channel between the caller and `peerId`; with `encrypted` the
-   * pair's end-to-end encrypted one. See {@link ChannelMembership.openDirect}.
+   * pair's end-to-end encrypted one, a channel of its own beside the plaintext one.
    */
   openDirect(userId: string, peerId: string, encrypted = false): Promise<Channel> {
     return this.membership.openDirect(userId, peerId, encrypted);

@@ -234,12 +234,12 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
-/** Answers an upgrade request with an HTTP error and a JSON body, then closes the socket. */
 /** The socket's `close` listener that frees its address slot; its closure holds only these two. */
 function releaseOnClose(addresses: { release(address: string): void }, address: string): () => void {
   return () => addresses.release(address);
 }
 
+/** Answers an upgrade request with an HTTP error and a JSON body, then closes the socket. */
 function reject(socket: Duplex, status: number, code: string, message: string, retryAfterMs?: number): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code, message, ...(retryAfterMs ? { retryAfterMs } : {}) } });
